@@ -1,0 +1,242 @@
+/**
+ * Deterministic CBOR (RFC 8949 section 4.2.1, "core deterministic encoding") for everything
+ * lintas signs or MACs (SPEC section 2).
+ *
+ * Why not decode with cbor-x: its decoder is lenient by design. It accepts indefinite lengths,
+ * integers in longer-than-shortest form, unsorted and duplicate map keys, and tags that build
+ * arbitrary objects (Map, Set, typed arrays, records). Any of those would let two different byte
+ * strings mean the same header. So reading is done here by a small strict decoder for the one
+ * profile lintas uses, and cbor-x is used only to encode, with its extensions switched off and
+ * every output checked by the strict decoder before it leaves this module.
+ *
+ * The lintas CBOR profile (SPEC section 2):
+ * - unsigned integers up to 2^53 - 1 (major type 0);
+ * - byte strings (2), UTF-8 text strings (3), definite-length arrays (4);
+ * - maps (5) whose keys are text strings, sorted by their encoded bytes, without duplicates;
+ * - the simple values false, true and null (major type 7: 20, 21, 22);
+ * - every length and integer in its shortest form; no tags, floats, negative integers,
+ *   indefinite lengths or other simple values; nesting at most `maxDepth` deep.
+ */
+import { Encoder } from 'cbor-x';
+
+/** A value in the lintas CBOR profile. */
+export type CborValue = number | string | boolean | null | Uint8Array | CborValue[] | CborMap;
+/** A CBOR map with text keys. Decoded maps have a null prototype. */
+export interface CborMap {
+  [key: string]: CborValue;
+}
+
+/** Why a byte string is not canonical lintas CBOR. */
+export type CborErrorReason = 'malformed' | 'non-canonical' | 'unsupported' | 'too-deep' | 'trailing-bytes';
+
+/** Thrown by {@link decodeCanonical}; callers wrap it in their own layer's {@link LintasError}. */
+export class CborDecodeError extends Error {
+  readonly reason: CborErrorReason;
+  constructor(reason: CborErrorReason, message: string) {
+    super(`CBOR ${reason}: ${message}`);
+    this.name = 'CborDecodeError';
+    this.reason = reason;
+  }
+}
+
+const encoder = new Encoder({
+  useRecords: false,
+  mapsAsObjects: true,
+  tagUint8Array: false,
+  variableMapSize: true,
+  useTag259ForMaps: false,
+  pack: false,
+} as ConstructorParameters<typeof Encoder>[0]);
+
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+const utf8Encoder = new TextEncoder();
+
+/** Default nesting limit; every lintas structure is shallower (SPEC section 7). */
+export const DEFAULT_MAX_DEPTH = 8;
+
+/**
+ * Encode a value canonically. Map keys are sorted as RFC 8949 section 4.2.1 requires.
+ * Throws a `TypeError` for values outside the profile (a programming error).
+ */
+export function encodeCanonical(value: CborValue): Uint8Array {
+  const bytes = encoder.encode(prepare(value, 0)) as Uint8Array;
+  // The encoder is a dependency: prove its output is canonical before anyone signs it.
+  decodeCanonical(bytes, { maxDepth: 64 });
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function prepare(value: CborValue, depth: number): unknown {
+  if (depth > 64) throw new TypeError('CBOR value nested too deeply');
+  if (value === null || typeof value === 'boolean' || typeof value === 'string') return value;
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value) || value < 0) throw new TypeError(`CBOR profile allows only unsigned safe integers, got ${value}`);
+    // cbor-x writes integers above 2^32 as float64; a BigInt makes it use the uint64 head.
+    return value > 0xffffffff ? BigInt(value) : value;
+  }
+  if (value instanceof Uint8Array) return value;
+  if (Array.isArray(value)) return value.map((v) => prepare(v, depth + 1));
+  if (typeof value === 'object') {
+    const keys = Object.keys(value);
+    for (const k of keys) {
+      // JS objects list integer-like keys first, which would break the sort order.
+      if (/^(0|[1-9]\d*)$/.test(k) || k === '__proto__') throw new TypeError(`CBOR map key not allowed: ${k}`);
+    }
+    keys.sort(compareKeys);
+    const out: Record<string, unknown> = {};
+    for (const k of keys) {
+      const v = value[k];
+      if (v === undefined) continue;
+      out[k] = prepare(v, depth + 1);
+    }
+    return out;
+  }
+  throw new TypeError(`CBOR profile cannot encode ${typeof value}`);
+}
+
+/** RFC 8949 deterministic order of text keys: shorter encoded key first, then bytewise. */
+function compareKeys(a: string, b: string): number {
+  const ea = utf8Encoder.encode(a);
+  const eb = utf8Encoder.encode(b);
+  if (ea.length !== eb.length) return ea.length - eb.length;
+  for (let i = 0; i < ea.length; i++) if (ea[i] !== eb[i]) return ea[i]! - eb[i]!;
+  return 0;
+}
+
+/** Options for {@link decodeCanonical}. */
+export interface DecodeOptions {
+  /** Maximum nesting depth (a top-level scalar is depth 0). */
+  maxDepth?: number;
+}
+
+/**
+ * Decode one canonical CBOR item that must span all of `bytes`. Returned byte strings are
+ * copies, so the caller may wipe or reuse `bytes`.
+ * @throws {CborDecodeError} for anything outside the profile.
+ */
+export function decodeCanonical(bytes: Uint8Array, options: DecodeOptions = {}): CborValue {
+  const reader = new StrictReader(bytes, options.maxDepth ?? DEFAULT_MAX_DEPTH);
+  const value = reader.item(0);
+  if (reader.pos !== bytes.length) throw new CborDecodeError('trailing-bytes', `${bytes.length - reader.pos} bytes after the item`);
+  return value;
+}
+
+class StrictReader {
+  pos = 0;
+  constructor(
+    private readonly b: Uint8Array,
+    private readonly maxDepth: number,
+  ) {}
+
+  private need(n: number): void {
+    if (n > this.b.length - this.pos) throw new CborDecodeError('malformed', `needs ${n} more bytes at offset ${this.pos}`);
+  }
+
+  /** Read an item head: major type and argument, enforcing the shortest form. */
+  private head(): { major: number; arg: number } {
+    this.need(1);
+    const ib = this.b[this.pos++]!;
+    const major = ib >> 5;
+    const info = ib & 0x1f;
+    if (info < 24) return { major, arg: info };
+    let arg: number;
+    let min: number;
+    if (info === 24) {
+      this.need(1);
+      arg = this.b[this.pos]!;
+      this.pos += 1;
+      min = 24;
+    } else if (info === 25) {
+      this.need(2);
+      arg = (this.b[this.pos]! << 8) | this.b[this.pos + 1]!;
+      this.pos += 2;
+      min = 0x100;
+    } else if (info === 26) {
+      this.need(4);
+      arg = ((this.b[this.pos]! << 24) >>> 0) + (this.b[this.pos + 1]! << 16) + (this.b[this.pos + 2]! << 8) + this.b[this.pos + 3]!;
+      this.pos += 4;
+      min = 0x10000;
+    } else if (info === 27) {
+      this.need(8);
+      const hi = ((this.b[this.pos]! << 24) >>> 0) + (this.b[this.pos + 1]! << 16) + (this.b[this.pos + 2]! << 8) + this.b[this.pos + 3]!;
+      const lo = ((this.b[this.pos + 4]! << 24) >>> 0) + (this.b[this.pos + 5]! << 16) + (this.b[this.pos + 6]! << 8) + this.b[this.pos + 7]!;
+      this.pos += 8;
+      if (hi > 0x1fffff) throw new CborDecodeError('unsupported', 'integer above 2^53 - 1');
+      arg = hi * 0x100000000 + lo;
+      min = 0x100000000;
+    } else if (info === 31) {
+      throw new CborDecodeError('unsupported', 'indefinite-length item');
+    } else {
+      throw new CborDecodeError('malformed', `reserved additional information ${info}`);
+    }
+    if (major !== 7 && arg < min) throw new CborDecodeError('non-canonical', `integer or length ${arg} not in shortest form`);
+    return { major, arg };
+  }
+
+  item(depth: number): CborValue {
+    if (depth > this.maxDepth) throw new CborDecodeError('too-deep', `nesting deeper than ${this.maxDepth}`);
+    const start = this.pos;
+    const { major, arg } = this.head();
+    switch (major) {
+      case 0:
+        return arg;
+      case 2: {
+        this.need(arg);
+        const out = this.b.slice(this.pos, this.pos + arg);
+        this.pos += arg;
+        return out;
+      }
+      case 3: {
+        this.need(arg);
+        let s: string;
+        try {
+          s = utf8Decoder.decode(this.b.subarray(this.pos, this.pos + arg));
+        } catch {
+          throw new CborDecodeError('malformed', 'text string is not valid UTF-8');
+        }
+        this.pos += arg;
+        return s;
+      }
+      case 4: {
+        // Every item takes at least one byte: a longer declared length cannot be honest.
+        this.need(arg);
+        const out: CborValue[] = [];
+        for (let i = 0; i < arg; i++) out.push(this.item(depth + 1));
+        return out;
+      }
+      case 5: {
+        this.need(arg * 2);
+        const out = Object.create(null) as CborMap;
+        let prevKey: Uint8Array | null = null;
+        for (let i = 0; i < arg; i++) {
+          const keyStart = this.pos;
+          if (this.b[keyStart]! >> 5 !== 3) throw new CborDecodeError('unsupported', 'map key is not a text string');
+          const key = this.item(depth + 1) as string;
+          const keyBytes = this.b.subarray(keyStart, this.pos);
+          if (prevKey !== null) {
+            const c = compareBytes(prevKey, keyBytes);
+            if (c === 0) throw new CborDecodeError('non-canonical', `duplicate map key "${key}"`);
+            if (c > 0) throw new CborDecodeError('non-canonical', `map keys not in deterministic order at "${key}"`);
+          }
+          prevKey = keyBytes;
+          if (key === '__proto__') throw new CborDecodeError('unsupported', 'map key "__proto__"');
+          out[key] = this.item(depth + 1);
+        }
+        return out;
+      }
+      case 7:
+        if (this.b[start] === 0xf4) return false;
+        if (this.b[start] === 0xf5) return true;
+        if (this.b[start] === 0xf6) return null;
+        throw new CborDecodeError('unsupported', `simple value or float 0x${this.b[start]!.toString(16)}`);
+      default:
+        throw new CborDecodeError('unsupported', `major type ${major} (negative integer or tag)`);
+    }
+  }
+}
+
+/** Length-first bytewise order (RFC 8949 section 4.2.1 applied to encoded keys). */
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  if (a.length !== b.length) return a.length - b.length;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return 0;
+}

@@ -1,0 +1,42 @@
+/**
+ * Authenticated encryption: ChaCha20-Poly1305 (RFC 8439, 96-bit nonce) for envelopes, and
+ * XChaCha20-Poly1305 (192-bit nonce) where a random nonce is specified (key ring storage).
+ * Decryption returns `null` on failure: callers turn that into the one error their layer defines.
+ */
+import { sodium } from './sodium.js';
+
+/** ChaCha20-Poly1305 key, nonce and tag sizes in bytes. */
+export const AEAD_KEY_BYTES = 32;
+export const AEAD_NONCE_BYTES = 12;
+export const AEAD_TAG_BYTES = 16;
+export const XAEAD_NONCE_BYTES = 24;
+
+/** ChaCha20-Poly1305-IETF encrypt; returns ciphertext || 16-byte tag. */
+export function chachaEncrypt(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): Uint8Array {
+  return sodium().crypto_aead_chacha20poly1305_ietf_encrypt(plaintext, aad ?? null, null, nonce, key);
+}
+
+/** ChaCha20-Poly1305-IETF decrypt; `null` if the tag does not verify. */
+export function chachaDecrypt(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad?: Uint8Array): Uint8Array | null {
+  if (ciphertext.length < AEAD_TAG_BYTES) return null;
+  try {
+    return sodium().crypto_aead_chacha20poly1305_ietf_decrypt(null, ciphertext, aad ?? null, nonce, key);
+  } catch {
+    return null;
+  }
+}
+
+/** XChaCha20-Poly1305-IETF encrypt; returns ciphertext || 16-byte tag. */
+export function xchachaEncrypt(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): Uint8Array {
+  return sodium().crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, aad ?? null, null, nonce, key);
+}
+
+/** XChaCha20-Poly1305-IETF decrypt; `null` if the tag does not verify. */
+export function xchachaDecrypt(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad?: Uint8Array): Uint8Array | null {
+  if (ciphertext.length < AEAD_TAG_BYTES) return null;
+  try {
+    return sodium().crypto_aead_xchacha20poly1305_ietf_decrypt(null, ciphertext, aad ?? null, nonce, key);
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * Hashes, MAC and key derivation (SHA-256, SHA-512, HMAC-SHA-256, HKDF-SHA-256) from
+ * @noble/hashes: audited, constant-time where it matters, and identical in Node and browsers.
+ */
+import { sha256 as nobleSha256, sha512 as nobleSha512 } from '@noble/hashes/sha2.js';
+import { hmac } from '@noble/hashes/hmac.js';
+import { hkdf } from '@noble/hashes/hkdf.js';
+import { utf8 } from './bytes.js';
+
+/** SHA-256 of `data`. */
+export function sha256(data: Uint8Array): Uint8Array {
+  return nobleSha256(data);
+}
+
+/** SHA-512 of `data`. */
+export function sha512(data: Uint8Array): Uint8Array {
+  return nobleSha512(data);
+}
+
+/** An incremental SHA-256, for hashing a payload that arrives in chunks. */
+export interface IncrementalHash {
+  update(data: Uint8Array): void;
+  digest(): Uint8Array;
+}
+
+/** Start an incremental SHA-256. */
+export function createSha256(): IncrementalHash {
+  const h = nobleSha256.create();
+  return {
+    update: (data) => void h.update(data),
+    digest: () => h.digest(),
+  };
+}
+
+/** HMAC-SHA-256(key, data). */
+export function hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
+  return hmac(nobleSha256, key, data);
+}
+
+/**
+ * HKDF-SHA-256 (RFC 5869). `info` is always a lintas context string (SPEC section 3) so that
+ * every derived key is bound to exactly one purpose.
+ */
+export function hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: string | Uint8Array, length: number): Uint8Array {
+  return hkdf(nobleSha256, ikm, salt, typeof info === 'string' ? utf8(info) : info, length);
+}

@@ -1,0 +1,43 @@
+/**
+ * X25519 (RFC 7748) through libsodium. A shared secret of all zeros (the peer sent a low-order
+ * point) is rejected, as RFC 7748 section 6.1 allows and SPEC section 4.1 requires.
+ */
+import { LintasError } from '../errors/index.js';
+import { sodium } from './sodium.js';
+
+export const X25519_KEY_BYTES = 32;
+
+/** An X25519 key pair. */
+export interface X25519KeyPair {
+  publicKey: Uint8Array;
+  secretKey: Uint8Array;
+}
+
+/** Derive an X25519 key pair from a 32-byte secret (the secret is used as the scalar, clamped by X25519). */
+export function x25519KeyPairFromSecret(secretKey: Uint8Array): X25519KeyPair {
+  return { publicKey: sodium().crypto_scalarmult_base(secretKey), secretKey: secretKey.slice() };
+}
+
+/** The public key of an X25519 secret. */
+export function x25519PublicKey(secretKey: Uint8Array): Uint8Array {
+  return sodium().crypto_scalarmult_base(secretKey);
+}
+
+/**
+ * X25519(secretKey, publicKey). Throws `ERR_CRYPTO_LOW_ORDER_POINT` when the result is all zeros.
+ */
+export function x25519(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
+  let shared: Uint8Array;
+  try {
+    shared = sodium().crypto_scalarmult(secretKey, publicKey);
+  } catch (cause) {
+    // libsodium refuses an all-zero output (a low-order input point).
+    throw new LintasError('ERR_CRYPTO_LOW_ORDER_POINT', 'X25519 produced an all-zero shared secret: the peer key is a low-order point', { cause });
+  }
+  let acc = 0;
+  for (const b of shared) acc |= b;
+  if (acc === 0) {
+    throw new LintasError('ERR_CRYPTO_LOW_ORDER_POINT', 'X25519 produced an all-zero shared secret: the peer key is a low-order point');
+  }
+  return shared;
+}

@@ -1,0 +1,10 @@
+export { seal, sealStream } from './seal.js';
+export type { SealOptions, SealStreamOptions } from './seal.js';
+export { open, openStream } from './open.js';
+export type { OpenOptions, EnvelopeInfo, OpenedEnvelope, OpenedEnvelopeStream } from './open.js';
+export { armor, armorStream, dearmor, dearmorStream } from './armor.js';
+export { inspect } from './inspect.js';
+export type { EnvelopeInspection } from './inspect.js';
+export type { ByteSource } from './byte-source.js';
+export { LIMITS, FORMAT_VERSION } from './constants.js';
+export type { RecipientStanza } from './header.js';

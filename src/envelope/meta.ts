@@ -1,0 +1,56 @@
+/**
+ * The meta block (SPEC section 5.3): who sent the envelope, to whom, when, and what it holds.
+ * It travels encrypted inside the header, so an outside observer learns none of it.
+ * Encoding only; encryption is in seal.ts and open.ts.
+ */
+import { decodeCanonical, encodeCanonical, type CborMap } from '../cbor/index.js';
+import { ED25519_PUBLIC_KEY_BYTES } from '../crypto/ed25519.js';
+import { ENVELOPE_ID_BYTES, LIMITS, RECIPIENT_ID_BYTES } from './constants.js';
+import { expectBytes, expectKeys, expectMap, expectUint } from './header.js';
+
+/** The decoded meta block. */
+export interface EnvelopeMeta {
+  /** 16 random bytes naming this envelope (replay detection). */
+  id: Uint8Array;
+  /** Creation time, Unix seconds. */
+  created: number;
+  /** Expiry time, Unix seconds, if any. */
+  expires: number | null;
+  /** The sender's Ed25519 public key; null for an anonymous envelope. */
+  sender: Uint8Array | null;
+  /** Recipient ids of every real recipient, in sealing order. */
+  to: Uint8Array[];
+  /** Exact payload length, present whenever the sealer knew it (always when padded). */
+  len: number | null;
+  /** Media type of the payload, if given. */
+  contentType: string | null;
+}
+
+export function encodeMeta(m: EnvelopeMeta): Uint8Array {
+  const map: CborMap = { created: m.created, id: m.id, to: m.to };
+  if (m.expires !== null) map.expires = m.expires;
+  if (m.sender !== null) map.sender = m.sender;
+  if (m.len !== null) map.len = m.len;
+  if (m.contentType !== null) map.cty = m.contentType;
+  return encodeCanonical(map);
+}
+
+/** Decode a meta block. Any failure is reported by the caller as ERR_ENVELOPE_TAMPERED. */
+export function decodeMeta(bytes: Uint8Array): EnvelopeMeta {
+  const map = expectMap(decodeCanonical(bytes, { maxDepth: LIMITS.maxCborDepth }), 'meta');
+  expectKeys(map, ['created', 'id', 'to'], ['expires', 'sender', 'len', 'cty'], 'meta');
+  const id = expectBytes(map.id, 'id', ENVELOPE_ID_BYTES);
+  const created = expectUint(map.created, 'created');
+  const expires = 'expires' in map ? expectUint(map.expires, 'expires') : null;
+  const sender = 'sender' in map ? expectBytes(map.sender, 'sender', ED25519_PUBLIC_KEY_BYTES) : null;
+  const len = 'len' in map ? expectUint(map.len, 'len') : null;
+  if (!Array.isArray(map.to) || map.to.length === 0 || map.to.length > LIMITS.maxStanzas) throw new Error('meta "to" has a bad length');
+  const to = map.to.map((r, i) => expectBytes(r, `to ${i}`, RECIPIENT_ID_BYTES));
+  let contentType: string | null = null;
+  if ('cty' in map) {
+    if (typeof map.cty !== 'string' || map.cty.length > LIMITS.maxContentTypeBytes) throw new Error('meta "cty" is not a short text string');
+    contentType = map.cty;
+  }
+  if (expires !== null && expires < created) throw new Error('meta expires before it was created');
+  return { id, created, expires, sender, to, len, contentType };
+}

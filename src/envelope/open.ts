@@ -1,0 +1,334 @@
+/**
+ * Opening (SPEC section 6), in the order the SPEC lists its checks: structure and limits first
+ * (no crypto), then the recipient stanza, key commitment and header MAC, then the meta block and
+ * policy, then the payload chunks and finally the signature. Failures before the header MAC keep
+ * distinct codes; every failure inside decryption after it is ERR_ENVELOPE_TAMPERED.
+ */
+import { LintasError } from '../errors/index.js';
+import { AEAD_NONCE_BYTES, AEAD_TAG_BYTES, chachaDecrypt } from '../crypto/aead.js';
+import { concatBytes, constantTimeEqual, wipe } from '../crypto/bytes.js';
+import { createSha256 } from '../crypto/hash.js';
+import { ed25519Verify } from '../crypto/ed25519.js';
+import { cryptoReady } from '../crypto/sodium.js';
+import { recipientId, type RecipientKeyPair } from '../keys/recipient.js';
+import { DEFAULT_MAX_CLOCK_SKEW_SECONDS, HEADER_MAC_BYTES, PREFIX_BYTES, SIGNATURE_BYTES } from './constants.js';
+import { decodeHeader, decodePrefix, type EnvelopeHeader } from './header.js';
+import { deriveEnvelopeKeys, headerMac, signedMessage, wipeEnvelopeKeys, type EnvelopeKeys } from './key-schedule.js';
+import { decodeMeta, type EnvelopeMeta } from './meta.js';
+import { StreamDecryptor } from './payload-stream.js';
+import { schemeFor } from './stanza-schemes.js';
+import { ByteReader } from './byte-reader.js';
+import { collectBytes, toAsyncIterable, type ByteSource } from './byte-source.js';
+import { dearmorStream, looksArmored } from './armor.js';
+
+/** Options for {@link open} and {@link openStream}. */
+export interface OpenOptions {
+  /** Your decryption key pairs (current and rotated-out); the matching one is found by recipient id. */
+  keys: RecipientKeyPair[];
+  /** Accept envelopes without a sender. Default false: an anonymous envelope is refused. */
+  allowAnonymous?: boolean;
+  /** If given, only these Ed25519 sender keys are accepted (ERR_UNKNOWN_SENDER otherwise). */
+  trustedSenders?: Uint8Array[];
+  /** The current time, for expiry checks. Default: the system clock. */
+  now?: Date;
+  /** How far an envelope's creation time may lie in the future, in seconds. Default 300. */
+  maxClockSkewSeconds?: number;
+}
+
+/** What a receiver learns about an envelope before reading its payload. */
+export interface EnvelopeInfo {
+  /** True when the payload is signed and the signature verified (or will, at the end of a stream). */
+  authenticated: boolean;
+  /** The sender's Ed25519 public key; null for an anonymous envelope. */
+  sender: Uint8Array | null;
+  /** The envelope's unique id (16 bytes), for replay detection. */
+  envelopeId: Uint8Array;
+  createdAt: Date;
+  expiresAt: Date | null;
+  /** Recipient ids of every recipient the sender addressed (SPEC 3.3). */
+  recipients: Uint8Array[];
+  /** Which of your keys opened it. */
+  openedWith: { type: RecipientKeyPair['type']; recipientId: Uint8Array };
+  contentType: string | null;
+  /** Payload length if the sealer declared it. */
+  payloadLength: number | null;
+}
+
+/** A fully opened and verified envelope. */
+export interface OpenedEnvelope extends EnvelopeInfo {
+  payload: Uint8Array;
+}
+
+/** A streamed open: metadata now, payload chunks as they are decrypted. */
+export interface OpenedEnvelopeStream {
+  info: EnvelopeInfo;
+  /**
+   * The payload. The signature covers the whole payload, so it is checked after the last chunk:
+   * iteration throws ERR_SIGNATURE_INVALID or ERR_ENVELOPE_TAMPERED there, and a consumer must
+   * not act on the data before iteration completes without error. Can be iterated once.
+   */
+  payload: AsyncIterable<Uint8Array>;
+}
+
+/**
+ * Open and verify a whole envelope: binary bytes, or armored text as a string or bytes.
+ * @throws {LintasError} with one of the codes of SPEC section 9.
+ */
+export async function open(envelope: ByteSource | string, options: OpenOptions): Promise<OpenedEnvelope> {
+  const opened = await openStream(envelope, options);
+  const payload = await collectBytes(opened.payload);
+  return { ...opened.info, payload };
+}
+
+/**
+ * Open an envelope from a stream. Resolves once the header and meta block are verified; the
+ * payload is then decrypted chunk by chunk in bounded memory.
+ * @throws {LintasError} with one of the codes of SPEC section 9.
+ */
+export async function openStream(envelope: ByteSource | string, options: OpenOptions): Promise<OpenedEnvelopeStream> {
+  const o = checkOpenOptions(options);
+  await cryptoReady();
+  let source = toAsyncIterable(envelope, 'envelope');
+  const sniff = new ByteReader(source);
+  const first = await sniff.read(PREFIX_BYTES);
+  source = prepend(first, sniff);
+  if (looksArmored(first)) source = dearmorStream(source);
+  const reader = new ByteReader(source);
+  try {
+    return await openHeader(reader, o);
+  } catch (e) {
+    await reader.cancel();
+    throw e;
+  }
+}
+
+async function* prepend(first: Uint8Array, rest: ByteReader): AsyncGenerator<Uint8Array> {
+  if (first.length > 0) yield first;
+  for (;;) {
+    const next = await rest.read(64 * 1024);
+    if (next.length === 0) return;
+    yield next;
+  }
+}
+
+interface CheckedOpenOptions {
+  keys: RecipientKeyPair[];
+  allowAnonymous: boolean;
+  trustedSenders: Uint8Array[] | null;
+  nowSeconds: number;
+  skew: number;
+}
+
+function checkOpenOptions(o: OpenOptions): CheckedOpenOptions {
+  if (o === null || typeof o !== 'object') throw new TypeError('options must be an object');
+  if (!Array.isArray(o.keys)) throw new TypeError('options.keys must be an array of recipient key pairs');
+  for (const [i, k] of o.keys.entries()) {
+    if (!k || !(k.publicKey instanceof Uint8Array) || !(k.secretKey instanceof Uint8Array) || typeof k.type !== 'string') {
+      throw new TypeError(`options.keys[${i}] must be { type, publicKey, secretKey }`);
+    }
+  }
+  if (o.allowAnonymous !== undefined && typeof o.allowAnonymous !== 'boolean') throw new TypeError('options.allowAnonymous must be a boolean');
+  if (o.trustedSenders !== undefined) {
+    if (!Array.isArray(o.trustedSenders) || o.trustedSenders.some((k) => !(k instanceof Uint8Array))) {
+      throw new TypeError('options.trustedSenders must be an array of Uint8Array');
+    }
+  }
+  if (o.now !== undefined && (!(o.now instanceof Date) || Number.isNaN(o.now.getTime()))) throw new TypeError('options.now must be a valid Date');
+  const skew = o.maxClockSkewSeconds ?? DEFAULT_MAX_CLOCK_SKEW_SECONDS;
+  if (typeof skew !== 'number' || !Number.isFinite(skew) || skew < 0) throw new RangeError('options.maxClockSkewSeconds must be a non-negative number');
+  return {
+    keys: o.keys,
+    allowAnonymous: o.allowAnonymous ?? false,
+    trustedSenders: o.trustedSenders ?? null,
+    nowSeconds: Math.floor((o.now?.getTime() ?? Date.now()) / 1000),
+    skew,
+  };
+}
+
+function truncated(what: string): LintasError {
+  return new LintasError('ERR_ENVELOPE_TRUNCATED', `Envelope is truncated: it ends inside the ${what}; the transfer was probably cut short`);
+}
+
+function tampered(): LintasError {
+  // One fixed message and code for every failure after the header MAC (SPEC 6.4): no oracle.
+  return new LintasError('ERR_ENVELOPE_TAMPERED', 'Envelope failed authentication: it was modified, truncated or corrupted after sealing');
+}
+
+/** SPEC 6.1–6.6: everything up to the start of the payload. */
+async function openHeader(reader: ByteReader, o: CheckedOpenOptions): Promise<OpenedEnvelopeStream> {
+  // 6.1 Structure, before any crypto.
+  const prefix = await reader.read(PREFIX_BYTES);
+  if (prefix.length < PREFIX_BYTES) {
+    if (prefix.length < 7) {
+      // Too short even to name a version: say "not an envelope" unless what there is matches the magic.
+      const magic = new Uint8Array([0x4c, 0x49, 0x4e, 0x54, 0x41, 0x53]);
+      if (prefix.length === 0 || prefix.some((b, i) => i < 6 && b !== magic[i])) {
+        throw new LintasError('ERR_ENVELOPE_MALFORMED', 'Not a lintas envelope: the magic bytes "LINTAS" are missing');
+      }
+    } else {
+      decodePrefix(concatBytes(prefix, new Uint8Array(PREFIX_BYTES - prefix.length)));
+    }
+    throw truncated('prefix');
+  }
+  const headerLength = decodePrefix(prefix);
+  const headerBytes = (await reader.read(headerLength)).slice();
+  if (headerBytes.length < headerLength) throw truncated('header');
+  const header = decodeHeader(headerBytes);
+  const mac = (await reader.read(HEADER_MAC_BYTES)).slice();
+  if (mac.length < HEADER_MAC_BYTES) throw truncated('header MAC');
+  checkStanzaShapes(header);
+
+  // 6.2 Find our stanza and unwrap the file key.
+  const { fileKey, key } = unwrapFileKey(header, o.keys);
+  const keys = deriveEnvelopeKeys(fileKey, header.salt);
+  wipe(fileKey);
+  try {
+    // 6.3 Key commitment, then header MAC, both in constant time.
+    if (!constantTimeEqual(keys.commitment, header.commit)) {
+      throw new LintasError('ERR_ENVELOPE_HEADER_TAMPERED', 'Envelope header failed its key commitment check: it was modified or forged');
+    }
+    const prefixAndHeader = concatBytes(prefix, headerBytes);
+    if (!constantTimeEqual(headerMac(keys.macKey, prefixAndHeader), mac)) {
+      throw new LintasError('ERR_ENVELOPE_HEADER_TAMPERED', 'Envelope header failed its MAC check: it was modified after sealing');
+    }
+    // 6.4 Meta block.
+    const metaPlain = chachaDecrypt(keys.metaKey, new Uint8Array(AEAD_NONCE_BYTES), header.meta);
+    if (metaPlain === null) throw tampered();
+    let meta: EnvelopeMeta;
+    try {
+      meta = decodeMeta(metaPlain);
+    } catch {
+      throw tampered();
+    }
+    // 6.5 Audience, sender policy, freshness.
+    const ownId = recipientId(key);
+    if (!meta.to.some((r) => constantTimeEqual(r, ownId))) {
+      throw new LintasError('ERR_NOT_ADDRESSED_TO_ME', 'Envelope opened with your key but its signed recipient list does not name you: it may have been forwarded by another recipient');
+    }
+    if (meta.sender === null) {
+      if (!o.allowAnonymous) {
+        throw new LintasError('ERR_ENVELOPE_ANONYMOUS', 'Envelope has no sender (anonymous mode); pass allowAnonymous: true to accept unauthenticated envelopes');
+      }
+    } else if (o.trustedSenders !== null && !o.trustedSenders.some((k) => constantTimeEqual(k, meta.sender!))) {
+      throw new LintasError('ERR_UNKNOWN_SENDER', 'Envelope is signed by a key that is not among your trusted senders');
+    }
+    if (meta.expires !== null && o.nowSeconds > meta.expires) {
+      throw new LintasError('ERR_ENVELOPE_EXPIRED', `Envelope expired at ${new Date(meta.expires * 1000).toISOString()}`);
+    }
+    if (meta.created > o.nowSeconds + o.skew) {
+      throw new LintasError('ERR_ENVELOPE_NOT_YET_VALID', `Envelope claims to be created at ${new Date(meta.created * 1000).toISOString()}, in the future; check the clocks`);
+    }
+    const info: EnvelopeInfo = {
+      authenticated: meta.sender !== null,
+      sender: meta.sender,
+      envelopeId: meta.id,
+      createdAt: new Date(meta.created * 1000),
+      expiresAt: meta.expires === null ? null : new Date(meta.expires * 1000),
+      recipients: meta.to,
+      openedWith: { type: key.type, recipientId: ownId },
+      contentType: meta.contentType,
+      payloadLength: meta.len,
+    };
+    return { info, payload: payloadStream(reader, header, keys, meta, prefixAndHeader) };
+  } catch (e) {
+    wipeEnvelopeKeys(keys);
+    throw e;
+  }
+}
+
+/** Every stanza of a known type must have that type's shape, checked before any crypto. */
+function checkStanzaShapes(header: EnvelopeHeader): void {
+  for (const [i, s] of header.stanzas.entries()) {
+    const scheme = schemeFor(s.type);
+    if (!scheme) continue;
+    const ok =
+      s.args.length === scheme.argLengths.length && s.args.every((a, j) => a.length === scheme.argLengths[j]) && s.body.length === scheme.bodyLength;
+    if (!ok) throw new LintasError('ERR_ENVELOPE_MALFORMED', `Envelope header is malformed: stanza ${i} (${s.type}) has the wrong argument or body size`);
+  }
+}
+
+function unwrapFileKey(header: EnvelopeHeader, keys: RecipientKeyPair[]): { fileKey: Uint8Array; key: RecipientKeyPair } {
+  for (const key of keys) {
+    const scheme = schemeFor(key.type);
+    if (!scheme) continue;
+    const rid = recipientId(key);
+    for (const s of header.stanzas) {
+      if (s.type !== scheme.type) continue;
+      // Normal mode: only the stanza carrying our id (O(1) per key). Hidden mode: try each.
+      if (s.recipientId !== null && !constantTimeEqual(s.recipientId, rid)) continue;
+      const fileKey = scheme.unwrap(s.args, s.body, key);
+      if (fileKey !== null) return { fileKey, key };
+      if (s.recipientId !== null) {
+        throw new LintasError('ERR_ENVELOPE_HEADER_TAMPERED', 'The stanza addressed to your key does not decrypt: the header was modified');
+      }
+    }
+  }
+  throw new LintasError('ERR_ENVELOPE_NOT_FOR_ME', 'Envelope is not addressed to any of your keys');
+}
+
+/** SPEC 6.6–6.7: decrypt chunks, split payload / padding / signature, verify at the end. */
+async function* payloadStream(
+  reader: ByteReader,
+  header: EnvelopeHeader,
+  keys: EnvelopeKeys,
+  meta: EnvelopeMeta,
+  prefixAndHeader: Uint8Array,
+): AsyncGenerator<Uint8Array> {
+  const chunkCipherBytes = (1 << header.chunkExponent) + AEAD_TAG_BYTES;
+  const dec = new StreamDecryptor(keys.payloadKey);
+  const sigLen = meta.sender === null ? 0 : SIGNATURE_BYTES;
+  const hash = createSha256();
+  let carry = new Uint8Array(0); // the last sigLen plaintext bytes seen, held back
+  let bodySeen = 0;
+  let paddingOk = true;
+  let chunks = 0;
+  // Splits plaintext that is known not to be the signature into payload and padding.
+  const emit = (p: Uint8Array): Uint8Array | null => {
+    let body = p;
+    if (meta.len !== null) {
+      const room = meta.len - bodySeen;
+      if (p.length > room) {
+        body = p.subarray(0, Math.max(room, 0));
+        for (let i = body.length; i < p.length; i++) if (p[i] !== 0) paddingOk = false;
+      }
+    }
+    bodySeen += body.length;
+    if (body.length === 0) return null;
+    hash.update(body);
+    return body;
+  };
+  try {
+    for (;;) {
+      const ct = await reader.read(chunkCipherBytes);
+      const last = ct.length < chunkCipherBytes || (await reader.atEnd());
+      // A payload has at least one chunk; an empty read here means the stream was cut.
+      if (ct.length === 0 && chunks > 0) throw tampered();
+      const plain = dec.decrypt(ct, last);
+      chunks++;
+      if (plain === null) throw tampered();
+      // Only the final chunk may be short or empty, and empty only if it is the only chunk.
+      if (last && plain.length === 0 && chunks > 1) throw tampered();
+      const joined = carry.length ? concatBytes(carry, plain) : plain;
+      if (!last) {
+        carry = joined.slice(joined.length - sigLen);
+        const out = emit(joined.subarray(0, joined.length - sigLen));
+        if (out) yield out.slice();
+        continue;
+      }
+      if (joined.length < sigLen) throw tampered();
+      const out = emit(joined.subarray(0, joined.length - sigLen));
+      if (!paddingOk || (meta.len !== null && bodySeen !== meta.len)) throw tampered();
+      if (sigLen > 0) {
+        const signature = joined.subarray(joined.length - sigLen);
+        if (!ed25519Verify(meta.sender!, signedMessage(prefixAndHeader, hash.digest()), signature)) {
+          throw new LintasError('ERR_SIGNATURE_INVALID', 'Envelope decrypted but the sender signature does not verify: do not trust its content or sender');
+        }
+      }
+      if (out) yield out.slice();
+      return;
+    }
+  } finally {
+    wipeEnvelopeKeys(keys);
+    await reader.cancel();
+  }
+}

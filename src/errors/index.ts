@@ -1,0 +1,2 @@
+export { LintasError, isLintasError } from './lintas-error.js';
+export type { LintasErrorCode } from './lintas-error.js';

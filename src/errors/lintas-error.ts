@@ -1,0 +1,53 @@
+/**
+ * The one error hierarchy of lintas. Every failure the library reports on purpose is a
+ * {@link LintasError} with a stable {@link LintasErrorCode}; tests and apps branch on `code`,
+ * never on `message`. Messages say what a person can do about it and never contain secrets.
+ *
+ * Argument validation at the public edge throws plain `TypeError` (wrong type) or `RangeError`
+ * (wrong length or range), as the platform does, because those are programming errors.
+ */
+
+/** Every stable error code lintas raises. SPEC.md section 9 says when each one is raised. */
+export type LintasErrorCode =
+  // Envelope, before any decryption (SPEC section 6.1): the bytes are not a well-formed envelope.
+  | 'ERR_ENVELOPE_MALFORMED'
+  | 'ERR_ENVELOPE_TRUNCATED'
+  | 'ERR_ENVELOPE_UNSUPPORTED_VERSION'
+  | 'ERR_ENVELOPE_LIMIT_EXCEEDED'
+  | 'ERR_ARMOR_MALFORMED'
+  // Recipient matching and header authentication (SPEC 6.2–6.3).
+  | 'ERR_ENVELOPE_NOT_FOR_ME'
+  | 'ERR_ENVELOPE_HEADER_TAMPERED'
+  // Everything after the header MAC: one fixed code, so there is no parsing or padding oracle.
+  | 'ERR_ENVELOPE_TAMPERED'
+  // Sender and freshness policy, checked after decryption (SPEC 6.5–6.6).
+  | 'ERR_SIGNATURE_INVALID'
+  | 'ERR_ENVELOPE_ANONYMOUS'
+  | 'ERR_UNKNOWN_SENDER'
+  | 'ERR_ENVELOPE_EXPIRED'
+  | 'ERR_ENVELOPE_NOT_YET_VALID'
+  | 'ERR_NOT_ADDRESSED_TO_ME'
+  // Sealing-side misuse that is not a plain type/range error.
+  | 'ERR_SEAL_INVALID_RECIPIENT'
+  | 'ERR_SEAL_SIZE_MISMATCH'
+  // Crypto layer.
+  | 'ERR_CRYPTO_INVALID_KEY'
+  | 'ERR_CRYPTO_DECRYPT_FAILED'
+  | 'ERR_CRYPTO_LOW_ORDER_POINT';
+
+/** Base class of every error lintas throws deliberately. */
+export class LintasError extends Error {
+  /** Stable, machine-readable reason. Never changes meaning between versions. */
+  readonly code: LintasErrorCode;
+
+  constructor(code: LintasErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = 'LintasError';
+  }
+}
+
+/** True if `err` is a {@link LintasError}, optionally with the given code. */
+export function isLintasError(err: unknown, code?: LintasErrorCode): err is LintasError {
+  return err instanceof LintasError && (code === undefined || err.code === code);
+}

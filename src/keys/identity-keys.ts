@@ -1,0 +1,77 @@
+/**
+ * The key material of one identity: an Ed25519 signing key and two encryption keys (X25519 and
+ * X-Wing). Keys derive from one 32-byte seed with HKDF and a context string per key (SPEC 3.4),
+ * so a backup is one seed and test vectors are reproducible.
+ */
+import { cryptoReady } from '../crypto/sodium.js';
+import { systemRandom } from '../crypto/random.js';
+import { hkdfSha256 } from '../crypto/hash.js';
+import { wipe } from '../crypto/bytes.js';
+import { ed25519KeyPairFromSeed } from '../crypto/ed25519.js';
+import { x25519KeyPairFromSecret } from '../crypto/x25519.js';
+import { xwingKeyPairFromSeed } from '../crypto/xwing.js';
+import type { RecipientKeyPair, RecipientPublicKey, SigningKeyPair } from './recipient.js';
+
+/** Everything needed to sign as, and open envelopes for, one identity. Keep it secret. */
+export interface IdentityKeys {
+  signing: SigningKeyPair;
+  x25519: RecipientKeyPair;
+  xwing: RecipientKeyPair;
+}
+
+/** The public half of {@link IdentityKeys}: what others need to seal to you and verify you. */
+export interface PublicIdentityKeys {
+  signingPublicKey: Uint8Array;
+  x25519: RecipientPublicKey;
+  xwing: RecipientPublicKey;
+}
+
+const SEED_BYTES = 32;
+
+/**
+ * Derive identity keys from a 32-byte seed (SPEC section 3.4).
+ * @throws {TypeError} if `seed` is not a Uint8Array. @throws {RangeError} if it is not 32 bytes.
+ */
+export async function identityKeysFromSeed(seed: Uint8Array): Promise<IdentityKeys> {
+  if (!(seed instanceof Uint8Array)) throw new TypeError('seed must be a Uint8Array');
+  if (seed.length !== SEED_BYTES) throw new RangeError(`seed must be ${SEED_BYTES} bytes, got ${seed.length}`);
+  await cryptoReady();
+  const empty = new Uint8Array(0);
+  const edSeed = hkdfSha256(seed, empty, 'lintas/v1 identity ed25519', 32);
+  const xSecret = hkdfSha256(seed, empty, 'lintas/v1 identity x25519', 32);
+  const xwSeed = hkdfSha256(seed, empty, 'lintas/v1 identity x-wing', 32);
+  const signing = ed25519KeyPairFromSeed(edSeed);
+  const x = x25519KeyPairFromSecret(xSecret);
+  const xw = xwingKeyPairFromSeed(xwSeed);
+  wipe(edSeed, xSecret, xwSeed);
+  return {
+    signing,
+    x25519: { type: 'X25519', publicKey: x.publicKey, secretKey: x.secretKey },
+    xwing: { type: 'X-Wing', publicKey: xw.publicKey, secretKey: xw.secretKey },
+  };
+}
+
+/** Generate fresh identity keys from the system CSPRNG. */
+export async function generateIdentityKeys(): Promise<IdentityKeys> {
+  await cryptoReady();
+  const seed = systemRandom(SEED_BYTES);
+  try {
+    return await identityKeysFromSeed(seed);
+  } finally {
+    wipe(seed);
+  }
+}
+
+/** The public keys of an identity. */
+export function publicIdentityKeys(keys: IdentityKeys): PublicIdentityKeys {
+  return {
+    signingPublicKey: keys.signing.publicKey,
+    x25519: { type: 'X25519', publicKey: keys.x25519.publicKey },
+    xwing: { type: 'X-Wing', publicKey: keys.xwing.publicKey },
+  };
+}
+
+/** Zero every secret key in `keys` (after use, e.g. when an app locks). */
+export function wipeIdentityKeys(keys: IdentityKeys): void {
+  wipe(keys.signing.secretKey, keys.x25519.secretKey, keys.xwing.secretKey);
+}
