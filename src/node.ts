@@ -1,0 +1,7 @@
+/**
+ * lintas/node: the parts of lintas that need Node.js (file system, sockets, processes).
+ * Everything in the main `lintas` entry also works in browsers; this entry re-exports it and
+ * adds the Node-only pieces.
+ * @packageDocumentation
+ */
+export * from './index.js';
