@@ -71,23 +71,34 @@ export function encodePrefix(headerLength: number): Uint8Array {
 }
 
 /**
- * Parse and validate the prefix (SPEC 6.1 steps 1–3). Returns the header length.
+ * Parse and validate the prefix (SPEC 6.1 steps 1–3). Returns the header length. Throws
+ * ERR_ENVELOPE_TRUNCATED if `prefix` is shorter than 11 bytes but starts like a lintas envelope.
  * The version is checked before the length so a future format gets the right error.
  */
 export function decodePrefix(prefix: Uint8Array): number {
-  for (let i = 0; i < MAGIC.length; i++) {
-    if (prefix[i] !== MAGIC[i]) throw new LintasError('ERR_ENVELOPE_MALFORMED', 'Not a lintas envelope: the magic bytes "LINTAS" are missing');
-  }
-  if (prefix[6] !== FORMAT_VERSION) {
-    throw new LintasError(
-      'ERR_ENVELOPE_UNSUPPORTED_VERSION',
-      `Envelope format version ${prefix[6]} is not supported (this library reads version ${FORMAT_VERSION}); upgrade lintas`,
-    );
-  }
+  checkMagicAndVersion(prefix);
+  if (prefix.length < PREFIX_BYTES) throw new LintasError('ERR_ENVELOPE_TRUNCATED', 'Envelope is truncated: it ends inside the 11-byte prefix');
   const length = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength).getUint32(7, false);
   if (length === 0) throw malformed('header length is zero');
   if (length > LIMITS.maxHeaderBytes) throw limit(`header is ${length} bytes, the limit is ${LIMITS.maxHeaderBytes}`);
   return length;
+}
+
+/**
+ * Check as much of the magic and version as `bytes` holds (SPEC 6.1 steps 1–2), so a cut-short
+ * input is reported as truncated only when what is there is a lintas prefix.
+ */
+export function checkMagicAndVersion(bytes: Uint8Array): void {
+  if (bytes.length === 0) throw new LintasError('ERR_ENVELOPE_MALFORMED', 'Not a lintas envelope: the input is empty');
+  for (let i = 0; i < MAGIC.length && i < bytes.length; i++) {
+    if (bytes[i] !== MAGIC[i]) throw new LintasError('ERR_ENVELOPE_MALFORMED', 'Not a lintas envelope: the magic bytes "LINTAS" are missing');
+  }
+  if (bytes.length > 6 && bytes[6] !== FORMAT_VERSION) {
+    throw new LintasError(
+      'ERR_ENVELOPE_UNSUPPORTED_VERSION',
+      `Envelope format version ${bytes[6]} is not supported (this library reads version ${FORMAT_VERSION}); upgrade lintas`,
+    );
+  }
 }
 
 /** Decode and validate header bytes (SPEC 6.1 steps 4–6): structure, types, limits. No crypto. */

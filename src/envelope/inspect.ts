@@ -38,9 +38,6 @@ export async function inspect(envelope: Uint8Array | string): Promise<EnvelopeIn
   if (!(bytes instanceof Uint8Array)) throw new TypeError('envelope must be a Uint8Array or an armored string');
   const armored = looksArmored(bytes.subarray(0, 64));
   if (armored) bytes = await dearmor(bytes);
-  if (bytes.length < PREFIX_BYTES) {
-    throw new LintasError('ERR_ENVELOPE_TRUNCATED', 'Envelope is truncated: shorter than its 11-byte prefix');
-  }
   const headerLength = decodePrefix(bytes.subarray(0, PREFIX_BYTES));
   if (bytes.length < PREFIX_BYTES + headerLength + HEADER_MAC_BYTES) {
     throw new LintasError('ERR_ENVELOPE_TRUNCATED', 'Envelope is truncated: it ends inside the header');

@@ -157,19 +157,7 @@ function tampered(): LintasError {
 /** SPEC 6.1–6.6: everything up to the start of the payload. */
 async function openHeader(reader: ByteReader, o: CheckedOpenOptions): Promise<OpenedEnvelopeStream> {
   // 6.1 Structure, before any crypto.
-  const prefix = await reader.read(PREFIX_BYTES);
-  if (prefix.length < PREFIX_BYTES) {
-    if (prefix.length < 7) {
-      // Too short even to name a version: say "not an envelope" unless what there is matches the magic.
-      const magic = new Uint8Array([0x4c, 0x49, 0x4e, 0x54, 0x41, 0x53]);
-      if (prefix.length === 0 || prefix.some((b, i) => i < 6 && b !== magic[i])) {
-        throw new LintasError('ERR_ENVELOPE_MALFORMED', 'Not a lintas envelope: the magic bytes "LINTAS" are missing');
-      }
-    } else {
-      decodePrefix(concatBytes(prefix, new Uint8Array(PREFIX_BYTES - prefix.length)));
-    }
-    throw truncated('prefix');
-  }
+  const prefix = (await reader.read(PREFIX_BYTES)).slice();
   const headerLength = decodePrefix(prefix);
   const headerBytes = (await reader.read(headerLength)).slice();
   if (headerBytes.length < headerLength) throw truncated('header');
