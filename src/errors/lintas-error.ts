@@ -33,7 +33,24 @@ export type LintasErrorCode =
   // Crypto layer.
   | 'ERR_CRYPTO_INVALID_KEY'
   | 'ERR_CRYPTO_DECRYPT_FAILED'
-  | 'ERR_CRYPTO_LOW_ORDER_POINT';
+  | 'ERR_CRYPTO_LOW_ORDER_POINT'
+  // Transports, replay protection and receipts (docs/TRANSPORTS.md).
+  | 'ERR_TRANSPORT_CLOSED'
+  | 'ERR_TRANSPORT_UNAVAILABLE'
+  | 'ERR_TRANSPORT_ENVELOPE_TOO_LARGE'
+  | 'ERR_RELAY_AUTH_FAILED'
+  | 'ERR_RELAY_SENDER_NOT_ALLOWED'
+  | 'ERR_RELAY_RATE_LIMITED'
+  | 'ERR_RELAY_MAILBOX_FULL'
+  | 'ERR_RELAY_NOT_FOUND'
+  | 'ERR_RELAY_BAD_REQUEST'
+  | 'ERR_RELAY_SERVER_ERROR'
+  | 'ERR_RELAY_PROTOCOL'
+  | 'ERR_REPLAY_DETECTED'
+  | 'ERR_REPLAY_LOG_CORRUPT'
+  | 'ERR_RECEIPT_MALFORMED'
+  | 'ERR_RECEIPT_SIGNATURE_INVALID'
+  | 'ERR_RECEIPT_MISMATCH';
 
 /** Base class of every error lintas throws deliberately. */
 export class LintasError extends Error {
