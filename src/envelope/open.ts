@@ -135,7 +135,8 @@ function checkOpenOptions(o: OpenOptions): CheckedOpenOptions {
   }
   if (o.now !== undefined && (!(o.now instanceof Date) || Number.isNaN(o.now.getTime()))) throw new TypeError('options.now must be a valid Date');
   const skew = o.maxClockSkewSeconds ?? DEFAULT_MAX_CLOCK_SKEW_SECONDS;
-  if (typeof skew !== 'number' || !Number.isFinite(skew) || skew < 0) throw new RangeError('options.maxClockSkewSeconds must be a non-negative number');
+  if (typeof skew !== 'number') throw new TypeError('options.maxClockSkewSeconds must be a number');
+  if (!Number.isFinite(skew) || skew < 0) throw new RangeError('options.maxClockSkewSeconds must be a non-negative number');
   return {
     keys: o.keys,
     allowAnonymous: o.allowAnonymous ?? false,
