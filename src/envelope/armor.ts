@@ -103,11 +103,16 @@ export async function dearmor(text: string | Uint8Array): Promise<Uint8Array> {
   return collectBytes(dearmorStream(toAsyncIterable(bytes, 'text')));
 }
 
-/** True if `first` (the first bytes of an input) can only be the start of an armored envelope. */
+/**
+ * True if `first` (the first bytes of an input) can only be the start of an armored envelope:
+ * its first non-whitespace byte is '-', or it is all whitespace. A binary envelope starts with
+ * "LINTAS", so leading whitespace of any length (allowed around the armor block) means armor.
+ */
 export function looksArmored(first: Uint8Array): boolean {
   let i = 0;
   while (i < first.length && isSpace(first[i]!)) i++;
-  return i < first.length && first[i] === 0x2d; // '-'
+  if (i === first.length) return first.length > 0;
+  return first[i] === 0x2d; // '-'
 }
 
 function isSpace(b: number): boolean {
