@@ -48,7 +48,9 @@ const encoder = new Encoder({
   pack: false,
 } as ConstructorParameters<typeof Encoder>[0]);
 
-const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: keep a leading U+FEFF as part of the string. The default strips it, so
+// EF BB BF "sender" would read as "sender": two byte strings, one value (and a hidden duplicate key).
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const utf8Encoder = new TextEncoder();
 
 /** Default nesting limit; every lintas structure is shallower (SPEC section 7). */
