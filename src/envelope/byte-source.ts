@@ -18,13 +18,20 @@ export function toAsyncIterable(source: ByteSource | string, label: string): Asy
   if (typeof ReadableStream !== 'undefined' && source instanceof ReadableStream) {
     return (async function* () {
       const reader = source.getReader();
+      let finished = false;
       try {
         for (;;) {
           const { done, value } = await reader.read();
-          if (done) return;
+          if (done) {
+            finished = true;
+            return;
+          }
           yield value;
         }
       } finally {
+        // Like the stream's own async iterator: a reader that stops early cancels the stream, so
+        // the underlying file or connection is released. A failed stream has nothing to cancel.
+        if (!finished) await reader.cancel().catch(() => undefined);
         reader.releaseLock();
       }
     })();

@@ -103,11 +103,16 @@ export async function openStream(envelope: ByteSource | string, options: OpenOpt
 }
 
 async function* prepend(first: Uint8Array, rest: ByteReader): AsyncGenerator<Uint8Array> {
-  if (first.length > 0) yield first;
-  for (;;) {
-    const next = await rest.read(64 * 1024);
-    if (next.length === 0) return;
-    yield next;
+  try {
+    if (first.length > 0) yield first;
+    for (;;) {
+      const next = await rest.read(64 * 1024);
+      if (next.length === 0) return;
+      yield next;
+    }
+  } finally {
+    // Stopping early (a refused header, a consumer that breaks off) must reach the caller's source.
+    await rest.cancel();
   }
 }
 
