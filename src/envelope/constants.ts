@@ -35,7 +35,7 @@ export const LIMITS = {
   maxHeaderBytes: 2 * 1024 * 1024,
   /** Most stanzas in one header, dummies included. */
   maxStanzas: 1024,
-  /** Largest encoded stanza in bytes. */
+  /** Largest stanza: UTF-8 bytes of its type + recipient id + every arg + body (CBOR heads not counted). */
   maxStanzaBytes: 2048,
   /** Longest stanza type name in bytes. */
   maxStanzaTypeBytes: 32,

@@ -134,13 +134,15 @@ function decodeStanza(v: CborValue, i: number): RecipientStanza {
   if (!Array.isArray(v) || v.length !== 4) throw malformed(`${where} is not a 4-element array`);
   const [type, rid, args, body] = v as [CborValue, CborValue, CborValue, CborValue];
   if (typeof type !== 'string' || type.length === 0) throw malformed(`${where} type is not a non-empty text string`);
-  if (new TextEncoder().encode(type).length > LIMITS.maxStanzaTypeBytes) throw limit(`${where} type longer than ${LIMITS.maxStanzaTypeBytes} bytes`);
+  const typeBytes = new TextEncoder().encode(type).length;
+  if (typeBytes > LIMITS.maxStanzaTypeBytes) throw limit(`${where} type longer than ${LIMITS.maxStanzaTypeBytes} bytes`);
   const recipientId = rid === null ? null : expectBytes(rid, `${where} recipient id`, RECIPIENT_ID_BYTES);
   if (!Array.isArray(args)) throw malformed(`${where} args is not an array`);
   if (args.length > LIMITS.maxStanzaArgs) throw limit(`${where} has ${args.length} args, the limit is ${LIMITS.maxStanzaArgs}`);
   const argBytes = args.map((a, j) => expectBytes(a, `${where} arg ${j}`));
   const bodyBytes = expectBytes(body, `${where} body`);
-  let size = bodyBytes.length + (recipientId?.length ?? 0) + type.length;
+  // Bytes, not UTF-16 code units: SPEC section 7 counts the UTF-8 length of the type.
+  let size = bodyBytes.length + (recipientId?.length ?? 0) + typeBytes;
   for (const a of argBytes) size += a.length;
   if (size > LIMITS.maxStanzaBytes) throw limit(`${where} is ${size} bytes, the limit is ${LIMITS.maxStanzaBytes}`);
   return { type, recipientId, args: argBytes, body: bodyBytes };

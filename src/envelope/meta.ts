@@ -48,7 +48,10 @@ export function decodeMeta(bytes: Uint8Array): EnvelopeMeta {
   const to = map.to.map((r, i) => expectBytes(r, `to ${i}`, RECIPIENT_ID_BYTES));
   let contentType: string | null = null;
   if ('cty' in map) {
-    if (typeof map.cty !== 'string' || map.cty.length > LIMITS.maxContentTypeBytes) throw new Error('meta "cty" is not a short text string');
+    // The limit is in UTF-8 bytes, as the sealer checks it (a string's .length counts UTF-16 units).
+    if (typeof map.cty !== 'string' || new TextEncoder().encode(map.cty).length > LIMITS.maxContentTypeBytes) {
+      throw new Error('meta "cty" is not a short text string');
+    }
     contentType = map.cty;
   }
   if (expires !== null && expires < created) throw new Error('meta expires before it was created');
