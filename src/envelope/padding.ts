@@ -6,7 +6,9 @@
 import type { RandomSource } from '../crypto/random.js';
 import type { RecipientStanza } from './header.js';
 import type { StanzaScheme } from './stanza-scheme.js';
-import { RECIPIENT_ID_BYTES } from './constants.js';
+import { wipe } from '../crypto/bytes.js';
+import { recipientId } from '../keys/recipient.js';
+import { FILE_KEY_BYTES } from './constants.js';
 
 /** Payloads shorter than this are padded up to it. */
 export const MIN_PADDED_LENGTH = 256;
@@ -32,13 +34,22 @@ export function paddedStanzaCount(count: number): number {
   return n;
 }
 
-/** A dummy stanza: random bytes of the same shape as a real one of `scheme`'s type. */
+/**
+ * A dummy stanza: a real wrap of a random file key to a throwaway key of `scheme`'s type.
+ * Random bytes of the right length would not do: a real X25519 share is a canonical point on the
+ * curve (top bit clear, never on the twist) and a real ML-KEM ciphertext has a skewed coefficient
+ * distribution, so random dummies could be told apart and the real recipients counted.
+ */
 export function dummyStanza(scheme: StanzaScheme, hidden: boolean, random: RandomSource): RecipientStanza {
+  const recipient = scheme.dummyRecipient(random);
+  const fileKey = random(FILE_KEY_BYTES);
+  const wrapped = scheme.wrap(fileKey, recipient, random);
+  wipe(fileKey);
   return {
     type: scheme.type,
-    recipientId: hidden ? null : random(RECIPIENT_ID_BYTES),
-    args: scheme.argLengths.map((n) => random(n)),
-    body: random(scheme.bodyLength),
+    recipientId: hidden ? null : recipientId(recipient),
+    args: wrapped.args,
+    body: wrapped.body,
   };
 }
 

@@ -21,6 +21,11 @@ export interface StanzaScheme {
   /** Sizes of the args and body, used to build indistinguishable dummy stanzas. */
   readonly argLengths: readonly number[];
   readonly bodyLength: number;
+  /**
+   * A throwaway public key of this type made from `random`, its secret discarded. Padding wraps a
+   * random file key to it, so a dummy stanza is a real stanza nobody can open (SPEC 5.6).
+   */
+  dummyRecipient(random: RandomSource): RecipientPublicKey;
   wrap(fileKey: Uint8Array, recipient: RecipientPublicKey, random: RandomSource): WrappedKey;
   unwrap(args: Uint8Array[], body: Uint8Array, key: RecipientKeyPair): Uint8Array | null;
 }

@@ -23,6 +23,13 @@ export const x25519Scheme: StanzaScheme = {
   argLengths: [X25519_KEY_BYTES],
   bodyLength: FILE_KEY_BYTES + AEAD_TAG_BYTES,
 
+  dummyRecipient(random) {
+    const secret = random(X25519_KEY_BYTES);
+    const publicKey = x25519PublicKey(secret);
+    wipe(secret);
+    return { type: 'X25519', publicKey };
+  },
+
   wrap(fileKey, recipient, random) {
     if (recipient.publicKey.length !== X25519_KEY_BYTES) {
       throw new LintasError('ERR_SEAL_INVALID_RECIPIENT', `X25519 recipient key must be ${X25519_KEY_BYTES} bytes`);
