@@ -10,3 +10,4 @@ export * from './errors/index.js';
 export * from './keys/index.js';
 export * from './envelope/index.js';
 export { cryptoReady } from './crypto/sodium.js';
+export * from './transports/index.js';

@@ -5,3 +5,4 @@
  * @packageDocumentation
  */
 export * from './index.js';
+export * from './transports/node.js';

@@ -1,0 +1,10 @@
+/**
+ * Transports (docs/TRANSPORTS.md): the platform-neutral part. Node-only transports are exported
+ * from `lintas/node` (src/transports/node.ts).
+ */
+export { envelopeBytes } from './transport.js';
+export type { Transport, Delivery, EnvelopeBody, ReceiveOptions } from './transport.js';
+export { mailboxId, isMailboxId } from './mailbox.js';
+export type { MailboxOwner } from './mailbox.js';
+export { MemoryTransport, MemoryMailboxStore } from './memory.js';
+export type { MemoryTransportOptions } from './memory.js';

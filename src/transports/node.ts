@@ -1,0 +1,5 @@
+/**
+ * Transports (docs/TRANSPORTS.md): the Node-only part, exported from `lintas/node`.
+ */
+export { DropFolderTransport } from './drop-folder.js';
+export type { DropFolderOptions } from './drop-folder.js';
