@@ -150,6 +150,8 @@ export interface ForgeInput {
   salt: Uint8Array;
   stanzas: RecipientStanza[];
   meta: EnvelopeMeta;
+  /** Meta plaintext bytes to encrypt instead of encoding `meta` (to forge malformed meta blocks). */
+  rawMeta?: Uint8Array;
   /** The plaintext stream: payload || padding || signature (if any). */
   plaintext: Uint8Array;
   chunkExponent?: number;
@@ -164,7 +166,7 @@ export function forgeEnvelope(input: ForgeInput): { envelope: Uint8Array; prefix
   const header = encodeHeader({
     chunkExponent,
     commit: input.commit ?? keys.commitment,
-    meta: chachaEncrypt(keys.metaKey, ZERO_NONCE, encodeMeta(input.meta)),
+    meta: chachaEncrypt(keys.metaKey, ZERO_NONCE, input.rawMeta ?? encodeMeta(input.meta)),
     salt: input.salt,
     stanzas: input.stanzas,
   });
