@@ -1,6 +1,6 @@
 /**
  * Ed25519 signatures (RFC 8032) through libsodium, whose verifier is strict: it rejects
- * non-canonical S, non-canonical and small-order public keys and R values (SPEC section 4.3).
+ * non-canonical S, non-canonical and small-order public keys and R values (SPEC section 1.3).
  */
 import { sodium } from './sodium.js';
 
