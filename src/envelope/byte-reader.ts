@@ -5,16 +5,19 @@
  */
 export class ByteReader {
   private readonly it: AsyncIterator<Uint8Array>;
-  private buf: Uint8Array = new Uint8Array(0);
+  /**
+   * Unread chunks as they arrived, joined only when a read spans several. Merging each arriving
+   * chunk into one buffer instead would copy quadratically: a 2 MiB header sent in 1-byte pieces
+   * would take minutes to read.
+   */
+  private chunks: Uint8Array[] = [];
+  /** Bytes of `chunks[0]` already read. */
   private off = 0;
+  private available = 0;
   private ended = false;
 
   constructor(source: AsyncIterable<Uint8Array>) {
     this.it = source[Symbol.asyncIterator]();
-  }
-
-  private get available(): number {
-    return this.buf.length - this.off;
   }
 
   /** Pull until at least `n` bytes are buffered or the source ends. */
@@ -28,16 +31,8 @@ export class ByteReader {
       const chunk = r.value;
       if (!(chunk instanceof Uint8Array)) throw new TypeError('envelope source must yield Uint8Array chunks');
       if (chunk.length === 0) continue;
-      if (this.available === 0) {
-        this.buf = chunk;
-        this.off = 0;
-      } else {
-        const merged = new Uint8Array(this.available + chunk.length);
-        merged.set(this.buf.subarray(this.off), 0);
-        merged.set(chunk, this.available);
-        this.buf = merged;
-        this.off = 0;
-      }
+      this.chunks.push(chunk);
+      this.available += chunk.length;
     }
   }
 
@@ -45,8 +40,34 @@ export class ByteReader {
   async read(n: number): Promise<Uint8Array> {
     await this.fill(n);
     const take = Math.min(n, this.available);
-    const out = this.buf.subarray(this.off, this.off + take);
-    this.off += take;
+    this.available -= take;
+    const first = this.chunks[0];
+    if (first && first.length - this.off >= take) {
+      // The common case (large chunks): no copy.
+      const out = first.subarray(this.off, this.off + take);
+      this.off += take;
+      if (this.off === first.length) {
+        this.chunks.shift();
+        this.off = 0;
+      }
+      return out;
+    }
+    const out = new Uint8Array(take);
+    let filled = 0;
+    let used = 0;
+    while (filled < take) {
+      const c = this.chunks[used]!;
+      const k = Math.min(c.length - this.off, take - filled);
+      out.set(c.subarray(this.off, this.off + k), filled);
+      filled += k;
+      this.off += k;
+      if (this.off === c.length) {
+        used++;
+        this.off = 0;
+      }
+    }
+    // One splice per read, not a shift per chunk, so many tiny chunks stay linear.
+    this.chunks.splice(0, used);
     return out;
   }
 
