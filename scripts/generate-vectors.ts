@@ -1076,6 +1076,32 @@ async function defineVectors(): Promise<VectorDef[]> {
     expect: 'ERR_ENVELOPE_LIMIT_EXCEEDED',
   });
   add({
+    name: 'header-stanza-type-too-long-utf8',
+    description: `A stanza type of 11 "€" characters: 11 UTF-16 code units but 33 UTF-8 bytes, one more than the limit of ${LIMITS.maxStanzaTypeBytes} bytes (limits count UTF-8 bytes).`,
+    base: x25519Signed,
+    tamper: 'Appended a stanza whose type is "€" x 11; MAC and signature recomputed.',
+    envelope: headerOnly(
+      x25519Signed,
+      headerWith(x25519Signed, {
+        stanzas: [...x25519Signed.header.stanzas, { type: '€'.repeat(11), recipientId: pattern(32, 17), args: [], body: pattern(16, 18) }],
+      }),
+    ),
+    open: bobX,
+    expect: 'ERR_ENVELOPE_LIMIT_EXCEEDED',
+  });
+  add({
+    name: 'header-cbor-duplicate-key',
+    description: 'The header map has "meta" twice (same value both times).',
+    base: x25519Signed,
+    tamper: 'Header re-encoded with the "meta" entry repeated and the map length increased; MAC and signature recomputed.',
+    envelope: (() => {
+      const e = headerEntries(x25519Signed);
+      return headerOnly(x25519Signed, rawCbor(new RawMap([e[0]!, e[0]!, ...e.slice(1)])));
+    })(),
+    open: bobX,
+    expect: 'ERR_ENVELOPE_MALFORMED',
+  });
+  add({
     name: 'header-chunk-exponent-too-small',
     description: `Chunk exponent ${LIMITS.minChunkExponent - 1} (2 KiB chunks), below the minimum ${LIMITS.minChunkExponent}.`,
     base: x25519Signed,
@@ -1125,6 +1151,15 @@ async function defineVectors(): Promise<VectorDef[]> {
     ),
     open: bobX,
     expect: 'ERR_ENVELOPE_MALFORMED',
+  });
+  add({
+    name: 'stanza-x25519-low-order-share',
+    description: 'bob\'s (visible) X25519 stanza carries the all-zero point as its ephemeral share: the shared secret would be all zeros, so the stanza is refused like one that does not decrypt.',
+    base: x25519Signed,
+    tamper: 'Ephemeral share replaced by 32 zero bytes; MAC and signature recomputed.',
+    envelope: headerOnly(x25519Signed, headerWith(x25519Signed, { stanzas: x25519Signed.header.stanzas.map((s) => ({ ...s, args: [new Uint8Array(32)] })) })),
+    open: bobX,
+    expect: 'ERR_ENVELOPE_HEADER_TAMPERED',
   });
   add({
     name: 'stanza-x25519-extra-argument',
@@ -1263,6 +1298,15 @@ async function defineVectors(): Promise<VectorDef[]> {
       tamper: 'Meta "expires" set to created - 1 and encrypted under the meta key; MAC and signature recomputed. The vector opens at created - 2 so only the meta check can fail.',
       envelope: headerOnly(x25519Signed, headerWithMeta(x25519Signed, encodeMeta({ ...m, expires: m.created - 1 }))),
       open: { keys: [to('bob')], now: VECTOR_NOW - 2 },
+      expect: 'ERR_ENVELOPE_TAMPERED',
+    });
+    add({
+      name: 'meta-content-type-too-long-utf8',
+      description: 'The meta block\'s content type is 86 "€" characters: 86 UTF-16 code units but 258 UTF-8 bytes, over the 256-byte limit.',
+      base: x25519Signed,
+      tamper: 'Meta "cty" set to "€" x 86 and encrypted under the meta key; MAC and signature recomputed.',
+      envelope: headerOnly(x25519Signed, headerWithMeta(x25519Signed, encodeMeta({ ...m, contentType: '€'.repeat(86) }))),
+      open: bobX,
       expect: 'ERR_ENVELOPE_TAMPERED',
     });
     add({
