@@ -81,7 +81,25 @@ export type LintasErrorCode =
   | 'ERR_KEYRING_UNSUPPORTED_VERSION'
   | 'ERR_KEYRING_LOCKED'
   | 'ERR_KEYRING_CONFLICT'
-  | 'ERR_KEYRING_CLOSED';
+  | 'ERR_KEYRING_CLOSED'
+  // Intelligence bundles inside envelopes (SPEC section 12).
+  | 'ERR_BUNDLE_NOT_A_BUNDLE'
+  | 'ERR_BUNDLE_MALFORMED'
+  | 'ERR_BUNDLE_UNSUPPORTED_VERSION'
+  | 'ERR_BUNDLE_LIMIT_EXCEEDED'
+  | 'ERR_BUNDLE_SIGNATURE_INVALID'
+  | 'ERR_BUNDLE_ORIGINATOR_MISMATCH'
+  | 'ERR_BUNDLE_FORWARD_INVALID'
+  | 'ERR_BUNDLE_ITEM_MISMATCH'
+  | 'ERR_BUNDLE_STIX_INVALID'
+  | 'ERR_BUNDLE_MARKING_CONFLICT'
+  | 'ERR_BUNDLE_EXPIRED'
+  // Handling policy (SPEC section 12.5).
+  | 'ERR_POLICY_VIOLATION'
+  // Audit trail (SPEC section 12.8).
+  | 'ERR_AUDIT_MALFORMED'
+  | 'ERR_AUDIT_BROKEN'
+  | 'ERR_AUDIT_SIGNER_MISMATCH';
 
 /** Base class of every error lintas throws deliberately. */
 export class LintasError extends Error {
