@@ -8,3 +8,6 @@ export { mailboxId, isMailboxId } from './mailbox.js';
 export type { MailboxOwner } from './mailbox.js';
 export { MemoryTransport, MemoryMailboxStore } from './memory.js';
 export type { MemoryTransportOptions } from './memory.js';
+export { RelayTransport } from './relay/client.js';
+export type { RelayTransportOptions, RelayEnvelopeInfo } from './relay/client.js';
+export { RelayRequestError } from './relay/protocol.js';

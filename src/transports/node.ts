@@ -3,3 +3,6 @@
  */
 export { DropFolderTransport } from './drop-folder.js';
 export type { DropFolderOptions } from './drop-folder.js';
+export { startRelay } from './relay/server.js';
+export type { RelayOptions, RelayLimits, RelayServer } from './relay/server.js';
+export type { Rate } from './relay/rate-limit.js';

@@ -18,6 +18,12 @@ export interface ConformanceHarness {
   connect(): Promise<Transport>;
   /** Remove everything the harness created (connections are closed by the suite). */
   dispose(): Promise<void>;
+  /**
+   * At least three distinct mailbox ids every connection can send to and receive from, fresh for
+   * this harness (transports that authenticate owners need mailboxes derived from keys they
+   * hold). Default: random ids.
+   */
+  mailboxes?: string[];
   /** 'fifo' if one sender's envelopes reach a single receiver in send order. */
   ordering: 'fifo' | 'none';
   /**
@@ -131,9 +137,14 @@ export function runTransportConformance(name: string, factory: () => Promise<Con
       return t;
     };
 
+    /** The harness's i-th mailbox. */
+    const box = (i: number): string => harness.mailboxes?.[i] ?? fallbackMailboxes[i]!;
+    let fallbackMailboxes: string[];
+
     beforeEach(async () => {
       harness = await factory();
       opened = [];
+      fallbackMailboxes = [randomMailbox(), randomMailbox(), randomMailbox()];
     });
 
     afterEach(async () => {
@@ -143,7 +154,7 @@ export function runTransportConformance(name: string, factory: () => Promise<Con
 
     it('delivers the exact bytes to the mailbox and removes them on ack', async () => {
       const [sender, receiver, later] = [await connect(), await connect(), await connect()];
-      const mailbox = randomMailbox();
+      const mailbox = box(0);
       const envelope = new Uint8Array(randomBytes(1500));
       await sender.send(mailbox, envelope);
       const [d] = await take(receiver, mailbox, 1);
@@ -156,7 +167,7 @@ export function runTransportConformance(name: string, factory: () => Promise<Con
 
     it('keeps an envelope whose sender closed right after send resolved', async () => {
       const sender = await connect();
-      const mailbox = randomMailbox();
+      const mailbox = box(0);
       const envelope = new Uint8Array(randomBytes(300));
       await sender.send(mailbox, envelope);
       await sender.close();
@@ -166,7 +177,7 @@ export function runTransportConformance(name: string, factory: () => Promise<Con
     it('redelivers an unacked envelope after its receiver crashed, with the same id', async () => {
       const sender = await connect();
       const crashing = await connect();
-      const mailbox = randomMailbox();
+      const mailbox = box(0);
       const envelope = new Uint8Array(randomBytes(800));
       await sender.send(mailbox, envelope);
       const [first] = await take(crashing, mailbox, 1);
@@ -182,7 +193,7 @@ export function runTransportConformance(name: string, factory: () => Promise<Con
       const sender = await connect();
       const holder = await connect();
       const other = await connect();
-      const mailbox = randomMailbox();
+      const mailbox = box(0);
       await sender.send(mailbox, new Uint8Array([1, 2, 3]));
       const loop = holder.receive(mailbox)[Symbol.asyncIterator]();
       const held = (await withDeadline(loop.next(), 'first delivery')).value as Delivery;
@@ -196,7 +207,7 @@ export function runTransportConformance(name: string, factory: () => Promise<Con
 
     it('never shows one mailbox the envelopes of another', async () => {
       const t = await connect();
-      const [a, b] = [randomMailbox(), randomMailbox()];
+      const [a, b] = [box(0), box(1)];
       const forA = [1, 2, 3].map((i) => new Uint8Array([0xa, i]));
       const forB = [1, 2].map((i) => new Uint8Array([0xb, i]));
       for (const e of forA) await t.send(a, e);
@@ -205,12 +216,12 @@ export function runTransportConformance(name: string, factory: () => Promise<Con
       const gotB = await drain(await connect(), b);
       expect(gotA.map(hex).sort()).toEqual(forA.map(hex).sort());
       expect(gotB.map(hex).sort()).toEqual(forB.map(hex).sort());
-      expect(await drain(t, randomMailbox())).toEqual([]);
+      expect(await drain(t, box(2))).toEqual([]);
     });
 
     it('delivers one sender\'s envelopes to a single receiver in send order (if it promises FIFO)', async () => {
       const sender = await connect();
-      const mailbox = randomMailbox();
+      const mailbox = box(0);
       const sent = Array.from({ length: 20 }, (_, i) => new Uint8Array([i, 0xee]));
       for (const e of sent) await sender.send(mailbox, e);
       const got = await drain(await connect(), mailbox);
@@ -221,7 +232,7 @@ export function runTransportConformance(name: string, factory: () => Promise<Con
     it('streams a large envelope through unchanged', async () => {
       const size = harness.largeEnvelopeBytes ?? 8 * 1024 * 1024;
       const sender = await connect();
-      const mailbox = randomMailbox();
+      const mailbox = box(0);
       const pattern = patternStream(size, 7);
       await withDeadline(sender.send(mailbox, pattern.chunks()), 'sending a large envelope');
       const [d] = await take(await connect(), mailbox, 1);
@@ -232,14 +243,14 @@ export function runTransportConformance(name: string, factory: () => Promise<Con
     it('refuses an envelope above its size limit and stores nothing', async () => {
       if (harness.maxEnvelopeBytes === undefined) return;
       const sender = await connect();
-      const mailbox = randomMailbox();
+      const mailbox = box(0);
       const err = await sender.send(mailbox, patternStream(harness.maxEnvelopeBytes + 1, 3).chunks()).catch((e: unknown) => e);
       expect(isLintasError(err, 'ERR_TRANSPORT_ENVELOPE_TOO_LARGE')).toBe(true);
       expect(await drain(await connect(), mailbox)).toEqual([]);
     });
 
     it('delivers every envelope of concurrent senders exactly once to concurrent receivers', async () => {
-      const mailbox = randomMailbox();
+      const mailbox = box(0);
       const senders = await Promise.all([connect(), connect(), connect(), connect()]);
       const receivers = await Promise.all([connect(), connect()]);
       const expected = new Set<string>();
@@ -269,7 +280,7 @@ export function runTransportConformance(name: string, factory: () => Promise<Con
     it('ends a waiting receive loop when aborted', async () => {
       const t = await connect();
       const stop = new AbortController();
-      const loop = t.receive(randomMailbox(), { signal: stop.signal })[Symbol.asyncIterator]();
+      const loop = t.receive(box(0), { signal: stop.signal })[Symbol.asyncIterator]();
       const next = loop.next();
       stop.abort();
       expect(await withDeadline(next, 'abort')).toEqual({ done: true, value: undefined });
@@ -278,7 +289,7 @@ export function runTransportConformance(name: string, factory: () => Promise<Con
     it('after close: ends waiting loops, refuses send, receive and ack, and closes idempotently', async () => {
       const sender = await connect();
       const t = await connect();
-      const mailbox = randomMailbox();
+      const mailbox = box(0);
       await sender.send(mailbox, new Uint8Array([9]));
       const loop = t.receive(mailbox)[Symbol.asyncIterator]();
       const held = (await withDeadline(loop.next(), 'first delivery')).value as Delivery;

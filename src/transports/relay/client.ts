@@ -1,0 +1,400 @@
+/**
+ * The HTTP relay client: a {@link Transport} over a lintas relay (src/transports/relay/server.ts)
+ * using only `fetch`, so it runs in browsers as well as Node. It authenticates as a mailbox owner
+ * by signing the relay's challenge with the owner's Ed25519 key, and, when the relay keeps an
+ * allow list, as a sender with the sender's key. No passwords exist anywhere.
+ */
+import { LintasError } from '../../errors/index.js';
+import { cryptoReady } from '../../crypto/sodium.js';
+import { ed25519Sign } from '../../crypto/ed25519.js';
+import type { SigningKeyPair } from '../../keys/index.js';
+import { LeaseRenewal, pause } from '../lease-renewal.js';
+import { checkMailboxId, mailboxId } from '../mailbox.js';
+import {
+  checkEnvelopeBody,
+  checkPositiveInteger,
+  checkReceiveOptions,
+  transportClosed,
+  type Delivery,
+  type EnvelopeBody,
+  type ReceiveOptions,
+  type Transport,
+} from '../transport.js';
+import { challengeMessage, codeForStatus, hexOf, originOf, parseHex, NONCE_BYTES, RelayRequestError, type SessionPurpose } from './protocol.js';
+
+/** Envelopes up to this size are fetched whole; larger ones are streamed when read. */
+const INLINE_BYTES = 1024 * 1024;
+/** Renew a session this long before the relay would expire it. */
+const SESSION_MARGIN_MS = 30_000;
+/** Most consecutive 429 answers a receive loop waits out before giving up. */
+const MAX_RATE_LIMIT_WAITS = 20;
+
+/** Options for {@link RelayTransport}. */
+export interface RelayTransportOptions {
+  /** The relay's base URL, e.g. "https://relay.example.org". */
+  url: string;
+  /** Signing keys of the mailboxes this client receives from (the mailbox id derives from the key). */
+  mailboxKeys?: SigningKeyPair[];
+  /** The key this client sends as, required by relays that keep a sender allow list. */
+  senderKey?: SigningKeyPair;
+  /** The origin signed in challenges; default the origin of `url`. Must match the relay's configured origin. */
+  origin?: string;
+  /** How long one lease request waits on the relay for new mail, in ms. Default 20 000. */
+  longPollMs?: number;
+  /** A `fetch` to use instead of the global one (custom TLS agents, tests). */
+  fetch?: typeof fetch;
+}
+
+interface CachedSession {
+  token: string;
+  expiresAtMs: number;
+}
+
+interface LeaseInfo {
+  id: string;
+  size: number;
+  lease: string;
+  leaseMs: number;
+}
+
+/** One stored envelope as the relay lists it. */
+export interface RelayEnvelopeInfo {
+  id: string;
+  size: number;
+  /** True while a receiver holds a lease on it. */
+  leased: boolean;
+}
+
+/**
+ * A {@link Transport} over a lintas HTTP relay. Browser-safe (fetch only). Ordering: FIFO per
+ * mailbox as the relay received them. Durability: send resolves after the relay answered 201,
+ * which it does only after fsyncing the envelope.
+ *
+ * Streaming uploads (an AsyncIterable envelope) use `fetch` with a ReadableStream body, which
+ * Node and Chromium support; elsewhere pass bytes.
+ */
+export class RelayTransport implements Transport {
+  private readonly base: string;
+  private readonly origin: string;
+  private readonly mailboxKeys: SigningKeyPair[];
+  private readonly senderKey: SigningKeyPair | null;
+  private readonly longPollMs: number;
+  private readonly fetch: typeof fetch;
+  private readonly closing = new AbortController();
+  private readonly sessions = new Map<string, CachedSession>();
+  private readonly renewals = new Set<LeaseRenewal>();
+
+  /** @throws {TypeError} / {RangeError} for invalid options. */
+  constructor(options: RelayTransportOptions) {
+    if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+    if (typeof options.url !== 'string') throw new TypeError('options.url must be the relay URL');
+    const url = new URL(options.url);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError('options.url must be an http(s) URL');
+    this.base = url.href.replace(/\/+$/, '');
+    this.origin = originOf(options.origin ?? options.url);
+    if (options.mailboxKeys !== undefined && (!Array.isArray(options.mailboxKeys) || !options.mailboxKeys.every(isSigningKeyPair))) {
+      throw new TypeError('options.mailboxKeys must be an array of signing key pairs');
+    }
+    if (options.senderKey !== undefined && !isSigningKeyPair(options.senderKey)) throw new TypeError('options.senderKey must be a signing key pair');
+    this.mailboxKeys = options.mailboxKeys ?? [];
+    this.senderKey = options.senderKey ?? null;
+    this.longPollMs = checkPositiveInteger(options.longPollMs, 'options.longPollMs', 20_000);
+    if (options.fetch !== undefined && typeof options.fetch !== 'function') throw new TypeError('options.fetch must be a function');
+    const f = options.fetch ?? globalThis.fetch;
+    if (typeof f !== 'function') throw new TypeError('no fetch available: pass options.fetch');
+    this.fetch = f.bind(globalThis);
+  }
+
+  /** @inheritdoc */
+  async send(mailbox: string, envelope: EnvelopeBody): Promise<void> {
+    checkMailboxId(mailbox);
+    checkEnvelopeBody(envelope);
+    this.assertOpen();
+    const path = `/v1/mailboxes/${mailbox}/envelopes`;
+    const attempt = async (): Promise<Response> => {
+      const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
+      if (this.senderKey) headers.authorization = `Bearer ${await this.session('sender', null, this.senderKey)}`;
+      const init: RequestInit & { duplex?: 'half' } =
+        envelope instanceof Uint8Array ? { method: 'POST', headers, body: envelope as BodyInit } : { method: 'POST', headers, body: streamBody(envelope), duplex: 'half' };
+      return this.request(path, init);
+    };
+    try {
+      await attempt();
+    } catch (e) {
+      // An expired sender session: retry once if the body can be sent again.
+      if (this.senderKey && envelope instanceof Uint8Array && isStatus(e, 401)) {
+        this.sessions.delete(sessionKey('sender', null));
+        await attempt();
+        return;
+      }
+      throw e;
+    }
+  }
+
+  /** @inheritdoc */
+  receive(mailbox: string, options?: ReceiveOptions): AsyncIterable<Delivery> {
+    checkMailboxId(mailbox);
+    const o = checkReceiveOptions(options);
+    return this.loop(mailbox, o.untilEmpty, o.signal);
+  }
+
+  /**
+   * List the envelopes stored in one of this client's mailboxes, without leasing them.
+   * @throws {LintasError} `ERR_RELAY_AUTH_FAILED` (no key for the mailbox, or refused), `ERR_TRANSPORT_UNAVAILABLE`.
+   */
+  async list(mailbox: string): Promise<RelayEnvelopeInfo[]> {
+    checkMailboxId(mailbox);
+    this.assertOpen();
+    const res = await this.ownerRequest(mailbox, `/v1/mailboxes/${mailbox}/envelopes`, { method: 'GET' });
+    const body = await readJson(res);
+    const list = body.envelopes;
+    if (!Array.isArray(list)) throw protocolError();
+    return list.map((e: Record<string, unknown>) => {
+      if (typeof e?.id !== 'string' || typeof e.size !== 'number' || typeof e.leased !== 'boolean') throw protocolError();
+      return { id: e.id, size: e.size, leased: e.leased };
+    });
+  }
+
+  private async *loop(mailbox: string, untilEmpty: boolean, signal: AbortSignal | null): AsyncGenerator<Delivery> {
+    this.assertOpen();
+    this.keyFor(mailbox);
+    const stop = linkedAbort(this.closing.signal, signal);
+    let renewal: LeaseRenewal | null = null;
+    let rateLimitWaits = 0;
+    try {
+      while (!stop.signal.aborted) {
+        let lease: LeaseInfo | null;
+        try {
+          lease = await this.leaseOne(mailbox, untilEmpty ? 0 : this.longPollMs, stop.signal);
+          rateLimitWaits = 0;
+        } catch (e) {
+          if (stop.signal.aborted) return;
+          if (e instanceof RelayRequestError && e.code === 'ERR_RELAY_RATE_LIMITED' && rateLimitWaits++ < MAX_RATE_LIMIT_WAITS) {
+            await pause((e.retryAfterSeconds ?? 1) * 1000, stop.signal);
+            continue;
+          }
+          throw e;
+        }
+        if (lease === null) {
+          if (untilEmpty) return;
+          continue;
+        }
+        renewal ??= new LeaseRenewal(Math.max(1, Math.floor(lease.leaseMs / 3)));
+        this.renewals.add(renewal);
+        const held = lease;
+        renewal.hold(held.id, () => this.renew(mailbox, held));
+        const delivery = await this.delivery(mailbox, held, renewal);
+        if (delivery === null) renewal.release(held.id);
+        else yield delivery;
+      }
+    } finally {
+      stop.detach();
+      if (renewal) {
+        renewal.stop();
+        this.renewals.delete(renewal);
+      }
+    }
+  }
+
+  private async leaseOne(mailbox: string, waitMs: number, signal: AbortSignal): Promise<LeaseInfo | null> {
+    const res = await this.ownerRequest(mailbox, `/v1/mailboxes/${mailbox}/leases`, jsonInit('POST', { max: 1, waitMs }, signal));
+    const body = await readJson(res);
+    if (!Array.isArray(body.leases)) throw protocolError();
+    const l = body.leases[0] as Record<string, unknown> | undefined;
+    if (l === undefined) return null;
+    if (typeof l.id !== 'string' || typeof l.size !== 'number' || typeof l.lease !== 'string' || typeof body.leaseMs !== 'number') throw protocolError();
+    return { id: l.id, size: l.size, lease: l.lease, leaseMs: body.leaseMs };
+  }
+
+  private async renew(mailbox: string, lease: LeaseInfo): Promise<boolean> {
+    if (this.closing.signal.aborted) return false;
+    try {
+      await this.ownerRequest(mailbox, `/v1/mailboxes/${mailbox}/envelopes/${lease.id}/renew`, jsonInit('POST', { lease: lease.lease }));
+      return true;
+    } catch (e) {
+      if (isStatus(e, 409) || isStatus(e, 404)) return false;
+      throw e;
+    }
+  }
+
+  private async delivery(mailbox: string, lease: LeaseInfo, renewal: LeaseRenewal): Promise<Delivery | null> {
+    const path = `/v1/mailboxes/${mailbox}/envelopes/${lease.id}`;
+    let envelope: EnvelopeBody;
+    if (lease.size <= INLINE_BYTES) {
+      try {
+        const res = await this.ownerRequest(mailbox, path, { method: 'GET' });
+        envelope = new Uint8Array(await res.arrayBuffer());
+      } catch (e) {
+        if (isStatus(e, 404)) return null; // acknowledged by another receiver meanwhile
+        throw e;
+      }
+    } else {
+      envelope = this.streamEnvelope(mailbox, path);
+    }
+    return {
+      id: lease.id,
+      envelope,
+      ack: async () => {
+        this.assertOpen();
+        renewal.release(lease.id);
+        try {
+          await this.ownerRequest(mailbox, path, { method: 'DELETE' });
+        } catch (e) {
+          if (!isStatus(e, 404)) throw e; // 404: already acknowledged
+        }
+      },
+    };
+  }
+
+  private async *streamEnvelope(mailbox: string, path: string): AsyncGenerator<Uint8Array> {
+    const res = await this.ownerRequest(mailbox, path, { method: 'GET' });
+    if (!res.body) throw protocolError();
+    const reader = res.body.getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        yield value;
+      }
+    } catch (e) {
+      throw e instanceof LintasError ? e : unavailable(e);
+    } finally {
+      await reader.cancel().catch(() => {});
+    }
+  }
+
+  /** A request as the mailbox owner; re-authenticates once if the session has expired. */
+  private async ownerRequest(mailbox: string, path: string, init: RequestInit): Promise<Response> {
+    const key = this.keyFor(mailbox);
+    for (let attempt = 0; ; attempt++) {
+      const token = await this.session('owner', mailbox, key);
+      try {
+        return await this.request(path, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), authorization: `Bearer ${token}` } });
+      } catch (e) {
+        if (attempt === 0 && isStatus(e, 401)) {
+          this.sessions.delete(sessionKey('owner', mailbox));
+          continue;
+        }
+        throw e;
+      }
+    }
+  }
+
+  /** A session token for `purpose`, from the cache or by answering a fresh challenge. */
+  private async session(purpose: SessionPurpose, mailbox: string | null, key: SigningKeyPair): Promise<string> {
+    const cacheKey = sessionKey(purpose, mailbox);
+    const cached = this.sessions.get(cacheKey);
+    if (cached && cached.expiresAtMs - SESSION_MARGIN_MS > Date.now()) return cached.token;
+    await cryptoReady();
+    const challenge = await readJson(await this.request('/v1/challenge', jsonInit('POST', { purpose, mailbox })));
+    const nonce = parseHex(challenge.nonce, NONCE_BYTES);
+    if (!nonce || typeof challenge.expiresAt !== 'number') throw protocolError();
+    // Sign the origin we addressed, never the one the relay claims: that is what stops a
+    // malicious relay from relaying another relay's challenge to us.
+    const message = challengeMessage({ purpose, mailbox, nonce, origin: this.origin, expiresAt: challenge.expiresAt, publicKey: key.publicKey });
+    const signature = ed25519Sign(key.secretKey, message);
+    const opened = await readJson(
+      await this.request('/v1/session', jsonInit('POST', { nonce: hexOf(nonce), publicKey: hexOf(key.publicKey), signature: hexOf(signature) })),
+    );
+    if (typeof opened.token !== 'string' || typeof opened.expiresAt !== 'number') throw protocolError();
+    this.sessions.set(cacheKey, { token: opened.token, expiresAtMs: opened.expiresAt * 1000 });
+    return opened.token;
+  }
+
+  private async request(path: string, init: RequestInit): Promise<Response> {
+    let res: Response;
+    try {
+      res = await this.fetch(this.base + path, init);
+    } catch (e) {
+      throw unavailable(e);
+    }
+    if (res.ok) return res;
+    let body: Record<string, unknown> = {};
+    try {
+      body = (await res.json()) as Record<string, unknown>;
+    } catch {
+      // Not a relay error body (a proxy's HTML page, say): the status alone decides.
+    }
+    const retryAfter = Number(res.headers.get('retry-after'));
+    const code = codeForStatus(res.status, body?.error);
+    const detail = typeof body?.message === 'string' ? body.message.slice(0, 300) : `HTTP ${res.status}`;
+    throw new RelayRequestError(code, `Relay refused the request: ${detail}`, res.status, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : null);
+  }
+
+  private keyFor(mailbox: string): SigningKeyPair {
+    const key = this.mailboxKeys.find((k) => mailboxId(k.publicKey) === mailbox);
+    if (!key) throw new LintasError('ERR_RELAY_AUTH_FAILED', 'No signing key for this mailbox: pass its owner\'s signing key pair in mailboxKeys');
+    return key;
+  }
+
+  private assertOpen(): void {
+    if (this.closing.signal.aborted) throw transportClosed();
+  }
+
+  /** @inheritdoc */
+  async close(): Promise<void> {
+    this.closing.abort();
+    for (const r of this.renewals) r.stop();
+    this.sessions.clear();
+  }
+}
+
+function isSigningKeyPair(k: unknown): k is SigningKeyPair {
+  return !!k && (k as SigningKeyPair).publicKey instanceof Uint8Array && (k as SigningKeyPair).secretKey instanceof Uint8Array;
+}
+
+function sessionKey(purpose: SessionPurpose, mailbox: string | null): string {
+  return `${purpose}:${mailbox ?? ''}`;
+}
+
+function isStatus(e: unknown, status: number): boolean {
+  return e instanceof RelayRequestError && e.status === status;
+}
+
+function jsonInit(method: string, body: unknown, signal?: AbortSignal): RequestInit {
+  return { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), ...(signal ? { signal } : {}) };
+}
+
+async function readJson(res: Response): Promise<Record<string, unknown>> {
+  try {
+    const value: unknown = await res.json();
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch {
+    // fall through
+  }
+  throw protocolError();
+}
+
+function protocolError(): LintasError {
+  return new LintasError('ERR_RELAY_PROTOCOL', 'The relay answered with something that is not the lintas relay protocol; check the URL');
+}
+
+function unavailable(cause: unknown): LintasError {
+  return new LintasError('ERR_TRANSPORT_UNAVAILABLE', 'Could not reach the relay; check the URL, the network and that the relay is running', { cause });
+}
+
+function streamBody(source: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> {
+  const it = source[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { done, value } = await it.next();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    async cancel() {
+      await it.return?.();
+    },
+  });
+}
+
+/** An AbortController that aborts when any of the given signals does; detach() unhooks it. */
+function linkedAbort(...signals: (AbortSignal | null)[]): { signal: AbortSignal; detach(): void } {
+  const controller = new AbortController();
+  const active = signals.filter((s): s is AbortSignal => s !== null);
+  const abort = (): void => controller.abort();
+  for (const s of active) {
+    if (s.aborted) controller.abort();
+    else s.addEventListener('abort', abort, { once: true });
+  }
+  return { signal: controller.signal, detach: () => active.forEach((s) => s.removeEventListener('abort', abort)) };
+}

@@ -1,0 +1,109 @@
+/**
+ * The HTTP relay protocol, shared by the server (lintas/node) and the browser-safe client:
+ * the signed challenge, the JSON shapes and how HTTP statuses map to error codes.
+ * docs/TRANSPORTS.md describes the endpoints.
+ */
+import { encodeCanonical } from '../../cbor/index.js';
+import { concatBytes, utf8 } from '../../crypto/bytes.js';
+import { LintasError, type LintasErrorCode } from '../../errors/index.js';
+
+/** Context string of the signed relay challenge; nothing else is signed under it. */
+export const RELAY_AUTH_CONTEXT = 'lintas/v1 relay auth';
+/** Bytes of a relay-issued challenge nonce and of a session token. */
+export const NONCE_BYTES = 32;
+export const TOKEN_BYTES = 32;
+
+/** What a session is for: reading one mailbox ('owner') or sending through an allow-listing relay ('sender'). */
+export type SessionPurpose = 'owner' | 'sender';
+
+/** The fields of a challenge that the client signs and the relay checks. */
+export interface ChallengeFields {
+  purpose: SessionPurpose;
+  /** The mailbox for 'owner', null for 'sender'. */
+  mailbox: string | null;
+  nonce: Uint8Array;
+  /** The relay's origin as the client addressed it, e.g. "https://relay.example:8443". */
+  origin: string;
+  /** Unix seconds after which the relay refuses the signature. */
+  expiresAt: number;
+  /** The signer's Ed25519 public key. */
+  publicKey: Uint8Array;
+}
+
+/**
+ * The exact bytes signed to open a relay session:
+ * utf8("lintas/v1 relay auth") || 0x00 || canonical CBOR {exp, key, mailbox, nonce, origin, purpose}.
+ * Binding the origin stops a malicious relay from forwarding another relay's challenge to a
+ * client and replaying the signature there; the single-use nonce and expiry stop replays.
+ */
+export function challengeMessage(c: ChallengeFields): Uint8Array {
+  return concatBytes(
+    utf8(RELAY_AUTH_CONTEXT),
+    new Uint8Array([0]),
+    encodeCanonical({ exp: c.expiresAt, key: c.publicKey, mailbox: c.mailbox, nonce: c.nonce, origin: c.origin, purpose: c.purpose }),
+  );
+}
+
+/** Normalise a URL to its origin the same way on both sides ("https://host[:port]"). */
+export function originOf(url: string): string {
+  return new URL(url).origin;
+}
+
+/** Lower-case hex, as used in the JSON bodies. */
+export function hexOf(bytes: Uint8Array): string {
+  let s = '';
+  for (const b of bytes) s += b.toString(16).padStart(2, '0');
+  return s;
+}
+
+/** Parse lower-case hex of exactly `length` bytes; null if malformed. */
+export function parseHex(value: unknown, length: number): Uint8Array | null {
+  if (typeof value !== 'string' || value.length !== length * 2 || !/^[0-9a-f]*$/.test(value)) return null;
+  const out = new Uint8Array(length);
+  for (let i = 0; i < length; i++) out[i] = parseInt(value.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+/** The error codes a relay may put in its JSON error body, with the HTTP status of each. */
+export const RELAY_ERROR_STATUS = {
+  ERR_RELAY_BAD_REQUEST: 400,
+  ERR_RELAY_AUTH_FAILED: 401,
+  ERR_RELAY_SENDER_NOT_ALLOWED: 403,
+  ERR_RELAY_NOT_FOUND: 404,
+  ERR_TRANSPORT_ENVELOPE_TOO_LARGE: 413,
+  ERR_RELAY_RATE_LIMITED: 429,
+  ERR_RELAY_SERVER_ERROR: 500,
+  ERR_RELAY_MAILBOX_FULL: 507,
+} as const satisfies Partial<Record<LintasErrorCode, number>>;
+
+/** A code from {@link RELAY_ERROR_STATUS}. */
+export type RelayErrorCode = keyof typeof RELAY_ERROR_STATUS;
+
+/** A failed relay request, with the HTTP status and, for 429, when to try again. */
+export class RelayRequestError extends LintasError {
+  /** The HTTP status the relay answered with. */
+  readonly status: number;
+  /** Seconds the relay asked the client to wait (429), else null. */
+  readonly retryAfterSeconds: number | null;
+
+  constructor(code: LintasErrorCode, message: string, status: number, retryAfterSeconds: number | null = null) {
+    super(code, message);
+    this.name = 'RelayRequestError';
+    this.status = status;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** The code a client reports for an HTTP error status (the server's own code if it is a known one). */
+export function codeForStatus(status: number, serverCode: unknown): LintasErrorCode {
+  if (typeof serverCode === 'string' && serverCode in RELAY_ERROR_STATUS && RELAY_ERROR_STATUS[serverCode as RelayErrorCode] === status) {
+    return serverCode as RelayErrorCode;
+  }
+  if (status === 401 || status === 403) return 'ERR_RELAY_AUTH_FAILED';
+  if (status === 404) return 'ERR_RELAY_NOT_FOUND';
+  if (status === 413) return 'ERR_TRANSPORT_ENVELOPE_TOO_LARGE';
+  if (status === 429) return 'ERR_RELAY_RATE_LIMITED';
+  if (status === 507) return 'ERR_RELAY_MAILBOX_FULL';
+  if (status >= 400 && status < 500) return 'ERR_RELAY_BAD_REQUEST';
+  return 'ERR_RELAY_SERVER_ERROR';
+}

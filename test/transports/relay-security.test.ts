@@ -1,0 +1,306 @@
+/**
+ * The relay under attack and under load: strangers, replayed and expired challenges, the sender
+ * allow list, size, quota and rate limits, a relay process killed and restarted, and TLS.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import {
+  cryptoReady,
+  envelopeBytes,
+  generateIdentityKeys,
+  identityKeysFromSeed,
+  isLintasError,
+  mailboxId,
+  RelayRequestError,
+  RelayTransport,
+  type SigningKeyPair,
+} from '../../src/index.js';
+import { startRelay, type RelayOptions, type RelayServer } from '../../src/node.js';
+import { ed25519Sign } from '../../src/crypto/ed25519.js';
+import { challengeMessage } from '../../src/transports/relay/protocol.js';
+import { startWorker, stopWorker, type Worker } from './process-helpers.js';
+
+const generous = { perSecond: 10_000, burst: 10_000 };
+const cleanups: (() => Promise<void>)[] = [];
+
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'lintas-relay-sec-'));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function relay(options: Partial<RelayOptions> = {}): Promise<RelayServer> {
+  const r = await startRelay({ dir: await tempDir(), leaseMs: 1000, ...options, limits: { clientRate: generous, mailboxSendRate: generous, ...options.limits } });
+  cleanups.push(() => r.close());
+  return r;
+}
+
+function client(r: RelayServer, options: Partial<ConstructorParameters<typeof RelayTransport>[0]> = {}): RelayTransport {
+  const t = new RelayTransport({ url: r.url, longPollMs: 1000, ...options });
+  cleanups.push(() => t.close());
+  return t;
+}
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+async function post(r: RelayServer, path: string, body: unknown, token?: string): Promise<Response> {
+  return fetch(r.url + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+}
+
+/** Ask for a challenge and sign it; returns the session request body (not yet sent). */
+async function signedChallenge(
+  r: RelayServer,
+  mailbox: string,
+  signer: SigningKeyPair,
+  opts: { claimKey?: Uint8Array; origin?: string } = {},
+): Promise<{ nonce: string; publicKey: string; signature: string }> {
+  await cryptoReady();
+  const c = (await (await post(r, '/v1/challenge', { purpose: 'owner', mailbox })).json()) as { nonce: string; expiresAt: number };
+  const publicKey = opts.claimKey ?? signer.publicKey;
+  const message = challengeMessage({ purpose: 'owner', mailbox, nonce: Buffer.from(c.nonce, 'hex'), origin: opts.origin ?? r.origin, expiresAt: c.expiresAt, publicKey });
+  return { nonce: c.nonce, publicKey: hex(publicKey), signature: hex(ed25519Sign(signer.secretKey, message)) };
+}
+
+async function ownerToken(r: RelayServer, owner: SigningKeyPair): Promise<string> {
+  const res = await post(r, '/v1/session', await signedChallenge(r, mailboxId(owner.publicKey), owner));
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { token: string }).token;
+}
+
+describe('relay: a stranger cannot touch another mailbox', () => {
+  it('refuses listing, reading and deleting without the owner\'s session, and the envelope survives', async () => {
+    const r = await relay();
+    const victim = (await generateIdentityKeys()).signing;
+    const stranger = (await generateIdentityKeys()).signing;
+    const mailbox = mailboxId(victim.publicKey);
+    await client(r).send(mailbox, new Uint8Array([1, 2, 3]));
+    const [stored] = await client(r, { mailboxKeys: [victim] }).list(mailbox);
+    const strangerToken = await ownerToken(r, stranger); // valid, but for the stranger's own mailbox
+    const envelopePath = `/v1/mailboxes/${mailbox}/envelopes/${stored!.id}`;
+    for (const token of [undefined, strangerToken, 'ab'.repeat(32), 'not hex']) {
+      const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+      expect((await fetch(`${r.url}/v1/mailboxes/${mailbox}/envelopes`, { headers })).status).toBe(401);
+      expect((await fetch(r.url + envelopePath, { headers })).status).toBe(401);
+      expect((await fetch(r.url + envelopePath, { method: 'DELETE', headers })).status).toBe(401);
+      expect((await post(r, `/v1/mailboxes/${mailbox}/leases`, {}, token)).status).toBe(401);
+    }
+    // The client refuses to try without the key, with a typed error.
+    await expect(client(r, { mailboxKeys: [stranger] }).list(mailbox)).rejects.toMatchObject({ code: 'ERR_RELAY_AUTH_FAILED' });
+    const owner = client(r, { mailboxKeys: [victim] });
+    expect((await owner.list(mailbox)).map((e) => e.id)).toEqual([stored!.id]);
+  });
+
+  it('refuses a challenge signed with the wrong key, a forged claim, another origin, a replay and an expired one', async () => {
+    const r = await relay({ challengeTtlSeconds: 1 });
+    const victim = (await generateIdentityKeys()).signing;
+    const stranger = (await generateIdentityKeys()).signing;
+    const mailbox = mailboxId(victim.publicKey);
+    const refused = async (body: unknown): Promise<void> => {
+      const res = await post(r, '/v1/session', body);
+      expect(res.status).toBe(401);
+      expect(((await res.json()) as { error: string }).error).toBe('ERR_RELAY_AUTH_FAILED');
+    };
+    await refused(await signedChallenge(r, mailbox, stranger)); // stranger's key: not this mailbox
+    await refused(await signedChallenge(r, mailbox, stranger, { claimKey: victim.publicKey })); // claims the victim's key
+    await refused(await signedChallenge(r, mailbox, victim, { origin: 'https://evil.example' })); // signed for another relay
+    const tampered = await signedChallenge(r, mailbox, victim);
+    await refused({ ...tampered, signature: tampered.signature.replace(/^../, (b) => (parseInt(b, 16) ^ 1).toString(16).padStart(2, '0')) });
+    await refused({ ...(await signedChallenge(r, mailbox, victim)), nonce: hex(randomBytes(32)) }); // never issued
+    const good = await signedChallenge(r, mailbox, victim);
+    expect((await post(r, '/v1/session', good)).status).toBe(200);
+    await refused(good); // replayed
+    const late = await signedChallenge(r, mailbox, victim);
+    await new Promise((res) => setTimeout(res, 2100)); // outlive the 1 s challenge
+    await refused(late);
+    expect((await post(r, '/v1/session', { nonce: 'zz', publicKey: 1 })).status).toBe(400);
+  });
+
+  it('does not accept a sender session as an owner session, nor odd paths', async () => {
+    const r = await relay();
+    const owner = (await generateIdentityKeys()).signing;
+    const mailbox = mailboxId(owner.publicKey);
+    const c = (await (await post(r, '/v1/challenge', { purpose: 'sender' })).json()) as { nonce: string; expiresAt: number };
+    await cryptoReady();
+    const message = challengeMessage({ purpose: 'sender', mailbox: null, nonce: Buffer.from(c.nonce, 'hex'), origin: r.origin, expiresAt: c.expiresAt, publicKey: owner.publicKey });
+    const s = await post(r, '/v1/session', { nonce: c.nonce, publicKey: hex(owner.publicKey), signature: hex(ed25519Sign(owner.secretKey, message)) });
+    const { token } = (await s.json()) as { token: string };
+    expect((await fetch(`${r.url}/v1/mailboxes/${mailbox}/envelopes`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
+    const ownerSession = await ownerToken(r, owner);
+    const auth = { authorization: `Bearer ${ownerSession}` };
+    expect((await fetch(`${r.url}/v1/mailboxes/${mailbox}/envelopes/..%2f..%2fetc`, { headers: auth })).status).toBe(404);
+    expect((await fetch(`${r.url}/v1/mailboxes/${mailbox.toUpperCase()}/envelopes`, { headers: auth })).status).toBe(400);
+    expect((await fetch(`${r.url}/v2/anything`)).status).toBe(404);
+  });
+});
+
+describe('relay: sender allow list', () => {
+  it('accepts listed senders only', async () => {
+    const alice = (await generateIdentityKeys()).signing;
+    const mallory = (await generateIdentityKeys()).signing;
+    const owner = (await generateIdentityKeys()).signing;
+    const mailbox = mailboxId(owner.publicKey);
+    const r = await relay({ allowSenders: [alice.publicKey] });
+    await client(r, { senderKey: alice }).send(mailbox, new Uint8Array([1]));
+    for (const c of [client(r), client(r, { senderKey: mallory })]) {
+      const err = await c.send(mailbox, new Uint8Array([2])).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RelayRequestError);
+      expect(err).toMatchObject({ code: 'ERR_RELAY_SENDER_NOT_ALLOWED', status: 403 });
+    }
+    const stored = await client(r, { mailboxKeys: [owner] }).list(mailbox);
+    expect(stored.length).toBe(1);
+  });
+});
+
+describe('relay: limits', () => {
+  it('answers 413 for an oversize envelope, sent whole or streamed, and stores nothing', async () => {
+    const owner = (await generateIdentityKeys()).signing;
+    const mailbox = mailboxId(owner.publicKey);
+    const r = await relay({ limits: { maxEnvelopeBytes: 1000 } });
+    const raw = await fetch(`${r.url}/v1/mailboxes/${mailbox}/envelopes`, { method: 'POST', body: new Uint8Array(1001) });
+    expect(raw.status).toBe(413);
+    const t = client(r);
+    await expect(t.send(mailbox, new Uint8Array(1001))).rejects.toMatchObject({ code: 'ERR_TRANSPORT_ENVELOPE_TOO_LARGE', status: 413 });
+    const stream = async function* (): AsyncGenerator<Uint8Array> {
+      for (let i = 0; i < 20; i++) yield new Uint8Array(100);
+    };
+    await expect(t.send(mailbox, stream())).rejects.toMatchObject({ code: 'ERR_TRANSPORT_ENVELOPE_TOO_LARGE' });
+    await t.send(mailbox, new Uint8Array(1000)); // exactly the limit is fine
+    expect((await client(r, { mailboxKeys: [owner] }).list(mailbox)).map((e) => e.size)).toEqual([1000]);
+  });
+
+  it('answers 507 when a mailbox is full', async () => {
+    const mailbox = mailboxId((await generateIdentityKeys()).signing.publicKey);
+    const r = await relay({ limits: { maxEnvelopesPerMailbox: 2 } });
+    const t = client(r);
+    await t.send(mailbox, new Uint8Array([1]));
+    await t.send(mailbox, new Uint8Array([2]));
+    await expect(t.send(mailbox, new Uint8Array([3]))).rejects.toMatchObject({ code: 'ERR_RELAY_MAILBOX_FULL', status: 507 });
+  });
+
+  it('rate-limits a client address with 429 and Retry-After', async () => {
+    const mailbox = mailboxId((await generateIdentityKeys()).signing.publicKey);
+    const r = await relay({ limits: { clientRate: { perSecond: 0.1, burst: 3 } } });
+    const t = client(r);
+    for (let i = 0; i < 3; i++) await t.send(mailbox, new Uint8Array([i]));
+    const err = await t.send(mailbox, new Uint8Array([9])).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ERR_RELAY_RATE_LIMITED', status: 429 });
+    expect((err as RelayRequestError).retryAfterSeconds).toBeGreaterThanOrEqual(1);
+    const raw = await fetch(`${r.url}/v1/challenge`, { method: 'POST', body: '{}' });
+    expect(raw.status).toBe(429);
+    expect(Number(raw.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+  });
+
+  it('rate-limits sends into one mailbox without blocking other mailboxes', async () => {
+    const [a, b] = [mailboxId((await generateIdentityKeys()).signing.publicKey), mailboxId((await generateIdentityKeys()).signing.publicKey)];
+    const r = await relay({ limits: { mailboxSendRate: { perSecond: 0.1, burst: 2 } } });
+    const t = client(r);
+    await t.send(a, new Uint8Array([1]));
+    await t.send(a, new Uint8Array([2]));
+    await expect(t.send(a, new Uint8Array([3]))).rejects.toMatchObject({ code: 'ERR_RELAY_RATE_LIMITED', status: 429 });
+    await t.send(b, new Uint8Array([1]));
+  });
+});
+
+describe('relay: restart', () => {
+  const relayScript = fileURLToPath(new URL('./fixtures/relay-process.ts', import.meta.url));
+  const workers: Worker[] = [];
+  afterEach(async () => {
+    for (const w of workers.splice(0)) await stopWorker(w, 'SIGKILL');
+  });
+
+  async function startRelayProcess(dir: string, port: number): Promise<{ worker: Worker; url: string }> {
+    const worker = startWorker(relayScript, [dir, String(port), '1000']);
+    workers.push(worker);
+    const url = (await worker.waitForLine((l) => l.startsWith('listening '), 'listening')).slice('listening '.length);
+    return { worker, url };
+  }
+
+  it('loses nothing when the relay process is killed and restarted, including leased and half-uploaded envelopes', async () => {
+    const dir = await tempDir();
+    const owner = (await generateIdentityKeys()).signing;
+    const mailbox = mailboxId(owner.publicKey);
+    const first = await startRelayProcess(dir, 0);
+    const port = Number(new URL(first.url).port);
+    const sender = new RelayTransport({ url: first.url });
+    const sent: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const e = new Uint8Array(randomBytes(200 + i));
+      await sender.send(mailbox, e); // each one answered 201
+      sent.push(hex(e));
+    }
+    // One envelope is leased (not acked) when the relay dies, and an upload is cut off midway.
+    const receiver = new RelayTransport({ url: first.url, mailboxKeys: [owner], longPollMs: 1000 });
+    const loop = receiver.receive(mailbox)[Symbol.asyncIterator]();
+    const leased = (await loop.next()).value!;
+    const never = (async function* (): AsyncGenerator<Uint8Array> {
+      yield new Uint8Array(1000);
+      await new Promise(() => {}); // the rest never comes
+    })();
+    const halfUpload = sender.send(mailbox, never).catch((e: unknown) => e);
+    await new Promise((res) => setTimeout(res, 200));
+    await stopWorker(first.worker, 'SIGKILL');
+    expect(isLintasError(await halfUpload, 'ERR_TRANSPORT_UNAVAILABLE')).toBe(true);
+    await receiver.close();
+    await sender.close();
+
+    const second = await startRelayProcess(dir, port);
+    const after = new RelayTransport({ url: second.url, mailboxKeys: [owner], longPollMs: 1000 });
+    const got: string[] = [];
+    for await (const d of after.receive(mailbox, { untilEmpty: true })) {
+      got.push(hex(await envelopeBytes(d.envelope)));
+      await d.ack();
+    }
+    await after.close();
+    expect(got).toEqual(sent); // all 20, in order, the leased one included
+    expect(got).toContain(hex(await envelopeBytes(leased.envelope)));
+    expect(await readdir(join(dir, 'tmp'))).toEqual([]); // the cut-off upload was discarded
+  });
+});
+
+describe('relay: TLS', () => {
+  const hasOpenssl = ((): boolean => {
+    try {
+      execFileSync('openssl', ['version'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+
+  it('serves HTTPS with a configured key and certificate; clients that do not trust it are refused', async () => {
+    // .ci/run installs openssl; without it this test cannot make a certificate.
+    expect(hasOpenssl).toBe(true);
+    const dir = await tempDir();
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+      '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
+      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+    ], { stdio: 'ignore' });
+    const r = await relay({ tls: { key: await readFile(join(dir, 'key.pem')), cert: await readFile(join(dir, 'cert.pem'), 'utf8') } });
+    expect(r.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    // This process does not trust the certificate: a typed error, nothing sent.
+    const untrusting = client(r);
+    await expect(untrusting.send(mailboxId(randomBytes(32)), new Uint8Array([1]))).rejects.toMatchObject({ code: 'ERR_TRANSPORT_UNAVAILABLE' });
+    // A process that trusts it exchanges an envelope over TLS.
+    const seed = randomBytes(32);
+    await identityKeysFromSeed(seed);
+    const worker = startWorker(fileURLToPath(new URL('./fixtures/relay-client.ts', import.meta.url)), [r.url, hex(seed), 'over TLS'], {
+      NODE_EXTRA_CA_CERTS: join(dir, 'cert.pem'),
+    });
+    cleanups.push(() => stopWorker(worker, 'SIGKILL'));
+    expect(await worker.waitForLine((l) => l.startsWith('received '), 'received')).toBe('received over TLS');
+  });
+});
