@@ -95,6 +95,8 @@ export interface VectorIntermediate {
   header: Hex;
   headerMac: Hex;
   plaintextStreamLength: number;
+  /** Each payload chunk's nonce and plaintext length, in order. */
+  chunks: { nonce: Hex; plaintextLength: number }[];
   payloadHash: Hex;
   signedMessage: Hex | null;
   signature: Hex | null;
@@ -570,6 +572,7 @@ function intermediateOf(base: Base): VectorIntermediate {
     header: toHex(base.headerBytes),
     headerMac: toHex(base.mac),
     plaintextStreamLength: base.stream.length,
+    chunks: base.chunks.map((c, i) => ({ nonce: toHex(chunkNonce(i, i === base.chunks.length - 1)), plaintextLength: c.length - AEAD_TAG_BYTES })),
     payloadHash: toHex(payloadHash),
     signedMessage: base.sender ? toHex(signedMessage(prefixAndHeader, payloadHash)) : null,
     signature: base.signature ? toHex(base.signature) : null,

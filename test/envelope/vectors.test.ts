@@ -197,6 +197,27 @@ describe('envelope test vectors', () => {
         const cipherBytes = sealed.length - 11 - header.length - 32;
         const chunkCount = Math.max(1, Math.ceil(cipherBytes / (chunkSize + 16)));
         expect(cipherBytes - 16 * chunkCount, 'plaintext stream length').toBe(v.intermediate.plaintextStreamLength);
+        // SPEC 5.5: chunk i is ChaCha20-Poly1305 under the payload key with nonce = 11-byte
+        // big-endian i || last flag; the plaintexts join to payload || zero padding || signature.
+        const im = v.intermediate;
+        expect(im.chunks).toHaveLength(chunkCount);
+        const plain: Uint8Array[] = [];
+        let off = 11 + header.length + 32;
+        for (const [i, c] of im.chunks.entries()) {
+          const nonce = new Uint8Array(12);
+          new DataView(nonce.buffer).setUint32(7, i, false);
+          nonce[11] = i === chunkCount - 1 ? 1 : 0;
+          expect(c.nonce).toBe(toHex(nonce));
+          const p = chachaDecrypt(fromHex(im.payloadKey), nonce, sealed.subarray(off, off + c.plaintextLength + 16));
+          expect(p?.length, `chunk ${i}`).toBe(c.plaintextLength);
+          plain.push(p!);
+          off += c.plaintextLength + 16;
+        }
+        expect(off).toBe(sealed.length);
+        const payload = fromHex(v.seal.payload);
+        const signature = im.signature === null ? new Uint8Array(0) : fromHex(im.signature);
+        const padding = new Uint8Array(im.plaintextStreamLength - payload.length - signature.length);
+        expect(toHex(concatBytes(...plain))).toBe(toHex(concatBytes(payload, padding, signature)));
         if (v.tamper === undefined) {
           expect(toHex(sealed)).toBe(v.envelope);
           if (v.armored !== undefined && v.expect.result === 'success') {
