@@ -178,8 +178,8 @@ describe('padding', () => {
     (await seal(new Uint8Array(n), { recipients: [bob.x25519], sender: alice.signing, padding: true, ...extra })).length;
 
   it('payload sizes in one Padmé bucket give identical envelope sizes; the next bucket is larger', async () => {
-    // Sizes whose `len` has the same CBOR width: the encrypted meta block still leaks that width
-    // (0-23, 24-255, 256-65535, ...), which is reported separately and needs a format decision.
+    // Sizes whose `len` has the same CBOR width: the unpadded meta block (SPEC 10.13) also leaks
+    // that width (0-23, 24-255, 256-65535, ...), e.g. 0 and 24 bytes differ by one byte.
     const bucket1024 = await Promise.all([1000, 1001, 1010, 1023, 1024].map((n) => sizeOf(n)));
     expect(new Set(bucket1024).size).toBe(1);
     const bucket256 = await Promise.all([24, 100, 200, 255].map((n) => sizeOf(n)));
