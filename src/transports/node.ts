@@ -6,3 +6,5 @@ export type { DropFolderOptions } from './drop-folder.js';
 export { startRelay } from './relay/server.js';
 export type { RelayOptions, RelayLimits, RelayServer } from './relay/server.js';
 export type { Rate } from './relay/rate-limit.js';
+export { RedisStreamsTransport } from './redis-streams.js';
+export type { RedisStreamsOptions, RedisCommandClient } from './redis-streams.js';

@@ -1,0 +1,79 @@
+/**
+ * A private redis-server for the tests: a free loopback port, a temporary directory, no
+ * persistence, stopped afterwards. .ci/run installs the `redis-server` Debian package.
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A running redis-server. */
+export interface TestRedisServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function assertInstalled(): void {
+  try {
+    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
+  } catch {
+    throw new Error('redis-server is not installed: `apt-get install redis-server` (.ci/run does this)');
+  }
+}
+
+/** Start redis-server; retries with another port if the chosen one was taken meanwhile. */
+export async function startRedisServer(): Promise<TestRedisServer> {
+  assertInstalled();
+  const dir = await mkdtemp(join(tmpdir(), 'lintas-redis-'));
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort();
+    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    if (await ready(child)) {
+      return {
+        url: `redis://127.0.0.1:${port}`,
+        stop: async () => {
+          if (child.exitCode === null) {
+            const exited = new Promise((r) => child.once('exit', r));
+            child.kill('SIGTERM');
+            await exited;
+          }
+          await rm(dir, { recursive: true, force: true });
+        },
+      };
+    }
+  }
+  await rm(dir, { recursive: true, force: true });
+  throw new Error('redis-server did not start');
+}
+
+/** Resolves true once redis logs that it accepts connections, false if it exits first (or after 15 s). */
+function ready(child: ChildProcess): Promise<boolean> {
+  return new Promise((resolve) => {
+    let out = '';
+    const timer = setTimeout(() => finish(false), 15_000);
+    const finish = (ok: boolean): void => {
+      clearTimeout(timer);
+      if (!ok && child.exitCode === null) child.kill('SIGKILL');
+      resolve(ok);
+    };
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('Ready to accept connections')) finish(true);
+    });
+    child.once('exit', () => finish(false));
+  });
+}
