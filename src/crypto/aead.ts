@@ -2,7 +2,10 @@
  * Authenticated encryption: ChaCha20-Poly1305 (RFC 8439, 96-bit nonce) for envelopes, and
  * XChaCha20-Poly1305 (192-bit nonce) where a random nonce is specified (key ring storage).
  * Decryption returns `null` on failure: callers turn that into the one error their layer defines.
+ * ChaCha20-Poly1305 on large inputs runs on the runtime's fast backend when there is one
+ * (`bulk-backend.ts`); the bytes are the same either way.
  */
+import { fastPathFor } from './bulk-backend.js';
 import { sodium } from './sodium.js';
 
 /** ChaCha20-Poly1305 key, nonce and tag sizes in bytes. */
@@ -13,12 +16,16 @@ export const XAEAD_NONCE_BYTES = 24;
 
 /** ChaCha20-Poly1305-IETF encrypt; returns ciphertext || 16-byte tag. */
 export function chachaEncrypt(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): Uint8Array {
+  const fast = fastPathFor(plaintext.length);
+  if (fast) return fast.chachaEncrypt(key, nonce, plaintext, aad);
   return sodium().crypto_aead_chacha20poly1305_ietf_encrypt(plaintext, aad ?? null, null, nonce, key);
 }
 
 /** ChaCha20-Poly1305-IETF decrypt; `null` if the tag does not verify. */
 export function chachaDecrypt(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad?: Uint8Array): Uint8Array | null {
   if (ciphertext.length < AEAD_TAG_BYTES) return null;
+  const fast = fastPathFor(ciphertext.length);
+  if (fast) return fast.chachaDecrypt(key, nonce, ciphertext, aad);
   try {
     return sodium().crypto_aead_chacha20poly1305_ietf_decrypt(null, ciphertext, aad ?? null, nonce, key);
   } catch {

@@ -1,15 +1,21 @@
 /**
  * Hashes, MAC and key derivation (SHA-256, SHA-512, HMAC-SHA-256, HKDF-SHA-256) from
  * @noble/hashes: audited, constant-time where it matters, and identical in Node and browsers.
+ * SHA-256 of large inputs and of streamed payloads runs on the runtime's fast backend when there
+ * is one (`bulk-backend.ts`); the digests are the same either way.
  */
 import { sha256 as nobleSha256, sha512 as nobleSha512 } from '@noble/hashes/sha2.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { utf8 } from './bytes.js';
+import { fastPathFor, type IncrementalHash } from './bulk-backend.js';
+
+export type { IncrementalHash } from './bulk-backend.js';
 
 /** SHA-256 of `data`. */
 export function sha256(data: Uint8Array): Uint8Array {
-  return nobleSha256(data);
+  const fast = fastPathFor(data.length);
+  return fast ? fast.sha256(data) : nobleSha256(data);
 }
 
 /** SHA-512 of `data`. */
@@ -17,14 +23,11 @@ export function sha512(data: Uint8Array): Uint8Array {
   return nobleSha512(data);
 }
 
-/** An incremental SHA-256, for hashing a payload that arrives in chunks. */
-export interface IncrementalHash {
-  update(data: Uint8Array): void;
-  digest(): Uint8Array;
-}
-
 /** Start an incremental SHA-256. */
 export function createSha256(): IncrementalHash {
+  // The total length is unknown up front; streamed payloads are usually large.
+  const fast = fastPathFor(Infinity);
+  if (fast) return fast.createSha256();
   const h = nobleSha256.create();
   return {
     update: (data) => void h.update(data),

@@ -6,6 +6,8 @@
  * {@link cryptoReady} at its entry points and the crypto functions below are then synchronous.
  */
 import sodiumModule from 'libsodium-wrappers-sumo';
+import { installFastBackend } from './bulk-backend.js';
+import { loadNodeBulkBackend } from './node-bulk.js';
 
 /** The libsodium functions lintas uses that its community typings (0.7.x) do not declare yet. */
 interface SodiumKem {
@@ -28,15 +30,19 @@ export type Sodium = typeof sodiumModule & SodiumKem;
 let loaded: Sodium | undefined;
 let loading: Promise<Sodium> | undefined;
 
-/** Initialise libsodium once. Safe to call any number of times, concurrently. */
+/**
+ * Initialise libsodium, and pick the runtime's fast bulk backend (node:crypto on Node), once.
+ * Safe to call any number of times, concurrently.
+ */
 export function cryptoReady(): Promise<void> {
   if (loaded) return Promise.resolve();
-  loading ??= sodiumModule.ready.then(() => {
+  loading ??= Promise.all([sodiumModule.ready, loadNodeBulkBackend()]).then(([, fastBackend]) => {
     const s = sodiumModule as Sodium;
     // X-Wing arrived in libsodium 1.0.22 (libsodium-wrappers 0.8.x); fail clearly on an older copy.
     if (typeof s.crypto_kem_xwing_seed_keypair !== 'function') {
       throw new Error('lintas needs libsodium 1.0.22 or newer (libsodium-wrappers-sumo >= 0.8.4) for X-Wing');
     }
+    installFastBackend(fastBackend);
     loaded = s;
     return s;
   });

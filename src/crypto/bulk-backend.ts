@@ -1,0 +1,65 @@
+/**
+ * The bulk primitives, ChaCha20-Poly1305 and SHA-256, are the ones that run over every payload
+ * byte. Portable code (libsodium's WebAssembly build, @noble/hashes) runs them everywhere; on
+ * Node, OpenSSL through node:crypto is 3-10x faster on large inputs and gives byte-identical
+ * results (RFC 8439, FIPS 180-4). This file holds that one choice, made once by `cryptoReady()`.
+ *
+ * The choice never shows in the output: `aead.ts` and `hash.ts` ask {@link fastPathFor} and
+ * fall back to the portable code when it returns null. `test/crypto/fast-path.test.ts` seals
+ * the same inputs under both and compares the envelopes byte for byte.
+ */
+
+/** An incremental SHA-256, for hashing a payload that arrives in chunks. */
+export interface IncrementalHash {
+  update(data: Uint8Array): void;
+  digest(): Uint8Array;
+}
+
+/** A runtime-specific implementation of the bulk primitives (same contracts as `aead.ts`, `hash.ts`). */
+export interface BulkBackend {
+  /** For diagnostics and the benchmark, e.g. "node". */
+  readonly name: string;
+  /** ChaCha20-Poly1305-IETF; returns ciphertext || 16-byte tag. */
+  chachaEncrypt(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): Uint8Array;
+  /** ChaCha20-Poly1305-IETF; null if the tag does not verify. */
+  chachaDecrypt(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad?: Uint8Array): Uint8Array | null;
+  sha256(data: Uint8Array): Uint8Array;
+  createSha256(): IncrementalHash;
+}
+
+/**
+ * Below this many bytes the portable code is faster: setting up an OpenSSL cipher costs about
+ * 5 us, libsodium's WebAssembly call well under 1 us (docs/PERFORMANCE.md). Every full payload
+ * chunk (4 KiB minimum) takes the fast path; stanzas, meta block and ids do not.
+ */
+export const FAST_PATH_MIN_BYTES = 4096;
+
+let fastBackend: BulkBackend | null = null;
+let testChoice: 'portable' | 'fast' | null = null;
+
+/** Called once by `cryptoReady()` with the runtime's fast backend, or null if there is none. */
+export function installFastBackend(backend: BulkBackend | null): void {
+  fastBackend = backend;
+}
+
+/** The fast backend for an input of `byteLength` bytes, or null to use the portable code. */
+export function fastPathFor(byteLength: number): BulkBackend | null {
+  if (testChoice === 'portable') return null;
+  if (testChoice === 'fast' || byteLength >= FAST_PATH_MIN_BYTES) return fastBackend;
+  return null;
+}
+
+/** The name of the fast backend in use, or "portable"; for the benchmark's report. */
+export function bulkBackendName(): string {
+  return fastBackend?.name ?? 'portable';
+}
+
+/**
+ * Tests only (not exported from any entry point): force every bulk operation onto the portable
+ * code, or onto the fast backend whatever the size, so both can be compared. Both are correct;
+ * this switch changes speed, never security. Pass null to restore the default.
+ */
+export function forceBulkBackendForTests(choice: 'portable' | 'fast' | null): void {
+  if (choice === 'fast' && fastBackend === null) throw new Error('no fast bulk backend in this runtime (await cryptoReady() first)');
+  testChoice = choice;
+}

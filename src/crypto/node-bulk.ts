@@ -1,0 +1,114 @@
+/**
+ * The Node.js fast path for the bulk primitives: OpenSSL's ChaCha20-Poly1305 and SHA-256
+ * through node:crypto (see `bulk-backend.ts` for why and when it is used).
+ *
+ * This file is reachable from the browser entry, so it never imports node:crypto statically.
+ * It asks the running Node for the module only after checking that it runs on Node:
+ * `process.getBuiltinModule` (Node >= 20.16) needs no import at all; older Node 20 releases get
+ * a dynamic import whose computed specifier bundlers leave alone. A runtime that only imitates
+ * Node (or an OpenSSL build without ChaCha20, as in FIPS mode) fails the known-answer test below
+ * and keeps the portable code.
+ */
+import type { BulkBackend } from './bulk-backend.js';
+
+type NodeCrypto = typeof import('node:crypto');
+
+const TAG_BYTES = 16;
+
+/** The Node fast backend, or null if this is not Node or its node:crypto cannot do the job. */
+export async function loadNodeBulkBackend(): Promise<BulkBackend | null> {
+  const nodeCrypto = await loadNodeCrypto();
+  if (nodeCrypto === null) return null;
+  const backend = nodeBulkBackend(nodeCrypto);
+  try {
+    return passesKnownAnswers(backend) ? backend : null;
+  } catch {
+    return null;
+  }
+}
+
+async function loadNodeCrypto(): Promise<NodeCrypto | null> {
+  const proc = globalThis.process;
+  if (typeof proc?.versions?.node !== 'string') return null;
+  try {
+    if (typeof proc.getBuiltinModule === 'function') return proc.getBuiltinModule('node:crypto') ?? null;
+    const specifier = 'node:crypto';
+    return (await import(/* webpackIgnore: true */ /* @vite-ignore */ specifier)) as NodeCrypto;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A plain Uint8Array (callers never see Buffer's different slice() semantics). node:crypto
+ * returns fresh allocations of exactly the result, which are reused as they are; a view into a
+ * shared pool (other data behind `.buffer`) is copied instead.
+ */
+function plainBytes(b: Buffer): Uint8Array {
+  if (b.byteOffset === 0 && b.buffer.byteLength === b.byteLength) return new Uint8Array(b.buffer);
+  return Uint8Array.from(b);
+}
+
+function nodeBulkBackend(nc: NodeCrypto): BulkBackend {
+  return {
+    name: 'node',
+    chachaEncrypt(key, nonce, plaintext, aad) {
+      const cipher = nc.createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_BYTES });
+      if (aad) cipher.setAAD(aad, { plaintextLength: plaintext.length });
+      const out = new Uint8Array(plaintext.length + TAG_BYTES);
+      out.set(cipher.update(plaintext), 0);
+      cipher.final();
+      out.set(cipher.getAuthTag(), plaintext.length);
+      return out;
+    },
+    chachaDecrypt(key, nonce, ciphertext, aad) {
+      if (ciphertext.length < TAG_BYTES) return null;
+      const split = ciphertext.length - TAG_BYTES;
+      const decipher = nc.createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_BYTES });
+      decipher.setAuthTag(ciphertext.subarray(split));
+      if (aad) decipher.setAAD(aad, { plaintextLength: split });
+      const plaintext = decipher.update(ciphertext.subarray(0, split));
+      try {
+        decipher.final(); // throws if the tag does not verify
+      } catch {
+        plaintext.fill(0); // never let unauthenticated plaintext out, not even in freed memory
+        return null;
+      }
+      return plainBytes(plaintext);
+    },
+    sha256(data) {
+      return plainBytes(nc.createHash('sha256').update(data).digest());
+    },
+    createSha256() {
+      const h = nc.createHash('sha256');
+      return {
+        update: (data) => void h.update(data),
+        digest: () => plainBytes(h.digest()),
+      };
+    },
+  };
+}
+
+function hex(s: string): Uint8Array {
+  return Uint8Array.from(s.match(/../g)!, (b) => parseInt(b, 16));
+}
+
+/** RFC 8439 section 2.8.2 (AEAD) and FIPS 180-4 "abc" (SHA-256). */
+function passesKnownAnswers(b: BulkBackend): boolean {
+  const key = Uint8Array.from({ length: 32 }, (_, i) => 0x80 + i);
+  const nonce = hex('070000004041424344454647');
+  const aad = hex('50515253c0c1c2c3c4c5c6c7');
+  const plaintext = new TextEncoder().encode(
+    "Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.",
+  );
+  const sealed = b.chachaEncrypt(key, nonce, plaintext, aad);
+  const tag = Array.from(sealed.subarray(plaintext.length), (x) => x.toString(16).padStart(2, '0')).join('');
+  const opened = b.chachaDecrypt(key, nonce, sealed, aad);
+  const digest = Array.from(b.sha256(new TextEncoder().encode('abc')), (x) => x.toString(16).padStart(2, '0')).join('');
+  return (
+    tag === '1ae10b594f09e26a7e902ecbd0600691' &&
+    opened !== null &&
+    opened.every((x, i) => x === plaintext[i]) &&
+    digest === 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'
+  );
+}

@@ -1,0 +1,191 @@
+/**
+ * The Node fast path (node:crypto ChaCha20-Poly1305 and SHA-256) must be invisible: the same
+ * envelope bytes as the portable path (libsodium + @noble/hashes) for the same inputs and
+ * randomness, envelopes from either open under the other, and a forged chunk is refused by both.
+ */
+import { createHash } from 'node:crypto';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { cryptoReady } from '../../src/crypto/sodium.js';
+import { bulkBackendName, forceBulkBackendForTests } from '../../src/crypto/bulk-backend.js';
+import { chachaDecrypt, chachaEncrypt } from '../../src/crypto/aead.js';
+import { createSha256, sha256 } from '../../src/crypto/hash.js';
+import type { RandomSource } from '../../src/crypto/random.js';
+import { sealCore, type SealStreamOptions } from '../../src/envelope/seal.js';
+import { open } from '../../src/envelope/open.js';
+import { identityKeysFromSeed, type IdentityKeys } from '../../src/keys/index.js';
+
+/** A deterministic random source: SHA-256(seed || counter) blocks. */
+function seededRandom(seed: string): RandomSource {
+  let counter = 0;
+  return (n) => {
+    const out = new Uint8Array(n);
+    for (let off = 0; off < n; off += 32) {
+      const block = createHash('sha256').update(`${seed}/${counter++}`).digest();
+      out.set(block.subarray(0, Math.min(32, n - off)), off);
+    }
+    return out;
+  };
+}
+
+function seededBytes(seed: string, n: number): Uint8Array {
+  return seededRandom(seed)(n);
+}
+
+async function collect(source: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let n = 0;
+  for await (const p of source) {
+    parts.push(p.slice());
+    n += p.length;
+  }
+  const out = new Uint8Array(n);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+/** Seal with fixed randomness and clock, the payload split into `pieceSize` pieces. */
+async function sealFixed(payload: Uint8Array, options: SealStreamOptions, seed: string, pieceSize = 1 << 20): Promise<Uint8Array> {
+  const source = (async function* () {
+    for (let off = 0; off < payload.length; off += pieceSize) yield payload.slice(off, off + pieceSize);
+  })();
+  return collect(sealCore(source, { size: payload.length, ...options }, { random: seededRandom(seed), now: () => 1_750_000_000_000 }));
+}
+
+let alice: IdentityKeys;
+let bob: IdentityKeys;
+let carol: IdentityKeys;
+
+beforeAll(async () => {
+  await cryptoReady();
+  alice = await identityKeysFromSeed(seededBytes('alice', 32));
+  bob = await identityKeysFromSeed(seededBytes('bob', 32));
+  carol = await identityKeysFromSeed(seededBytes('carol', 32));
+});
+
+afterEach(() => forceBulkBackendForTests(null));
+
+describe('Node fast path for the bulk primitives', () => {
+  it('is in use on Node', () => {
+    expect(bulkBackendName()).toBe('node');
+  });
+
+  it('gives the same ChaCha20-Poly1305 and SHA-256 bytes as libsodium and noble on random inputs', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.uint8Array({ minLength: 12, maxLength: 12 }),
+        // Both sides of the 4 KiB line where the fast path takes over.
+        fc.oneof(fc.uint8Array({ maxLength: 300 }), fc.uint8Array({ minLength: 3000, maxLength: 9000 })),
+        fc.option(fc.uint8Array({ maxLength: 40 }), { nil: undefined }),
+        (key, nonce, data, aad) => {
+          forceBulkBackendForTests('portable');
+          const portable = { ct: chachaEncrypt(key, nonce, data, aad), hash: sha256(data) };
+          const portableInc = createSha256();
+          portableInc.update(data);
+          portableInc.update(key);
+          forceBulkBackendForTests('fast');
+          const fastInc = createSha256();
+          fastInc.update(data);
+          fastInc.update(key);
+          expect(chachaEncrypt(key, nonce, data, aad)).toEqual(portable.ct);
+          expect(sha256(data)).toEqual(portable.hash);
+          expect(fastInc.digest()).toEqual(portableInc.digest());
+          // Each side opens what the other sealed.
+          expect(chachaDecrypt(key, nonce, portable.ct, aad)).toEqual(data);
+          const fastCt = chachaEncrypt(key, nonce, data, aad);
+          forceBulkBackendForTests('portable');
+          expect(chachaDecrypt(key, nonce, fastCt, aad)).toEqual(data);
+        },
+      ),
+      { numRuns: 150, endOnFailure: true },
+    );
+  });
+
+  it('refuses a ChaCha20-Poly1305 ciphertext with any flipped bit, a wrong nonce or a wrong key, like libsodium', () => {
+    forceBulkBackendForTests('fast');
+    const key = seededBytes('k', 32);
+    const nonce = seededBytes('n', 12);
+    const data = seededBytes('d', 5000);
+    const ct = chachaEncrypt(key, nonce, data);
+    for (const index of [0, 2500, ct.length - 17, ct.length - 16, ct.length - 1]) {
+      const forged = ct.slice();
+      forged[index]! ^= 0x01;
+      expect(chachaDecrypt(key, nonce, forged)).toBeNull();
+    }
+    const otherNonce = nonce.slice();
+    otherNonce[11]! ^= 1;
+    expect(chachaDecrypt(key, otherNonce, ct)).toBeNull();
+    expect(chachaDecrypt(seededBytes('k2', 32), nonce, ct)).toBeNull();
+    expect(chachaDecrypt(key, nonce, ct.subarray(0, 15))).toBeNull();
+    expect(chachaDecrypt(key, nonce, ct.subarray(0, ct.length - 1))).toBeNull();
+  });
+
+  const cases: { name: string; size: number; options: () => SealStreamOptions }[] = [
+    { name: 'empty payload, X25519', size: 0, options: () => ({ recipients: [bob.x25519], sender: alice.signing }) },
+    { name: '1 KiB, X25519 and X-Wing', size: 1024, options: () => ({ recipients: [bob.x25519, carol.xwing], sender: alice.signing }) },
+    {
+      name: 'exactly one 4 KiB chunk, anonymous',
+      size: 4096,
+      options: () => ({ recipients: [bob.x25519], anonymous: true, chunkSize: 4096 }),
+    },
+    {
+      name: '300 KiB in 64 KiB chunks, hidden recipients, padding, expiry, content type',
+      size: 300 * 1024 + 7,
+      options: () => ({
+        recipients: [bob.xwing, carol.x25519, alice.x25519],
+        sender: alice.signing,
+        hideRecipients: true,
+        padding: true,
+        expiresAt: new Date(1_760_000_000_000),
+        contentType: 'application/vnd.lintas.bundle',
+      }),
+    },
+    { name: '2 MiB in 1 MiB chunks', size: 2 << 20, options: () => ({ recipients: [carol.x25519], sender: bob.signing, chunkSize: 1 << 20 }) },
+  ];
+
+  for (const c of cases) {
+    it(`seals identical envelopes under both backends on fixed inputs: ${c.name}`, async () => {
+      const payload = seededBytes(`payload ${c.name}`, c.size);
+      forceBulkBackendForTests('portable');
+      const portable = await sealFixed(payload, c.options(), c.name);
+      forceBulkBackendForTests('fast');
+      const fast = await sealFixed(payload, c.options(), c.name, 10_007);
+      forceBulkBackendForTests(null);
+      const byDefault = await sealFixed(payload, c.options(), c.name, 65_536);
+      expect(Buffer.from(fast).equals(Buffer.from(portable))).toBe(true);
+      expect(Buffer.from(byDefault).equals(Buffer.from(portable))).toBe(true);
+    });
+  }
+
+  it('seals identical envelopes under both backends on random inputs, and each opens the other', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 40_000 }),
+        fc.constantFrom(4096, 8192, 65536),
+        fc.boolean(),
+        fc.string({ minLength: 1, maxLength: 12 }),
+        async (size, chunkSize, anonymous, seed) => {
+          const payload = seededBytes(`payload ${seed}`, size);
+          const options: SealStreamOptions = anonymous
+            ? { recipients: [bob.x25519], anonymous: true, chunkSize }
+            : { recipients: [bob.x25519, carol.xwing], sender: alice.signing, chunkSize };
+          forceBulkBackendForTests('portable');
+          const portable = await sealFixed(payload, options, seed);
+          forceBulkBackendForTests('fast');
+          const fast = await sealFixed(payload, options, seed, 3001);
+          expect(Buffer.from(fast).equals(Buffer.from(portable))).toBe(true);
+          const openOptions = { keys: [carol.xwing], allowAnonymous: true, now: new Date(1_750_000_000_000) };
+          if (!anonymous) expect((await open(portable, openOptions)).payload).toEqual(payload);
+          forceBulkBackendForTests('portable');
+          expect((await open(fast, { ...openOptions, keys: [bob.x25519] })).payload).toEqual(payload);
+        },
+      ),
+      { numRuns: 25, endOnFailure: true },
+    );
+  });
+});
