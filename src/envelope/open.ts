@@ -302,11 +302,15 @@ async function* payloadStream(
       if (plain === null) throw tampered();
       // Only the final chunk may be short or empty, and empty only if it is the only chunk.
       if (last && plain.length === 0 && chunks > 1) throw tampered();
+      // The one copy per chunk, and only for signed envelopes: the held-back tail goes in front.
+      // What is yielded is not copied again: it shares memory only with padding and the
+      // signature (never secret), and carry is a copy of its own, so a consumer that writes to
+      // a yielded chunk cannot change what is hashed or verified.
       const joined = carry.length ? concatBytes(carry, plain) : plain;
       if (!last) {
         carry = joined.slice(joined.length - sigLen);
         const out = emit(joined.subarray(0, joined.length - sigLen));
-        if (out) yield out.slice();
+        if (out) yield out;
         continue;
       }
       if (joined.length < sigLen) throw tampered();
@@ -318,7 +322,7 @@ async function* payloadStream(
           throw new LintasError('ERR_SIGNATURE_INVALID', 'Envelope decrypted but the sender signature does not verify: do not trust its content or sender');
         }
       }
-      if (out) yield out.slice();
+      if (out) yield out;
       return;
     }
   } finally {
