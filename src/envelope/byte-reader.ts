@@ -71,6 +71,47 @@ export class ByteReader {
     return out;
   }
 
+  /** The next `n` bytes (fewer only if the source ended), left unread. */
+  async peek(n: number): Promise<Uint8Array> {
+    await this.fill(n);
+    const out = new Uint8Array(Math.min(n, this.available));
+    let filled = 0;
+    for (let i = 0, off = this.off; filled < out.length; i++, off = 0) {
+      const c = this.chunks[i]!;
+      const k = Math.min(c.length - off, out.length - filled);
+      out.set(c.subarray(off, off + k), filled);
+      filled += k;
+    }
+    return out;
+  }
+
+  /**
+   * Everything not read yet, chunk by chunk as it arrived (no re-cutting, no copies), for
+   * handing the rest of the input to another layer such as the armor decoder. Ending the
+   * iteration early cancels the source.
+   */
+  async *remaining(): AsyncGenerator<Uint8Array> {
+    try {
+      while (this.chunks.length > 0) {
+        const c = this.chunks.shift()!.subarray(this.off);
+        this.off = 0;
+        this.available -= c.length;
+        yield c;
+      }
+      while (!this.ended) {
+        const r = await this.it.next();
+        if (r.done) {
+          this.ended = true;
+          return;
+        }
+        if (!(r.value instanceof Uint8Array)) throw new TypeError('envelope source must yield Uint8Array chunks');
+        yield r.value;
+      }
+    } finally {
+      await this.cancel();
+    }
+  }
+
   /** True if no byte is left. */
   async atEnd(): Promise<boolean> {
     await this.fill(1);

@@ -88,31 +88,16 @@ export async function open(envelope: ByteSource | string, options: OpenOptions):
 export async function openStream(envelope: ByteSource | string, options: OpenOptions): Promise<OpenedEnvelopeStream> {
   const o = checkOpenOptions(options);
   await cryptoReady();
-  let source = toAsyncIterable(envelope, 'envelope');
-  const sniff = new ByteReader(source);
-  const first = await sniff.read(PREFIX_BYTES);
-  source = prepend(first, sniff);
-  if (looksArmored(first)) source = dearmorStream(source);
-  const reader = new ByteReader(source);
+  const sniff = new ByteReader(toAsyncIterable(envelope, 'envelope'));
+  const first = await sniff.peek(PREFIX_BYTES);
+  // A binary envelope is read by this reader directly, in the chunks it arrives in; only armor
+  // puts a decoding layer in between.
+  const reader = looksArmored(first) ? new ByteReader(dearmorStream(sniff.remaining())) : sniff;
   try {
     return await openHeader(reader, o);
   } catch (e) {
     await reader.cancel();
     throw e;
-  }
-}
-
-async function* prepend(first: Uint8Array, rest: ByteReader): AsyncGenerator<Uint8Array> {
-  try {
-    if (first.length > 0) yield first;
-    for (;;) {
-      const next = await rest.read(64 * 1024);
-      if (next.length === 0) return;
-      yield next;
-    }
-  } finally {
-    // Stopping early (a refused header, a consumer that breaks off) must reach the caller's source.
-    await rest.cancel();
   }
 }
 
