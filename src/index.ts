@@ -11,3 +11,4 @@ export * from './keys/index.js';
 export * from './envelope/index.js';
 export { cryptoReady } from './crypto/sodium.js';
 export * from './transports/index.js';
+export * from './keyring/index.js';

@@ -6,3 +6,5 @@
  */
 export * from './index.js';
 export * from './transports/node.js';
+export { FileKeyRingStorage } from './keyring/file-storage.js';
+export type { FileKeyRingStorageOptions } from './keyring/file-storage.js';

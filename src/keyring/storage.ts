@@ -1,0 +1,68 @@
+/**
+ * Where an encrypted key ring lives. The interface is three calls so it fits any store with an
+ * atomic compare-and-swap: a file (lintas/node `FileKeyRingStorage`), memory
+ * ({@link MemoryKeyRingStorage}), a browser's IndexedDB (one read-write transaction per save), a
+ * database row.
+ *
+ * Stored bytes are opaque and already encrypted; a backend never interprets them.
+ */
+
+/**
+ * A key ring storage backend. Contract:
+ * - `load()` returns the current generation exactly as last saved, or null if nothing was ever
+ *   saved. It returns damaged bytes as they are (the key ring reports the damage) and throws only
+ *   when the store itself fails (I/O error).
+ * - `loadBackup()` returns the generation the last successful save replaced, or null.
+ * - `save(next, expected)` atomically replaces the current generation with `next` if, and only if,
+ *   the current generation is byte-for-byte `expected` (null: nothing stored yet); the replaced
+ *   generation becomes the backup. It returns false, changing nothing, if the current generation
+ *   is something else (another writer got there first). After it resolves true, `next` is durable;
+ *   if it fails or the process dies during it, `load()` returns either the old or the new
+ *   generation, never a mix and never nothing.
+ */
+export interface KeyRingStorage {
+  load(): Promise<Uint8Array | null>;
+  loadBackup(): Promise<Uint8Array | null>;
+  save(next: Uint8Array, expected: Uint8Array | null): Promise<boolean>;
+}
+
+/** Byte equality of stored generations (encrypted bytes, so not secret). */
+export function sameGeneration(a: Uint8Array | null, b: Uint8Array | null): boolean {
+  if (a === null || b === null) return a === b;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** A key ring kept in memory: for tests, and for apps that hold the encrypted bytes elsewhere. */
+export class MemoryKeyRingStorage implements KeyRingStorage {
+  private current: Uint8Array | null = null;
+  private backup: Uint8Array | null = null;
+
+  /** Start empty, or from a previously saved generation (e.g. bytes the app kept itself). */
+  constructor(initial?: Uint8Array) {
+    if (initial !== undefined) {
+      if (!(initial instanceof Uint8Array)) throw new TypeError('initial must be a Uint8Array');
+      this.current = initial.slice();
+    }
+  }
+
+  /** {@inheritDoc KeyRingStorage.load} */
+  async load(): Promise<Uint8Array | null> {
+    return this.current === null ? null : this.current.slice();
+  }
+
+  /** {@inheritDoc KeyRingStorage.loadBackup} */
+  async loadBackup(): Promise<Uint8Array | null> {
+    return this.backup === null ? null : this.backup.slice();
+  }
+
+  /** {@inheritDoc KeyRingStorage.save} */
+  async save(next: Uint8Array, expected: Uint8Array | null): Promise<boolean> {
+    if (!(next instanceof Uint8Array)) throw new TypeError('next must be a Uint8Array');
+    if (!sameGeneration(this.current, expected)) return false;
+    if (this.current !== null) this.backup = this.current;
+    this.current = next.slice();
+    return true;
+  }
+}
