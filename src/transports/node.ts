@@ -8,3 +8,4 @@ export type { RelayOptions, RelayLimits, RelayServer } from './relay/server.js';
 export type { Rate } from './relay/rate-limit.js';
 export { RedisStreamsTransport } from './redis-streams.js';
 export type { RedisStreamsOptions, RedisCommandClient } from './redis-streams.js';
+export { FileReplayGuard } from './file-replay-guard.js';

@@ -1,0 +1,138 @@
+/**
+ * The end-to-end receive loop above any transport: open each delivery, refuse replays, hand the
+ * envelope to the app, and only then remember its id and acknowledge it. The order is what makes
+ * the guarantees: a crash before the handler finished means redelivery (nothing lost); a crash
+ * after `remember` but before the ack means a redelivery that is recognised and dropped.
+ */
+import { LintasError } from '../errors/index.js';
+import { open, type OpenedEnvelope } from '../envelope/index.js';
+import type { RecipientKeyPair } from '../keys/index.js';
+import { checkReceiveOptions, envelopeBytes, type Transport } from './transport.js';
+import type { ReplayGuard } from './replay-guard.js';
+
+/** What the handler gets besides the opened envelope. */
+export interface DeliveryContext {
+  /** The transport's delivery id. */
+  deliveryId: string;
+  /** The envelope bytes as received, e.g. for {@link createReceipt} or an archive. */
+  envelope: Uint8Array;
+}
+
+/** A delivery that was refused and acknowledged (so it is not redelivered forever). */
+export interface RejectedDelivery {
+  deliveryId: string;
+  envelope: Uint8Array;
+  /** Why: `ERR_REPLAY_DETECTED`, or the open error (`ERR_ENVELOPE_TAMPERED`, `ERR_UNKNOWN_SENDER`, ...). */
+  error: LintasError;
+}
+
+/** Options for {@link receiveEnvelopes}. */
+export interface ReceiveEnvelopesOptions<T extends { envelopeId: Uint8Array }> {
+  /** Your decryption keys, for the built-in `open`. Ignored if `open` is given. */
+  keys?: RecipientKeyPair[];
+  /** Passed to `open`: only accept these Ed25519 sender keys. */
+  trustedSenders?: Uint8Array[];
+  /** Passed to `open`: accept anonymous envelopes. */
+  allowAnonymous?: boolean;
+  /** Passed to `open`. */
+  maxClockSkewSeconds?: number;
+  /**
+   * Open an envelope yourself instead, e.g. with a key ring that also reports the sender's
+   * verification state. It must throw a {@link LintasError} for an envelope it refuses.
+   */
+  open?: (envelope: Uint8Array) => Promise<T>;
+  /** Remembers processed envelope ids (required: replay protection is not optional). */
+  replayGuard: ReplayGuard;
+  /**
+   * Process one envelope. Resolve when done: the envelope is then remembered and acknowledged.
+   * If it throws, receiveEnvelopes stops and rejects with that error, without acknowledging, so
+   * the envelope is delivered again later.
+   */
+  handler: (opened: T, context: DeliveryContext) => Promise<void> | void;
+  /**
+   * Told about every refused delivery (replays, and envelopes that fail to open) before it is
+   * acknowledged, e.g. to log or quarantine it. If it throws, receiveEnvelopes stops without
+   * acknowledging.
+   */
+  onRejected?: (rejection: RejectedDelivery) => Promise<void> | void;
+  /** Stop when the mailbox has nothing more available. Default false (keep following). */
+  untilEmpty?: boolean;
+  /** Stop when aborted. */
+  signal?: AbortSignal;
+}
+
+/** Counts of one {@link receiveEnvelopes} run. */
+export interface ReceiveEnvelopesResult {
+  processed: number;
+  rejected: number;
+}
+
+/**
+ * Receive, open, de-duplicate and process a mailbox's envelopes until the transport closes, the
+ * signal aborts, or (with `untilEmpty`) the mailbox is empty.
+ *
+ * Each delivery is read whole and opened; an envelope whose id the replay guard knows is
+ * reported to `onRejected` with `ERR_REPLAY_DETECTED` and acknowledged without calling the
+ * handler; so is an envelope that fails to open (it never will). Otherwise the handler runs, the
+ * id is remembered, and the delivery acknowledged, in that order.
+ * @throws whatever the handler, `onRejected` or the replay guard throw, and transport errors
+ * (`ERR_TRANSPORT_*`, `ERR_RELAY_*`).
+ */
+export async function receiveEnvelopes<T extends { envelopeId: Uint8Array } = OpenedEnvelope>(
+  transport: Transport,
+  mailbox: string,
+  options: ReceiveEnvelopesOptions<T>,
+): Promise<ReceiveEnvelopesResult> {
+  if (!transport || typeof transport.receive !== 'function') throw new TypeError('transport must be a Transport');
+  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  const guard = options.replayGuard;
+  if (!guard || typeof guard.has !== 'function' || typeof guard.remember !== 'function') throw new TypeError('options.replayGuard must be a ReplayGuard');
+  if (typeof options.handler !== 'function') throw new TypeError('options.handler must be a function');
+  if (options.onRejected !== undefined && typeof options.onRejected !== 'function') throw new TypeError('options.onRejected must be a function');
+  const receiveOptions = checkReceiveOptions({ untilEmpty: options.untilEmpty, signal: options.signal });
+  const openEnvelope = opener(options);
+  const result: ReceiveEnvelopesResult = { processed: 0, rejected: 0 };
+
+  for await (const delivery of transport.receive(mailbox, { untilEmpty: receiveOptions.untilEmpty, ...(receiveOptions.signal ? { signal: receiveOptions.signal } : {}) })) {
+    const envelope = await envelopeBytes(delivery.envelope);
+    const context: DeliveryContext = { deliveryId: delivery.id, envelope };
+    let opened: T;
+    try {
+      opened = await openEnvelope(envelope);
+    } catch (e) {
+      if (!(e instanceof LintasError)) throw e;
+      await options.onRejected?.({ ...context, error: e });
+      await delivery.ack();
+      result.rejected++;
+      continue;
+    }
+    if (await guard.has(opened.envelopeId)) {
+      const error = new LintasError('ERR_REPLAY_DETECTED', 'This envelope was already processed; the copy was dropped (a replay, or a redelivery after a crash)');
+      await options.onRejected?.({ ...context, error });
+      await delivery.ack();
+      result.rejected++;
+      continue;
+    }
+    await options.handler(opened, context);
+    await guard.remember(opened.envelopeId);
+    await delivery.ack();
+    result.processed++;
+  }
+  return result;
+}
+
+function opener<T extends { envelopeId: Uint8Array }>(options: ReceiveEnvelopesOptions<T>): (envelope: Uint8Array) => Promise<T> {
+  if (options.open !== undefined) {
+    if (typeof options.open !== 'function') throw new TypeError('options.open must be a function');
+    return options.open;
+  }
+  if (!Array.isArray(options.keys)) throw new TypeError('options.keys (your decryption keys) or options.open is required');
+  const openOptions = {
+    keys: options.keys,
+    ...(options.trustedSenders !== undefined ? { trustedSenders: options.trustedSenders } : {}),
+    ...(options.allowAnonymous !== undefined ? { allowAnonymous: options.allowAnonymous } : {}),
+    ...(options.maxClockSkewSeconds !== undefined ? { maxClockSkewSeconds: options.maxClockSkewSeconds } : {}),
+  };
+  // Without a custom opener, T is OpenedEnvelope (the default type argument).
+  return (envelope) => open(envelope, openOptions) as Promise<unknown> as Promise<T>;
+}
