@@ -29,7 +29,7 @@ export function startWorker(script: string, args: string[], env: NodeJS.ProcessE
     lines.push(line);
     for (const w of [...waiters]) w();
   });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => {
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => {
     for (const w of [...waiters]) w();
     resolve(code);
   }));
