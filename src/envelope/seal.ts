@@ -16,6 +16,7 @@ import {
   FILE_KEY_BYTES,
   LIMITS,
   SALT_BYTES,
+  SIGNATURE_BYTES,
 } from './constants.js';
 import { encodeHeader, encodePrefix, type RecipientStanza } from './header.js';
 import { deriveEnvelopeKeys, headerMac, signedMessage, wipeEnvelopeKeys } from './key-schedule.js';
@@ -226,7 +227,8 @@ export async function* sealCore(
     yield concatBytes(prefixAndHeader, headerMac(keys.macKey, prefixAndHeader));
 
     // SPEC 5.5: plaintext stream = payload || zero padding || signature.
-    const chunker = new Chunker(1 << o.chunkExponent, new StreamEncryptor(keys.payloadKey));
+    const streamLength = paddedPayload === null ? null : paddedPayload + (o.sender ? SIGNATURE_BYTES : 0);
+    const chunker = new Chunker(1 << o.chunkExponent, new StreamEncryptor(keys.payloadKey), streamLength);
     const hash = createSha256();
     let seen = 0;
     for await (const piece of payload) {
@@ -265,11 +267,17 @@ export async function* sealCore(
 class Chunker {
   private buf: Uint8Array;
   private fill = 0;
+  /**
+   * `streamLength`: the plaintext stream's exact length if known, so a short message does not
+   * allocate and wipe a whole chunk (sealCore refuses a payload longer than declared before it
+   * gets here, so the buffer never needs to grow).
+   */
   constructor(
     private readonly size: number,
     private readonly enc: StreamEncryptor,
+    streamLength: number | null,
   ) {
-    this.buf = new Uint8Array(size);
+    this.buf = new Uint8Array(Math.min(size, streamLength ?? size));
   }
 
   *push(data: Uint8Array): Generator<Uint8Array> {
@@ -279,6 +287,12 @@ class Chunker {
         // More data follows, so the buffered full chunk is not the last one.
         yield this.enc.encrypt(this.buf, false);
         this.fill = 0;
+      }
+      // Whole chunks straight from a large piece while more of it follows, without copying them
+      // into the buffer first. (sealCore pulls no further piece before this one is used up.)
+      while (this.fill === 0 && data.length - off > this.size) {
+        yield this.enc.encrypt(data.subarray(off, off + this.size), false);
+        off += this.size;
       }
       const n = Math.min(this.size - this.fill, data.length - off);
       this.buf.set(data.subarray(off, off + n), this.fill);
