@@ -1,8 +1,9 @@
 /**
  * The bulk primitives, ChaCha20-Poly1305 and SHA-256, are the ones that run over every payload
- * byte. Portable code (libsodium's WebAssembly build, @noble/hashes) runs them everywhere; on
- * Node, OpenSSL through node:crypto is 3-10x faster on large inputs and gives byte-identical
- * results (RFC 8439, FIPS 180-4). This file holds that one choice, made once by `cryptoReady()`.
+ * byte (HMAC-SHA-256 too, over a header of up to 2 MiB). Portable code (libsodium's WebAssembly
+ * build, @noble/hashes) runs them everywhere; on Node, OpenSSL through node:crypto is 3-10x
+ * faster on large inputs and gives byte-identical results (RFC 8439, FIPS 180-4, RFC 2104).
+ * This file holds that one choice, made once by `cryptoReady()`.
  *
  * The choice never shows in the output: `aead.ts` and `hash.ts` ask {@link fastPathFor} and
  * fall back to the portable code when it returns null. `test/crypto/fast-path.test.ts` seals
@@ -25,6 +26,7 @@ export interface BulkBackend {
   chachaDecrypt(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad?: Uint8Array): Uint8Array | null;
   sha256(data: Uint8Array): Uint8Array;
   createSha256(): IncrementalHash;
+  hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array;
 }
 
 /**

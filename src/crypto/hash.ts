@@ -1,8 +1,8 @@
 /**
  * Hashes, MAC and key derivation (SHA-256, SHA-512, HMAC-SHA-256, HKDF-SHA-256) from
  * @noble/hashes: audited, constant-time where it matters, and identical in Node and browsers.
- * SHA-256 of large inputs and of streamed payloads runs on the runtime's fast backend when there
- * is one (`bulk-backend.ts`); the digests are the same either way.
+ * SHA-256 and HMAC-SHA-256 of large inputs and of streamed payloads run on the runtime's fast
+ * backend when there is one (`bulk-backend.ts`); the results are the same either way.
  */
 import { sha256 as nobleSha256, sha512 as nobleSha512 } from '@noble/hashes/sha2.js';
 import { hmac } from '@noble/hashes/hmac.js';
@@ -37,7 +37,8 @@ export function createSha256(): IncrementalHash {
 
 /** HMAC-SHA-256(key, data). */
 export function hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
-  return hmac(nobleSha256, key, data);
+  const fast = fastPathFor(data.length);
+  return fast ? fast.hmacSha256(key, data) : hmac(nobleSha256, key, data);
 }
 
 /**

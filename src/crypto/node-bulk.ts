@@ -79,6 +79,9 @@ function nodeBulkBackend(nc: NodeCrypto): BulkBackend {
     sha256(data) {
       return plainBytes(nc.createHash('sha256').update(data).digest());
     },
+    hmacSha256(key, data) {
+      return plainBytes(nc.createHmac('sha256', key).update(data).digest());
+    },
     createSha256() {
       const h = nc.createHash('sha256');
       return {
@@ -89,26 +92,29 @@ function nodeBulkBackend(nc: NodeCrypto): BulkBackend {
   };
 }
 
-function hex(s: string): Uint8Array {
+function fromHex(s: string): Uint8Array {
   return Uint8Array.from(s.match(/../g)!, (b) => parseInt(b, 16));
 }
 
-/** RFC 8439 section 2.8.2 (AEAD) and FIPS 180-4 "abc" (SHA-256). */
+function toHex(b: Uint8Array): string {
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+/** RFC 8439 section 2.8.2 (AEAD), FIPS 180-4 "abc" (SHA-256), RFC 4231 test case 2 (HMAC). */
 function passesKnownAnswers(b: BulkBackend): boolean {
+  const ascii = (s: string) => new TextEncoder().encode(s);
   const key = Uint8Array.from({ length: 32 }, (_, i) => 0x80 + i);
-  const nonce = hex('070000004041424344454647');
-  const aad = hex('50515253c0c1c2c3c4c5c6c7');
-  const plaintext = new TextEncoder().encode(
-    "Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.",
-  );
+  const nonce = fromHex('070000004041424344454647');
+  const aad = fromHex('50515253c0c1c2c3c4c5c6c7');
+  const plaintext = ascii("Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.");
   const sealed = b.chachaEncrypt(key, nonce, plaintext, aad);
-  const tag = Array.from(sealed.subarray(plaintext.length), (x) => x.toString(16).padStart(2, '0')).join('');
   const opened = b.chachaDecrypt(key, nonce, sealed, aad);
-  const digest = Array.from(b.sha256(new TextEncoder().encode('abc')), (x) => x.toString(16).padStart(2, '0')).join('');
   return (
-    tag === '1ae10b594f09e26a7e902ecbd0600691' &&
+    toHex(sealed.subarray(plaintext.length)) === '1ae10b594f09e26a7e902ecbd0600691' &&
     opened !== null &&
-    opened.every((x, i) => x === plaintext[i]) &&
-    digest === 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'
+    toHex(opened) === toHex(plaintext) &&
+    toHex(b.sha256(ascii('abc'))) === 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad' &&
+    toHex(b.hmacSha256(ascii('Jefe'), ascii('what do ya want for nothing?'))) ===
+      '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843'
   );
 }

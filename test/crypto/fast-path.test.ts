@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { cryptoReady } from '../../src/crypto/sodium.js';
 import { bulkBackendName, forceBulkBackendForTests } from '../../src/crypto/bulk-backend.js';
 import { chachaDecrypt, chachaEncrypt } from '../../src/crypto/aead.js';
-import { createSha256, sha256 } from '../../src/crypto/hash.js';
+import { createSha256, hmacSha256, sha256 } from '../../src/crypto/hash.js';
 import type { RandomSource } from '../../src/crypto/random.js';
 import { sealCore, type SealStreamOptions } from '../../src/envelope/seal.js';
 import { open } from '../../src/envelope/open.js';
@@ -74,7 +74,7 @@ describe('Node fast path for the bulk primitives', () => {
     expect(bulkBackendName()).toBe('node');
   });
 
-  it('gives the same ChaCha20-Poly1305 and SHA-256 bytes as libsodium and noble on random inputs', () => {
+  it('gives the same ChaCha20-Poly1305, SHA-256 and HMAC-SHA-256 bytes as libsodium and noble on random inputs', () => {
     fc.assert(
       fc.property(
         fc.uint8Array({ minLength: 32, maxLength: 32 }),
@@ -84,7 +84,7 @@ describe('Node fast path for the bulk primitives', () => {
         fc.option(fc.uint8Array({ maxLength: 40 }), { nil: undefined }),
         (key, nonce, data, aad) => {
           forceBulkBackendForTests('portable');
-          const portable = { ct: chachaEncrypt(key, nonce, data, aad), hash: sha256(data) };
+          const portable = { ct: chachaEncrypt(key, nonce, data, aad), hash: sha256(data), mac: hmacSha256(nonce, data) };
           const portableInc = createSha256();
           portableInc.update(data);
           portableInc.update(key);
@@ -94,6 +94,7 @@ describe('Node fast path for the bulk primitives', () => {
           fastInc.update(key);
           expect(chachaEncrypt(key, nonce, data, aad)).toEqual(portable.ct);
           expect(sha256(data)).toEqual(portable.hash);
+          expect(hmacSha256(nonce, data)).toEqual(portable.mac);
           expect(fastInc.digest()).toEqual(portableInc.digest());
           // Each side opens what the other sealed.
           expect(chachaDecrypt(key, nonce, portable.ct, aad)).toEqual(data);
