@@ -3,12 +3,12 @@
  * any app could, and a partner agency with its own key ring.
  */
 import { expect } from 'vitest';
-import { KeyRing, MemoryKeyRingStorage, KEYRING_KDF_MINIMUM, type KeyRingSecret } from '../../src/index.js';
+import { KeyRing, MemoryKeyRingStorage, KEYRING_KDF_MINIMUM, type KeyRingSecret, type KeyRingStorage } from '../../src/index.js';
 
 export const PASS: KeyRingSecret = { passphrase: 'correct horse battery staple', kdf: KEYRING_KDF_MINIMUM };
 
 /** A fresh key ring in memory with one identity. */
-export async function agency(name: string, organization: string, country: string, storage = new MemoryKeyRingStorage()) {
+export async function agency(name: string, organization: string, country: string, storage: KeyRingStorage = new MemoryKeyRingStorage()) {
   const ring = await KeyRing.create(storage, PASS);
   const identity = await ring.createIdentity({ name, organization, country });
   return { ring, identity, storage };
