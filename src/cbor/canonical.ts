@@ -58,7 +58,11 @@ export const DEFAULT_MAX_DEPTH = 8;
 
 /**
  * Encode a value canonically. Map keys are sorted as RFC 8949 section 4.2.1 requires.
- * Throws a `TypeError` for values outside the profile (a programming error).
+ * Map entries whose value is `undefined` are left out (so optional fields can be written inline).
+ * @throws {TypeError} for values outside the profile (a programming error): numbers that are not
+ *   unsigned safe integers, strings with a lone surrogate (not encodable as UTF-8), arrays with
+ *   holes, objects other than plain objects (a Date, Map or class instance would silently become
+ *   `{}` or a bag of fields), integer-like or `__proto__` keys, nesting deeper than 64.
  */
 export function encodeCanonical(value: CborValue): Uint8Array {
   const bytes = encoder.encode(prepare(value, 0)) as Uint8Array;
@@ -67,21 +71,42 @@ export function encodeCanonical(value: CborValue): Uint8Array {
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
+/** A UTF-16 surrogate without its partner: such a string has no UTF-8 encoding. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 function prepare(value: CborValue, depth: number): unknown {
   if (depth > 64) throw new TypeError('CBOR value nested too deeply');
-  if (value === null || typeof value === 'boolean' || typeof value === 'string') return value;
+  if (value === null || typeof value === 'boolean') return value;
+  if (typeof value === 'string') {
+    // A lone surrogate has no UTF-8 form: an encoder writes invalid UTF-8 or swaps in U+FFFD,
+    // and either way the bytes would not say what the caller meant to sign.
+    if (LONE_SURROGATE.test(value)) throw new TypeError('CBOR text string has a lone UTF-16 surrogate');
+    return value;
+  }
   if (typeof value === 'number') {
     if (!Number.isSafeInteger(value) || value < 0) throw new TypeError(`CBOR profile allows only unsigned safe integers, got ${value}`);
     // cbor-x writes integers above 2^32 as float64; a BigInt makes it use the uint64 head.
     return value > 0xffffffff ? BigInt(value) : value;
   }
   if (value instanceof Uint8Array) return value;
-  if (Array.isArray(value)) return value.map((v) => prepare(v, depth + 1));
+  if (Array.isArray(value)) {
+    const out: unknown[] = [];
+    for (let i = 0; i < value.length; i++) {
+      if (!(i in value)) throw new TypeError(`CBOR array has a hole at index ${i}`);
+      out.push(prepare(value[i]!, depth + 1));
+    }
+    return out;
+  }
   if (typeof value === 'object') {
+    const proto: unknown = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) {
+      throw new TypeError(`CBOR profile encodes only plain objects as maps, got ${(value as object).constructor?.name ?? 'an object'}`);
+    }
     const keys = Object.keys(value);
     for (const k of keys) {
       // JS objects list integer-like keys first, which would break the sort order.
       if (/^(0|[1-9]\d*)$/.test(k) || k === '__proto__') throw new TypeError(`CBOR map key not allowed: ${k}`);
+      if (LONE_SURROGATE.test(k)) throw new TypeError('CBOR map key has a lone UTF-16 surrogate');
     }
     keys.sort(compareKeys);
     const out: Record<string, unknown> = {};
