@@ -12,3 +12,6 @@ export * from './envelope/index.js';
 export { cryptoReady } from './crypto/sodium.js';
 export * from './transports/index.js';
 export * from './keyring/index.js';
+export * from './policy/index.js';
+export * from './bundle/index.js';
+export * from './audit/index.js';

@@ -8,3 +8,5 @@ export * from './index.js';
 export * from './transports/node.js';
 export { FileKeyRingStorage } from './keyring/file-storage.js';
 export type { FileKeyRingStorageOptions } from './keyring/file-storage.js';
+export { fileItemSource } from './bundle/node.js';
+export { FileAuditStore, openAuditLogFile, verifyAuditLog } from './audit/node.js';

@@ -1,0 +1,152 @@
+/**
+ * The append-only audit log of one agency app (SPEC 12.8): every entry signed with the app's
+ * Ed25519 key and chained to the one before. Storage is pluggable ({@link AuditStore}); this
+ * file has the in-memory store, `lintas/node` a file store that fsyncs every append.
+ */
+import { LintasError } from '../errors/index.js';
+import { cryptoReady } from '../crypto/sodium.js';
+import type { SigningKeyPair } from '../keys/recipient.js';
+import { auditEventFields, encodeAuditEntry, frameAuditRecord, decodeAuditRecord, AUDIT_HASH_BYTES, type AuditEntry, type AuditEvent } from './entry.js';
+import { verifyAuditLog } from './verify.js';
+
+/**
+ * Where an audit log lives. Contract: `read` returns every byte appended so far, in order;
+ * `append` resolves only once the bytes survive a crash (or, for a memory store, are kept);
+ * `truncate` cuts the log to a length (used only to drop a torn last record after a crash).
+ * One writer per log: two {@link AuditLog}s must not append to one store at the same time.
+ */
+export interface AuditStore {
+  read(): Promise<Uint8Array>;
+  append(bytes: Uint8Array): Promise<void>;
+  truncate(length: number): Promise<void>;
+}
+
+/** An {@link AuditStore} in memory, e.g. for browsers that ship the log elsewhere, and tests. */
+export class MemoryAuditStore implements AuditStore {
+  private data = new Uint8Array(0);
+
+  /** Start with existing log bytes (copied). */
+  constructor(initial?: Uint8Array) {
+    if (initial !== undefined) {
+      if (!(initial instanceof Uint8Array)) throw new TypeError('initial must be a Uint8Array');
+      this.data = initial.slice();
+    }
+  }
+
+  /** A copy of the log bytes. */
+  bytes(): Uint8Array {
+    return this.data.slice();
+  }
+
+  async read(): Promise<Uint8Array> {
+    return this.data.slice();
+  }
+
+  async append(bytes: Uint8Array): Promise<void> {
+    const next = new Uint8Array(this.data.length + bytes.length);
+    next.set(this.data);
+    next.set(bytes, this.data.length);
+    this.data = next;
+  }
+
+  async truncate(length: number): Promise<void> {
+    this.data = this.data.slice(0, length);
+  }
+}
+
+/** Options for {@link AuditLog.open}. */
+export interface AuditLogOptions {
+  /** Clock for entry times (tests pin it). Default: `Date.now`. */
+  now?: () => number;
+}
+
+/** Append-only, hash-chained, signed audit log. */
+export class AuditLog {
+  private seq: number;
+  private prev: Uint8Array;
+  private queue: Promise<unknown> = Promise.resolve();
+  private failure: unknown = null;
+
+  private constructor(
+    private readonly store: AuditStore,
+    private readonly signer: SigningKeyPair,
+    private readonly now: () => number,
+    head: { seq: number; hash: Uint8Array } | null,
+    /** Bytes of a torn last record dropped when the log was opened (0 normally). */
+    readonly repairedBytes: number,
+  ) {
+    this.seq = head ? head.seq + 1 : 0;
+    this.prev = head ? head.hash : new Uint8Array(AUDIT_HASH_BYTES);
+  }
+
+  /**
+   * Open a log for appending: verify what is stored, drop a torn last record left by a crash
+   * during an append (it was never acknowledged), and continue the chain.
+   * @throws {LintasError} `ERR_AUDIT_BROKEN` if stored entries fail verification anywhere else;
+   *   `ERR_AUDIT_SIGNER_MISMATCH` if the log was signed with another key.
+   */
+  static async open(store: AuditStore, signer: SigningKeyPair, options: AuditLogOptions = {}): Promise<AuditLog> {
+    if (!store || typeof store.read !== 'function' || typeof store.append !== 'function' || typeof store.truncate !== 'function') {
+      throw new TypeError('store must be an AuditStore { read, append, truncate }');
+    }
+    if (!signer || !(signer.publicKey instanceof Uint8Array) || !(signer.secretKey instanceof Uint8Array)) throw new TypeError('signer must be a SigningKeyPair');
+    if (signer.publicKey.length !== 32 || signer.secretKey.length !== 64) throw new RangeError('signer must be an Ed25519 key pair');
+    if (options.now !== undefined && typeof options.now !== 'function') throw new TypeError('options.now must be a function');
+    await cryptoReady();
+    const bytes = await store.read();
+    const v = await verifyAuditLog(bytes);
+    let repaired = 0;
+    if (!v.ok) {
+      const b = v.firstBroken!;
+      if (b.reason === 'truncated') {
+        // Only the tail can be torn: an append that crashed never resolved, so nobody relied on it.
+        repaired = bytes.length - b.offset;
+        await store.truncate(b.offset);
+      } else {
+        throw new LintasError('ERR_AUDIT_BROKEN', `${b.message}. The log was altered or damaged; keep it as evidence and start a new log`);
+      }
+    }
+    if (v.signer !== null && !sameKey(v.signer, signer.publicKey)) {
+      throw new LintasError('ERR_AUDIT_SIGNER_MISMATCH', 'This audit log is signed with a different key; open it with the identity that keeps it');
+    }
+    return new AuditLog(store, signer, options.now ?? Date.now, v.head, repaired);
+  }
+
+  /** seq and hash of the last entry (note it elsewhere to detect truncation later), or null. */
+  head(): { seq: number; hash: Uint8Array } | null {
+    return this.seq === 0 ? null : { seq: this.seq - 1, hash: this.prev.slice() };
+  }
+
+  /**
+   * Append one signed entry. Appends are serialised in call order. If the store fails, the log
+   * refuses further appends (reopen it; {@link AuditLog.open} repairs a torn tail).
+   * @throws {TypeError | RangeError} for a malformed event.
+   * @throws {LintasError} `ERR_AUDIT_BROKEN` after an earlier store failure.
+   */
+  record(event: AuditEvent): Promise<AuditEntry> {
+    const fields = auditEventFields(event);
+    const run = async (): Promise<AuditEntry> => {
+      if (this.failure !== null) {
+        throw new LintasError('ERR_AUDIT_BROKEN', 'An earlier append to this audit log failed; reopen the log before recording more', { cause: this.failure });
+      }
+      const entry = encodeAuditEntry(fields, { seq: this.seq, prev: this.prev, at: Math.floor(this.now()), signer: this.signer.publicKey });
+      const { framed, hash } = frameAuditRecord(entry, this.signer.secretKey);
+      try {
+        await this.store.append(framed);
+      } catch (e) {
+        this.failure = e;
+        throw e;
+      }
+      this.seq++;
+      this.prev = hash;
+      return decodeAuditRecord(framed.subarray(4));
+    };
+    const result = this.queue.then(run, run);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+}
+
+function sameKey(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}

@@ -1,0 +1,78 @@
+/**
+ * Node.js storage for the audit log: one append-only file, fsynced after every append so an
+ * entry that {@link AuditLog.record} acknowledged survives a crash or power loss.
+ */
+import { open, readFile, stat, truncate as truncateFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { syncDirectory, isErrno } from '../transports/durable-file.js';
+import type { SigningKeyPair } from '../keys/recipient.js';
+import { AuditLog, type AuditLogOptions, type AuditStore } from './log.js';
+import { verifyAuditLog as verifyAuditLogBytes, type AuditVerification, type VerifyAuditLogOptions } from './verify.js';
+
+/** An {@link AuditStore} in one file (created on the first append). */
+export class FileAuditStore implements AuditStore {
+  constructor(readonly path: string) {
+    if (typeof path !== 'string' || path.length === 0) throw new TypeError('path must be a non-empty string');
+  }
+
+  async read(): Promise<Uint8Array> {
+    try {
+      return new Uint8Array(await readFile(this.path));
+    } catch (e) {
+      if (isErrno(e, 'ENOENT')) return new Uint8Array(0);
+      throw e;
+    }
+  }
+
+  async append(bytes: Uint8Array): Promise<void> {
+    let created = false;
+    try {
+      await stat(this.path);
+    } catch (e) {
+      if (!isErrno(e, 'ENOENT')) throw e;
+      created = true;
+    }
+    // 'a': every write goes to the end of the file (O_APPEND), whatever else happened to it.
+    const handle = await open(this.path, 'a');
+    try {
+      let off = 0;
+      while (off < bytes.length) {
+        const { bytesWritten } = await handle.write(bytes, off, bytes.length - off);
+        off += bytesWritten;
+      }
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    // A new file's directory entry must be durable too, or a crash could lose the whole log.
+    if (created) await syncDirectory(dirname(this.path));
+  }
+
+  async truncate(length: number): Promise<void> {
+    await truncateFile(this.path, length);
+    const handle = await open(this.path, 'r+');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+}
+
+/**
+ * Open (or create) the audit log file at `path` for appending, signed by `signer`.
+ * @throws see {@link AuditLog.open}.
+ */
+export async function openAuditLogFile(path: string, signer: SigningKeyPair, options?: AuditLogOptions): Promise<AuditLog> {
+  return AuditLog.open(new FileAuditStore(path), signer, options);
+}
+
+/**
+ * Verify an audit log given as bytes or as a file path; reports the first broken record.
+ * Ready for a command line: `npm run audit:verify -- <file> [--signer <hex>]`.
+ * @throws {TypeError} for malformed arguments; file system errors (missing file) as Node reports them.
+ */
+export async function verifyAuditLog(log: Uint8Array | string, options?: VerifyAuditLogOptions): Promise<AuditVerification> {
+  if (typeof log === 'string') return verifyAuditLogBytes(new Uint8Array(await readFile(log)), options);
+  return verifyAuditLogBytes(log, options);
+}

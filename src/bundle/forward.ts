@@ -1,0 +1,162 @@
+/**
+ * Forwarding a received bundle (SPEC 12.6): re-seal it to new recipients so that the
+ * originator's signature still verifies and the forward is visible. The originator-signed
+ * manifest and the item bytes travel unchanged; the forwarder appends a signed forward record
+ * (who, when, to whom, from which envelope, any override) and seals a new envelope with its
+ * own key. Readers check that the envelope was sealed by the last forwarder, so a forwarded
+ * bundle can never pass as newly originated, and that every record chains to the manifest.
+ */
+import { concatBytes } from '../crypto/bytes.js';
+import { createSha256, sha256 } from '../crypto/hash.js';
+import { collectBytes, type ByteSource } from '../envelope/byte-source.js';
+import { sealStream } from '../envelope/seal.js';
+import type { AuditLog } from '../audit/log.js';
+import { publicMarkings } from '../policy/markings.js';
+import { checkForwardPolicy } from '../policy/rules.js';
+import { checkOverride, enforcePolicy, type AppliedOverride, type PolicyOverride } from '../policy/override.js';
+import { BUNDLE_CONTENT_TYPE } from './constants.js';
+import { encodeForwardRecord, encodeHead, headPrefix, signForwardRecord, type ForwardRecord } from './head.js';
+import { checkIdentity, checkRecipients, type BundleIdentity, type BundleRecipient } from './identity.js';
+import type { BundleManifest } from './manifest.js';
+import { internalsOf, openBundle, type OpenBundleOptions, type OpenedBundle } from './open.js';
+import { checkAudit } from './seal.js';
+
+/** Options for {@link forwardBundle}: how to open the received envelope, and whom to forward to. */
+export interface ForwardBundleOptions extends Omit<OpenBundleOptions, 'strictExpiry'> {
+  /** Who forwards: must be a recipient of the received envelope (its keys are in `keys`). */
+  forwarder: BundleIdentity;
+  recipients: BundleRecipient[];
+  /** Forward despite overridable rule violations; recorded in the forward record and audit trail. */
+  override?: PolicyOverride;
+  /** Record `opened`, `override` and `forwarded` entries here. */
+  audit?: AuditLog;
+  padding?: boolean;
+  hideRecipients?: boolean;
+  chunkSize?: number;
+}
+
+/** Result of {@link forwardBundleStream}. */
+export interface ForwardedBundleStream {
+  manifest: BundleManifest;
+  /** The forward record added by this forward. */
+  record: ForwardRecord;
+  override: AppliedOverride | null;
+  /** The new envelope, produced as it is read (items are verified as they pass through). */
+  envelope: AsyncIterable<Uint8Array>;
+}
+
+/** Result of {@link forwardBundle}. */
+export interface ForwardedBundle extends Omit<ForwardedBundleStream, 'envelope'> {
+  envelope: Uint8Array;
+}
+
+/**
+ * Forward a received bundle envelope, streaming. The handling rules are checked before
+ * anything is returned: TLP:RED is never forwarded (no override lifts that), TLP:AMBER+STRICT
+ * only inside the originator's organization, TLP:AMBER only inside the forwarder's, "REL TO"
+ * (bundle and items) for every new recipient, and an expired bundle not at all.
+ * @throws {TypeError | RangeError} for malformed options, or a forwarder who is the originator
+ *   (seal a new bundle instead).
+ * @throws {LintasError} any code of {@link openBundle}; `ERR_POLICY_VIOLATION` (a
+ *   {@link PolicyViolationError} naming each recipient and rule). While reading the envelope:
+ *   `ERR_BUNDLE_ITEM_MISMATCH` and the envelope's own codes if the received bundle is damaged.
+ */
+export async function forwardBundleStream(received: ByteSource | string, options: ForwardBundleOptions): Promise<ForwardedBundleStream> {
+  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  const forwarder = checkIdentity(options.forwarder, 'options.forwarder');
+  const recipients = checkRecipients(options.recipients, 'options.recipients');
+  const override = options.override === undefined ? undefined : checkOverride(options.override, 'options.override');
+  const audit = checkAudit(options.audit);
+  const { forwarder: _f, recipients: _r, override: _o, padding, hideRecipients, chunkSize, ...openOptions } = options;
+  const bundle = await openBundle(received, openOptions);
+  try {
+    const { manifest } = bundle;
+    if (sameKey(forwarder.party.signingKey, manifest.originator.signingKey)) {
+      throw new RangeError('you originated this bundle: seal it again with sealBundle instead of forwarding it');
+    }
+    const violations = checkForwardPolicy({
+      markings: manifest.markings,
+      originator: manifest.originator,
+      forwarder: forwarder.party,
+      recipients: recipients.map((r) => r.attributes),
+      items: manifest.items,
+      expired: bundle.expired,
+    });
+    const applied = enforcePolicy(violations, override);
+    const now = Math.floor((options.now?.getTime() ?? Date.now()) / 1000);
+    const { head } = internalsOf(bundle);
+    const last = head.forwards[head.forwards.length - 1];
+    const record: ForwardRecord = {
+      manifestDigest: bundle.manifestDigest,
+      prev: last ? sha256(last.record) : new Uint8Array(32),
+      receivedIn: bundle.envelope.envelopeId,
+      forwarder: forwarder.party,
+      at: new Date(now * 1000),
+      to: recipients.map((r) => r.attributes.fingerprint),
+      override: applied,
+    };
+    const recordBytes = encodeForwardRecord(record);
+    const newHead = encodeHead({
+      manifest: head.manifest,
+      signature: head.signature,
+      forwards: [...head.forwards, { record: recordBytes, signature: signForwardRecord(recordBytes, forwarder.signing.secretKey) }],
+    });
+    const headBytes = concatBytes(headPrefix(newHead.length), newHead);
+    const size = manifest.items.reduce((n, it) => n + it.size, headBytes.length);
+    const common = {
+      bundleId: manifest.id,
+      manifestDigest: bundle.manifestDigest,
+      originator: manifest.originator.fingerprint,
+      from: forwarder.party.fingerprint,
+      to: record.to,
+      markings: publicMarkings(manifest.markings),
+    };
+    if (audit && applied) await audit.record({ event: 'override', ...common, override: applied });
+    let envelope = sealStream(forwardedPayload(headBytes, bundle), {
+      recipients: recipients.map((r) => r.encryptionKey),
+      sender: forwarder.signing,
+      contentType: BUNDLE_CONTENT_TYPE,
+      size,
+      ...(padding !== undefined ? { padding } : {}),
+      ...(hideRecipients !== undefined ? { hideRecipients } : {}),
+      ...(chunkSize !== undefined ? { chunkSize } : {}),
+    });
+    if (audit) envelope = recordWhenDone(envelope, audit, common);
+    return { manifest, record: { ...record, to: record.to.map((t) => t.slice()) }, override: applied, envelope };
+  } catch (e) {
+    await bundle.close();
+    throw e;
+  }
+}
+
+/**
+ * Forward a received bundle into an envelope held in memory. See {@link forwardBundleStream}.
+ * @throws see {@link forwardBundleStream}.
+ */
+export async function forwardBundle(received: ByteSource | string, options: ForwardBundleOptions): Promise<ForwardedBundle> {
+  const f = await forwardBundleStream(received, options);
+  return { ...f, envelope: await collectBytes(f.envelope) };
+}
+
+/** New head, then the received items, each verified against the manifest as it passes. */
+async function* forwardedPayload(headBytes: Uint8Array, bundle: OpenedBundle): AsyncGenerator<Uint8Array> {
+  yield headBytes;
+  for await (const item of bundle.items()) yield* item.stream();
+}
+
+async function* recordWhenDone(
+  envelope: AsyncIterable<Uint8Array>,
+  audit: AuditLog,
+  common: Omit<Parameters<AuditLog['record']>[0], 'event'>,
+): AsyncGenerator<Uint8Array> {
+  const hash = createSha256();
+  for await (const chunk of envelope) {
+    hash.update(chunk);
+    yield chunk;
+  }
+  await audit.record({ event: 'forwarded', ...common, envelopeDigest: hash.digest() });
+}
+
+function sameKey(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}

@@ -1,0 +1,16 @@
+export { BUNDLE_CONTENT_TYPE, BUNDLE_FORMAT_VERSION, BUNDLE_LIMITS, STIX_MEDIA_TYPE, TEXT_MEDIA_TYPE, MANIFEST_SIGNATURE_CONTEXT, FORWARD_SIGNATURE_CONTEXT } from './constants.js';
+export { BundleBuilder, describeItemSource, isStixMediaType } from './builder.js';
+export type { BundleOptions, ItemOptions, ItemSource } from './builder.js';
+export type { BundleIdentity, BundleRecipient } from './identity.js';
+export type { BundleManifest, BundleParty, ManifestItem } from './manifest.js';
+export type { ForwardRecord } from './head.js';
+export { sealBundle, sealBundleStream } from './seal.js';
+export type { SealBundleOptions, SealedBundle, SealedBundleStream, BundleDelivery } from './seal.js';
+export { openBundle } from './open.js';
+export type { OpenBundleOptions, OpenedBundle, BundleItem } from './open.js';
+export { forwardBundle, forwardBundleStream } from './forward.js';
+export type { ForwardBundleOptions, ForwardedBundle, ForwardedBundleStream } from './forward.js';
+export { validateStixBundle, parseStixBundle, withTlpMarking } from './stix.js';
+export type { StixBundle, StixBundleSummary } from './stix.js';
+export { TLP2_EXTENSION_ID, TLP2_MARKING_IDS, TLP1_MARKING_IDS, stixTlpMarking, tlpFromStixMarking, tlpFromStixMarkingId, isFixedTlpMarkingId } from './tlp-stix.js';
+export type { StixMarkingDefinition } from './tlp-stix.js';

@@ -1,0 +1,276 @@
+/**
+ * Opening a bundle (SPEC 12.6): open the envelope, read and verify only the head (manifest,
+ * originator signature, forward chain, sender), then hand out the items one at a time as the
+ * payload streams in. A 2 GiB attachment is never read to show the title and summary, and is
+ * never held in memory to be read.
+ */
+import { LintasError } from '../errors/index.js';
+import { constantTimeEqual } from '../crypto/bytes.js';
+import { createSha256 } from '../crypto/hash.js';
+import { openStream, type EnvelopeInfo, type OpenOptions } from '../envelope/open.js';
+import type { ByteSource } from '../envelope/byte-source.js';
+import type { AuditLog } from '../audit/log.js';
+import { publicMarkings } from '../policy/markings.js';
+import { BUNDLE_CONTENT_TYPE, BUNDLE_LIMITS } from './constants.js';
+import { decodeHead, verifyHead, type BundleHead, type ForwardRecord } from './head.js';
+import type { BundleManifest, BundleParty, ManifestItem } from './manifest.js';
+import { PayloadCursor } from './payload-cursor.js';
+import { parseStixBundle, type StixBundle, type StixBundleSummary } from './stix.js';
+import { isStixMediaType } from './builder.js';
+import { checkAudit } from './seal.js';
+
+/** Options for {@link openBundle}: those of `open`, plus bundle ones. */
+export interface OpenBundleOptions extends OpenOptions {
+  /** Refuse an expired bundle (`ERR_BUNDLE_EXPIRED`) instead of reporting `expired: true`. */
+  strictExpiry?: boolean;
+  /** Record an `opened` entry here once the head is verified. */
+  audit?: AuditLog;
+}
+
+/** One item, readable once, in payload order. */
+export interface BundleItem extends ManifestItem {
+  /** Position in the manifest. */
+  index: number;
+  /**
+   * The item's bytes as they arrive. Its size and SHA-256 are checked against the signed
+   * manifest at the end: iteration then throws `ERR_BUNDLE_ITEM_MISMATCH`, so do not act on
+   * the data before iteration completes without error. Can be iterated once.
+   */
+  stream(): AsyncIterable<Uint8Array>;
+  /** The whole item, verified. */
+  bytes(): Promise<Uint8Array>;
+  /** The whole item as UTF-8 text, verified. */
+  text(): Promise<string>;
+  /** The whole item parsed and checked as a STIX 2.1 bundle. @throws `ERR_BUNDLE_STIX_INVALID`. */
+  stix(): Promise<{ bundle: StixBundle; summary: StixBundleSummary }>;
+}
+
+/** An opened bundle: verified head now, items on demand. */
+export interface OpenedBundle {
+  manifest: BundleManifest;
+  /** SHA-256 of the manifest bytes: the same in every copy of this delivery, forwarded or not. */
+  manifestDigest: Uint8Array;
+  /** The envelope it came in. */
+  envelope: EnvelopeInfo;
+  /** The originator (who signed the manifest). */
+  originator: BundleParty;
+  /** True if the bundle reached you through one or more forwards. */
+  forwarded: boolean;
+  /** The forward hops, oldest first. */
+  forwards: ForwardRecord[];
+  /** Who sealed this envelope: the last forwarder, or the originator. */
+  sender: BundleParty;
+  /** True if the bundle's expiry has passed. */
+  expired: boolean;
+  /**
+   * The items, in order. Moving on to the next item skips (and still verifies) what was not
+   * read of the previous one. After the last item the envelope is read to its end, which checks
+   * the envelope signature; iteration throws if anything fails. Can be iterated once.
+   */
+  items(): AsyncIterable<BundleItem>;
+  /** Read every item into memory, verified. */
+  readAll(): Promise<{ name: string; mediaType: string; bytes: Uint8Array }[]>;
+  /** Stop reading and release the envelope source. */
+  close(): Promise<void>;
+}
+
+function itemMismatch(item: ManifestItem, what: string): LintasError {
+  return new LintasError('ERR_BUNDLE_ITEM_MISMATCH', `Item "${item.name}" does not match the signed manifest (${what}): it was altered; discard it`);
+}
+
+/** Internal: the raw head and the cursor, for forwarding. */
+export interface BundleInternals {
+  head: BundleHead;
+  cursor: PayloadCursor;
+}
+const internals = new WeakMap<OpenedBundle, BundleInternals>();
+
+/** The raw head of an opened bundle (for `forwardBundle`; not public API). */
+export function internalsOf(b: OpenedBundle): BundleInternals {
+  const i = internals.get(b);
+  if (!i) throw new TypeError('expected a bundle returned by openBundle');
+  return i;
+}
+
+/**
+ * Open a bundle envelope (bytes, a stream or armored text) and verify its head.
+ * @throws {LintasError} any envelope code from `open`; `ERR_BUNDLE_NOT_A_BUNDLE` if the envelope
+ *   carries something else; `ERR_BUNDLE_MALFORMED`, `ERR_BUNDLE_UNSUPPORTED_VERSION`,
+ *   `ERR_BUNDLE_LIMIT_EXCEEDED`, `ERR_BUNDLE_SIGNATURE_INVALID`, `ERR_BUNDLE_FORWARD_INVALID`,
+ *   `ERR_BUNDLE_ORIGINATOR_MISMATCH`; `ERR_BUNDLE_EXPIRED` with `strictExpiry`.
+ */
+export async function openBundle(envelope: ByteSource | string, options: OpenBundleOptions): Promise<OpenedBundle> {
+  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  if (options.strictExpiry !== undefined && typeof options.strictExpiry !== 'boolean') throw new TypeError('options.strictExpiry must be a boolean');
+  const audit = checkAudit(options.audit);
+  // Bundles always name their originator, so anonymous envelopes are never bundles.
+  const { strictExpiry, audit: _audit, allowAnonymous: _anon, ...envelopeOptions } = options;
+  const opened = await openStream(envelope, envelopeOptions);
+  const cursor = new PayloadCursor(opened.payload);
+  try {
+    const info = opened.info;
+    if (info.contentType !== BUNDLE_CONTENT_TYPE) {
+      throw new LintasError('ERR_BUNDLE_NOT_A_BUNDLE', `The envelope carries "${info.contentType ?? 'no content type'}", not a lintas bundle; open it with open()`);
+    }
+    const prefix = await cursor.read(4);
+    if (prefix.length < 4) throw new LintasError('ERR_BUNDLE_MALFORMED', 'Bundle is malformed: the payload ends before the head length');
+    const headLength = new DataView(prefix.buffer, prefix.byteOffset, 4).getUint32(0, false);
+    if (headLength > BUNDLE_LIMITS.maxHeadBytes) {
+      throw new LintasError('ERR_BUNDLE_LIMIT_EXCEEDED', `Bundle head is ${headLength} bytes, more than ${BUNDLE_LIMITS.maxHeadBytes}`);
+    }
+    const headBytes = await cursor.read(headLength);
+    if (headBytes.length < headLength) throw new LintasError('ERR_BUNDLE_MALFORMED', 'Bundle is malformed: the payload ends inside the head');
+    const head = decodeHead(headBytes);
+    const verified = verifyHead(head, info.sender!);
+    const { manifest } = verified;
+    const expected = manifest.items.reduce((n, it) => n + it.size, 4 + headLength);
+    if (info.payloadLength !== null && info.payloadLength !== expected) {
+      throw new LintasError('ERR_BUNDLE_MALFORMED', `Bundle is malformed: the payload is ${info.payloadLength} bytes but the manifest accounts for ${expected}`);
+    }
+    const now = options.now?.getTime() ?? Date.now();
+    const expired = manifest.expires !== null && now > manifest.expires.getTime();
+    if (expired && strictExpiry) {
+      throw new LintasError('ERR_BUNDLE_EXPIRED', `Bundle expired at ${manifest.expires!.toISOString()}; its originator no longer releases it`);
+    }
+    if (audit) {
+      await audit.record({
+        event: 'opened',
+        bundleId: manifest.id,
+        manifestDigest: verified.manifestDigest,
+        envelopeId: info.envelopeId,
+        originator: manifest.originator.fingerprint,
+        from: verified.expectedSender.fingerprint,
+        markings: publicMarkings(manifest.markings),
+      });
+    }
+    const bundle = makeBundle(manifest, verified.manifestDigest, info, verified.forwards, verified.expectedSender, expired, cursor);
+    internals.set(bundle, { head, cursor });
+    return bundle;
+  } catch (e) {
+    await cursor.cancel();
+    throw e;
+  }
+}
+
+function makeBundle(
+  manifest: BundleManifest,
+  manifestDigest: Uint8Array,
+  envelope: EnvelopeInfo,
+  forwards: ForwardRecord[],
+  sender: BundleParty,
+  expired: boolean,
+  cursor: PayloadCursor,
+): OpenedBundle {
+  let started = false;
+  const items = (): AsyncIterable<BundleItem> => {
+    if (started) throw new TypeError('items() can be iterated only once');
+    started = true;
+    return iterateItems(manifest, cursor);
+  };
+  return {
+    manifest,
+    manifestDigest,
+    envelope,
+    originator: manifest.originator,
+    forwarded: forwards.length > 0,
+    forwards,
+    sender,
+    expired,
+    items,
+    async readAll() {
+      const out: { name: string; mediaType: string; bytes: Uint8Array }[] = [];
+      for await (const item of items()) out.push({ name: item.name, mediaType: item.mediaType, bytes: await item.bytes() });
+      return out;
+    },
+    close: () => cursor.cancel(),
+  };
+}
+
+async function* iterateItems(manifest: BundleManifest, cursor: PayloadCursor): AsyncGenerator<BundleItem> {
+  let completed = false;
+  try {
+    for (const [index, entry] of manifest.items.entries()) {
+      const reader = new ItemReader(entry, cursor);
+      yield itemView(entry, index, reader);
+      await reader.drain();
+    }
+    if (!(await cursor.finish())) throw new LintasError('ERR_BUNDLE_MALFORMED', 'Bundle is malformed: bytes follow the last item');
+    completed = true;
+  } finally {
+    if (!completed) await cursor.cancel();
+  }
+}
+
+/** Streams one item from the cursor, verifying it against the manifest. */
+class ItemReader {
+  private readonly hash = createSha256();
+  private seen = 0;
+  private streamed = false;
+  private verified = false;
+  private failure: LintasError | null = null;
+
+  constructor(
+    private readonly entry: ManifestItem,
+    private readonly cursor: PayloadCursor,
+  ) {}
+
+  stream(): AsyncGenerator<Uint8Array> {
+    if (this.streamed) throw new TypeError(`item "${this.entry.name}" can be read only once`);
+    this.streamed = true;
+    return this.pull();
+  }
+
+  /** Skip (and still verify) whatever the consumer did not read. */
+  async drain(): Promise<void> {
+    if (this.verified) return;
+    for await (const _ of this.pull()) {
+      // hashing only
+    }
+  }
+
+  private async *pull(): AsyncGenerator<Uint8Array> {
+    for await (const piece of this.cursor.take(this.entry.size - this.seen)) {
+      this.hash.update(piece);
+      this.seen += piece.length;
+      yield piece;
+    }
+    // Decided once: the digest can be taken only once, and a failed item stays failed.
+    if (this.failure === null) {
+      if (this.seen !== this.entry.size) this.failure = itemMismatch(this.entry, 'the payload ends inside it');
+      else if (!constantTimeEqual(this.hash.digest(), this.entry.sha256)) this.failure = itemMismatch(this.entry, 'SHA-256 differs');
+    }
+    if (this.failure !== null) throw this.failure;
+    this.verified = true;
+  }
+}
+
+function itemView(entry: ManifestItem, index: number, reader: ItemReader): BundleItem {
+  const bytes = async (): Promise<Uint8Array> => {
+    const out = new Uint8Array(entry.size);
+    let off = 0;
+    for await (const piece of reader.stream()) {
+      out.set(piece, off);
+      off += piece.length;
+    }
+    return out;
+  };
+  return {
+    ...entry,
+    index,
+    stream: () => reader.stream(),
+    bytes,
+    async text() {
+      try {
+        return new TextDecoder('utf-8', { fatal: true }).decode(await bytes());
+      } catch (e) {
+        if (e instanceof LintasError) throw e;
+        throw new TypeError(`item "${entry.name}" is not UTF-8 text`);
+      }
+    },
+    async stix() {
+      if (!isStixMediaType(entry.mediaType)) throw new TypeError(`item "${entry.name}" is ${entry.mediaType}, not STIX 2.1`);
+      if (entry.size > BUNDLE_LIMITS.maxStixBytes) throw new LintasError('ERR_BUNDLE_LIMIT_EXCEEDED', `STIX item "${entry.name}" is larger than ${BUNDLE_LIMITS.maxStixBytes} bytes`);
+      return parseStixBundle(await bytes());
+    },
+  };
+}

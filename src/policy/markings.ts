@@ -1,0 +1,176 @@
+/**
+ * Handling markings: the rules that travel with a bundle (SPEC section 12.4). TLP 2.0 level,
+ * an optional national classification, "REL TO" releasability and free handling caveats.
+ *
+ * Markings are checked and normalised once, at the public edge ({@link checkMarkings}), so the
+ * policy rules and the manifest encoder can rely on the normal form: text in NFC without
+ * surrounding whitespace, country codes upper case, every list sorted and without duplicates.
+ * One set of markings has one encoding, which matters because the manifest is signed.
+ */
+
+/**
+ * Traffic Light Protocol 2.0 levels (FIRST, https://www.first.org/tlp/), from least to most
+ * restrictive. TLP 1.0's WHITE is CLEAR in 2.0; {@link tlpFromName} accepts it.
+ */
+export type TlpLevel = 'CLEAR' | 'GREEN' | 'AMBER' | 'AMBER+STRICT' | 'RED';
+
+/** Every TLP 2.0 level, least restrictive first. */
+export const TLP_LEVELS: readonly TlpLevel[] = ['CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT', 'RED'];
+
+/** Position of `level` in {@link TLP_LEVELS}: a higher rank is more restrictive. */
+export function tlpRank(level: TlpLevel): number {
+  return TLP_LEVELS.indexOf(level);
+}
+
+/**
+ * The TLP level for a written label: "AMBER+STRICT", "TLP:amber", "tlp:white" (TLP 1.0, read as
+ * CLEAR). Null for anything else.
+ */
+export function tlpFromName(name: string): TlpLevel | null {
+  if (typeof name !== 'string') return null;
+  const bare = name.trim().toUpperCase().replace(/^TLP:/, '');
+  if (bare === 'WHITE') return 'CLEAR';
+  return (TLP_LEVELS as readonly string[]).includes(bare) ? (bare as TlpLevel) : null;
+}
+
+/**
+ * "REL TO": who the information may be released to. A party is covered when its country is in
+ * `countries` **or** its organization is in `organizations` (as in "REL TO ID, MY, INTERPOL":
+ * naming a country releases to its agencies, naming an organization to its members wherever
+ * they sit). Countries are ISO 3166-1 alpha-2 codes, as on key cards; organizations are
+ * compared exactly as written on key cards.
+ */
+export interface Releasability {
+  countries: string[];
+  organizations: string[];
+}
+
+/** Handling markings of a bundle. */
+export interface HandlingMarkings {
+  tlp: TlpLevel;
+  /** National classification level as the originator writes it, e.g. "TERBATAS", "RESTRICTED". */
+  classification?: string;
+  /** "REL TO" list. Absent: no releasability restriction beyond TLP. */
+  releasableTo?: Releasability;
+  /**
+   * TLP:AMBER only: the organizations involved besides the originator's own, as the sender
+   * names them. An AMBER bundle may be sealed only to members of the originator's organization
+   * and of these (SPEC 12.5).
+   */
+  amberOrganizations?: string[];
+  /** Free handling caveats, e.g. "NOFORN", "ORCON", "NO PRINT". */
+  caveats?: string[];
+}
+
+/** Markings after {@link checkMarkings}: every list present (maybe empty), normalised. */
+export interface NormalizedMarkings {
+  tlp: TlpLevel;
+  classification: string | null;
+  releasableTo: Releasability | null;
+  amberOrganizations: string[];
+  caveats: string[];
+}
+
+/** Longest classification, caveat or organization, in UTF-8 bytes. */
+export const MAX_MARKING_TEXT_BYTES = 256;
+/** Most entries in any marking list. */
+export const MAX_MARKING_LIST = 256;
+
+const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\u061c\ufeff]/u;
+const COUNTRY = /^[A-Z]{2}$/;
+
+/**
+ * Why `text` is unacceptable as marking text, or null. Markings are read by people and compared
+ * by machines, so invisible and direction-changing characters are refused like on key cards.
+ */
+export function markingTextProblem(text: string): string | null {
+  if (text.length === 0) return 'is empty';
+  if (new TextEncoder().encode(text).length > MAX_MARKING_TEXT_BYTES) return `is longer than ${MAX_MARKING_TEXT_BYTES} UTF-8 bytes`;
+  if (text.trim() !== text) return 'has leading or trailing whitespace';
+  if (INVISIBLE.test(text)) return 'contains control, invisible or text-direction characters';
+  if (/[\ud800-\udfff]/u.test(text)) return 'contains an unpaired surrogate';
+  return null;
+}
+
+function checkText(value: unknown, what: string): string {
+  if (typeof value !== 'string') throw new TypeError(`${what} must be a string`);
+  const text = value.normalize('NFC');
+  const problem = markingTextProblem(text);
+  if (problem) throw new RangeError(`${what} ${problem}`);
+  return text;
+}
+
+function checkList(value: unknown, what: string, each: (v: unknown, w: string) => string): string[] {
+  if (!Array.isArray(value)) throw new TypeError(`${what} must be an array of strings`);
+  if (value.length > MAX_MARKING_LIST) throw new RangeError(`${what} has more than ${MAX_MARKING_LIST} entries`);
+  const out = new Set<string>();
+  value.forEach((v, i) => out.add(each(v, `${what}[${i}]`)));
+  return sortedStrings(out);
+}
+
+/** Code-unit order: locale-independent, so every implementation sorts the same way. */
+function sortedStrings(values: Iterable<string>): string[] {
+  return [...values].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+function checkCountry(value: unknown, what: string): string {
+  if (typeof value !== 'string') throw new TypeError(`${what} must be a string`);
+  const code = value.trim().toUpperCase();
+  if (!COUNTRY.test(code)) throw new RangeError(`${what} "${value}" is not an ISO 3166-1 alpha-2 country code (e.g. ID, MY, SG)`);
+  return code;
+}
+
+/**
+ * Check markings given by an app and bring them to normal form.
+ * @throws {TypeError} for a wrong type. @throws {RangeError} for an unknown TLP level, a bad
+ *   country code, unacceptable text, an empty "REL TO" list, or AMBER organizations on a
+ *   bundle that is not TLP:AMBER.
+ */
+export function checkMarkings(markings: HandlingMarkings, what = 'markings'): NormalizedMarkings {
+  if (markings === null || typeof markings !== 'object') throw new TypeError(`${what} must be an object`);
+  if (typeof markings.tlp !== 'string') throw new TypeError(`${what}.tlp must be a string`);
+  const tlp = tlpFromName(markings.tlp);
+  if (tlp === null) throw new RangeError(`${what}.tlp "${markings.tlp}" is not a TLP 2.0 level (CLEAR, GREEN, AMBER, AMBER+STRICT, RED)`);
+  const classification = markings.classification === undefined ? null : checkText(markings.classification, `${what}.classification`);
+  const releasableTo = markings.releasableTo === undefined ? null : checkReleasability(markings.releasableTo, `${what}.releasableTo`);
+  const amberOrganizations =
+    markings.amberOrganizations === undefined ? [] : checkList(markings.amberOrganizations, `${what}.amberOrganizations`, checkText);
+  if (amberOrganizations.length > 0 && tlp !== 'AMBER') {
+    throw new RangeError(`${what}.amberOrganizations applies only to TLP:AMBER, not TLP:${tlp}`);
+  }
+  const caveats = markings.caveats === undefined ? [] : checkList(markings.caveats, `${what}.caveats`, checkText);
+  return { tlp, classification, releasableTo, amberOrganizations, caveats };
+}
+
+/**
+ * Check and normalise a "REL TO" list (also used for per-item releasability).
+ * @throws {TypeError | RangeError} as {@link checkMarkings}.
+ */
+export function checkReleasability(value: Releasability, what: string): Releasability {
+  if (value === null || typeof value !== 'object') throw new TypeError(`${what} must be { countries, organizations }`);
+  const countries = checkList(value.countries ?? [], `${what}.countries`, checkCountry);
+  const organizations = checkList(value.organizations ?? [], `${what}.organizations`, checkText);
+  // An empty list would release to nobody: almost certainly a mistake, and it would make every
+  // seal fail with a confusing policy error instead of pointing at the marking.
+  if (countries.length === 0 && organizations.length === 0) throw new RangeError(`${what} must name at least one country or organization`);
+  return { countries, organizations };
+}
+
+/** Turn normalised markings back into the public shape (for readers of a manifest). */
+export function publicMarkings(m: NormalizedMarkings): HandlingMarkings {
+  const out: HandlingMarkings = { tlp: m.tlp };
+  if (m.classification !== null) out.classification = m.classification;
+  if (m.releasableTo !== null) out.releasableTo = { countries: [...m.releasableTo.countries], organizations: [...m.releasableTo.organizations] };
+  if (m.amberOrganizations.length > 0) out.amberOrganizations = [...m.amberOrganizations];
+  if (m.caveats.length > 0) out.caveats = [...m.caveats];
+  return out;
+}
+
+/** A one-line human rendering, e.g. "TLP:AMBER RESTRICTED REL TO ID, MY". */
+export function formatMarkings(m: HandlingMarkings): string {
+  const parts = [`TLP:${m.tlp}`];
+  if (m.classification) parts.push(m.classification);
+  if (m.releasableTo) parts.push(`REL TO ${[...m.releasableTo.countries, ...m.releasableTo.organizations].join(', ')}`);
+  for (const c of m.caveats ?? []) parts.push(c);
+  return parts.join(' ');
+}
