@@ -12,7 +12,7 @@ import { ed25519Verify } from '../crypto/ed25519.js';
 import { cryptoReady } from '../crypto/sodium.js';
 import { recipientId, type RecipientKeyPair } from '../keys/recipient.js';
 import { DEFAULT_MAX_CLOCK_SKEW_SECONDS, HEADER_MAC_BYTES, PREFIX_BYTES, SIGNATURE_BYTES } from './constants.js';
-import { decodeHeader, decodePrefix, type EnvelopeHeader } from './header.js';
+import { decodeHeader, decodePrefix, type EnvelopeHeader, type RecipientStanza } from './header.js';
 import { deriveEnvelopeKeys, headerMac, signedMessage, wipeEnvelopeKeys, type EnvelopeKeys } from './key-schedule.js';
 import { decodeMeta, type EnvelopeMeta } from './meta.js';
 import { StreamDecryptor } from './payload-stream.js';
@@ -227,22 +227,54 @@ function checkStanzaShapes(header: EnvelopeHeader): void {
 }
 
 function unwrapFileKey(header: EnvelopeHeader, keys: RecipientKeyPair[]): { fileKey: Uint8Array; key: RecipientKeyPair } {
+  const { byId, hidden } = indexStanzas(header.stanzas);
   for (const key of keys) {
     const scheme = schemeFor(key.type);
     if (!scheme) continue;
+    // Normal mode: one lookup finds the stanza carrying our id, wherever it sits among 1,024.
     const rid = recipientId(key);
-    for (const s of header.stanzas) {
+    const own = byId.get(idBucket(rid))?.reverse().find((s) => s.type === scheme.type);
+    if (own) {
+      const fileKey = scheme.unwrap(own.args, own.body, key);
+      if (fileKey !== null) return { fileKey, key };
+      throw new LintasError('ERR_ENVELOPE_HEADER_TAMPERED', 'The stanza addressed to your key does not decrypt: the header was modified');
+    }
+    // Hidden mode: nothing says which stanza is ours, so try each of our type (SPEC 4.3).
+    for (const s of hidden) {
       if (s.type !== scheme.type) continue;
-      // Normal mode: only the stanza carrying our id (O(1) per key). Hidden mode: try each.
-      if (s.recipientId !== null && !constantTimeEqual(s.recipientId, rid)) continue;
       const fileKey = scheme.unwrap(s.args, s.body, key);
       if (fileKey !== null) return { fileKey, key };
-      if (s.recipientId !== null) {
-        throw new LintasError('ERR_ENVELOPE_HEADER_TAMPERED', 'The stanza addressed to your key does not decrypt: the header was modified');
-      }
     }
   }
   throw new LintasError('ERR_ENVELOPE_NOT_FOR_ME', 'Envelope is not addressed to any of your keys');
+}
+
+/**
+ * The stanzas with a recipient id, bucketed by {@link idBucket} in header order (so a lookup
+ * finds the first match, as a scan would), and the stanzas without one.
+ */
+function indexStanzas(stanzas: RecipientStanza[]): { byId: Map<number, RecipientStanza[]>; hidden: RecipientStanza[] } {
+  const byId = new Map<number, RecipientStanza[]>();
+  const hidden: RecipientStanza[] = [];
+  for (const s of stanzas) {
+    if (s.recipientId === null) {
+      hidden.push(s);
+      continue;
+    }
+    const bucket = byId.get(idBucket(s.recipientId));
+    if (bucket) bucket.push(s);
+    else byId.set(idBucket(s.recipientId), [s]);
+  }
+  return { byId, hidden };
+}
+
+/**
+ * The first four bytes of a recipient id as a number. Ids are SHA-256 outputs, so buckets hold
+ * one stanza unless someone forges them (then a bucket is a scan, never worse). Cheaper than
+ * hex strings, whose building cost more than scanning 1,000 ids. Ids are public: no secrets here.
+ */
+function idBucket(rid: Uint8Array): number {
+  return ((rid[0]! << 24) | (rid[1]! << 16) | (rid[2]! << 8) | rid[3]!) >>> 0;
 }
 
 /** SPEC 6.6–6.7: decrypt chunks, split payload / padding / signature, verify at the end. */
