@@ -233,7 +233,7 @@ function unwrapFileKey(header: EnvelopeHeader, keys: RecipientKeyPair[]): { file
     if (!scheme) continue;
     // Normal mode: one lookup finds the stanza carrying our id, wherever it sits among 1,024.
     const rid = recipientId(key);
-    const own = byId.get(idBucket(rid))?.reverse().find((s) => s.type === scheme.type);
+    const own = byId.get(idBucket(rid))?.find((s) => s.type === scheme.type && constantTimeEqual(s.recipientId!, rid));
     if (own) {
       const fileKey = scheme.unwrap(own.args, own.body, key);
       if (fileKey !== null) return { fileKey, key };
