@@ -48,31 +48,43 @@ export class RelayFileStore {
     return id;
   }
 
-  /** The mailbox's envelopes, oldest first. */
-  async list(mailbox: string): Promise<StoredEnvelopeInfo[]> {
-    const box = join(this.dir, 'mailboxes', mailbox);
+  /** The ids of the mailbox's envelopes, oldest first (one directory read, no stat). */
+  async ids(mailbox: string): Promise<string[]> {
     let names: string[];
     try {
-      names = await readdir(box);
+      names = await readdir(join(this.dir, 'mailboxes', mailbox));
     } catch (e) {
       if (isErrno(e, 'ENOENT')) return [];
       throw e;
     }
-    const out: StoredEnvelopeInfo[] = [];
-    for (const id of names.filter((n) => STORED_NAME_PATTERN.test(n)).sort()) {
-      try {
-        out.push({ id, size: (await stat(join(box, id))).size });
-      } catch (e) {
-        if (!isErrno(e, 'ENOENT')) throw e; // removed while listing: no longer there
-      }
+    const ids = names.filter((n) => STORED_NAME_PATTERN.test(n)).sort();
+    this.counts.set(mailbox, ids.length);
+    return ids;
+  }
+
+  /** The size of a stored envelope; null if it is gone. */
+  async size(mailbox: string, id: string): Promise<number | null> {
+    try {
+      return (await stat(join(this.dir, 'mailboxes', mailbox, id))).size;
+    } catch (e) {
+      if (isErrno(e, 'ENOENT')) return null;
+      throw e;
     }
-    this.counts.set(mailbox, out.length);
+  }
+
+  /** The mailbox's envelopes with their sizes, oldest first. */
+  async list(mailbox: string): Promise<StoredEnvelopeInfo[]> {
+    const out: StoredEnvelopeInfo[] = [];
+    for (const id of await this.ids(mailbox)) {
+      const size = await this.size(mailbox, id);
+      if (size !== null) out.push({ id, size }); // null: removed while listing
+    }
     return out;
   }
 
   /** How many envelopes the mailbox holds. */
   async count(mailbox: string): Promise<number> {
-    return this.counts.get(mailbox) ?? (await this.list(mailbox)).length;
+    return this.counts.get(mailbox) ?? (await this.ids(mailbox)).length;
   }
 
   /** Open a stored envelope for reading; null if it does not exist. */

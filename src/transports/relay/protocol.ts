@@ -9,8 +9,9 @@ import { LintasError, type LintasErrorCode } from '../../errors/index.js';
 
 /** Context string of the signed relay challenge; nothing else is signed under it. */
 export const RELAY_AUTH_CONTEXT = 'lintas/v1 relay auth';
-/** Bytes of a relay-issued challenge nonce and of a session token. */
+/** Bytes of a relay-issued challenge nonce. */
 export const NONCE_BYTES = 32;
+/** Bytes of a session token. */
 export const TOKEN_BYTES = 32;
 
 /** What a session is for: reading one mailbox ('owner') or sending through an allow-listing relay ('sender'). */

@@ -371,23 +371,32 @@ class Relay implements RelayServer {
     }
   }
 
-  /** Lease up to `max` available envelopes. The check-and-set runs without awaiting, so it is atomic. */
+  /**
+   * Lease up to `max` available envelopes. The check-and-set runs between two awaits, so it is
+   * atomic against concurrent lease requests.
+   */
   private async lease(mailbox: string, max: number): Promise<{ id: string; size: number; lease: string; expiresAt: number }[]> {
-    const stored = await this.store.list(mailbox);
+    const stored = await this.store.ids(mailbox);
     const now = Date.now();
     const held = this.leases.get(mailbox) ?? new Map<string, Lease>();
     this.leases.set(mailbox, held);
-    const present = new Set(stored.map((e) => e.id));
+    const present = new Set(stored);
     for (const [id, l] of held) if (l.expiresAtMs <= now || !present.has(id)) held.delete(id);
-    const out = [];
-    for (const e of stored) {
-      if (out.length >= max) break;
-      if (held.has(e.id)) continue;
+    const granted: { id: string; lease: Lease }[] = [];
+    for (const id of stored) {
+      if (granted.length >= max) break;
+      if (held.has(id)) continue;
       const lease = { token: hexOf(systemRandom(16)), expiresAtMs: now + this.leaseMs };
-      held.set(e.id, lease);
-      out.push({ id: e.id, size: e.size, lease: lease.token, expiresAt: lease.expiresAtMs });
+      held.set(id, lease);
+      granted.push({ id, lease });
     }
     if (held.size === 0) this.leases.delete(mailbox);
+    const out = [];
+    for (const g of granted) {
+      const size = await this.store.size(mailbox, g.id);
+      if (size === null) held.delete(g.id); // acknowledged meanwhile
+      else out.push({ id: g.id, size, lease: g.lease.token, expiresAt: g.lease.expiresAtMs });
+    }
     return out;
   }
 
