@@ -146,6 +146,19 @@ describe('relay: a stranger cannot touch another mailbox', () => {
   });
 });
 
+describe('relay: options', () => {
+  it('refuses options that could not work or are malformed', async () => {
+    const dir = await tempDir();
+    await expect(startRelay({ dir, host: '0.0.0.0' })).rejects.toBeInstanceOf(RangeError); // origin needed
+    await expect(startRelay({ dir, port: 70_000 })).rejects.toBeInstanceOf(RangeError);
+    await expect(startRelay({ dir, allowSenders: [new Uint8Array(31)] })).rejects.toBeInstanceOf(RangeError);
+    await expect(startRelay({ dir, limits: { maxEnvelopeBytes: -1 } })).rejects.toBeInstanceOf(RangeError);
+    await expect(startRelay({ dir, limits: { clientRate: { perSecond: 0, burst: 1 } } })).rejects.toBeInstanceOf(RangeError);
+    await expect(startRelay({ dir: 42 as unknown as string })).rejects.toBeInstanceOf(TypeError);
+    expect(() => new RelayTransport({ url: 'ftp://relay.example' })).toThrow(TypeError);
+  });
+});
+
 describe('relay: sender allow list', () => {
   it('accepts listed senders only', async () => {
     const alice = (await generateIdentityKeys()).signing;

@@ -63,7 +63,7 @@ export interface RelayOptions {
   /**
    * The origin clients use to reach this relay ("https://relay.example.org"), which they sign in
    * every challenge. Set it when the relay is behind a proxy or a DNS name; default the listening
-   * address, e.g. "http://127.0.0.1:8080".
+   * address, e.g. "http://127.0.0.1:8080"; required when `host` is "0.0.0.0" or "::".
    */
   origin?: string;
   /** Ed25519 public keys allowed to send. Default: anyone may send (envelopes are sealed anyway). */
@@ -161,6 +161,10 @@ class Relay implements RelayServer {
     }
     if (options.host !== undefined && typeof options.host !== 'string') throw new TypeError('options.host must be a string');
     if (options.origin !== undefined) originOf(options.origin); // throws TypeError for a malformed URL
+    if (options.origin === undefined && ['0.0.0.0', '::', '[::]'].includes(options.host ?? '')) {
+      // Clients sign the origin they connect to, which is never the wildcard address.
+      throw new RangeError('options.origin is required when listening on all interfaces: set it to the URL clients use');
+    }
     if (options.allowSenders !== undefined) {
       if (!Array.isArray(options.allowSenders) || options.allowSenders.some((k) => !(k instanceof Uint8Array))) {
         throw new TypeError('options.allowSenders must be an array of Ed25519 public keys (Uint8Array)');
