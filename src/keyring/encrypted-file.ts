@@ -50,7 +50,7 @@ export const KEYRING_KDF_MINIMUM: Readonly<Argon2idParams> = Object.freeze({ ops
 export const KEYRING_KDF_MAXIMUM: Readonly<Argon2idParams> = Object.freeze({ opslimit: 64, memlimit: 1024 * MiB });
 
 const MAGIC = utf8('LINTASKR');
-export const KEYRING_FILE_VERSION = 1;
+const KEYRING_FILE_VERSION = 1;
 const PREFIX_BYTES = MAGIC.length + 1 + 2;
 const CHECK_BYTES = 16;
 const CHECKSUM_BYTES = 16;

@@ -29,7 +29,7 @@ export interface Introduction {
   readonly bytes: Uint8Array;
 }
 
-export const INTRODUCTION_ARMOR_LABEL = 'INTRODUCTION';
+const INTRODUCTION_ARMOR_LABEL = 'INTRODUCTION';
 
 const KIND: StatementKind = {
   context: 'lintas/v1 key card introduction',

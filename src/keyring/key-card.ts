@@ -47,7 +47,7 @@ export const KEY_CARD_VERSION = 1;
 /** Largest encoded key card accepted, in bytes (a card with both key types is about 1.5 KiB). */
 export const MAX_KEY_CARD_BYTES = 8192;
 /** Armor label: `-----BEGIN LINTAS KEY CARD-----`. */
-export const KEY_CARD_ARMOR_LABEL = 'KEY CARD';
+const KEY_CARD_ARMOR_LABEL = 'KEY CARD';
 
 const SELF_CONTEXT = utf8('lintas/v1 key card');
 const SUCCESSION_CONTEXT = utf8('lintas/v1 key card succession');

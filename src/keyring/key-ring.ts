@@ -628,7 +628,9 @@ export class KeyRing {
   /** The contacts in a group (empty if none). */
   groupMembers(group: string): Contact[] {
     this.assertOpen();
-    return this.state.contacts.filter((c) => c.groups.includes(group)).map((r) => this.index.contact(r));
+    if (typeof group !== 'string') throw new TypeError('group must be a string');
+    const nfc = group.normalize('NFC');
+    return this.state.contacts.filter((c) => c.groups.includes(nfc)).map((r) => this.index.contact(r));
   }
 
   /**
@@ -636,8 +638,8 @@ export class KeyRing {
    * @throws {LintasError} `ERR_KEYRING_UNKNOWN_CONTACT`, `ERR_KEYRING_FINGERPRINT_MISMATCH` (the
    *   fingerprint you were given is not the card's: do not trust it).
    */
-  async verifyContact(name: string, fingerprint: string | Uint8Array): Promise<Contact> {
-    this.contactRecord(name);
+  async verifyContact(contactName: string, fingerprint: string | Uint8Array): Promise<Contact> {
+    const { name } = this.contactRecord(contactName);
     if (typeof fingerprint !== 'string' && !(fingerprint instanceof Uint8Array)) throw new TypeError('fingerprint must be a string or Uint8Array');
     return this.commit((s) => {
       const r = s.contacts.find((c) => c.name === name);
@@ -654,8 +656,8 @@ export class KeyRing {
    * Change a contact's name, labels, groups or attributes, or withdraw its verification.
    * @throws {LintasError} `ERR_KEYRING_UNKNOWN_CONTACT`, `ERR_KEYRING_NAME_TAKEN`.
    */
-  async updateContact(name: string, options: UpdateContactOptions): Promise<Contact> {
-    this.contactRecord(name);
+  async updateContact(contactName: string, options: UpdateContactOptions): Promise<Contact> {
+    const { name } = this.contactRecord(contactName);
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
     const rename = options.name === undefined ? undefined : checkLocalName(options.name, 'options.name', looksLikeFingerprint);
     const labels = options.labels === undefined ? undefined : textList(options.labels, 'options.labels');
@@ -686,8 +688,8 @@ export class KeyRing {
    * Remove a contact and its cards. Revocations you imported stay.
    * @throws {LintasError} `ERR_KEYRING_UNKNOWN_CONTACT`.
    */
-  async removeContact(name: string): Promise<void> {
-    this.contactRecord(name);
+  async removeContact(contactName: string): Promise<void> {
+    const { name } = this.contactRecord(contactName);
     await this.commit((s) => {
       const i = s.contacts.findIndex((c) => c.name === name);
       if (i < 0) throw unknownContact(name);
@@ -804,15 +806,16 @@ export class KeyRing {
     refs.forEach((ref, i) => {
       if (typeof ref === 'string') {
         if (ref.startsWith('group:')) {
-          const group = ref.slice('group:'.length);
+          const group = ref.slice('group:'.length).normalize('NFC');
           const members = this.state.contacts.filter((c) => c.groups.includes(group));
           if (members.length === 0) throw unknownRecipient(`group "${group}" has no members`);
           for (const m of members) add({ kind: 'contact', record: m, position: m.cards.length - 1 }, m.cards[m.cards.length - 1]!, false, ref);
           return;
         }
-        const contact = this.state.contacts.find((c) => c.name === ref);
+        const nfc = ref.normalize('NFC');
+        const contact = this.state.contacts.find((c) => c.name === nfc);
         if (contact) return add({ kind: 'contact', record: contact, position: contact.cards.length - 1 }, contact.cards[contact.cards.length - 1]!, true, ref);
-        const identity = this.state.identities.find((c) => c.name === ref);
+        const identity = this.state.identities.find((c) => c.name === nfc);
         if (identity) return add({ kind: 'identity', record: identity, position: identity.cards.length - 1 }, identity.cards[identity.cards.length - 1]!, true, ref);
         if (looksLikeFingerprint(ref)) {
           const locs = this.locate(ref);
@@ -982,7 +985,8 @@ export class KeyRing {
   private identityRecord(name: string): IdentityRecord {
     this.assertOpen();
     if (typeof name !== 'string') throw new TypeError('identity name must be a string');
-    const r = this.state.identities.find((i) => i.name === name);
+    const nfc = name.normalize('NFC');
+    const r = this.state.identities.find((i) => i.name === nfc);
     if (!r) throw unknownIdentity(name);
     return r;
   }
@@ -990,7 +994,8 @@ export class KeyRing {
   private contactRecord(name: string): ContactRecord {
     this.assertOpen();
     if (typeof name !== 'string') throw new TypeError('contact name must be a string');
-    const r = this.state.contacts.find((c) => c.name === name);
+    const nfc = name.normalize('NFC');
+    const r = this.state.contacts.find((c) => c.name === nfc);
     if (!r) throw unknownContact(name);
     return r;
   }

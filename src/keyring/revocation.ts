@@ -55,7 +55,7 @@ export interface RevocationOptions {
   comment?: string;
 }
 
-export const REVOCATION_ARMOR_LABEL = 'REVOCATION';
+const REVOCATION_ARMOR_LABEL = 'REVOCATION';
 const MAX_COMMENT_BYTES = 1024;
 
 const KIND: StatementKind = {

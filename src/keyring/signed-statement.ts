@@ -26,7 +26,7 @@ export interface StatementKind {
   maxBytes: number;
 }
 
-export const STATEMENT_VERSION = 1;
+const STATEMENT_VERSION = 1;
 
 /** Encode and sign a statement body with `secretKey`. */
 export function signStatement(kind: StatementKind, body: CborMap, secretKey: Uint8Array): Uint8Array {

@@ -155,6 +155,13 @@ describe('contacts and verification', () => {
     await expectCode(bin.ring.removeContact('PDRM-SB'), 'ERR_KEYRING_UNKNOWN_CONTACT');
   });
 
+  it('finds names and groups in any Unicode normalization form', async () => {
+    await bin.ring.importKeyCard(pdrm.identity.card, { name: 'Polis Diraja Malaysia \u00c9', groups: ['D\u00e9sk'] });
+    expect(bin.ring.contact('Polis Diraja Malaysia E\u0301').country).toBe('MY');
+    expect(bin.ring.resolveRecipients(['group:De\u0301sk'])).toHaveLength(1);
+    expect(bin.ring.groupMembers('De\u0301sk')).toHaveLength(1);
+  });
+
   it('snapshots do not change under their holder', async () => {
     await pair();
     const before = bin.ring.contact('PDRM');
