@@ -63,12 +63,48 @@ export interface ForwardedBundle extends Omit<ForwardedBundleStream, 'envelope'>
  */
 export async function forwardBundleStream(received: ByteSource | string, options: ForwardBundleOptions): Promise<ForwardedBundleStream> {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-  const forwarder = checkIdentity(options.forwarder, 'options.forwarder');
-  const recipients = checkRecipients(options.recipients, 'options.recipients');
-  const override = options.override === undefined ? undefined : checkOverride(options.override, 'options.override');
-  const audit = checkAudit(options.audit);
-  const { forwarder: _f, recipients: _r, override: _o, padding, hideRecipients, chunkSize, ...openOptions } = options;
-  const bundle = await openBundle(received, openOptions);
+  const checked = checkForwardOptions(options);
+  const { forwarder: _f, recipients: _r, override: _o, padding: _p, hideRecipients: _h, chunkSize: _c, ...openOptions } = options;
+  return forwardOpened(await openBundle(received, openOptions), checked);
+}
+
+/** The forwarding options of {@link forwardBundleStream}, checked. */
+export interface CheckedForwardOptions {
+  forwarder: ReturnType<typeof checkIdentity>;
+  recipients: BundleRecipient[];
+  override: PolicyOverride | undefined;
+  audit: AuditLog | null;
+  now: Date | undefined;
+  envelope: Pick<ForwardBundleOptions, 'padding' | 'hideRecipients' | 'chunkSize'>;
+}
+
+/**
+ * Check the forwarding part of {@link ForwardBundleOptions}.
+ * @throws {TypeError | RangeError} for malformed options.
+ */
+export function checkForwardOptions(options: Pick<ForwardBundleOptions, 'forwarder' | 'recipients' | 'override' | 'audit' | 'now' | 'padding' | 'hideRecipients' | 'chunkSize'>): CheckedForwardOptions {
+  const envelope: CheckedForwardOptions['envelope'] = {};
+  if (options.padding !== undefined) envelope.padding = options.padding;
+  if (options.hideRecipients !== undefined) envelope.hideRecipients = options.hideRecipients;
+  if (options.chunkSize !== undefined) envelope.chunkSize = options.chunkSize;
+  if (options.now !== undefined && (!(options.now instanceof Date) || Number.isNaN(options.now.getTime()))) throw new TypeError('options.now must be a valid Date');
+  return {
+    forwarder: checkIdentity(options.forwarder, 'options.forwarder'),
+    recipients: checkRecipients(options.recipients, 'options.recipients'),
+    override: options.override === undefined ? undefined : checkOverride(options.override, 'options.override'),
+    audit: checkAudit(options.audit),
+    now: options.now,
+    envelope,
+  };
+}
+
+/**
+ * Forward a bundle that was just opened (no item read yet), by any means of opening. Closes it
+ * if forwarding is refused.
+ * @throws see {@link forwardBundleStream}.
+ */
+export async function forwardOpened(bundle: OpenedBundle, options: CheckedForwardOptions): Promise<ForwardedBundleStream> {
+  const { forwarder, recipients, override, audit } = options;
   try {
     const { manifest } = bundle;
     if (sameKey(forwarder.party.signingKey, manifest.originator.signingKey)) {
@@ -117,9 +153,7 @@ export async function forwardBundleStream(received: ByteSource | string, options
       sender: forwarder.signing,
       contentType: BUNDLE_CONTENT_TYPE,
       size,
-      ...(padding !== undefined ? { padding } : {}),
-      ...(hideRecipients !== undefined ? { hideRecipients } : {}),
-      ...(chunkSize !== undefined ? { chunkSize } : {}),
+      ...options.envelope,
     });
     if (audit) envelope = recordWhenDone(envelope, audit, common);
     return { manifest, record: { ...record, to: record.to.map((t) => t.slice()) }, override: applied, envelope };

@@ -7,7 +7,7 @@
 import { LintasError } from '../errors/index.js';
 import { constantTimeEqual } from '../crypto/bytes.js';
 import { createSha256 } from '../crypto/hash.js';
-import { openStream, type EnvelopeInfo, type OpenOptions } from '../envelope/open.js';
+import { openStream, type EnvelopeInfo, type OpenOptions, type OpenedEnvelopeStream } from '../envelope/open.js';
 import type { ByteSource } from '../envelope/byte-source.js';
 import type { AuditLog } from '../audit/log.js';
 import { publicMarkings } from '../policy/markings.js';
@@ -101,17 +101,43 @@ export function internalsOf(b: OpenedBundle): BundleInternals {
  */
 export async function openBundle(envelope: ByteSource | string, options: OpenBundleOptions): Promise<OpenedBundle> {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-  if (options.strictExpiry !== undefined && typeof options.strictExpiry !== 'boolean') throw new TypeError('options.strictExpiry must be a boolean');
-  const audit = checkAudit(options.audit);
+  const bundleOptions = checkBundleOpenOptions(options);
   // Bundles always name their originator, so anonymous envelopes are never bundles.
-  const { strictExpiry, audit: _audit, allowAnonymous: _anon, ...envelopeOptions } = options;
-  const opened = await openStream(envelope, envelopeOptions);
+  const { strictExpiry: _s, audit: _a, allowAnonymous: _anon, ...envelopeOptions } = options;
+  return bundleFromEnvelope(await openStream(envelope, envelopeOptions), bundleOptions);
+}
+
+/** The bundle-level options of {@link openBundle}, checked. */
+export interface BundleOpenOptions {
+  now: Date | undefined;
+  strictExpiry: boolean;
+  audit: AuditLog | null;
+}
+
+/**
+ * Check the bundle-level options of {@link openBundle}.
+ * @throws {TypeError} for malformed options.
+ */
+export function checkBundleOpenOptions(options: Pick<OpenBundleOptions, 'now' | 'strictExpiry' | 'audit'>): BundleOpenOptions {
+  if (options.strictExpiry !== undefined && typeof options.strictExpiry !== 'boolean') throw new TypeError('options.strictExpiry must be a boolean');
+  if (options.now !== undefined && (!(options.now instanceof Date) || Number.isNaN(options.now.getTime()))) throw new TypeError('options.now must be a valid Date');
+  return { now: options.now, strictExpiry: options.strictExpiry ?? false, audit: checkAudit(options.audit) };
+}
+
+/**
+ * Read and verify a bundle head from an envelope opened by any means (`openStream`, or a key
+ * ring's `openStream`), then hand out its items. Takes ownership of `opened.payload`.
+ * @throws see {@link openBundle}; `ERR_ENVELOPE_ANONYMOUS` for an envelope without a sender.
+ */
+export async function bundleFromEnvelope(opened: OpenedEnvelopeStream, options: BundleOpenOptions): Promise<OpenedBundle> {
+  const { strictExpiry, audit } = options;
   const cursor = new PayloadCursor(opened.payload);
   try {
     const info = opened.info;
     if (info.contentType !== BUNDLE_CONTENT_TYPE) {
       throw new LintasError('ERR_BUNDLE_NOT_A_BUNDLE', `The envelope carries "${info.contentType ?? 'no content type'}", not a lintas bundle; open it with open()`);
     }
+    if (info.sender === null) throw new LintasError('ERR_ENVELOPE_ANONYMOUS', 'An anonymous envelope cannot carry a bundle: bundles name and verify their originator');
     const prefix = await cursor.read(4);
     if (prefix.length < 4) throw new LintasError('ERR_BUNDLE_MALFORMED', 'Bundle is malformed: the payload ends before the head length');
     const headLength = new DataView(prefix.buffer, prefix.byteOffset, 4).getUint32(0, false);
@@ -121,7 +147,7 @@ export async function openBundle(envelope: ByteSource | string, options: OpenBun
     const headBytes = await cursor.read(headLength);
     if (headBytes.length < headLength) throw new LintasError('ERR_BUNDLE_MALFORMED', 'Bundle is malformed: the payload ends inside the head');
     const head = decodeHead(headBytes);
-    const verified = verifyHead(head, info.sender!);
+    const verified = verifyHead(head, info.sender);
     const { manifest } = verified;
     const expected = manifest.items.reduce((n, it) => n + it.size, 4 + headLength);
     if (info.payloadLength !== null && info.payloadLength !== expected) {

@@ -6,3 +6,4 @@ export { checkSealPolicy, checkForwardPolicy, isReleasableTo } from './rules.js'
 export type { PolicyRule, PolicyViolation, SealPolicyInput, ForwardPolicyInput } from './rules.js';
 export { PolicyViolationError, enforcePolicy, checkOverride, MAX_OVERRIDE_REASON_BYTES } from './override.js';
 export type { PolicyOverride, AppliedOverride } from './override.js';
+export { policyPartyFromCard, policyRecipientFromResolved } from './keyring-adapter.js';

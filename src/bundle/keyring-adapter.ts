@@ -1,0 +1,105 @@
+/**
+ * Bundles with the lintas key ring: recipients by contact name, group, fingerprint or key card;
+ * the sealing identity from the ring; opening and forwarding with every key the ring holds
+ * (current and rotated out). The key ring's own checks (unknown, revoked, expired cards) run
+ * first; the handling policy then sees each card's organization and country.
+ */
+import { LintasError } from '../errors/index.js';
+import { wipe } from '../crypto/bytes.js';
+import type { ByteSource } from '../envelope/byte-source.js';
+import type { KeyRing, KeyRingOpenOptions, RecipientRef, ResolveOptions } from '../keyring/key-ring.js';
+import { preferredEncryptionKey } from '../keyring/key-card.js';
+import { revocationCovers } from '../keyring/revocation.js';
+import { policyPartyFromCard, policyRecipientFromResolved } from '../policy/keyring-adapter.js';
+import type { BundleIdentity, BundleRecipient } from './identity.js';
+import { bundleFromEnvelope, checkBundleOpenOptions, type OpenBundleOptions, type OpenedBundle } from './open.js';
+import { checkForwardOptions, forwardOpened, type ForwardBundleOptions, type ForwardedBundleStream } from './forward.js';
+
+/**
+ * Resolve recipients in a key ring for {@link sealBundle}: the X-Wing key of each card when it
+ * has one (else X25519), and the card's attributes with `explicit` false for recipients reached
+ * only through a group.
+ * @throws {LintasError} the key ring's `ERR_KEYRING_UNKNOWN_RECIPIENT`, `ERR_KEYRING_RECIPIENT_REVOKED`,
+ *   `ERR_KEYRING_RECIPIENT_EXPIRED`.
+ */
+export function bundleRecipientsFromKeyRing(ring: KeyRing, refs: RecipientRef[], options?: ResolveOptions): BundleRecipient[] {
+  return ring.resolveRecipients(refs, options ?? {}).map((r) => ({ encryptionKey: preferredEncryptionKey(r.card), attributes: policyRecipientFromResolved(r) }));
+}
+
+/**
+ * One of your key ring identities as the sealing or forwarding identity. The returned signing
+ * key is a copy: wipe it (`wipe(identity.signing.secretKey)`) when done.
+ * @throws {LintasError} `ERR_KEYRING_UNKNOWN_IDENTITY`, `ERR_KEYRING_IDENTITY_REVOKED`, `ERR_KEYRING_IDENTITY_EXPIRED`.
+ */
+export function bundleIdentityFromKeyRing(ring: KeyRing, name: string, options: { now?: Date } = {}): BundleIdentity {
+  const identity = ring.identity(name);
+  const now = options.now ?? new Date();
+  if (identity.revocation && revocationCovers(identity.revocation, now)) {
+    throw new LintasError('ERR_KEYRING_IDENTITY_REVOKED', `Your identity "${name}" has revoked its current card; rotate to a new card first`);
+  }
+  const card = identity.card;
+  if (now.getTime() >= card.validUntil.getTime() || now.getTime() < card.validFrom.getTime()) {
+    throw new LintasError('ERR_KEYRING_IDENTITY_EXPIRED', `Your identity "${name}" has a card valid only from ${card.validFrom.toISOString()} to ${card.validUntil.toISOString()}; rotate it`);
+  }
+  const keys = ring.identityKeys(name);
+  return { signing: keys.signing, card: policyPartyFromCard(card) };
+}
+
+/** Options for {@link openBundleWithKeyRing}. */
+export type KeyRingOpenBundleOptions = KeyRingOpenOptions & Pick<OpenBundleOptions, 'strictExpiry' | 'audit'>;
+
+/**
+ * Open a bundle with every key in the ring; see `openBundle`. The ring's sender report (is the
+ * sealer a verified contact?) is available by opening the envelope with `ring.openStream`.
+ * @throws see `openBundle` and `KeyRing.openStream`.
+ */
+export async function openBundleWithKeyRing(ring: KeyRing, envelope: ByteSource | string, options: KeyRingOpenBundleOptions = {}): Promise<OpenedBundle> {
+  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  const checked = checkBundleOpenOptions(options);
+  const { strictExpiry: _s, audit: _a, allowAnonymous: _anon, ...ringOptions } = options;
+  return bundleFromEnvelope(await ring.openStream(envelope, ringOptions), checked);
+}
+
+/** Options for {@link forwardBundleWithKeyRing}. */
+export interface KeyRingForwardBundleOptions extends Pick<ForwardBundleOptions, 'override' | 'audit' | 'now' | 'padding' | 'hideRecipients' | 'chunkSize'> {
+  /** Your identity that forwards. */
+  from: string;
+  /** The new recipients, by key ring reference. */
+  to: RecipientRef[];
+  /** Refuse a received envelope whose sealer is not in the ring. */
+  requireKnownSender?: boolean;
+}
+
+/**
+ * Forward a received bundle with the key ring: opens it with the ring's keys, forwards as
+ * `from` to `to`. See `forwardBundleStream` for the rules.
+ * @throws see `forwardBundleStream`, {@link bundleIdentityFromKeyRing} and {@link bundleRecipientsFromKeyRing}.
+ */
+export async function forwardBundleWithKeyRing(ring: KeyRing, received: ByteSource | string, options: KeyRingForwardBundleOptions): Promise<ForwardedBundleStream> {
+  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  const { from, to, requireKnownSender, ...rest } = options;
+  const forwarder = bundleIdentityFromKeyRing(ring, from, options.now ? { now: options.now } : {});
+  const recipients = bundleRecipientsFromKeyRing(ring, to, options.now ? { now: options.now } : {});
+  const checked = checkForwardOptions({ ...rest, forwarder, recipients });
+  const ringOptions: KeyRingOpenOptions = {};
+  if (requireKnownSender !== undefined) ringOptions.requireKnownSender = requireKnownSender;
+  if (options.now !== undefined) ringOptions.now = options.now;
+  let forwarded: ForwardedBundleStream;
+  try {
+    const bundle = await bundleFromEnvelope(await ring.openStream(received, ringOptions), checkBundleOpenOptions({ now: options.now, audit: options.audit }));
+    forwarded = await forwardOpened(bundle, checked);
+  } catch (e) {
+    wipe(forwarder.signing.secretKey);
+    throw e;
+  }
+  return { ...forwarded, envelope: wipeWhenDone(forwarded.envelope, forwarder.signing.secretKey) };
+}
+
+/** The forwarder's key copy signs the envelope at its very end; wipe it once that is done. */
+async function* wipeWhenDone(envelope: AsyncIterable<Uint8Array>, secret: Uint8Array): AsyncGenerator<Uint8Array> {
+  try {
+    yield* envelope;
+  } finally {
+    wipe(secret);
+  }
+}
