@@ -15,3 +15,4 @@ export * from './keyring/index.js';
 export * from './policy/index.js';
 export * from './bundle/index.js';
 export * from './audit/index.js';
+export { toReadableStream } from './envelope/web-stream.js';
