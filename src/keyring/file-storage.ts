@@ -140,7 +140,7 @@ export class FileKeyRingStorage implements KeyRingStorage {
     return `${this.path}${kind}-${process.pid}-${randomBytes(6).toString('hex')}`;
   }
 
-  /** Temp files of writers that died mid-save (their pid is gone); only called under the lock. */
+  /** Temp files and set-aside locks of writers that died mid-save (their pid is gone); only called under the lock. */
   private async removeAbandonedTemps(): Promise<void> {
     const dir = dirname(this.path);
     const base = basename(this.path);
@@ -151,7 +151,7 @@ export class FileKeyRingStorage implements KeyRingStorage {
       return;
     }
     for (const name of names) {
-      const m = /^(?:\.bak)?\.tmp-(\d+)-[0-9a-f]+$/.exec(name.startsWith(base) ? name.slice(base.length) : '');
+      const m = /^(?:\.tmp|\.bak\.tmp|\.lock\.stale)-(\d+)-[0-9a-f]+$/.exec(name.startsWith(base) ? name.slice(base.length) : '');
       if (!m) continue;
       const pid = Number(m[1]);
       if (pid !== process.pid && !processAlive(pid)) await fs.unlink(join(dir, name)).catch(() => undefined);

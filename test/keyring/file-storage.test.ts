@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { KeyRing, KEYRING_KDF_MINIMUM, generateIdentityKeys, createKeyCard } from '../../src/index.js';
+import { KeyRing, KEYRING_KDF_MINIMUM, MemoryKeyRingStorage, generateIdentityKeys, createKeyCard } from '../../src/index.js';
 import { FileKeyRingStorage } from '../../src/node.js';
 import { expectCode } from './keyring-kit.js';
 
@@ -148,6 +148,17 @@ describe('the lock', () => {
     expect((await KeyRing.open(new FileKeyRingStorage(path), SECRET)).identities()).toHaveLength(4);
   });
 
+  it('removes temp files and set-aside locks of dead writers, and only those', async () => {
+    const path = freshPath();
+    const ring = await newRingFile(path);
+    const dead = await deadPid();
+    const leftovers = [`keyring.lintas.tmp-${dead}-0a1b2c`, `keyring.lintas.bak.tmp-${dead}-0a1b2c`, `keyring.lintas.lock.stale-${dead}-0a1b2c`];
+    const alive = 'keyring.lintas.tmp-1-0a1b2c'; // pid 1 always exists
+    for (const name of [...leftovers, alive]) await fs.writeFile(join(path, '..', name), 'partial');
+    await ring.createIdentity({ name: 'Cleaner', organization: 'x', country: 'ID' });
+    expect((await fs.readdir(join(path, '..'))).sort()).toEqual(['keyring.lintas', 'keyring.lintas.bak', alive]);
+  });
+
   it('serialises two storages on one file in one process', async () => {
     const path = freshPath();
     await newRingFile(path);
@@ -206,6 +217,11 @@ describe('several processes', () => {
       expect([confirmed, confirmed + 1], `after kill ${k}`).toContain(gen);
       expect(gen).toBeGreaterThanOrEqual(lastSeen);
       expect(ring.contacts()).toHaveLength(12);
+      // The backup is always a complete generation too: the one before, or (killed between
+      // writing the backup and renaming the new file) the current one.
+      const backup = await KeyRing.open(new MemoryKeyRingStorage((await fs.readFile(`${path}.bak`)) as Uint8Array), SECRET);
+      expect([gen - 1, gen]).toContain(Number(backup.contact('Counter').attributes.gen));
+      backup.close();
       lastSeen = gen;
       ring.close();
     }
