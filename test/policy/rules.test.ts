@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkMarkings, formatMarkings, tlpFromName, type HandlingMarkings } from '../../src/policy/markings.js';
 import { markingsFromCbor, markingsToCbor } from '../../src/policy/markings-cbor.js';
-import { checkForwardPolicy, checkSealPolicy, isReleasableTo, type PolicyRule } from '../../src/policy/rules.js';
+import { checkForwardPolicy, checkSealPolicy, isReleasableTo, type ForwardPolicyInput, type PolicyRule } from '../../src/policy/rules.js';
 import { enforcePolicy, PolicyViolationError } from '../../src/policy/override.js';
 import type { PolicyParty, PolicyRecipient } from '../../src/policy/party.js';
 import { decodeCanonical, encodeCanonical } from '../../src/cbor/index.js';
@@ -89,7 +89,7 @@ describe('sealing rules', () => {
 });
 
 describe('forwarding rules', () => {
-  const items = [{ name: 'report.txt', releasableTo: null }];
+  const items: ForwardPolicyInput['items'] = [{ name: 'report.txt', releasableTo: null }];
   const forward = (markings: HandlingMarkings, forwarder: PolicyParty, recipients: PolicyRecipient[], more: { expired?: boolean; items?: typeof items } = {}) =>
     checkForwardPolicy({ markings: checkMarkings(markings), originator: ayu, forwarder, recipients, items: more.items ?? items, expired: more.expired ?? false });
 
