@@ -108,9 +108,17 @@ function checkList(value: unknown, what: string, each: (v: unknown, w: string) =
   return sortedStrings(out);
 }
 
-/** Code-unit order: locale-independent, so every implementation sorts the same way. */
+/** Bytewise order of the UTF-8 encodings: locale-independent, the same in every language. */
 function sortedStrings(values: Iterable<string>): string[] {
-  return [...values].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const enc = new TextEncoder();
+  return [...values]
+    .map((s) => ({ s, b: enc.encode(s) }))
+    .sort((x, y) => {
+      const n = Math.min(x.b.length, y.b.length);
+      for (let i = 0; i < n; i++) if (x.b[i] !== y.b[i]) return x.b[i]! - y.b[i]!;
+      return x.b.length - y.b.length;
+    })
+    .map((x) => x.s);
 }
 
 function checkCountry(value: unknown, what: string): string {

@@ -182,6 +182,8 @@ describe('markings', () => {
     const m = checkMarkings({ tlp: 'AMBER', releasableTo: { countries: ['my', 'ID', 'MY'], organizations: ['INTERPOL'] }, caveats: ['ORCON', 'NOFORN', 'ORCON'] });
     expect(m.releasableTo).toEqual({ countries: ['ID', 'MY'], organizations: ['INTERPOL'] });
     expect(m.caveats).toEqual(['NOFORN', 'ORCON']);
+    // Sorted by UTF-8 bytes, not UTF-16 units (which would put the emoji first).
+    expect(checkMarkings({ tlp: 'GREEN', caveats: ['\u{1F600}', '\uFF21'] }).caveats).toEqual(['\uFF21', '\u{1F600}']);
     expect(formatMarkings({ tlp: 'AMBER', classification: 'RAHASIA', releasableTo: { countries: ['ID', 'MY'], organizations: [] } })).toBe('TLP:AMBER RAHASIA REL TO ID, MY');
   });
 
