@@ -97,7 +97,6 @@ export type LintasErrorCode =
   // Handling policy (SPEC section 12.5).
   | 'ERR_POLICY_VIOLATION'
   // Audit trail (SPEC section 12.8).
-  | 'ERR_AUDIT_MALFORMED'
   | 'ERR_AUDIT_BROKEN'
   | 'ERR_AUDIT_SIGNER_MISMATCH';
 
