@@ -38,10 +38,12 @@ export class MemoryAuditStore implements AuditStore {
     return this.data.slice();
   }
 
+  /** A copy of everything appended so far. */
   async read(): Promise<Uint8Array> {
     return this.data.slice();
   }
 
+  /** Keep `bytes` at the end of the log. */
   async append(bytes: Uint8Array): Promise<void> {
     const next = new Uint8Array(this.data.length + bytes.length);
     next.set(this.data);
@@ -49,6 +51,7 @@ export class MemoryAuditStore implements AuditStore {
     this.data = next;
   }
 
+  /** Cut the log to `length` bytes. */
   async truncate(length: number): Promise<void> {
     this.data = this.data.slice(0, length);
   }

@@ -15,6 +15,7 @@ export class FileAuditStore implements AuditStore {
     if (typeof path !== 'string' || path.length === 0) throw new TypeError('path must be a non-empty string');
   }
 
+  /** The whole file; empty if it does not exist yet. */
   async read(): Promise<Uint8Array> {
     try {
       return new Uint8Array(await readFile(this.path));
@@ -24,6 +25,7 @@ export class FileAuditStore implements AuditStore {
     }
   }
 
+  /** Append with O_APPEND and fsync; fsync the directory too when this creates the file. */
   async append(bytes: Uint8Array): Promise<void> {
     let created = false;
     try {
@@ -48,6 +50,7 @@ export class FileAuditStore implements AuditStore {
     if (created) await syncDirectory(dirname(this.path));
   }
 
+  /** Cut the file to `length` bytes, durably. */
   async truncate(length: number): Promise<void> {
     await truncateFile(this.path, length);
     const handle = await open(this.path, 'r+');

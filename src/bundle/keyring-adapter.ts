@@ -42,11 +42,13 @@ export function bundleIdentityFromKeyRing(ring: KeyRing, name: string, options: 
     throw new LintasError('ERR_KEYRING_IDENTITY_EXPIRED', `Your identity "${name}" has a card valid only from ${card.validFrom.toISOString()} to ${card.validUntil.toISOString()}; rotate it`);
   }
   const keys = ring.identityKeys(name);
+  // Only the signing key is needed; the copies of the encryption secrets go now.
+  wipe(keys.x25519.secretKey, keys.xwing.secretKey);
   return { signing: keys.signing, card: policyPartyFromCard(card) };
 }
 
 /** Options for {@link openBundleWithKeyRing}. */
-export type KeyRingOpenBundleOptions = KeyRingOpenOptions & Pick<OpenBundleOptions, 'strictExpiry' | 'audit'>;
+export type KeyRingOpenBundleOptions = Omit<KeyRingOpenOptions, 'allowAnonymous'> & Pick<OpenBundleOptions, 'strictExpiry' | 'audit'>;
 
 /**
  * Open a bundle with every key in the ring; see `openBundle`. The ring's sender report (is the
@@ -56,7 +58,7 @@ export type KeyRingOpenBundleOptions = KeyRingOpenOptions & Pick<OpenBundleOptio
 export async function openBundleWithKeyRing(ring: KeyRing, envelope: ByteSource | string, options: KeyRingOpenBundleOptions = {}): Promise<OpenedBundle> {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
   const checked = checkBundleOpenOptions(options);
-  const { strictExpiry: _s, audit: _a, allowAnonymous: _anon, ...ringOptions } = options;
+  const { strictExpiry: _s, audit: _a, ...ringOptions } = options;
   return bundleFromEnvelope(await ring.openStream(envelope, ringOptions), checked);
 }
 

@@ -19,8 +19,11 @@ import { parseStixBundle, type StixBundle, type StixBundleSummary } from './stix
 import { isStixMediaType } from './builder.js';
 import { checkAudit } from './seal.js';
 
-/** Options for {@link openBundle}: those of `open`, plus bundle ones. */
-export interface OpenBundleOptions extends OpenOptions {
+/**
+ * Options for {@link openBundle}: those of `open` (except `allowAnonymous`: a bundle always
+ * names and verifies its originator), plus bundle ones.
+ */
+export interface OpenBundleOptions extends Omit<OpenOptions, 'allowAnonymous'> {
   /** Refuse an expired bundle (`ERR_BUNDLE_EXPIRED`) instead of reporting `expired: true`. */
   strictExpiry?: boolean;
   /** Record an `opened` entry here once the head is verified. */
@@ -102,8 +105,9 @@ export function internalsOf(b: OpenedBundle): BundleInternals {
 export async function openBundle(envelope: ByteSource | string, options: OpenBundleOptions): Promise<OpenedBundle> {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
   const bundleOptions = checkBundleOpenOptions(options);
-  // Bundles always name their originator, so anonymous envelopes are never bundles.
-  const { strictExpiry: _s, audit: _a, allowAnonymous: _anon, ...envelopeOptions } = options;
+  // allowAnonymous is not passed on (nor typed): anonymous envelopes never carry bundles.
+  if ('allowAnonymous' in options) throw new TypeError('options.allowAnonymous does not apply: bundles always name their originator');
+  const { strictExpiry: _s, audit: _a, ...envelopeOptions } = options;
   return bundleFromEnvelope(await openStream(envelope, envelopeOptions), bundleOptions);
 }
 
