@@ -165,6 +165,16 @@ describe('sealBundle / openBundle', () => {
     await expectCode(collect(sealed.deliveries[0]!.envelope), 'ERR_BUNDLE_ITEM_MISMATCH');
   });
 
+  it('refuses misuse of the reader: allowAnonymous, iterating items twice', async () => {
+    const sealed = await sealBundle(report(), { sender: c.ayu.identity, recipients: [c.budi.named] });
+    const env = sealed.deliveries[0]!.envelope;
+    await expect(openBundle(env, { keys: c.budi.openKeys, allowAnonymous: true } as never)).rejects.toThrow(TypeError);
+    const b = await openBundle(env, { keys: c.budi.openKeys });
+    b.items();
+    expect(() => b.items()).toThrow(TypeError);
+    await b.close();
+  });
+
   it('a bundle with no items carries title and summary only', async () => {
     const b = new BundleBuilder({ title: 'Heads-up', summary: 'Call me on the secure line.', markings: { tlp: 'CLEAR' } });
     const sealed = await sealBundle(b, { sender: c.ayu.identity, recipients: [c.tan.named] });
