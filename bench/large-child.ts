@@ -1,0 +1,55 @@
+/**
+ * One 1 GiB streamed run, in a process of its own (started by `large-stream.ts`, bundled and
+ * run with plain node so neither the TypeScript loader nor the other contenders count towards
+ * its peak RSS). Arguments: <contender> <encrypt|decrypt|idle> <bytes> <keys.json> <file>.
+ * Prints a {@link LargeResult} as JSON.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { BenchKeys, Contender } from './contenders.js';
+import type { LargeContender, LargeOp, LargeResult } from './large-stream.js';
+
+const MiB = 1024 * 1024;
+
+/**
+ * This process's peak RSS. On Linux, from VmHWM: getrusage's maxrss (process.resourceUsage())
+ * keeps the parent's peak across fork and exec, so it would report the benchmark's own memory.
+ */
+function peakRss(): number {
+  try {
+    const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (hwm) return Number(hwm[1]) * 1024;
+  } catch {
+    // not Linux
+  }
+  return process.resourceUsage().maxRSS * 1024;
+}
+
+async function contenderFor(name: LargeContender, keys: BenchKeys): Promise<Contender> {
+  if (name === 'native' || name === 'lintas') {
+    const { lintasContender, lintasParties, nativeChaCha } = await import('./contenders.js');
+    if (name === 'native') return nativeChaCha();
+    const parties = await lintasParties(keys);
+    return lintasContender(parties, parties.recipient.x25519);
+  }
+  const { ageContender, openpgpContender } = await import('./other-libraries.js');
+  return name === 'age' ? ageContender(keys.age.x25519) : openpgpContender(keys);
+}
+
+/** The payload, 1 MiB at a time and never whole: the same random piece over and over. */
+async function* generatedPayload(bytes: number): AsyncGenerator<Uint8Array> {
+  const piece = new Uint8Array(randomBytes(MiB));
+  for (let left = bytes; left > 0; left -= piece.length) yield left >= piece.length ? piece : piece.subarray(0, left);
+}
+
+const [name, op, size, keysPath, file] = process.argv.slice(2) as [LargeContender, LargeOp, string, string, string];
+const contender = await contenderFor(name, JSON.parse(readFileSync(keysPath, 'utf8')) as BenchKeys);
+const bytes = Number(size);
+const start = performance.now();
+let processed = bytes;
+if (op === 'encrypt') await contender.encryptToFile!(generatedPayload(bytes), file);
+if (op === 'decrypt') processed = await contender.decryptFile!(file);
+const seconds = (performance.now() - start) / 1000;
+if (op === 'decrypt' && processed !== bytes) throw new Error(`${name} decrypted ${processed} bytes, expected ${bytes}`);
+const result: LargeResult = { seconds, bytes: processed, peakRss: peakRss() };
+process.stdout.write(JSON.stringify(result));
