@@ -289,7 +289,10 @@ async function* payloadStream(
   const dec = new StreamDecryptor(keys.payloadKey);
   const sigLen = meta.sender === null ? 0 : SIGNATURE_BYTES;
   const hash = createSha256();
-  let carry = new Uint8Array(0); // the last sigLen plaintext bytes seen, held back
+  // The plaintext stream ends in the signature. Chunks are at least 4 KiB, so it lies within
+  // the last two: each chunk is held back until the next one arrives, and only the last two are
+  // split. Nothing is copied (joining a held-back tail to every chunk cost 14% of opening).
+  let held: Uint8Array | null = null;
   let bodySeen = 0;
   let paddingOk = true;
   let chunks = 0;
@@ -319,27 +322,26 @@ async function* payloadStream(
       if (plain === null) throw tampered();
       // Only the final chunk may be short or empty, and empty only if it is the only chunk.
       if (last && plain.length === 0 && chunks > 1) throw tampered();
-      // The one copy per chunk, and only for signed envelopes: the held-back tail goes in front.
-      // What is yielded is not copied again: it shares memory only with padding and the
-      // signature (never secret), and carry is a copy of its own, so a consumer that writes to
-      // a yielded chunk cannot change what is hashed or verified.
-      const joined = carry.length ? concatBytes(carry, plain) : plain;
       if (!last) {
-        carry = joined.slice(joined.length - sigLen);
-        const out = emit(joined.subarray(0, joined.length - sigLen));
+        // Not the last chunk, so the one before it holds no signature byte.
+        const out = held && emit(held);
         if (out) yield out;
+        held = plain;
         continue;
       }
-      if (joined.length < sigLen) throw tampered();
-      const out = emit(joined.subarray(0, joined.length - sigLen));
+      const heldLength = held?.length ?? 0;
+      const cut = heldLength + plain.length - sigLen; // where the signature starts in held || plain
+      if (cut < 0) throw tampered();
+      // Hashed now, handed out only once the signature has verified.
+      const outs = [held?.subarray(0, Math.min(cut, heldLength)), plain.subarray(0, Math.max(0, cut - heldLength))].map((p) => p && emit(p));
       if (!paddingOk || (meta.len !== null && bodySeen !== meta.len)) throw tampered();
       if (sigLen > 0) {
-        const signature = joined.subarray(joined.length - sigLen);
+        const signature = cut >= heldLength ? plain.subarray(cut - heldLength) : concatBytes(held!.subarray(cut), plain);
         if (!ed25519Verify(meta.sender!, signedMessage(prefixAndHeader, hash.digest()), signature)) {
           throw new LintasError('ERR_SIGNATURE_INVALID', 'Envelope decrypted but the sender signature does not verify: do not trust its content or sender');
         }
       }
-      if (out) yield out;
+      for (const out of outs) if (out) yield out;
       return;
     }
   } finally {

@@ -19,7 +19,17 @@ import type { RandomSource } from '../../src/crypto/random.js';
 import { ByteReader } from '../../src/envelope/byte-reader.js';
 import { sealCore, type SealStreamOptions } from '../../src/envelope/seal.js';
 import { generateIdentityKeys, open, openStream, sealStream, toReadableStream, type IdentityKeys } from '../../src/index.js';
-import { collect, expectCode, patternBytes } from './envelope-kit.js';
+import { concatBytes } from '../../src/crypto/bytes.js';
+import {
+  collect,
+  expectCode,
+  forgeEnvelope,
+  patternBytes,
+  readMeta,
+  sealWithSecrets,
+  signEnvelope,
+  splitEnvelope,
+} from './envelope-kit.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -172,6 +182,62 @@ describe('streaming in bounded memory', () => {
       }),
       { numRuns: 60, endOnFailure: true },
     );
+  });
+});
+
+describe('the signature at the end of the plaintext stream, read without copying chunks', () => {
+  /** Pieces of an awkward size, so chunk boundaries never line up with them. */
+  async function* oddPieces(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+    for (let off = 0; off < bytes.length; off += 3001) yield bytes.subarray(off, off + 3001);
+  }
+
+  // With 4 KiB chunks, the last chunk carries `last` bytes of payload || signature: the
+  // signature lies wholly in it, or straddles it and the chunk before.
+  for (const last of [1, 10, 63, 64, 65, 4096]) {
+    for (const chunksBefore of [0, 1, 2]) {
+      const size = 4096 * chunksBefore + last - 64;
+      if (size < 0) continue;
+      it(`opens a signed ${size}-byte payload whose last chunk holds ${last} bytes, and an anonymous one`, async () => {
+        const payload = patternBytes(size, last);
+        for (const options of [
+          { recipients: [bob.x25519], sender: alice.signing, chunkSize: 4096 },
+          { recipients: [bob.x25519], anonymous: true as const, chunkSize: 4096 },
+        ]) {
+          const envelope = await collect(sealStream(oddPieces(payload), options));
+          const opened = await openStream(oddPieces(envelope), { keys: [bob.x25519], allowAnonymous: true });
+          expectSameBytes(await collect(opened.payload), payload);
+          expect(opened.info.authenticated).toBe(options.anonymous !== true);
+        }
+      });
+    }
+  }
+
+  it('refuses a signature split across the last two chunks when either part is wrong, and accepts the true one', async () => {
+    const payload = patternBytes(4096 + 10 - 64); // 54 signature bytes in chunk 1, 10 in chunk 2
+    const sealed = await sealWithSecrets(payload, { recipients: [bob.x25519], sender: alice.signing, chunkSize: 4096 });
+    const parts = splitEnvelope(sealed.envelope);
+    const draft = { fileKey: sealed.fileKey, salt: sealed.salt, stanzas: parts.header.stanzas, meta: readMeta(sealed.keys, parts.header) };
+    const { prefixAndHeader } = forgeEnvelope({ ...draft, plaintext: payload });
+    const signature = signEnvelope(alice.signing, prefixAndHeader, payload);
+    const withSignature = (sig: Uint8Array) => forgeEnvelope({ ...draft, chunkExponent: 12, plaintext: concatBytes(payload, sig) }).envelope;
+    expect(splitEnvelope(withSignature(signature)).chunks.length).toBe(2);
+    const opened = await openStream(withSignature(signature), { keys: [bob.x25519] });
+    expectSameBytes(await collect(opened.payload), payload);
+    for (const index of [0, 53, 54, 63]) {
+      const wrong = signature.slice();
+      wrong[index]! ^= 0x40;
+      await expectCode(open(withSignature(wrong), { keys: [bob.x25519] }), 'ERR_SIGNATURE_INVALID');
+    }
+    // What the last two chunks hold comes out only once the signature has verified.
+    const forged = await openStream(withSignature(signature.map((b) => b ^ 1)), { keys: [bob.x25519] });
+    let released = 0;
+    await expectCode(
+      (async () => {
+        for await (const part of forged.payload) released += part.length;
+      })(),
+      'ERR_SIGNATURE_INVALID',
+    );
+    expect(released).toBe(0);
   });
 });
 
