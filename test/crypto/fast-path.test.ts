@@ -4,10 +4,11 @@
  * randomness, envelopes from either open under the other, and a forged chunk is refused by both.
  */
 import { createHash } from 'node:crypto';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { cryptoReady } from '../../src/crypto/sodium.js';
 import { bulkBackendName, forceBulkBackendForTests } from '../../src/crypto/bulk-backend.js';
+import { loadNodeBulkBackend } from '../../src/crypto/node-bulk.js';
 import { chachaDecrypt, chachaEncrypt } from '../../src/crypto/aead.js';
 import { createSha256, hmacSha256, sha256 } from '../../src/crypto/hash.js';
 import type { RandomSource } from '../../src/crypto/random.js';
@@ -72,6 +73,39 @@ afterEach(() => forceBulkBackendForTests(null));
 describe('Node fast path for the bulk primitives', () => {
   it('is in use on Node', () => {
     expect(bulkBackendName()).toBe('node');
+  });
+
+  it('loads by dynamic import where process.getBuiltinModule is missing (Node < 20.16), and not at all outside Node', async () => {
+    const getBuiltinModule = process.getBuiltinModule;
+    try {
+      (process as { getBuiltinModule?: unknown }).getBuiltinModule = undefined;
+      expect((await loadNodeBulkBackend())?.name).toBe('node');
+    } finally {
+      process.getBuiltinModule = getBuiltinModule;
+    }
+    // A browser: no process at all, or one without versions.node (a bundler's shim).
+    for (const shim of [undefined, { versions: {}, env: {} }]) {
+      vi.stubGlobal('process', shim);
+      const loading = loadNodeBulkBackend(); // looks at the runtime before its first await
+      vi.unstubAllGlobals();
+      expect(await loading).toBeNull();
+    }
+  });
+
+  it('is not used when node:crypto cannot do ChaCha20-Poly1305 (FIPS builds) or gets a known answer wrong', async () => {
+    const nodeCrypto = process.getBuiltinModule('node:crypto');
+    const fakes = [
+      { ...nodeCrypto, createCipheriv: () => { throw new Error('Unknown cipher'); } },
+      { ...nodeCrypto, createHash: (alg: string) => nodeCrypto.createHash(alg === 'sha256' ? 'sha512-256' : alg) },
+    ];
+    for (const fake of fakes) {
+      const spy = vi.spyOn(process, 'getBuiltinModule').mockReturnValue(fake as never);
+      try {
+        expect(await loadNodeBulkBackend()).toBeNull();
+      } finally {
+        spy.mockRestore();
+      }
+    }
   });
 
   it('gives the same ChaCha20-Poly1305, SHA-256 and HMAC-SHA-256 bytes as libsodium and noble on random inputs', () => {
