@@ -57,9 +57,9 @@ export function bulkBackendName(): string {
 }
 
 /**
- * Tests only (not exported from any entry point): force every bulk operation onto the portable
- * code, or onto the fast backend whatever the size, so both can be compared. Both are correct;
- * this switch changes speed, never security. Pass null to restore the default.
+ * Tests and the benchmark only (not exported from any entry point): force every bulk operation
+ * onto the portable code, or onto the fast backend whatever the size, so both can be compared.
+ * Both are correct; this switch changes speed, never security. Pass null to restore the default.
  */
 export function forceBulkBackendForTests(choice: 'portable' | 'fast' | null): void {
   if (choice === 'fast' && fastBackend === null) throw new Error('no fast bulk backend in this runtime (await cryptoReady() first)');
