@@ -13,7 +13,10 @@
 /** An incremental SHA-256, for hashing a payload that arrives in chunks. */
 export interface IncrementalHash {
   update(data: Uint8Array): void;
+  /** The digest; the hash cannot be used after this. */
   digest(): Uint8Array;
+  /** Give back what the hash holds (a worker thread) when it will not be finished; safe to repeat. */
+  release(): void;
 }
 
 /** A runtime-specific implementation of the bulk primitives (same contracts as `aead.ts`, `hash.ts`). */
@@ -26,6 +29,8 @@ export interface BulkBackend {
   chachaDecrypt(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad?: Uint8Array): Uint8Array | null;
   sha256(data: Uint8Array): Uint8Array;
   createSha256(): IncrementalHash;
+  /** A SHA-256 computed on another thread, overlapping with the caller's work; null if none is free. */
+  createParallelSha256?(): IncrementalHash | null;
   hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array;
 }
 
@@ -35,6 +40,12 @@ export interface BulkBackend {
  * chunk (4 KiB minimum) takes the fast path; stanzas, meta block and ids do not.
  */
 export const FAST_PATH_MIN_BYTES = 4096;
+
+/**
+ * From this payload size on (or when the size is unknown), SHA-256 runs on a second thread where
+ * the backend offers one: below it, handing pieces over costs more than hashing them in place.
+ */
+export const PARALLEL_HASH_MIN_BYTES = 1 << 20;
 
 let fastBackend: BulkBackend | null = null;
 let testChoice: 'portable' | 'fast' | null = null;

@@ -8,7 +8,7 @@ import { sha256 as nobleSha256, sha512 as nobleSha512 } from '@noble/hashes/sha2
 import { hmac } from '@noble/hashes/hmac.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { utf8 } from './bytes.js';
-import { fastPathFor, type IncrementalHash } from './bulk-backend.js';
+import { fastPathFor, PARALLEL_HASH_MIN_BYTES, type IncrementalHash } from './bulk-backend.js';
 
 export type { IncrementalHash } from './bulk-backend.js';
 
@@ -23,15 +23,22 @@ export function sha512(data: Uint8Array): Uint8Array {
   return nobleSha512(data);
 }
 
-/** Start an incremental SHA-256. */
-export function createSha256(): IncrementalHash {
-  // The total length is unknown up front; streamed payloads are usually large.
-  const fast = fastPathFor(Infinity);
-  if (fast) return fast.createSha256();
+/**
+ * Start an incremental SHA-256 of about `expectedBytes` bytes (undefined: not known). A large or
+ * unknown amount is hashed on a second thread where the runtime allows, overlapping with the
+ * caller's encryption. Call `release()` if the hash may be abandoned before `digest()`.
+ */
+export function createSha256(expectedBytes?: number): IncrementalHash {
+  const fast = fastPathFor(expectedBytes ?? Infinity);
+  if (fast) {
+    const parallel = (expectedBytes ?? Infinity) >= PARALLEL_HASH_MIN_BYTES ? fast.createParallelSha256?.() : null;
+    return parallel ?? fast.createSha256();
+  }
   const h = nobleSha256.create();
   return {
     update: (data) => void h.update(data),
     digest: () => h.digest(),
+    release: () => undefined,
   };
 }
 

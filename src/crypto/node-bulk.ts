@@ -1,8 +1,9 @@
 /**
- * The Node.js fast path for the bulk primitives: OpenSSL's ChaCha20-Poly1305 and SHA-256
- * through node:crypto (see `bulk-backend.ts` for why and when it is used).
+ * The Node.js fast path for the bulk primitives: OpenSSL's ChaCha20-Poly1305, SHA-256 and
+ * HMAC-SHA-256 through node:crypto, and SHA-256 of large payloads on a worker thread
+ * (`node-parallel-hash.ts`); see `bulk-backend.ts` for why and when it is used.
  *
- * This file is reachable from the browser entry, so it never imports node:crypto statically.
+ * This file is reachable from the browser entry, so it never imports node:* modules statically.
  * It asks the running Node for the module only after checking that it runs on Node:
  * `process.getBuiltinModule` (Node >= 20.16) needs no import at all; older Node 20 releases get
  * a dynamic import whose computed specifier bundlers leave alone. A runtime that only imitates
@@ -10,16 +11,19 @@
  * and keeps the portable code.
  */
 import type { BulkBackend } from './bulk-backend.js';
+import { parallelSha256Factory, type ParallelSha256Factory } from './node-parallel-hash.js';
 
 type NodeCrypto = typeof import('node:crypto');
+type WorkerThreads = typeof import('node:worker_threads');
 
 const TAG_BYTES = 16;
 
 /** The Node fast backend, or null if this is not Node or its node:crypto cannot do the job. */
 export async function loadNodeBulkBackend(): Promise<BulkBackend | null> {
-  const nodeCrypto = await loadNodeCrypto();
+  const nodeCrypto = await loadNodeModule<NodeCrypto>('node:crypto');
   if (nodeCrypto === null) return null;
-  const backend = nodeBulkBackend(nodeCrypto);
+  const workerThreads = await loadNodeModule<WorkerThreads>('node:worker_threads');
+  const backend = nodeBulkBackend(nodeCrypto, workerThreads && parallelSha256Factory(workerThreads));
   try {
     return passesKnownAnswers(backend) ? backend : null;
   } catch {
@@ -27,13 +31,13 @@ export async function loadNodeBulkBackend(): Promise<BulkBackend | null> {
   }
 }
 
-async function loadNodeCrypto(): Promise<NodeCrypto | null> {
+async function loadNodeModule<T>(name: 'node:crypto' | 'node:worker_threads'): Promise<T | null> {
   const proc = globalThis.process;
   if (typeof proc?.versions?.node !== 'string') return null;
   try {
-    if (typeof proc.getBuiltinModule === 'function') return proc.getBuiltinModule('node:crypto') ?? null;
-    const specifier = 'node:crypto';
-    return (await import(/* webpackIgnore: true */ /* @vite-ignore */ specifier)) as NodeCrypto;
+    if (typeof proc.getBuiltinModule === 'function') return (proc.getBuiltinModule(name) as T | undefined) ?? null;
+    const specifier = name;
+    return (await import(/* webpackIgnore: true */ /* @vite-ignore */ specifier)) as T;
   } catch {
     return null;
   }
@@ -49,7 +53,7 @@ function plainBytes(b: Buffer): Uint8Array {
   return Uint8Array.from(b);
 }
 
-function nodeBulkBackend(nc: NodeCrypto): BulkBackend {
+function nodeBulkBackend(nc: NodeCrypto, parallelSha256: ParallelSha256Factory | null): BulkBackend {
   return {
     name: 'node',
     chachaEncrypt(key, nonce, plaintext, aad) {
@@ -87,8 +91,10 @@ function nodeBulkBackend(nc: NodeCrypto): BulkBackend {
       return {
         update: (data) => void h.update(data),
         digest: () => plainBytes(h.digest()),
+        release: () => undefined,
       };
     },
+    ...(parallelSha256 && { createParallelSha256: parallelSha256 }),
   };
 }
 

@@ -160,6 +160,63 @@ describe('Node fast path for the bulk primitives', () => {
     expect(chachaDecrypt(key, nonce, ct.subarray(0, ct.length - 1))).toBeNull();
   });
 
+  it('hashes on a worker thread to the same SHA-256, however the data is cut, across reuse, abandonment and concurrency', async () => {
+    const backend = (await loadNodeBulkBackend())!;
+    const data = seededBytes('parallel', 9 * 1024 * 1024 + 333); // more than twice the 4 MiB ring
+    const expected = createHash('sha256').update(data).digest();
+    const hashInPieces = (cuts: number[]) => {
+      const h = backend.createParallelSha256!()!;
+      let off = 0;
+      for (let i = 0; off < data.length; i++) {
+        const n = cuts[i % cuts.length]!;
+        h.update(data.subarray(off, off + n));
+        off += n;
+      }
+      return h.digest();
+    };
+    expect(hashInPieces([data.length])).toEqual(new Uint8Array(expected));
+    expect(hashInPieces([1, 65_536, 3_000_001, 7])).toEqual(new Uint8Array(expected));
+    // Abandoned half-way with data still in the ring: the next hash must not see any of it.
+    const abandoned = backend.createParallelSha256!()!;
+    abandoned.update(data.subarray(0, 3 << 20));
+    abandoned.release();
+    abandoned.release();
+    expect(() => abandoned.update(data)).toThrow();
+    const fresh = backend.createParallelSha256!()!;
+    fresh.update(new TextEncoder().encode('abc'));
+    expect(Buffer.from(fresh.digest()).toString('hex')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    // One worker serves one hash at a time; a second caller is told to hash in its own thread.
+    const first = backend.createParallelSha256!()!;
+    expect(backend.createParallelSha256!()).toBeNull();
+    first.update(data);
+    expect(first.digest()).toEqual(new Uint8Array(expected));
+    expect(() => first.digest()).toThrow();
+    expect(backend.createParallelSha256!()).not.toBeNull();
+  });
+
+  it('seals and opens a large signed payload of unknown size with the hash on the worker, identically to the portable path', async () => {
+    const payload = seededBytes('large unknown size', 5 * 1024 * 1024 + 17);
+    const options: SealStreamOptions = { recipients: [bob.x25519], sender: alice.signing };
+    const sealUnknownSize = (random: RandomSource) =>
+      collect(
+        sealCore(
+          (async function* () {
+            for (let off = 0; off < payload.length; off += 1 << 20) yield payload.subarray(off, off + (1 << 20));
+          })(),
+          options,
+          { random, now: () => 1_750_000_000_000 },
+        ),
+      );
+    forceBulkBackendForTests('portable');
+    const portable = await sealUnknownSize(seededRandom('unknown'));
+    forceBulkBackendForTests(null);
+    const parallel = await sealUnknownSize(seededRandom('unknown'));
+    expect(Buffer.from(parallel).equals(Buffer.from(portable))).toBe(true);
+    const opened = await open(parallel, { keys: [bob.x25519], now: new Date(1_750_000_000_000) });
+    expect(Buffer.from(opened.payload).equals(Buffer.from(payload))).toBe(true);
+    expect(opened.authenticated).toBe(true);
+  });
+
   const cases: { name: string; size: number; options: () => SealStreamOptions }[] = [
     { name: 'empty payload, X25519', size: 0, options: () => ({ recipients: [bob.x25519], sender: alice.signing }) },
     { name: '1 KiB, X25519 and X-Wing', size: 1024, options: () => ({ recipients: [bob.x25519, carol.xwing], sender: alice.signing }) },
