@@ -5,7 +5,7 @@
 import { LintasError } from '../errors/index.js';
 import { AEAD_NONCE_BYTES, chachaEncrypt } from '../crypto/aead.js';
 import { concatBytes, wipe } from '../crypto/bytes.js';
-import { createSha256 } from '../crypto/hash.js';
+import { createSha256, type IncrementalHash } from '../crypto/hash.js';
 import { ed25519Sign, ED25519_PUBLIC_KEY_BYTES } from '../crypto/ed25519.js';
 import { cryptoReady } from '../crypto/sodium.js';
 import { systemRandom, type RandomSource } from '../crypto/random.js';
@@ -190,6 +190,7 @@ export async function* sealCore(
   const fileKey = ctx.random(FILE_KEY_BYTES);
   const salt = ctx.random(SALT_BYTES);
   const keys = deriveEnvelopeKeys(fileKey, salt);
+  let hash: IncrementalHash | null = null;
   try {
     // SPEC 5.1: one stanza per recipient, in the caller's order unless padding shuffles them.
     let stanzas: RecipientStanza[] = o.recipients.map((r) => {
@@ -229,7 +230,8 @@ export async function* sealCore(
     // SPEC 5.5: plaintext stream = payload || zero padding || signature.
     const streamLength = paddedPayload === null ? null : paddedPayload + (o.sender ? SIGNATURE_BYTES : 0);
     const chunker = new Chunker(1 << o.chunkExponent, new StreamEncryptor(keys.payloadKey), streamLength);
-    const hash = createSha256();
+    // Only a signature needs the payload hash; a large one is computed on a second thread.
+    hash = o.sender ? createSha256(payloadLength ?? undefined) : null;
     let seen = 0;
     for await (const piece of payload) {
       if (!(piece instanceof Uint8Array)) throw new TypeError('payload chunks must be Uint8Array');
@@ -237,7 +239,7 @@ export async function* sealCore(
       if (payloadLength !== null && seen > payloadLength) {
         throw new LintasError('ERR_SEAL_SIZE_MISMATCH', `payload is longer than the declared size ${payloadLength}`);
       }
-      hash.update(piece);
+      hash?.update(piece);
       yield* chunker.push(piece);
     }
     if (payloadLength !== null && seen !== payloadLength) {
@@ -252,9 +254,10 @@ export async function* sealCore(
         left -= n;
       }
     }
-    if (o.sender) yield* chunker.push(ed25519Sign(o.sender.secretKey, signedMessage(prefixAndHeader, hash.digest())));
+    if (o.sender) yield* chunker.push(ed25519Sign(o.sender.secretKey, signedMessage(prefixAndHeader, hash!.digest())));
     yield chunker.finish();
   } finally {
+    hash?.release();
     wipe(fileKey);
     wipeEnvelopeKeys(keys);
   }
