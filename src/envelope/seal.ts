@@ -232,6 +232,8 @@ export async function* sealCore(
     const chunker = new Chunker(1 << o.chunkExponent, new StreamEncryptor(keys.payloadKey), streamLength);
     // Only a signature needs the payload hash; a large one is computed on a second thread.
     hash = o.sender ? createSha256(payloadLength ?? undefined) : null;
+    // At least two chunks, so the chunker can encrypt whole chunks straight from each slice.
+    const hashSlice = Math.max(1 << 20, 2 << o.chunkExponent);
     let seen = 0;
     for await (const piece of payload) {
       if (!(piece instanceof Uint8Array)) throw new TypeError('payload chunks must be Uint8Array');
@@ -239,8 +241,13 @@ export async function* sealCore(
       if (payloadLength !== null && seen > payloadLength) {
         throw new LintasError('ERR_SEAL_SIZE_MISMATCH', `payload is longer than the declared size ${payloadLength}`);
       }
-      hash?.update(piece);
-      yield* chunker.push(piece);
+      // Hash and encrypt in step, a slice at a time, so that a hash running on another thread
+      // works alongside the encryption instead of taking a whole large piece first.
+      for (let off = 0; off < piece.length; off += hashSlice) {
+        const slice = piece.subarray(off, off + hashSlice);
+        hash?.update(slice);
+        yield* chunker.push(slice);
+      }
     }
     if (payloadLength !== null && seen !== payloadLength) {
       throw new LintasError('ERR_SEAL_SIZE_MISMATCH', `payload is ${seen} bytes, not the declared ${payloadLength}`);
