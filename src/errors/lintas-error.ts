@@ -98,7 +98,11 @@ export type LintasErrorCode =
   | 'ERR_POLICY_VIOLATION'
   // Audit trail (SPEC section 12.8).
   | 'ERR_AUDIT_BROKEN'
-  | 'ERR_AUDIT_SIGNER_MISMATCH';
+  | 'ERR_AUDIT_SIGNER_MISMATCH'
+  // Command line (docs/CLI.md): the command cannot run as given.
+  | 'ERR_USAGE'
+  | 'ERR_USAGE_NO_PASSPHRASE'
+  | 'ERR_USAGE_CANCELLED';
 
 /** Base class of every error lintas throws deliberately. */
 export class LintasError extends Error {
