@@ -1,0 +1,230 @@
+/**
+ * `lintas contact ...` and `lintas card show`: your partners' key cards (docs/CLI.md): look at a
+ * card before importing it, import cards and revocations, compare fingerprints and safety
+ * numbers out of band, mark a contact verified, list, update and remove contacts.
+ */
+import { armorBeginLine } from '../../armor/ascii-armor.js';
+import {
+  decodeKeyCard,
+  decodeRevocation,
+  formatFingerprint,
+  safetyNumber,
+  type Contact,
+  type KeyRing,
+} from '../../keyring/index.js';
+import { LintasError } from '../../errors/index.js';
+import { flag, stringList, stringOption, usageError, type Command, type CommandInput } from '../command.js';
+import { readInput } from '../files.js';
+import type { CommandContext } from '../context.js';
+import { cardJson } from './identity.js';
+
+const CARD_BEGIN = armorBeginLine('KEY CARD');
+const REVOCATION_BEGIN = armorBeginLine('REVOCATION');
+const INTRODUCTION_BEGIN = armorBeginLine('INTRODUCTION');
+
+/** Split armored text into its blocks, each with its BEGIN line. */
+function armorBlocks(text: string): { begin: string; text: string }[] {
+  const blocks: { begin: string; text: string }[] = [];
+  const re = /-----BEGIN LINTAS ([A-Z ]+)-----[\s\S]*?-----END LINTAS \1-----\r?\n?/g;
+  for (const m of text.matchAll(re)) blocks.push({ begin: armorBeginLine(m[1]!), text: m[0] });
+  return blocks;
+}
+
+async function readBlocks(ctx: CommandContext, path: string | undefined): Promise<{ begin: string; text: string }[]> {
+  const text = new TextDecoder('utf-8', { fatal: false }).decode(await readInput(ctx.io, path, 1 << 20));
+  const blocks = armorBlocks(text);
+  if (blocks.length === 0) {
+    throw new LintasError('ERR_ARMOR_MALFORMED', `${path ?? 'stdin'} holds no lintas key card, revocation or introduction (expected "${CARD_BEGIN}")`);
+  }
+  return blocks;
+}
+
+function contactJson(c: Contact): Record<string, unknown> {
+  return {
+    name: c.name,
+    verification: c.verification,
+    card: cardJson(c.card),
+    previousCards: c.history.length,
+    groups: c.groups,
+    labels: c.labels,
+    revoked: c.revocation ? c.revocation.reason : null,
+  };
+}
+
+function contactLine(c: Contact): string {
+  const state = c.revocation ? `REVOKED (${c.revocation.reason})` : c.verification;
+  return `${c.name}  ${c.organization} (${c.country})  ${state}${c.groups.length ? `  groups: ${c.groups.join(', ')}` : ''}\n  ${formatFingerprint(c.card)}`;
+}
+
+const showCard: Command = {
+  words: ['card', 'show'],
+  summary: 'Show the cards in a key card file and their fingerprints, without a key ring',
+  args: '[FILE]',
+  positionals: [0, 1],
+  details: 'Read the fingerprint to your partner over a trusted channel (phone, in person) before you import it with --fingerprint.',
+  options: {},
+  async run(ctx, input) {
+    const blocks = (await readBlocks(ctx, input.positionals[0])).filter((b) => b.begin === CARD_BEGIN);
+    if (blocks.length === 0) throw new LintasError('ERR_KEYCARD_MALFORMED', 'The input holds no key card');
+    const cards = [];
+    for (const b of blocks) cards.push(await decodeKeyCard(b.text));
+    ctx.result(
+      cards.map(cardJson),
+      cards.map((c) => `${c.name}  ${c.organization} (${c.country})  valid ${c.validFrom.toISOString().slice(0, 10)} to ${c.validUntil.toISOString().slice(0, 10)}${c.previous ? '  (succeeds an earlier card)' : ''}\n  ${formatFingerprint(c)}`).join('\n'),
+    );
+  },
+};
+
+const importCommand: Command = {
+  words: ['contact', 'import'],
+  summary: 'Import a partner\'s key card (or rotated card chain, revocation) into your key ring',
+  args: '[FILE]',
+  positionals: [0, 1],
+  details:
+    'A new contact needs --name. Pass --fingerprint with the fingerprint your partner read to you\n' +
+    'out of band to mark it verified at once (the import fails if it does not match). A card that\n' +
+    'succeeds a card you know (a rotation) is followed automatically. Revocations in the file are\n' +
+    'applied to the card they revoke.',
+  options: {
+    name: { type: 'string', value: 'NAME', description: 'your local name for a new contact' },
+    fingerprint: { type: 'string', value: 'FP', description: 'the fingerprint you compared out of band' },
+    introduction: { type: 'string', value: 'FILE', description: 'an introduction by a contact you verified' },
+    group: { type: 'string', multiple: true, value: 'GROUP', description: 'add to a group (seal to all with --to group:GROUP)' },
+    label: { type: 'string', multiple: true, value: 'LABEL', description: 'a free-form tag' },
+  },
+  examples: ['lintas contact import polri.card --name polri --fingerprint "4F2A 9C1B ..." --group partners'],
+  async run(ctx, input) {
+    const blocks = await readBlocks(ctx, input.positionals[0]);
+    const cards = blocks.filter((b) => b.begin === CARD_BEGIN).map((b) => b.text);
+    const revocations = blocks.filter((b) => b.begin === REVOCATION_BEGIN).map((b) => b.text);
+    const introductionFile = stringOption(input, 'introduction');
+    if (blocks.some((b) => b.begin === INTRODUCTION_BEGIN)) throw usageError('Pass an introduction with --introduction FILE, next to the card it introduces');
+    const ring = await ctx.keyRing();
+    const results: Record<string, unknown>[] = [];
+    const lines: string[] = [];
+    if (cards.length > 0) {
+      const name = stringOption(input, 'name');
+      const fingerprint = stringOption(input, 'fingerprint');
+      const introduction = introductionFile === undefined ? undefined : new TextDecoder().decode(await readInput(ctx.io, introductionFile, 1 << 20));
+      const r = await ring.importKeyCard(cards, {
+        ...(name !== undefined ? { name } : {}),
+        ...(fingerprint !== undefined ? { fingerprint } : {}),
+        ...(introduction !== undefined ? { introduction } : {}),
+        groups: stringList(input, 'group'),
+        labels: stringList(input, 'label'),
+      });
+      results.push({ action: r.action, contact: contactJson(r.contact) });
+      lines.push(`${r.action === 'added' ? 'Added' : r.action === 'rotated' ? 'Followed the rotation of' : 'Already had'} contact "${r.contact.name}" (${r.contact.verification})`, `  ${formatFingerprint(r.contact.card)}`);
+      if (r.contact.verification === 'unverified') lines.push(`  Compare this fingerprint with ${r.contact.name} out of band, then: lintas contact verify ${r.contact.name} "FINGERPRINT"`);
+    }
+    for (const text of revocations) {
+      const rev = await decodeRevocation(text);
+      await ring.importRevocation(rev);
+      const who = ring.findByFingerprint(rev.fingerprint);
+      const label = who?.contact?.name ?? who?.identity?.name ?? formatFingerprint(rev.fingerprint);
+      results.push({ action: 'revoked', fingerprint: formatFingerprint(rev.fingerprint), reason: rev.reason, effectiveAt: rev.effectiveAt.toISOString() });
+      lines.push(`Applied a revocation (${rev.reason}) of ${label}, effective ${rev.effectiveAt.toISOString()}`);
+    }
+    ctx.result(results.length === 1 ? results[0] : results, lines.join('\n'));
+  },
+};
+
+function contactsIn(ring: KeyRing, input: CommandInput): Contact[] {
+  const group = stringOption(input, 'group');
+  return group === undefined ? ring.contacts() : ring.groupMembers(group);
+}
+
+const listCommand: Command = {
+  words: ['contact', 'list'],
+  summary: 'List your contacts with their fingerprints and verification state',
+  args: '',
+  positionals: [0, 0],
+  options: { group: { type: 'string', value: 'GROUP', description: 'only the members of GROUP' } },
+  async run(ctx, input) {
+    const ring = await ctx.keyRing();
+    const contacts = contactsIn(ring, input);
+    ctx.result(contacts.map(contactJson), contacts.length === 0 ? 'No contacts yet: lintas contact import FILE --name NAME' : contacts.map(contactLine).join('\n'));
+  },
+};
+
+const showCommand: Command = {
+  words: ['contact', 'show'],
+  summary: 'Show a contact: fingerprint, safety number with your identity, verification, history',
+  args: 'NAME',
+  positionals: [1, 1],
+  details:
+    'The safety number is the same on both sides: compare it with your partner (each runs\n' +
+    '"lintas contact show") over a trusted channel, then mark the contact verified.',
+  options: { as: { type: 'string', value: 'IDENTITY', description: 'your identity for the safety number (default: your only one)' } },
+  async run(ctx, input) {
+    const ring = await ctx.keyRing();
+    const contact = ring.contact(input.positionals[0]!);
+    const me = ring.identity(ctx.chooseIdentity(ring, stringOption(input, 'as')));
+    const number = safetyNumber(me.card, contact.card);
+    ctx.result(
+      { ...contactJson(contact), safetyNumber: number, with: me.name, history: contact.history.map((c) => formatFingerprint(c)) },
+      [
+        contactLine(contact),
+        `Safety number with ${me.name}: ${number}`,
+        ...(contact.history.length ? [`Earlier cards: ${contact.history.map((c) => formatFingerprint(c)).join('; ')}`] : []),
+      ].join('\n'),
+    );
+  },
+};
+
+const verifyCommand: Command = {
+  words: ['contact', 'verify'],
+  summary: 'Mark a contact verified after comparing its fingerprint out of band',
+  args: 'NAME FINGERPRINT',
+  positionals: [2, 2],
+  details: 'FINGERPRINT is what your partner read to you; it must match the contact\'s card exactly.',
+  options: {},
+  async run(ctx, input) {
+    const ring = await ctx.keyRing();
+    const c = await ring.verifyContact(input.positionals[0]!, input.positionals[1]!);
+    ctx.result(contactJson(c), `Contact "${c.name}" is now verified`);
+  },
+};
+
+const updateCommand: Command = {
+  words: ['contact', 'update'],
+  summary: 'Rename a contact, set its groups or labels, or withdraw its verification',
+  args: 'NAME',
+  positionals: [1, 1],
+  options: {
+    rename: { type: 'string', value: 'NEW', description: 'new local name' },
+    group: { type: 'string', multiple: true, value: 'GROUP', description: 'the groups (replaces the current list)' },
+    'no-groups': { type: 'boolean', description: 'remove from every group' },
+    label: { type: 'string', multiple: true, value: 'LABEL', description: 'the labels (replaces the current list)' },
+    unverify: { type: 'boolean', description: 'withdraw trust: mark the contact unverified' },
+  },
+  async run(ctx, input) {
+    const ring = await ctx.keyRing();
+    const rename = stringOption(input, 'rename');
+    const groups = flag(input, 'no-groups') ? [] : input.values.group !== undefined ? stringList(input, 'group') : undefined;
+    const labels = input.values.label !== undefined ? stringList(input, 'label') : undefined;
+    const c = await ring.updateContact(input.positionals[0]!, {
+      ...(rename !== undefined ? { name: rename } : {}),
+      ...(groups !== undefined ? { groups } : {}),
+      ...(labels !== undefined ? { labels } : {}),
+      ...(flag(input, 'unverify') ? { verification: 'unverified' as const } : {}),
+    });
+    ctx.result(contactJson(c), contactLine(c));
+  },
+};
+
+const removeCommand: Command = {
+  words: ['contact', 'remove'],
+  summary: 'Remove a contact from your key ring',
+  args: 'NAME',
+  positionals: [1, 1],
+  options: {},
+  async run(ctx, input) {
+    const ring = await ctx.keyRing();
+    await ring.removeContact(input.positionals[0]!);
+    ctx.result({ removed: input.positionals[0] }, `Removed contact "${input.positionals[0]}"`);
+  },
+};
+
+/** The contact and card commands. */
+export const contactCommands: Command[] = [showCard, importCommand, listCommand, showCommand, verifyCommand, updateCommand, removeCommand];

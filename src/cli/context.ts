@@ -1,0 +1,159 @@
+/**
+ * What a running command works with (docs/CLI.md, "Files"): the lintas home folder, the key
+ * ring in it (opened with the passphrase from wherever the user supplies it), the per-identity
+ * audit logs and replay logs, and the output channel (text or `--json`).
+ */
+import { mkdir } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { LintasError } from '../errors/index.js';
+import { KeyRing } from '../keyring/index.js';
+import { FileKeyRingStorage } from '../keyring/file-storage.js';
+import { openAuditLogFile } from '../audit/node.js';
+import type { AuditLog } from '../audit/index.js';
+import { FileReplayGuard } from '../transports/file-replay-guard.js';
+import { wipe } from '../crypto/bytes.js';
+import { flag, integerOption, stringOption, type CommandInput } from './command.js';
+import { readPassphrase, type CliIo } from './terminal.js';
+
+/** Everything a command needs from its surroundings. */
+export class CommandContext {
+  /** The lintas home folder (absolute). */
+  readonly home: string;
+  /** `--json`: print one JSON document on stdout. */
+  readonly json: boolean;
+  private ring: KeyRing | null = null;
+  private readonly closers: (() => Promise<void> | void)[] = [];
+
+  constructor(
+    readonly io: CliIo,
+    private readonly input: CommandInput,
+  ) {
+    this.home = resolve(stringOption(input, 'home') ?? io.env.LINTAS_HOME ?? join(homedir(), '.lintas'));
+    this.json = flag(input, 'json');
+  }
+
+  /** The key ring file. */
+  get keyRingPath(): string {
+    return join(this.home, 'keyring.lintas');
+  }
+
+  /** Human-readable text on stdout (suppressed with --json, where {@link result} prints instead). */
+  say(text: string): void {
+    if (!this.json) this.io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  /** Notes for the person at the terminal, on stderr (never part of a command's output). */
+  note(text: string): void {
+    this.io.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  /** The command's result: JSON on stdout with --json, else the given text. */
+  result(value: unknown, text: string): void {
+    if (this.json) this.io.stdout.write(`${JSON.stringify(value, jsonReplacer, 2)}\n`);
+    else this.say(text);
+  }
+
+  private async passphrase(prompt: string): Promise<string> {
+    const fd = integerOption(this.input, 'passphrase-fd');
+    const file = stringOption(this.input, 'passphrase-file');
+    return readPassphrase(this.io, { ...(fd !== undefined ? { fd } : {}), ...(file !== undefined ? { file } : {}) }, prompt);
+  }
+
+  /**
+   * Open the key ring.
+   * @throws {LintasError} `ERR_KEYRING_NOT_FOUND` with what to do, and the errors of `KeyRing.open`.
+   */
+  async keyRing(): Promise<KeyRing> {
+    if (this.ring) return this.ring;
+    const storage = new FileKeyRingStorage(this.keyRingPath);
+    const passphrase = await this.passphrase('Key ring passphrase: ');
+    try {
+      this.ring = await KeyRing.open(storage, { passphrase });
+    } catch (e) {
+      if (e instanceof LintasError && e.code === 'ERR_KEYRING_NOT_FOUND') {
+        throw new LintasError('ERR_KEYRING_NOT_FOUND', `No key ring in ${this.home}: create one with "lintas identity create NAME --org ORG --country CC", or pass --home`, { cause: e });
+      }
+      throw e;
+    }
+    this.closers.push(() => this.ring?.close());
+    return this.ring;
+  }
+
+  /** Open the key ring, or create an empty one (asking for the new passphrase twice on a terminal). */
+  async keyRingOrNew(): Promise<{ ring: KeyRing; created: boolean }> {
+    const storage = new FileKeyRingStorage(this.keyRingPath);
+    if ((await storage.load()) !== null || (await storage.loadBackup()) !== null) return { ring: await this.keyRing(), created: false };
+    const passphrase = await this.passphrase('New key ring passphrase: ');
+    if (passphrase.length < 8) throw new LintasError('ERR_USAGE', 'The key ring passphrase must be at least 8 characters');
+    const fromPrompt = this.input.values['passphrase-fd'] === undefined && this.input.values['passphrase-file'] === undefined && !this.io.env.LINTAS_PASSPHRASE;
+    if (fromPrompt && (await this.passphrase('Repeat the passphrase: ')) !== passphrase) {
+      throw new LintasError('ERR_USAGE', 'The two passphrases differ; nothing was created');
+    }
+    await mkdir(this.home, { recursive: true, mode: 0o700 });
+    this.ring = await KeyRing.create(storage, { passphrase });
+    this.closers.push(() => this.ring?.close());
+    return { ring: this.ring, created: true };
+  }
+
+  /**
+   * The name of one of your identities: `--as NAME`, or the only identity in the key ring.
+   * @throws {LintasError} `ERR_USAGE` when there are several and none was named.
+   */
+  chooseIdentity(ring: KeyRing, named: string | undefined, option = 'as'): string {
+    if (named !== undefined) return ring.identity(named).name;
+    const all = ring.identities();
+    if (all.length === 1) return all[0]!.name;
+    if (all.length === 0) throw new LintasError('ERR_KEYRING_UNKNOWN_IDENTITY', 'This key ring has no identity yet: create one with "lintas identity create"');
+    throw new LintasError('ERR_USAGE', `This key ring has several identities (${all.map((i) => i.name).join(', ')}); choose one with --${option}`);
+  }
+
+  /** The identity's audit log (home/audit/NAME.log), signed with its current signing key. */
+  async auditLog(ring: KeyRing, identity: string): Promise<AuditLog> {
+    await mkdir(join(this.home, 'audit'), { recursive: true, mode: 0o700 });
+    const keys = ring.identityKeys(identity);
+    wipe(keys.x25519.secretKey, keys.xwing.secretKey);
+    const log = await openAuditLogFile(this.auditLogPath(identity), keys.signing);
+    this.closers.push(() => wipe(keys.signing.secretKey));
+    return log;
+  }
+
+  auditLogPath(identity: string): string {
+    return join(this.home, 'audit', `${fileSafe(identity)}.log`);
+  }
+
+  /** The identity's replay log (home/replay/NAME.log): envelope ids already processed. */
+  async replayGuard(identity: string): Promise<FileReplayGuard> {
+    await mkdir(join(this.home, 'replay'), { recursive: true, mode: 0o700 });
+    const guard = await FileReplayGuard.open(join(this.home, 'replay', `${fileSafe(identity)}.log`));
+    this.closers.push(() => guard.close());
+    return guard;
+  }
+
+  /** Run something when the command ends, whatever happened. */
+  onClose(fn: () => Promise<void> | void): void {
+    this.closers.push(fn);
+  }
+
+  /** Close what the command opened, last opened first; wipes the key ring's secrets. */
+  async close(): Promise<void> {
+    for (const fn of this.closers.reverse()) {
+      try {
+        await fn();
+      } catch {
+        // Closing must not hide the command's own outcome.
+      }
+    }
+  }
+}
+
+/** Identity names become file names: keep letters, digits, dot, dash and underscore. */
+function fileSafe(name: string): string {
+  return encodeURIComponent(name).replace(/%/g, '_');
+}
+
+/** JSON for scripts: bytes as lower-case hex, dates as ISO 8601. */
+export function jsonReplacer(_key: string, value: unknown): unknown {
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('hex');
+  return value;
+}

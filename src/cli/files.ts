@@ -1,0 +1,80 @@
+/**
+ * Reading command input (a file, or stdin for "-") and writing output without ever leaving a
+ * half-written file: output goes to a temporary name in the same folder and is renamed into
+ * place only when complete (and, for opened envelopes, only after the signature verified).
+ */
+import { createWriteStream } from 'node:fs';
+import { readFile, rename, rm, open } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { finished } from 'node:stream/promises';
+import type { CliIo } from './terminal.js';
+import { usageError } from './command.js';
+
+/** The whole of a file, or of stdin for "-" or no path. */
+export async function readInput(io: CliIo, path: string | undefined, limit = 1 << 30): Promise<Uint8Array> {
+  if (path !== undefined && path !== '-') return new Uint8Array(await readFile(path));
+  const parts: Buffer[] = [];
+  let n = 0;
+  for await (const c of io.stdin) {
+    const b = typeof c === 'string' ? Buffer.from(c) : (c as Buffer);
+    n += b.length;
+    if (n > limit) throw usageError(`stdin is larger than ${limit} bytes; pass a file instead`);
+    parts.push(b);
+  }
+  return new Uint8Array(Buffer.concat(parts));
+}
+
+/** A file or stdin as a stream of chunks. */
+export function inputStream(io: CliIo, path: string | undefined): AsyncIterable<Uint8Array> {
+  if (path !== undefined && path !== '-') return streamFile(path);
+  return io.stdin as AsyncIterable<Uint8Array>;
+}
+
+async function* streamFile(path: string): AsyncGenerator<Uint8Array> {
+  const handle = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(1 << 20);
+    for (;;) {
+      const { bytesRead } = await handle.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) return;
+      yield new Uint8Array(buf.subarray(0, bytesRead));
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A temporary name beside `path`, so the final rename stays on one file system. */
+export function temporaryPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.part`);
+}
+
+/**
+ * Write `chunks` to `path` atomically (temporary file, fsync, rename), or to stdout for "-" or
+ * no path. If the chunks throw, the temporary file is removed and nothing appears at `path`.
+ */
+export async function writeOutput(io: CliIo, path: string | undefined, chunks: AsyncIterable<Uint8Array> | Uint8Array | string): Promise<void> {
+  const source = typeof chunks === 'string' ? [new TextEncoder().encode(chunks)] : chunks instanceof Uint8Array ? [chunks] : chunks;
+  if (path === undefined || path === '-') {
+    for await (const c of source) if (!io.stdout.write(c)) await new Promise<void>((r) => io.stdout.once('drain', () => r()));
+    return;
+  }
+  const tmp = temporaryPathFor(path);
+  try {
+    const out = createWriteStream(tmp, { flags: 'wx', mode: 0o600 });
+    try {
+      for await (const c of source) if (!out.write(c)) await new Promise<void>((r) => out.once('drain', () => r()));
+    } finally {
+      out.end();
+      await finished(out);
+    }
+    const handle = await open(tmp, 'r');
+    await handle.sync();
+    await handle.close();
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
