@@ -13,7 +13,7 @@ import { cryptoReady } from '../crypto/sodium.js';
 import { wipe } from '../crypto/bytes.js';
 import { generateIdentityKeys, type IdentityKeys } from '../keys/identity-keys.js';
 import type { RecipientKeyPair } from '../keys/recipient.js';
-import { seal as sealEnvelope, sealStream as sealEnvelopeStream, type SealOptions, type SealStreamOptions } from '../envelope/seal.js';
+import { sealStream as sealEnvelopeStream, type SealOptions, type SealStreamOptions } from '../envelope/seal.js';
 import {
   openStream as openEnvelopeStream,
   type EnvelopeInfo,

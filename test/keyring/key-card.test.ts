@@ -20,7 +20,6 @@ import {
 } from '../../src/index.js';
 import { expectCode } from './keyring-kit.js';
 
-const YEAR = 365 * 86_400_000;
 let keys: IdentityKeys;
 let other: IdentityKeys;
 let card: KeyCard;

@@ -1,9 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateIdentityKeys, mailboxId, RelayTransport, type SigningKeyPair } from '../../src/index.js';
-import { startRelay, type RelayServer } from '../../src/node.js';
+import { startRelay } from '../../src/node.js';
 import { runTransportConformance } from './conformance.js';
 
 const LEASE_MS = 1000;
