@@ -174,8 +174,11 @@ export function publicMarkings(m: NormalizedMarkings): HandlingMarkings {
   return out;
 }
 
-/** A one-line human rendering, e.g. "TLP:AMBER RESTRICTED REL TO ID, MY". */
-export function formatMarkings(m: HandlingMarkings): string {
+/**
+ * A one-line human rendering, e.g. "TLP:AMBER RESTRICTED REL TO ID, MY". Takes markings as
+ * written by an app or as read back from an opened bundle's manifest (normal form).
+ */
+export function formatMarkings(m: HandlingMarkings | NormalizedMarkings): string {
   const parts = [`TLP:${m.tlp}`];
   if (m.classification) parts.push(m.classification);
   if (m.releasableTo) parts.push(`REL TO ${[...m.releasableTo.countries, ...m.releasableTo.organizations].join(', ')}`);
