@@ -1,0 +1,94 @@
+/**
+ * The browser example in a real headless Chromium (Debian's `chromium`, driven by
+ * playwright-core): the library's browser entry, bundled by esbuild, creates an identity, opens
+ * a bundle sealed in Node, seals one that Node opens, and refuses a tampered envelope.
+ * Chromium missing is a failure, not a skip: .ci/run installs it.
+ */
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { fingerprintHex, openBundleWithKeyRing, TEXT_MEDIA_TYPE } from '../../src/index.js';
+import { startExampleServer, type ExampleServer } from '../../examples/browser/server.js';
+import type { ExampleResult, ReadBundle } from '../../examples/browser/main.js';
+
+/** Where Debian (and most distributions) put Chromium; LINTAS_CHROMIUM overrides. */
+const CHROMIUM_CANDIDATES = [process.env.LINTAS_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/lib/chromium/chromium'];
+
+function chromiumPath(): string {
+  const found = CHROMIUM_CANDIDATES.find((p): p is string => !!p && existsSync(p));
+  if (!found) {
+    throw new Error(`Chromium not found (looked at ${CHROMIUM_CANDIDATES.filter(Boolean).join(', ')}): install it with \`apt-get install -y chromium\` (as .ci/run does) or set LINTAS_CHROMIUM`);
+  }
+  return found;
+}
+
+const REPORT = `Courier confirmed on GA-881, seat ${Math.floor(Math.random() * 40) + 1}C.`;
+
+let server: ExampleServer;
+let browser: Browser;
+let page: Page;
+let result: ExampleResult;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  const executablePath = chromiumPath();
+  [server, browser] = await Promise.all([startExampleServer({ report: REPORT }), chromium.launch({ executablePath, headless: true })]);
+  page = await browser.newPage();
+  page.on('pageerror', (err) => pageErrors.push(String(err)));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') pageErrors.push(msg.text());
+  });
+  await page.goto(server.url);
+  result = await page.evaluate(() => window.lintasExample.done);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+describe('the browser example in headless Chromium', () => {
+  it('opens the bundle Node sealed: same text, signed by the verified BIN card', async () => {
+    const bin = server.ring.identity('BIN');
+    expect(result.fromNode.title).toBe('Courier on GA-881');
+    expect(result.fromNode.items).toEqual([{ name: 'report.txt', mediaType: TEXT_MEDIA_TYPE, text: REPORT }]);
+    expect(result.fromNode.senderFingerprint).toBe(fingerprintHex(bin.card));
+    expect(result.fromNode.senderVerification).toBe('verified');
+    expect(server.sealed).toHaveLength(1);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('seals a bundle that Node opens, signed by the key made in the page', async () => {
+    expect(server.delivered).toHaveLength(1);
+    // Opened here by the test with BIN's ring, independently of what the server told the page.
+    const opened = await openBundleWithKeyRing(server.ring, server.delivered[0]!, { requireKnownSender: true });
+    const [item, ...rest] = await opened.readAll();
+    expect(rest).toEqual([]);
+    expect(new TextDecoder().decode(item!.bytes)).toBe(result.sentText);
+    expect(result.sentText).toMatch(/^PDRM confirms the courier on GA-881; reference [0-9a-f-]{36}\.$/);
+    expect(fingerprintHex(opened.sender.fingerprint)).toBe(result.fingerprint);
+    expect(server.ring.contact('PDRM desk').card.fingerprint).toEqual(opened.sender.fingerprint);
+    // The page shows what Node read, which is the same.
+    expect(result.readByNode.items.map((i) => i.text)).toEqual([result.sentText]);
+    expect(result.readByNode.senderVerification).toBe('unverified');
+  });
+
+  it('refuses a tampered envelope in the browser with ERR_ENVELOPE_TAMPERED', async () => {
+    expect(result.tamperedCode).toBe('ERR_ENVELOPE_TAMPERED');
+    // And tampering done in Node: a byte of the last payload chunk, then a header byte.
+    const envelope = server.sealed[0]!;
+    const flip = (at: number) => Array.from(envelope, (b, i) => (i === at ? b ^ 0x80 : b));
+    const openInPage = (bytes: number[]) => page.evaluate((e) => window.lintasExample.open(e), bytes);
+    expect(await openInPage(flip(envelope.length - 40))).toEqual({ code: 'ERR_ENVELOPE_TAMPERED' });
+    expect(await openInPage(flip(20))).toEqual({ code: 'ERR_ENVELOPE_HEADER_TAMPERED' });
+    // The untouched envelope still opens in the same page: the refusals were about the bytes.
+    const untouched = (await openInPage(Array.from(envelope))) as { bundle: ReadBundle };
+    expect(untouched.bundle.items[0]!.text).toBe(REPORT);
+  });
+
+  it('shows every step on the page', async () => {
+    await expect.poll(() => page.locator('#status').textContent()).toBe('Done: every step passed.');
+    expect(await page.locator('#steps li.ok').count()).toBe(5);
+    expect(await page.locator('#steps li.fail').count()).toBe(0);
+  });
+});
