@@ -14,15 +14,27 @@ export const AEAD_NONCE_BYTES = 12;
 export const AEAD_TAG_BYTES = 16;
 export const XAEAD_NONCE_BYTES = 24;
 
-/** ChaCha20-Poly1305-IETF encrypt; returns ciphertext || 16-byte tag. */
+/**
+ * A key or nonce of the wrong size is a programming error, not a failed decryption: refuse it
+ * before either backend sees it, so both paths report it alike and decryption never turns it
+ * into `null` (which callers would report as tampering or "not for me").
+ */
+function checkSizes(key: Uint8Array, nonce: Uint8Array, nonceBytes: number): void {
+  if (key.length !== AEAD_KEY_BYTES) throw new RangeError(`AEAD key must be ${AEAD_KEY_BYTES} bytes, got ${key.length}`);
+  if (nonce.length !== nonceBytes) throw new RangeError(`AEAD nonce must be ${nonceBytes} bytes, got ${nonce.length}`);
+}
+
+/** ChaCha20-Poly1305-IETF encrypt; returns ciphertext || 16-byte tag. RangeError for a wrong key or nonce size. */
 export function chachaEncrypt(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): Uint8Array {
+  checkSizes(key, nonce, AEAD_NONCE_BYTES);
   const fast = fastPathFor(plaintext.length);
   if (fast) return fast.chachaEncrypt(key, nonce, plaintext, aad);
   return sodium().crypto_aead_chacha20poly1305_ietf_encrypt(plaintext, aad ?? null, null, nonce, key);
 }
 
-/** ChaCha20-Poly1305-IETF decrypt; `null` if the tag does not verify. */
+/** ChaCha20-Poly1305-IETF decrypt; `null` if the tag does not verify, RangeError for a wrong key or nonce size. */
 export function chachaDecrypt(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad?: Uint8Array): Uint8Array | null {
+  checkSizes(key, nonce, AEAD_NONCE_BYTES);
   if (ciphertext.length < AEAD_TAG_BYTES) return null;
   const fast = fastPathFor(ciphertext.length);
   if (fast) return fast.chachaDecrypt(key, nonce, ciphertext, aad);
@@ -33,13 +45,15 @@ export function chachaDecrypt(key: Uint8Array, nonce: Uint8Array, ciphertext: Ui
   }
 }
 
-/** XChaCha20-Poly1305-IETF encrypt; returns ciphertext || 16-byte tag. */
+/** XChaCha20-Poly1305-IETF encrypt; returns ciphertext || 16-byte tag. RangeError for a wrong key or nonce size. */
 export function xchachaEncrypt(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): Uint8Array {
+  checkSizes(key, nonce, XAEAD_NONCE_BYTES);
   return sodium().crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, aad ?? null, null, nonce, key);
 }
 
-/** XChaCha20-Poly1305-IETF decrypt; `null` if the tag does not verify. */
+/** XChaCha20-Poly1305-IETF decrypt; `null` if the tag does not verify, RangeError for a wrong key or nonce size. */
 export function xchachaDecrypt(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad?: Uint8Array): Uint8Array | null {
+  checkSizes(key, nonce, XAEAD_NONCE_BYTES);
   if (ciphertext.length < AEAD_TAG_BYTES) return null;
   try {
     return sodium().crypto_aead_xchacha20poly1305_ietf_decrypt(null, ciphertext, aad ?? null, nonce, key);
