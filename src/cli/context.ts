@@ -22,6 +22,11 @@ export class CommandContext {
   readonly home: string;
   /** `--json`: print one JSON document on stdout. */
   readonly json: boolean;
+  /**
+   * Set by a command that finished its work but must still report a failure through the exit
+   * code, e.g. `receive` after refusing a tampered envelope (docs/CLI.md, "Exit codes").
+   */
+  exitCode = 0;
   private ring: KeyRing | null = null;
   private readonly closers: (() => Promise<void> | void)[] = [];
 
@@ -108,18 +113,22 @@ export class CommandContext {
     throw new LintasError('ERR_USAGE', `This key ring has several identities (${all.map((i) => i.name).join(', ')}); choose one with --${option}`);
   }
 
-  /** The identity's audit log (home/audit/NAME.log), signed with its current signing key. */
+  /**
+   * The identity's audit log, signed with its current signing key. One file per signing key
+   * (home/audit/NAME.KEYID.log), since a log is signed by one key throughout (SPEC 12.8): after
+   * a rotation the new key starts a new log and the old one stays verifiable as it was.
+   */
   async auditLog(ring: KeyRing, identity: string): Promise<AuditLog> {
     await mkdir(join(this.home, 'audit'), { recursive: true, mode: 0o700 });
     const keys = ring.identityKeys(identity);
     wipe(keys.x25519.secretKey, keys.xwing.secretKey);
-    const log = await openAuditLogFile(this.auditLogPath(identity), keys.signing);
     this.closers.push(() => wipe(keys.signing.secretKey));
-    return log;
+    return openAuditLogFile(this.auditLogPath(identity, keys.signing.publicKey), keys.signing);
   }
 
-  auditLogPath(identity: string): string {
-    return join(this.home, 'audit', `${fileSafe(identity)}.log`);
+  /** Where the audit log of `identity`'s signing key `signingPublicKey` is kept. */
+  auditLogPath(identity: string, signingPublicKey: Uint8Array): string {
+    return join(this.home, 'audit', `${fileSafe(identity)}.${Buffer.from(signingPublicKey.subarray(0, 8)).toString('hex')}.log`);
   }
 
   /** The identity's replay log (home/replay/NAME.log): envelope ids already processed. */

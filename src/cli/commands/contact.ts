@@ -10,6 +10,7 @@ import {
   formatFingerprint,
   safetyNumber,
   type Contact,
+  type KeyCard,
   type KeyRing,
 } from '../../keyring/index.js';
 import { LintasError } from '../../errors/index.js';
@@ -39,6 +40,15 @@ async function readBlocks(ctx: CommandContext, path: string | undefined): Promis
   return blocks;
 }
 
+/** Every key card in an armored file (a chain of cards is several blocks), decoded and checked. */
+export async function readKeyCards(ctx: CommandContext, path: string | undefined): Promise<KeyCard[]> {
+  const blocks = (await readBlocks(ctx, path)).filter((b) => b.begin === CARD_BEGIN);
+  if (blocks.length === 0) throw new LintasError('ERR_KEYCARD_MALFORMED', `${path ?? 'stdin'} holds no key card`);
+  const cards: KeyCard[] = [];
+  for (const b of blocks) cards.push(await decodeKeyCard(b.text));
+  return cards;
+}
+
 function contactJson(c: Contact): Record<string, unknown> {
   return {
     name: c.name,
@@ -64,10 +74,7 @@ const showCard: Command = {
   details: 'Read the fingerprint to your partner over a trusted channel (phone, in person) before you import it with --fingerprint.',
   options: {},
   async run(ctx, input) {
-    const blocks = (await readBlocks(ctx, input.positionals[0])).filter((b) => b.begin === CARD_BEGIN);
-    if (blocks.length === 0) throw new LintasError('ERR_KEYCARD_MALFORMED', 'The input holds no key card');
-    const cards = [];
-    for (const b of blocks) cards.push(await decodeKeyCard(b.text));
+    const cards = await readKeyCards(ctx, input.positionals[0]);
     ctx.result(
       cards.map(cardJson),
       cards.map((c) => `${c.name}  ${c.organization} (${c.country})  valid ${c.validFrom.toISOString().slice(0, 10)} to ${c.validUntil.toISOString().slice(0, 10)}${c.previous ? '  (succeeds an earlier card)' : ''}\n  ${formatFingerprint(c)}`).join('\n'),

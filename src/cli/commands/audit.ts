@@ -1,0 +1,97 @@
+/**
+ * `lintas audit show` and `lintas audit verify` (docs/CLI.md, SPEC 12.8): the signed,
+ * hash-chained record of what each of your identities sealed, opened and forwarded.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { verifyAuditLog, type AuditEntry, type AuditVerification } from '../../audit/index.js';
+import { toHex } from '../../envelope/hex.js';
+import { stringOption, usageError, type Command } from '../command.js';
+import type { CommandContext } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+
+function entryLine(e: AuditEntry): string {
+  const parts = [`#${e.seq}`, e.at.toISOString(), e.event.padEnd(9)];
+  if (e.bundleId) parts.push(`bundle ${toHex(e.bundleId)}`);
+  if (e.markings) parts.push(`TLP:${e.markings.tlp}`);
+  if (e.from) parts.push(`from ${toHex(e.from).slice(0, 16)}`);
+  if (e.to) parts.push(`to ${e.to.length} recipient${e.to.length === 1 ? '' : 's'}`);
+  if (e.override) parts.push(`OVERRIDE by ${e.override.authorisedBy}: ${e.override.reason}`);
+  return parts.join('  ');
+}
+
+function verdict(r: AuditVerification): string {
+  if (r.ok) return `OK: ${r.entries.length} entr${r.entries.length === 1 ? 'y' : 'ies'} verified${r.signer ? `, signed by ${toHex(r.signer)}` : ''}${r.head ? `, head ${r.head.seq}:${toHex(r.head.hash)}` : ''}`;
+  return `BROKEN after ${r.entries.length} good entr${r.entries.length === 1 ? 'y' : 'ies'}: ${r.firstBroken!.message} [${r.firstBroken!.reason}]`;
+}
+
+function report(ctx: CommandContext, file: string, r: AuditVerification): Record<string, unknown> {
+  if (!r.ok) ctx.exitCode = EXIT.tampered;
+  return { file, ok: r.ok, entries: r.entries, signer: r.signer, head: r.head, firstBroken: r.firstBroken };
+}
+
+const show: Command = {
+  words: ['audit', 'show'],
+  summary: 'Show and verify the audit trail of one of your identities',
+  args: '',
+  positionals: [0, 0],
+  details:
+    'Every seal, open and forward is recorded in a log signed by the identity and chained by hashes,\n' +
+    'so an edited, reordered or deleted entry shows. Each signing key has its own log; after a\n' +
+    'rotation the earlier logs are shown too. Exits 4 if a log does not verify.',
+  options: {
+    as: { type: 'string', value: 'IDENTITY', description: 'whose audit trail (default: your only identity)' },
+  },
+  async run(ctx, input) {
+    const ring = await ctx.keyRing();
+    const name = ctx.chooseIdentity(ring, stringOption(input, 'as'));
+    const identity = ring.identity(name);
+    const logs: Record<string, unknown>[] = [];
+    const lines: string[] = [];
+    for (const card of [...identity.history, identity.card]) {
+      const file = ctx.auditLogPath(name, card.signingPublicKey);
+      if (!(await stat(file).then(() => true, () => false))) continue;
+      // The log must be signed by this card's key, whoever signed its first entry.
+      const r = await verifyAuditLog(new Uint8Array(await readFile(file)), { signer: card.signingPublicKey });
+      logs.push(report(ctx, file, r));
+      lines.push(`${file}:`, ...r.entries.map(entryLine), verdict(r), '');
+    }
+    ctx.result({ identity: name, logs }, logs.length === 0 ? `${name} has no audit entries yet` : lines.join('\n').trimEnd());
+  },
+};
+
+function hexKey(value: string, what: string): Uint8Array {
+  if (!/^([0-9a-fA-F]{2}){32}$/.test(value)) throw usageError(`${what} must be 64 hex digits`);
+  return Uint8Array.from(value.match(/../g)!, (h) => parseInt(h, 16));
+}
+
+const verify: Command = {
+  words: ['audit', 'verify'],
+  summary: 'Verify an audit log file, without a key ring (for reviewers)',
+  args: 'FILE',
+  positionals: [1, 1],
+  details:
+    'Checks every signature and hash link and reports the first broken entry (exit 4).\n' +
+    'With --signer the log must be signed by that Ed25519 key; with --anchor (a head noted\n' +
+    'earlier, "SEQ:HASH") entries cut off the end are detected too.',
+  options: {
+    signer: { type: 'string', value: 'HEX', description: 'the Ed25519 public key the log must be signed with' },
+    anchor: { type: 'string', value: 'SEQ:HASH', description: 'a head noted earlier, from a previous verification' },
+  },
+  async run(ctx, input) {
+    const file = input.positionals[0]!;
+    const signer = stringOption(input, 'signer');
+    const anchor = stringOption(input, 'anchor');
+    let anchorValue: { seq: number; hash: Uint8Array } | undefined;
+    if (anchor !== undefined) {
+      const m = /^(\d+):(.*)$/.exec(anchor);
+      if (!m) throw usageError('--anchor must be SEQ:HASH, as printed by a previous verification');
+      anchorValue = { seq: Number(m[1]), hash: hexKey(m[2]!, '--anchor HASH') };
+    }
+    const bytes = new Uint8Array(await readFile(file));
+    const r = await verifyAuditLog(bytes, { ...(signer !== undefined ? { signer: hexKey(signer, '--signer') } : {}), ...(anchorValue ? { anchor: anchorValue } : {}) });
+    ctx.result(report(ctx, file, r), [...r.entries.map(entryLine), verdict(r)].join('\n'));
+  },
+};
+
+/** The audit commands. */
+export const auditCommands: Command[] = [show, verify];

@@ -1,0 +1,305 @@
+/**
+ * `lintas send`, `lintas receive`, `lintas relay start` (docs/CLI.md, docs/TRANSPORTS.md): move
+ * sealed envelopes through any shipped transport, named by a URI:
+ *
+ *   drop:PATH                a drop folder on a shared disk
+ *   http(s)://HOST:PORT      an HTTP relay (`lintas relay start`)
+ *   redis://HOST:PORT        Redis Streams (needs the optional `redis` package)
+ *
+ * Mailboxes are derived from signing keys (mailboxId), never from names.
+ */
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { LintasError } from '../../errors/index.js';
+import { dearmor, inspect } from '../../envelope/index.js';
+import { looksArmored } from '../../envelope/armor.js';
+import { toHex } from '../../envelope/hex.js';
+import { wipe } from '../../crypto/bytes.js';
+import type { SigningKeyPair } from '../../keys/index.js';
+import type { KeyRing } from '../../keyring/index.js';
+import { openBundleWithKeyRing, type OpenedBundle } from '../../bundle/index.js';
+import { mailboxId } from '../../transports/mailbox.js';
+import type { Transport } from '../../transports/transport.js';
+import { receiveEnvelopes } from '../../transports/receive-envelopes.js';
+import { RelayTransport } from '../../transports/relay/client.js';
+import { DropFolderTransport } from '../../transports/drop-folder.js';
+import { RedisStreamsTransport, type RedisCommandClient } from '../../transports/redis-streams.js';
+import { startRelay } from '../../transports/relay/server.js';
+import { flag, integerOption, requiredString, stringList, stringOption, usageError, type Command } from '../command.js';
+import { readInput } from '../files.js';
+import { formatBytes } from '../terminal.js';
+import { jsonReplacer, type CommandContext } from '../context.js';
+import { exitCodeFor } from '../exit-codes.js';
+import { bundleReport, recordOpened, saveItems } from './bundle.js';
+import { readKeyCards } from './contact.js';
+
+const VIA_HELP = 'drop:PATH, http(s)://HOST:PORT of a relay, or redis://HOST:PORT';
+
+/** Signing keys a transport authenticates with (relay challenges); wiped when the command ends. */
+interface TransportKeys {
+  sender?: SigningKeyPair;
+  mailboxes?: SigningKeyPair[];
+}
+
+/** Open the transport a `--via` URI names. */
+async function openTransport(ctx: CommandContext, via: string, keys: TransportKeys): Promise<Transport> {
+  let transport: Transport;
+  if (via.startsWith('drop:')) {
+    const root = via.slice('drop:'.length);
+    if (root === '') throw usageError(`--via drop: needs a folder, e.g. drop:/srv/exchange`);
+    transport = new DropFolderTransport({ root: resolve(root) });
+  } else if (/^https?:\/\//i.test(via)) {
+    transport = new RelayTransport({
+      url: via,
+      ...(keys.sender ? { senderKey: keys.sender } : {}),
+      ...(keys.mailboxes ? { mailboxKeys: keys.mailboxes } : {}),
+    });
+  } else if (/^rediss?:\/\//i.test(via)) {
+    transport = await redisTransport(ctx, via);
+  } else {
+    throw usageError(`--via "${via}" is not a transport: use ${VIA_HELP}`);
+  }
+  ctx.onClose(() => transport.close());
+  return transport;
+}
+
+/** Redis Streams through the optional `redis` package (node-redis 4+), loaded only when asked for. */
+async function redisTransport(ctx: CommandContext, url: string): Promise<Transport> {
+  let redis: { createClient(options: { url: string }): RedisCommandClient & { connect(): Promise<unknown>; close?(): Promise<unknown>; quit?(): Promise<unknown>; on(e: string, f: (err: unknown) => void): unknown } };
+  try {
+    const name = 'redis'; // a computed name: bundlers leave the optional dependency alone
+    redis = (await import(name)) as typeof redis;
+  } catch (e) {
+    throw new LintasError('ERR_TRANSPORT_UNAVAILABLE', 'The redis:// transport needs the "redis" package: npm install redis', { cause: e });
+  }
+  const client = redis.createClient({ url });
+  let failure: unknown = null;
+  client.on('error', (e) => {
+    failure = e;
+  });
+  try {
+    await client.connect();
+  } catch (e) {
+    throw new LintasError('ERR_TRANSPORT_UNAVAILABLE', `Cannot reach Redis at ${url}: ${(e as Error).message ?? failure}`, { cause: e });
+  }
+  ctx.onClose(async () => {
+    await (client.close ? client.close() : client.quit?.());
+  });
+  return new RedisStreamsTransport({ client });
+}
+
+/** The signing key pair of one of your identities, wiped when the command ends. */
+function signingKeysOf(ctx: CommandContext, ring: KeyRing, identity: string): SigningKeyPair {
+  const keys = ring.identityKeys(identity);
+  wipe(keys.x25519.secretKey, keys.xwing.secretKey);
+  ctx.onClose(() => wipe(keys.signing.secretKey));
+  return keys.signing;
+}
+
+const send: Command = {
+  words: ['send'],
+  summary: 'Send sealed envelopes to the mailboxes of contacts through a transport',
+  args: 'FILE...',
+  positionals: [1, 1000],
+  details:
+    `--via names the transport: ${VIA_HELP}.\n` +
+    'Each --to (a contact, group:NAME or fingerprint) is resolved in your key ring; every envelope\n' +
+    'goes to the mailbox derived from that contact\'s signing key. The envelope must already be\n' +
+    'sealed to them ("lintas seal"): transports only carry sealed bytes.',
+  options: {
+    to: { type: 'string', multiple: true, value: 'RECIPIENT', description: 'a contact, group:NAME or fingerprint (required)' },
+    via: { type: 'string', value: 'URI', description: `the transport (required): ${VIA_HELP}` },
+    from: { type: 'string', value: 'IDENTITY', description: 'your identity a relay knows you by (default: your only one)' },
+  },
+  examples: ['lintas send report.lintas --to polri --via drop:/mnt/exchange', 'lintas send report.lintas --to group:asean --via https://relay.example.org'],
+  async run(ctx, input) {
+    const to = stringList(input, 'to');
+    if (to.length === 0) throw usageError('--to is required: a contact name, group:NAME or fingerprint');
+    const via = requiredString(input, 'via');
+    const envelopes: { file: string; bytes: Uint8Array }[] = [];
+    for (const file of input.positionals) {
+      let bytes = await readInput(ctx.io, file);
+      if (looksArmored(bytes.subarray(0, 64))) bytes = await dearmor(bytes);
+      await inspect(bytes); // refuse anything that is not a well-formed lintas envelope before it leaves
+      envelopes.push({ file, bytes });
+    }
+    const ring = await ctx.keyRing();
+    const recipients = ring.resolveRecipients(to);
+    const from = ctx.chooseIdentity(ring, stringOption(input, 'from'), 'from');
+    const transport = await openTransport(ctx, via, /^https?:/i.test(via) ? { sender: signingKeysOf(ctx, ring, from) } : {});
+    const sent: { file: string; to: string; mailbox: string; bytes: number }[] = [];
+    for (const e of envelopes) {
+      for (const r of recipients) {
+        const mailbox = mailboxId(r.card);
+        await transport.send(mailbox, e.bytes);
+        sent.push({ file: e.file, to: r.label, mailbox, bytes: e.bytes.length });
+      }
+    }
+    ctx.result({ via, sent }, sent.map((s) => `Sent ${s.file} (${formatBytes(s.bytes)}) to ${s.to} via ${via}`).join('\n'));
+  },
+};
+
+/** What `receive` keeps of an envelope between opening it and handing it over. */
+interface Received {
+  envelopeId: Uint8Array;
+  bundle: OpenedBundle;
+  /** Hidden folder holding the verified items until the handler moves them into place. */
+  incoming: string;
+}
+
+const receive: Command = {
+  words: ['receive'],
+  summary: 'Receive, verify and save the bundles waiting in your mailbox',
+  args: '',
+  positionals: [0, 0],
+  details:
+    `--via names the transport: ${VIA_HELP}.\n` +
+    'Each bundle is opened and verified, its items saved to DIR/<envelope id>/, and an "opened"\n' +
+    'entry added to your audit log; only then is it acknowledged. Envelopes already processed\n' +
+    '(replays) and envelopes that fail verification are removed from the mailbox, copied to\n' +
+    'DIR/rejected/ with the reason, and make the exit code non-zero (that of the first refusal:\n' +
+    '4 tampered, 3 not for you, 5 refused or replayed). Without --follow it stops when the\n' +
+    'mailbox is empty; with --follow it waits for more until interrupted (Ctrl-C).',
+  options: {
+    via: { type: 'string', value: 'URI', description: `the transport (required): ${VIA_HELP}` },
+    as: { type: 'string', value: 'IDENTITY', description: 'your identity whose mailbox to read (default: your only one)' },
+    out: { type: 'string', short: 'o', value: 'DIR', description: 'where to save received bundles (default: ./lintas-inbox)' },
+    follow: { type: 'boolean', short: 'f', description: 'keep waiting for new envelopes until interrupted' },
+    'require-known-sender': { type: 'boolean', description: 'refuse bundles whose sender is not in your key ring' },
+  },
+  examples: ['lintas receive --via drop:/mnt/exchange -o inbox', 'lintas receive --via https://relay.example.org --follow -o inbox'],
+  async run(ctx, input) {
+    const via = requiredString(input, 'via');
+    const dir = resolve(stringOption(input, 'out') ?? 'lintas-inbox');
+    const ring = await ctx.keyRing();
+    const identity = ctx.chooseIdentity(ring, stringOption(input, 'as'));
+    const signing = signingKeysOf(ctx, ring, identity);
+    const mailbox = mailboxId(signing.publicKey);
+    const transport = await openTransport(ctx, via, /^https?:/i.test(via) ? { mailboxes: [signing] } : {});
+    const guard = await ctx.replayGuard(identity);
+    await mkdir(dir, { recursive: true });
+    const requireKnownSender = flag(input, 'require-known-sender');
+    const follow = flag(input, 'follow');
+    const stop = new AbortController();
+    const interrupt = (): void => stop.abort();
+    if (follow) {
+      process.once('SIGINT', interrupt);
+      process.once('SIGTERM', interrupt);
+      ctx.onClose(() => {
+        process.off('SIGINT', interrupt);
+        process.off('SIGTERM', interrupt);
+      });
+      ctx.note(`Waiting for envelopes in ${identity}'s mailbox via ${via} (Ctrl-C to stop)`);
+    }
+    // Opened envelopes by the bytes object receiveEnvelopes hands to open() and onRejected().
+    const pending = new Map<Uint8Array, string>();
+    const received: Record<string, unknown>[] = [];
+    const rejected: { reason: string; code: string; savedAs: string }[] = [];
+    const result = await receiveEnvelopes<Received>(transport, mailbox, {
+      replayGuard: guard,
+      untilEmpty: !follow,
+      signal: stop.signal,
+      open: async (envelope) => {
+        const bundle = await openBundleWithKeyRing(ring, envelope, { requireKnownSender });
+        ctx.onClose(() => bundle.close());
+        const incoming = join(dir, `.incoming-${toHex(bundle.envelope.envelopeId)}`);
+        pending.set(envelope, incoming);
+        await rm(incoming, { recursive: true, force: true });
+        await saveItems(ctx, bundle, incoming, { force: true });
+        return { envelopeId: bundle.envelope.envelopeId, bundle, incoming };
+      },
+      onRejected: async ({ envelope, error, deliveryId }) => {
+        const incoming = pending.get(envelope);
+        pending.delete(envelope);
+        if (incoming) await rm(incoming, { recursive: true, force: true });
+        const rejectedDir = join(dir, 'rejected');
+        await mkdir(rejectedDir, { recursive: true });
+        const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${deliveryId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40)}`;
+        await writeFile(join(rejectedDir, `${name}.lintas`), envelope, { mode: 0o600 });
+        await writeFile(join(rejectedDir, `${name}.reason.txt`), `${error.code}: ${error.message}\n`);
+        rejected.push({ reason: error.message, code: error.code, savedAs: join(rejectedDir, `${name}.lintas`) });
+        if (ctx.exitCode === 0) ctx.exitCode = exitCodeFor(error.code);
+        ctx.note(`Refused an envelope (${error.code}): ${error.message}; kept in ${rejectedDir}`);
+      },
+      handler: async (opened, context) => {
+        const target = join(dir, toHex(opened.envelopeId));
+        await rm(target, { recursive: true, force: true });
+        await rename(opened.incoming, target);
+        pending.delete(context.envelope);
+        await recordOpened(ctx, ring, opened.bundle, context.envelope);
+        const report = bundleReport(ring, opened.bundle);
+        const entry = { ...report.json, savedTo: target, items: opened.bundle.manifest.items.map((i) => i.name) };
+        received.push(entry);
+        // With --follow the command may run for days: report each bundle as it arrives (one JSON line each with --json).
+        if (ctx.json && follow) ctx.io.stdout.write(`${JSON.stringify(entry, jsonReplacer)}\n`);
+        else ctx.say([...report.lines, `Saved to ${target}`, ''].join('\n'));
+      },
+    });
+    if (ctx.json && follow) return; // each bundle was already reported as it arrived
+    ctx.result(
+      { via, identity, processed: result.processed, rejected, received },
+      `${result.processed} bundle${result.processed === 1 ? '' : 's'} received, ${result.rejected} refused`,
+    );
+  },
+};
+
+const relayStart: Command = {
+  words: ['relay', 'start'],
+  summary: 'Run an HTTP relay that stores sealed envelopes until their recipients collect them',
+  args: '',
+  positionals: [0, 0],
+  details:
+    'The relay sees only sealed envelopes and mailbox ids; receivers prove they own a mailbox by\n' +
+    'signing a challenge. It runs until interrupted (Ctrl-C or SIGTERM); stored envelopes stay in\n' +
+    '--dir across restarts. See docs/TRANSPORTS.md for running it behind TLS.',
+  options: {
+    dir: { type: 'string', value: 'DIR', description: 'folder for stored envelopes (required)' },
+    port: { type: 'string', value: 'N', description: 'TCP port (default: any free port, printed)' },
+    host: { type: 'string', value: 'ADDR', description: 'address to listen on (default 127.0.0.1)' },
+    origin: { type: 'string', value: 'URL', description: 'public origin clients sign, e.g. https://relay.example.org (required with --host 0.0.0.0)' },
+    'allow-card': { type: 'string', multiple: true, value: 'FILE', description: 'only senders with these key cards may send (default: anyone)' },
+    'tls-key': { type: 'string', value: 'PEM', description: 'serve HTTPS with this private key file' },
+    'tls-cert': { type: 'string', value: 'PEM', description: 'and this certificate (chain) file' },
+  },
+  examples: ['lintas relay start --dir /var/lib/lintas-relay --port 8443 --tls-key key.pem --tls-cert cert.pem --origin https://relay.example.org'],
+  async run(ctx, input) {
+    const dir = resolve(requiredString(input, 'dir'));
+    const port = integerOption(input, 'port');
+    if (port !== undefined && port > 65535) throw usageError('--port must be at most 65535');
+    const tlsKey = stringOption(input, 'tls-key');
+    const tlsCert = stringOption(input, 'tls-cert');
+    if ((tlsKey === undefined) !== (tlsCert === undefined)) throw usageError('--tls-key and --tls-cert go together');
+    const allowed: Uint8Array[] = [];
+    for (const file of stringList(input, 'allow-card')) for (const card of await readKeyCards(ctx, file)) allowed.push(card.signingPublicKey);
+    const host = stringOption(input, 'host');
+    const origin = stringOption(input, 'origin');
+    const relay = await startRelay({
+      dir,
+      ...(port !== undefined ? { port } : {}),
+      ...(host !== undefined ? { host } : {}),
+      ...(origin !== undefined ? { origin } : {}),
+      ...(allowed.length ? { allowSenders: allowed } : {}),
+      ...(tlsKey !== undefined ? { tls: { key: await readFile(tlsKey), cert: await readFile(tlsCert!) } } : {}),
+      onError: (e) => ctx.note(`relay: internal error: ${(e as Error)?.message ?? String(e)}`),
+    });
+    ctx.onClose(() => relay.close());
+    ctx.result(
+      { url: relay.url, origin: relay.origin, port: relay.port, dir, allowedSenders: allowed.length || null },
+      `Relay listening on ${relay.url} (origin ${relay.origin}), storing envelopes in ${dir}${allowed.length ? `, ${allowed.length} allowed sender${allowed.length === 1 ? '' : 's'}` : ''}`,
+    );
+    await new Promise<void>((done) => {
+      const stop = (): void => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        done();
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    ctx.note('Relay stopped');
+  },
+};
+
+/** The send, receive and relay commands. */
+export const transportCommands: Command[] = [send, receive, relayStart];
