@@ -48,10 +48,17 @@ export function hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
   return fast ? fast.hmacSha256(key, data) : hmac(nobleSha256, key, data);
 }
 
+/** RFC 5869 section 2.3: at most 255 blocks of output. */
+const HKDF_MAX_BYTES = 255 * 32;
+
 /**
  * HKDF-SHA-256 (RFC 5869). `info` is always a lintas context string (SPEC section 3) so that
- * every derived key is bound to exactly one purpose.
+ * every derived key is bound to exactly one purpose. RangeError for a `length` that is not a
+ * whole number from 0 to 255 * 32 (checked here: @noble/hashes throws a plain Error).
  */
 export function hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: string | Uint8Array, length: number): Uint8Array {
+  if (!Number.isInteger(length) || length < 0 || length > HKDF_MAX_BYTES) {
+    throw new RangeError(`HKDF-SHA-256 output length must be a whole number from 0 to ${HKDF_MAX_BYTES}, got ${length}`);
+  }
   return hkdf(nobleSha256, ikm, salt, typeof info === 'string' ? utf8(info) : info, length);
 }

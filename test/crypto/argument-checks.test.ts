@@ -7,6 +7,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cryptoReady } from '../../src/crypto/sodium.js';
 import { forceBulkBackendForTests } from '../../src/crypto/bulk-backend.js';
 import { chachaDecrypt, chachaEncrypt, xchachaDecrypt, xchachaEncrypt } from '../../src/crypto/aead.js';
+import { hkdfSha256 } from '../../src/crypto/hash.js';
 
 beforeAll(async () => {
   await cryptoReady();
@@ -52,5 +53,19 @@ describe('XChaCha20-Poly1305', () => {
     const sealed = xchachaEncrypt(key, new Uint8Array(24), new Uint8Array(40));
     expect(() => xchachaEncrypt(new Uint8Array(n), new Uint8Array(24), new Uint8Array(40))).toThrow(RangeError);
     expect(() => xchachaDecrypt(new Uint8Array(n), new Uint8Array(24), sealed)).toThrow(RangeError);
+  });
+});
+
+describe('HKDF-SHA-256', () => {
+  it('gives up to 255 * 32 bytes of output', () => {
+    expect(hkdfSha256(key, key, 'lintas/test', 255 * 32)).toHaveLength(255 * 32);
+  });
+
+  it.each([255 * 32 + 1, 1 << 20])('refuses %i bytes of output with RangeError', (n) => {
+    expect(() => hkdfSha256(key, key, 'lintas/test', n)).toThrow(RangeError);
+  });
+
+  it.each([-1, 1.5, Number.NaN])('refuses an output length of %s with RangeError', (n) => {
+    expect(() => hkdfSha256(key, key, 'lintas/test', n)).toThrow(RangeError);
   });
 });
