@@ -127,7 +127,9 @@ export function dearmorBlock(label: string, text: string): Uint8Array {
  * @throws {LintasError} `ERR_ARMOR_MALFORMED`.
  */
 export async function* dearmorBlockStream(label: string, text: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-  const td = new TextDecoder('utf-8', { fatal: true });
+  // ignoreBOM: a leading U+FEFF stays in the text and is refused like any other non-blank
+  // character before the BEGIN line (SPEC 8), as open() already did by not taking it for armor.
+  const td = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   const reader = new ArmorLineReader(label);
   let partial = '';
   for await (const chunk of text) {
@@ -143,8 +145,20 @@ export async function* dearmorBlockStream(label: string, text: AsyncIterable<Uin
     partial = lines.pop()!;
     for (const l of lines) yield* reader.line(l);
   }
+  // An incomplete UTF-8 sequence at the very end is held by the decoder; flushing it makes it an
+  // error (SPEC 8: the text MUST be valid UTF-8) instead of bytes silently dropped after the END line.
+  try {
+    partial += td.decode();
+  } catch {
+    throw bad(label, 'it is not valid UTF-8');
+  }
   if (partial.length > 0) yield* reader.line(partial);
   reader.end();
+}
+
+/** SPEC 8: lines around the block may hold SP and HT only (String.trim() would also take NBSP, BOM, U+2028...). */
+function isBlank(line: string): boolean {
+  return /^[ \t]*$/.test(line);
 }
 
 /** The strict line-by-line state machine behind both readers. */
@@ -163,13 +177,13 @@ class ArmorLineReader {
   *line(rawLine: string): Generator<Uint8Array> {
     const line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
     if (this.state === 'before') {
-      if (line.trim() === '') return;
+      if (isBlank(line)) return;
       if (line !== this.begin) throw bad(this.label, 'it does not start with ' + this.begin);
       this.state = 'body';
       return;
     }
     if (this.state === 'after') {
-      if (line.trim() !== '') throw bad(this.label, 'text after the END line');
+      if (!isBlank(line)) throw bad(this.label, 'text after the END line');
       return;
     }
     if (line === this.endLine) {
