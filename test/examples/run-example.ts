@@ -41,9 +41,12 @@ export function runExample(file: string, args: string[] = [], env: NodeJS.Proces
   });
 }
 
-/** The one line starting with `prefix`; fails with the whole output if there is none or several. */
-export function lineStartingWith(run: ExampleRun, prefix: string): string {
-  const found = run.lines.filter((l) => l.startsWith(prefix));
+/**
+ * The one line starting with `prefix` (and containing `containing`, if given); fails with the
+ * whole output if there is none or several.
+ */
+export function lineStartingWith(run: ExampleRun, prefix: string, containing = ''): string {
+  const found = run.lines.filter((l) => l.startsWith(prefix) && l.includes(containing));
   if (found.length !== 1) throw new Error(`expected one line starting with "${prefix}", found ${found.length} in:\n${run.stdout}\nstderr: ${run.stderr}`);
   return found[0]!;
 }
