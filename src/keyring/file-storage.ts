@@ -168,9 +168,14 @@ export class FileKeyRingStorage implements KeyRingStorage {
         try {
           await fh.writeFile(JSON.stringify(owner));
           await fh.sync();
-        } finally {
+        } catch (e) {
+          // A full disk creates the file but not its contents. The file is ours (O_EXCL): remove
+          // it, or every later save would wait out the empty-lock grace period first.
           await fh.close();
+          await fs.unlink(this.lockPath).catch(() => undefined);
+          throw e;
         }
+        await fh.close();
         return owner;
       } catch (e) {
         if (!isErrno(e, 'EEXIST')) throw e;
