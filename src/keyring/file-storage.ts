@@ -171,7 +171,7 @@ export class FileKeyRingStorage implements KeyRingStorage {
         } catch (e) {
           // A full disk creates the file but not its contents. The file is ours (O_EXCL): remove
           // it, or every later save would wait out the empty-lock grace period first.
-          await fh.close();
+          await fh.close().catch(() => undefined);
           await fs.unlink(this.lockPath).catch(() => undefined);
           throw e;
         }
