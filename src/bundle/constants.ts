@@ -20,7 +20,7 @@ export const FORWARD_SIGNATURE_CONTEXT = 'lintas/v1 bundle forward';
 /** Size of a bundle id. */
 export const BUNDLE_ID_BYTES = 16;
 
-/** Limits a reader enforces before allocating anything (SPEC 12.2). */
+/** Limits a reader enforces before allocating anything (SPEC 12.2 and 12.3). */
 export const BUNDLE_LIMITS = {
   /** Largest head (manifest, signature and forward records), in bytes. */
   maxHeadBytes: 1 << 20,

@@ -1,5 +1,5 @@
 /**
- * The bundle manifest (SPEC 12.1): what the originator signs. It names the bundle, its
+ * The bundle manifest (SPEC 12.3; roles and signatures 12.1): what the originator signs. It names the bundle, its
  * originator, handling markings and expiry, and commits to every item by size and SHA-256, so
  * the one signature covers the items too and survives forwarding (the envelope signature does
  * not: it is made by whoever seals the envelope).

@@ -1,11 +1,11 @@
 /**
- * Opening a bundle (SPEC 12.6): open the envelope, read and verify only the head (manifest,
+ * Opening a bundle (SPEC 12.2; forward chain and sender 12.6): open the envelope, read and verify only the head (manifest,
  * originator signature, forward chain, sender), then hand out the items one at a time as the
  * payload streams in. A 2 GiB attachment is never read to show the title and summary, and is
  * never held in memory to be read.
  */
 import { LintasError } from '../errors/index.js';
-import { constantTimeEqual } from '../crypto/bytes.js';
+import { concatBytes, constantTimeEqual } from '../crypto/bytes.js';
 import { createSha256 } from '../crypto/hash.js';
 import { openStream, type EnvelopeInfo, type OpenOptions, type OpenedEnvelopeStream } from '../envelope/open.js';
 import type { ByteSource } from '../envelope/byte-source.js';
@@ -276,13 +276,12 @@ class ItemReader {
 
 function itemView(entry: ManifestItem, index: number, reader: ItemReader): BundleItem {
   const bytes = async (): Promise<Uint8Array> => {
-    const out = new Uint8Array(entry.size);
-    let off = 0;
-    for await (const piece of reader.stream()) {
-      out.set(piece, off);
-      off += piece.length;
-    }
-    return out;
+    // Not sized from entry.size: that is the originator's claim, and a hostile one could claim
+    // terabytes in an envelope that declares no length. Only bytes that arrived are held, and
+    // joined once the stream has checked them against the manifest.
+    const pieces: Uint8Array[] = [];
+    for await (const piece of reader.stream()) pieces.push(piece);
+    return concatBytes(...pieces);
   };
   return {
     ...entry,

@@ -53,7 +53,7 @@ const encoder = new Encoder({
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const utf8Encoder = new TextEncoder();
 
-/** Default nesting limit; every lintas structure is shallower (SPEC section 7). */
+/** Default nesting limit, the one of bundle CBOR (SPEC 12.2); envelope headers and meta blocks pass 4 (SPEC section 7). */
 export const DEFAULT_MAX_DEPTH = 8;
 
 /**

@@ -141,11 +141,11 @@ function truncated(what: string): LintasError {
 }
 
 function tampered(): LintasError {
-  // One fixed message and code for every failure after the header MAC (SPEC 6.4): no oracle.
+  // One fixed message and code for every failure after the header MAC (SPEC 6.4, 6.6, 6.7): no oracle.
   return new LintasError('ERR_ENVELOPE_TAMPERED', 'Envelope failed authentication: it was modified, truncated or corrupted after sealing');
 }
 
-/** SPEC 6.1–6.6: everything up to the start of the payload. */
+/** SPEC 6.1–6.5: everything up to the start of the payload. */
 async function openHeader(reader: ByteReader, o: CheckedOpenOptions): Promise<OpenedEnvelopeStream> {
   // 6.1 Structure, before any crypto.
   const prefix = (await reader.read(PREFIX_BYTES)).slice();

@@ -227,7 +227,7 @@ export async function* sealCore(
     const prefixAndHeader = concatBytes(encodePrefix(header.length), header);
     yield concatBytes(prefixAndHeader, headerMac(keys.macKey, prefixAndHeader));
 
-    // SPEC 5.5: plaintext stream = payload || zero padding || signature.
+    // SPEC 1.2, 5.5: plaintext stream = payload || zero padding || signature.
     const streamLength = paddedPayload === null ? null : paddedPayload + (o.sender ? SIGNATURE_BYTES : 0);
     const chunker = new Chunker(1 << o.chunkExponent, new StreamEncryptor(keys.payloadKey), streamLength);
     // Only a signature needs the payload hash; a large one is computed on a second thread.

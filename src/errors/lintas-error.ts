@@ -9,7 +9,7 @@
 
 /** Every stable error code lintas raises. SPEC.md section 9 says when each one is raised. */
 export type LintasErrorCode =
-  // Envelope, before any decryption (SPEC section 6.1): the bytes are not a well-formed envelope.
+  // Envelope, before any decryption (SPEC section 6.1; armor: section 8): the bytes are not a well-formed envelope.
   | 'ERR_ENVELOPE_MALFORMED'
   | 'ERR_ENVELOPE_TRUNCATED'
   | 'ERR_ENVELOPE_UNSUPPORTED_VERSION'
@@ -18,10 +18,11 @@ export type LintasErrorCode =
   // Recipient matching and header authentication (SPEC 6.2–6.3).
   | 'ERR_ENVELOPE_NOT_FOR_ME'
   | 'ERR_ENVELOPE_HEADER_TAMPERED'
-  // Everything after the header MAC: one fixed code, so there is no parsing or padding oracle.
+  // Everything after the header MAC (SPEC 6.4, 6.6, 6.7): one fixed code, so there is no parsing or padding oracle.
   | 'ERR_ENVELOPE_TAMPERED'
-  // Sender and freshness policy, checked after decryption (SPEC 6.5–6.6).
+  // The sender's signature, verified after the last chunk (SPEC 6.7).
   | 'ERR_SIGNATURE_INVALID'
+  // Audience, sender and freshness policy, checked after the meta block is decrypted (SPEC 6.5).
   | 'ERR_ENVELOPE_ANONYMOUS'
   | 'ERR_UNKNOWN_SENDER'
   | 'ERR_ENVELOPE_EXPIRED'
