@@ -8,21 +8,29 @@
  */
 
 /**
- * A key ring storage backend. Contract:
- * - `load()` returns the current generation exactly as last saved, or null if nothing was ever
- *   saved. It returns damaged bytes as they are (the key ring reports the damage) and throws only
- *   when the store itself fails (I/O error).
- * - `loadBackup()` returns the generation the last successful save replaced, or null.
- * - `save(next, expected)` atomically replaces the current generation with `next` if, and only if,
- *   the current generation is byte-for-byte `expected` (null: nothing stored yet); the replaced
- *   generation becomes the backup. It returns false, changing nothing, if the current generation
- *   is something else (another writer got there first). After it resolves true, `next` is durable;
- *   if it fails or the process dies during it, `load()` returns either the old or the new
- *   generation, never a mix and never nothing.
+ * A key ring storage backend: three calls with compare-and-swap semantics, so that two writers
+ * never lose each other's changes and a crash never leaves a half-written key ring.
  */
 export interface KeyRingStorage {
+  /**
+   * The current generation exactly as last saved, or null if nothing was ever saved. Damaged
+   * bytes are returned as they are (the key ring reports the damage); it throws only when the
+   * store itself fails (I/O error).
+   */
   load(): Promise<Uint8Array | null>;
+  /** The generation the last successful save replaced, or null if there is none. */
   loadBackup(): Promise<Uint8Array | null>;
+  /**
+   * Atomically replace the current generation with `next` if, and only if, the current
+   * generation is byte-for-byte `expected` (null: nothing stored yet); the replaced generation
+   * becomes the backup. After it resolves true, `next` is durable; if it fails or the process
+   * dies during it, {@link KeyRingStorage.load} returns either the old or the new generation,
+   * never a mix and never nothing.
+   * @param next - The new encrypted key ring bytes.
+   * @param expected - The generation this writer loaded, or null if it found none.
+   * @returns False, changing nothing, if the current generation is something else (another
+   *   writer got there first).
+   */
   save(next: Uint8Array, expected: Uint8Array | null): Promise<boolean>;
 }
 

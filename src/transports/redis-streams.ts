@@ -229,7 +229,10 @@ export class RedisStreamsTransport implements Transport {
     if (this.closing.signal.aborted) throw transportClosed();
   }
 
-  /** @inheritdoc The Redis client stays connected: it belongs to the app. */
+  /**
+   * Stop receiving and renewing leases; later calls fail with `ERR_TRANSPORT_CLOSED`. Idempotent.
+   * The Redis client stays connected: it belongs to the app.
+   */
   async close(): Promise<void> {
     this.closing.abort();
     for (const r of this.renewals) r.stop();
