@@ -12,7 +12,7 @@ import { LintasError } from '../errors/index.js';
 import { cryptoReady } from '../crypto/sodium.js';
 import { wipe } from '../crypto/bytes.js';
 import { generateIdentityKeys, type IdentityKeys } from '../keys/identity-keys.js';
-import type { RecipientKeyPair } from '../keys/recipient.js';
+import { recipientId, type RecipientKeyPair } from '../keys/recipient.js';
 import { sealStream as sealEnvelopeStream, type SealOptions, type SealStreamOptions } from '../envelope/seal.js';
 import {
   openStream as openEnvelopeStream,
@@ -173,6 +173,14 @@ export interface SenderReport {
   senderSuperseded: boolean;
   /** Which of your identities the envelope was opened for. */
   recipientIdentity: Identity;
+  /**
+   * The envelope was opened with the X25519 key of one of your identities whose card also
+   * publishes an X-Wing key. The key ring never seals that way (SPEC 10.9): the sealer used the
+   * classic key instead of the post-quantum one, so this envelope is only as strong as X25519
+   * against someone who records it now and has a quantum computer later. Nobody but the sealer
+   * can make such an envelope; ask the sender to seal to your card's X-Wing key.
+   */
+  downgraded: boolean;
 }
 
 /** An envelope opened through the key ring. */
@@ -916,7 +924,13 @@ export class KeyRing {
   // ---------------------------------------------------------------- internals
 
   private senderReport(index: RingIndex, info: EnvelopeInfo, now: number): SenderReport {
-    const recipient = index.byRecipientId.get(hex(info.openedWith.recipientId))!;
+    const opener = hex(info.openedWith.recipientId);
+    const recipient = index.byRecipientId.get(opener)!;
+    // A hybrid card asks senders for its X-Wing key only (SPEC 10.9); its X25519 key opening the
+    // envelope means the sealer bypassed that, which must not go unnoticed.
+    const downgraded =
+      info.openedWith.type === 'X25519' &&
+      recipient.cards.some((card) => card.encryptionKeys.some((k) => k.type === 'X-Wing') && card.encryptionKeys.some((k) => k.type === 'X25519' && hex(recipientId(k)) === opener));
     const base: SenderReport = {
       senderContact: null,
       senderIdentity: null,
@@ -927,6 +941,7 @@ export class KeyRing {
       senderExpired: false,
       senderSuperseded: false,
       recipientIdentity: index.identity(recipient),
+      downgraded,
     };
     if (info.sender === null) return base;
     const loc = index.bySigningKey.get(hex(info.sender));
