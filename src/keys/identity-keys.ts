@@ -14,23 +14,41 @@ import type { RecipientKeyPair, RecipientPublicKey, SigningKeyPair } from './rec
 
 /** Everything needed to sign as, and open envelopes for, one identity. Keep it secret. */
 export interface IdentityKeys {
+  /** The Ed25519 key pair that signs envelopes, key cards and bundle manifests. */
   signing: SigningKeyPair;
+  /** The classic X25519 encryption key pair. */
   x25519: RecipientKeyPair;
+  /** The post-quantum hybrid X-Wing (ML-KEM-768 + X25519) encryption key pair. */
   xwing: RecipientKeyPair;
 }
 
 /** The public half of {@link IdentityKeys}: what others need to seal to you and verify you. */
 export interface PublicIdentityKeys {
+  /** The 32-byte Ed25519 public key that verifies this identity's signatures. */
   signingPublicKey: Uint8Array;
+  /** The X25519 public key to seal to. */
   x25519: RecipientPublicKey;
+  /** The X-Wing public key to seal to (preferred: it stays safe against a future quantum computer). */
   xwing: RecipientPublicKey;
 }
 
 const SEED_BYTES = 32;
 
 /**
- * Derive identity keys from a 32-byte seed (SPEC section 3.4).
- * @throws {TypeError} if `seed` is not a Uint8Array. @throws {RangeError} if it is not 32 bytes.
+ * Derive identity keys from a 32-byte seed (SPEC section 3.4): the same seed always gives the
+ * same keys, so a backup of an identity is its seed.
+ * @param seed - 32 secret random bytes; wipe them after use.
+ * @throws {TypeError} if `seed` is not a Uint8Array.
+ * @throws {RangeError} if it is not 32 bytes.
+ * @example
+ * ```ts
+ * import { identityKeysFromSeed } from 'lintas';
+ *
+ * const seed = crypto.getRandomValues(new Uint8Array(32));
+ * const keys = await identityKeysFromSeed(seed);
+ * const again = await identityKeysFromSeed(seed);
+ * console.assert(keys.signing.publicKey.every((b, i) => b === again.signing.publicKey[i]));
+ * ```
  */
 export async function identityKeysFromSeed(seed: Uint8Array): Promise<IdentityKeys> {
   if (!(seed instanceof Uint8Array)) throw new TypeError('seed must be a Uint8Array');
@@ -51,7 +69,20 @@ export async function identityKeysFromSeed(seed: Uint8Array): Promise<IdentityKe
   };
 }
 
-/** Generate fresh identity keys from the system CSPRNG. */
+/**
+ * Generate fresh identity keys from the system CSPRNG: an Ed25519 signing key, an X25519 and an
+ * X-Wing encryption key. Most apps create identities through {@link KeyRing.createIdentity}
+ * instead, which also issues a key card and stores the keys encrypted.
+ * @example
+ * ```ts
+ * import { generateIdentityKeys, publicIdentityKeys, wipeIdentityKeys } from 'lintas';
+ *
+ * const keys = await generateIdentityKeys();
+ * const shareable = publicIdentityKeys(keys); // what others need to seal to you
+ * console.log(shareable.xwing.publicKey.length); // 1216
+ * wipeIdentityKeys(keys); // when the app locks
+ * ```
+ */
 export async function generateIdentityKeys(): Promise<IdentityKeys> {
   await cryptoReady();
   const seed = systemRandom(SEED_BYTES);

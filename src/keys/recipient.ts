@@ -13,18 +13,23 @@ export const RECIPIENT_TYPES: readonly RecipientType[] = ['X25519', 'X-Wing'];
 
 /** An encryption public key someone can seal to. */
 export interface RecipientPublicKey {
+  /** Which stanza type seals to this key (SPEC section 4). */
   type: RecipientType;
+  /** The public key: 32 bytes for X25519, 1,216 bytes for X-Wing. */
   publicKey: Uint8Array;
 }
 
 /** An encryption key pair that can open envelopes sealed to its public key. */
 export interface RecipientKeyPair extends RecipientPublicKey {
+  /** The secret key (32 bytes for X25519 and for the X-Wing seed). Keep it secret; wipe it when done. */
   secretKey: Uint8Array;
 }
 
 /** An Ed25519 signing key pair (libsodium's 64-byte secret key form). */
 export interface SigningKeyPair {
+  /** The 32-byte Ed25519 public key others verify signatures with. */
   publicKey: Uint8Array;
+  /** The 64-byte secret key (seed || public key, libsodium's form). Keep it secret. */
   secretKey: Uint8Array;
 }
 
