@@ -15,8 +15,8 @@
  * 5. The same over the HTTP relay (started here on 127.0.0.1), delivered as soon as it is sent.
  * 6. Each agency keeps a signed, hash-chained audit log of what it did (never the contents).
  *
- * Everything is created in a temporary folder, which is deleted at the end; pass --keep to keep
- * it and look at the key rings, audit logs and drop folder.
+ * Everything is created in a temporary folder, which is deleted at the end; to keep it and look
+ * at the key rings, audit logs and drop folder, run `npm run demo -- --keep`.
  */
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -32,17 +32,17 @@ import {
   forwardBundleWithKeyRing,
   inspect,
   KeyRing,
-  LintasError,
   mailboxId,
   MemoryKeyRingStorage,
   openBundleWithKeyRing,
   parseStixBundle,
+  PolicyViolationError,
   receiveEnvelopes,
-  sealBundle,
   RelayTransport,
+  sealBundle,
   withTlpMarking,
   type AuditLog,
-  type PolicyViolationError,
+  type OpenedBundle,
   type Transport,
 } from '../src/index.js';
 import { DropFolderTransport, FileKeyRingStorage, FileReplayGuard, openAuditLogFile, startRelay, verifyAuditLog } from '../src/node.js';
@@ -54,7 +54,7 @@ const utf8 = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
 
 try {
   // ---- 1. Key rings and key cards -------------------------------------------------------
-  console.log('== 1. Key rings: each agency creates its identity; they swap and verify key cards');
+  console.log('== 1. Key rings: each agency creates its identity; they swap key cards and compare fingerprints');
   // In real use each passphrase comes from a prompt or a secrets store, never from the code.
   const bin = await KeyRing.create(new FileKeyRingStorage(join(dir, 'bin', 'keyring.lintas')), { passphrase: 'demo passphrase of BIN' });
   const polri = await KeyRing.create(new FileKeyRingStorage(join(dir, 'polri', 'keyring.lintas')), { passphrase: 'demo passphrase of POLRI' });
@@ -82,7 +82,7 @@ try {
   const binAudit = await openAuditLogFile(join(dir, 'bin', 'audit.log'), bin.identityKeys('BIN').signing);
   const polriAudit = await openAuditLogFile(join(dir, 'polri', 'audit.log'), polri.identityKeys('POLRI').signing);
 
-  // ---- 2. BIN seals a bundle and drops it off ------------------------------------------------
+  // ---- 2. BIN seals a bundle and drops it off ---------------------------------------------
   console.log('== 2. Drop folder: BIN seals a TLP:AMBER bundle to POLRI and drops it off');
   const stix = withTlpMarking(JSON.parse(await readFile(new URL('./data/apt1.json', import.meta.url), 'utf8')), 'AMBER');
   const bundle = new BundleBuilder({
@@ -113,13 +113,14 @@ try {
   await folder.send(polriMailbox, first);
 
   // ---- 3. POLRI receives -----------------------------------------------------------------
+  console.log('== 3. POLRI receives: verified sender, items checked against the signature, each envelope once');
   const replayGuard = await FileReplayGuard.open(join(dir, 'polri', 'replay.log'));
   await receiveEnvelopes(folder, polriMailbox, {
     open: openBundleFrom(polri, polriAudit),
     replayGuard,
     untilEmpty: true,
     handler: async ({ bundle: b, items, sender }, { envelope }) => {
-      await polriAudit.record({ event: 'received', envelopeId: b.envelope.envelopeId, envelopeDigest: sha256(envelope), from: b.sender.fingerprint });
+      await recordReceived(polriAudit, b, envelope);
       say('POLRI', `<- "${b.manifest.title}" from ${b.sender.name} (${sender}), ${formatMarkings(b.manifest.markings)}, ${items.length} items match BIN's signature`);
       const report = items.find((i) => i.mediaType.startsWith('text/plain'))!;
       say('POLRI', `<- "${utf8(report.bytes).split('\n')[0]}"`);
@@ -130,18 +131,18 @@ try {
   });
 
   // ---- 4. The markings travel with the bundle ---------------------------------------------
-  console.log('== 3. Handling rules: POLRI tries to pass the bundle to the Malaysian police');
+  console.log('== 4. Handling rules: POLRI tries to pass the bundle on to the Malaysian police');
   try {
     await forwardBundleWithKeyRing(polri, first, { from: 'POLRI', to: ['PDRM'] });
     throw new Error('the forward should have been refused');
   } catch (e) {
-    if (!(e instanceof LintasError) || e.code !== 'ERR_POLICY_VIOLATION') throw e;
-    const rules = (e as PolicyViolationError).violations.map((v) => v.rule).join(', ');
+    if (!(e instanceof PolicyViolationError)) throw e;
+    const rules = e.violations.map((v) => v.rule).join(', ');
     say('POLRI', `-> PDRM refused: ${e.code} (${rules})`);
   }
 
-  // ---- 5. The same in real time over the HTTP relay -----------------------------------------
-  console.log('== 4. HTTP relay: POLRI is listening; BIN sends an update');
+  // ---- 5. The same in real time over the HTTP relay ----------------------------------------
+  console.log('== 5. HTTP relay: POLRI is listening; BIN sends an update');
   const relay = await startRelay({ dir: join(dir, 'relay'), host: '127.0.0.1', port: 0, allowSenders: [binCard.signingPublicKey] });
   say('relay', `listening on ${relay.url}, accepts envelopes only from BIN's key`);
   const polriClient = new RelayTransport({ url: relay.url, mailboxKeys: [polri.identityKeys('POLRI').signing] });
@@ -153,7 +154,7 @@ try {
     replayGuard, // the same guard: an envelope seen through the folder is not accepted again here
     signal: stop.signal,
     handler: async ({ bundle: b, items, sender }, { envelope }) => {
-      await polriAudit.record({ event: 'received', envelopeId: b.envelope.envelopeId, envelopeDigest: sha256(envelope), from: b.sender.fingerprint });
+      await recordReceived(polriAudit, b, envelope);
       say('POLRI', `<- "${b.manifest.title}" from ${b.sender.name} (${sender}), ${Date.now() - sentAt} ms after it was sent`);
       say('POLRI', `<- "${utf8(items[0]!.bytes).trim()}"`);
       stop.abort();
@@ -168,8 +169,8 @@ try {
   await Promise.all([polriClient.close(), binClient.close(), folder.close()]);
   await relay.close();
 
-  // ---- 6. Audit trails ----------------------------------------------------------------
-  console.log('== 5. Audit trails: signed, chained, no contents');
+  // ---- 6. Audit trails ------------------------------------------------------------------
+  console.log('== 6. Audit trails: signed, chained, no contents');
   for (const [who, ring] of [['BIN', bin], ['POLRI', polri]] as const) {
     const log = await verifyAuditLog(join(dir, who.toLowerCase(), 'audit.log'), { signer: ring.identity(who).card.signingPublicKey });
     say(who, `audit log ${log.ok ? 'verifies' : 'is BROKEN'}: ${log.entries.map((e) => e.event).join(', ')}`);
@@ -207,6 +208,11 @@ function openBundleFrom(ring: KeyRing, audit: AuditLog) {
     const sender = ring.lookupSigningKey(bundle.sender.signingKey)?.contact?.verification ?? 'unknown';
     return { envelopeId: bundle.envelope.envelopeId, bundle, items, sender };
   };
+}
+
+/** POLRI's `received` audit entry: which envelope, from whom (no contents). */
+function recordReceived(audit: AuditLog, bundle: OpenedBundle, envelope: Uint8Array): Promise<unknown> {
+  return audit.record({ event: 'received', envelopeId: bundle.envelope.envelopeId, envelopeDigest: sha256(envelope), from: bundle.sender.fingerprint });
 }
 
 function sha256(bytes: Uint8Array): Uint8Array {
