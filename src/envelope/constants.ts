@@ -47,6 +47,7 @@ export const LIMITS = {
   maxCborDepth: 4,
   /** Smallest and largest chunk size exponent: chunks of 4 KiB to 1 MiB. */
   minChunkExponent: 12,
+  /** Largest chunk size exponent (1 MiB chunks). */
   maxChunkExponent: 20,
   /** Longest content type in bytes. */
   maxContentTypeBytes: 256,

@@ -11,27 +11,57 @@ import { toHex } from './hex.js';
 
 /** The key-free view of an envelope. */
 export interface EnvelopeInspection {
+  /** The format version (1). */
   version: number;
+  /** True if the input was ASCII armor (SPEC section 8); the sizes are those of the binary envelope. */
   armored: boolean;
   /** Total size of the binary envelope. */
   totalBytes: number;
+  /** Size of the header map in bytes (the prefix and the header MAC not counted). */
   headerBytes: number;
+  /** Payload chunk size in bytes (before the 16-byte tag of each chunk). */
   chunkSize: number;
   /** Payload ciphertext bytes (all chunks with their tags). */
   payloadBytes: number;
+  /** Number of payload chunks. */
   chunkCount: number;
   /** Size of the plaintext stream: payload, padding and signature together. */
   plaintextStreamBytes: number;
   /** True in hidden-recipients mode. */
   hiddenRecipients: boolean;
   /** One entry per stanza (padding dummies included: they are indistinguishable). */
-  stanzas: { type: string; recipientId: string | null; bytes: number }[];
+  stanzas: {
+    /** Stanza type, e.g. "X25519" or "X-Wing". */
+    type: string;
+    /** Recipient id in hex; null in hidden-recipients mode. */
+    recipientId: string | null;
+    /** Size in bytes: arguments and body. */
+    bytes: number;
+  }[];
 }
 
 /**
- * Describe an envelope without keys. Validates the structure as a receiver would before crypto.
- * @throws {LintasError} `ERR_ENVELOPE_MALFORMED`, `ERR_ENVELOPE_TRUNCATED`,
- * `ERR_ENVELOPE_UNSUPPORTED_VERSION`, `ERR_ENVELOPE_LIMIT_EXCEEDED` or `ERR_ARMOR_MALFORMED`.
+ * Describe an envelope without keys (SPEC 6.8): what a relay, an auditor or a transport may
+ * learn. Validates the structure as a receiver would before any crypto (SPEC 6.1 steps 1–7).
+ * @param envelope - A whole binary envelope, or armored text as a string or bytes.
+ * @throws {TypeError} if `envelope` is neither bytes nor a string.
+ * @throws {@link LintasError} `ERR_ARMOR_MALFORMED`, `ERR_ENVELOPE_MALFORMED`,
+ * `ERR_ENVELOPE_UNSUPPORTED_VERSION`, `ERR_ENVELOPE_TRUNCATED` or `ERR_ENVELOPE_LIMIT_EXCEEDED`.
+ * @example
+ * ```ts
+ * import { generateIdentityKeys, inspect, seal } from 'lintas';
+ *
+ * const sender = await generateIdentityKeys();
+ * const recipients = await Promise.all([generateIdentityKeys(), generateIdentityKeys()]);
+ * const envelope = await seal(new Uint8Array(100), {
+ *   recipients: recipients.map((r) => r.xwing),
+ *   sender: sender.signing,
+ *   hideRecipients: true,
+ * });
+ * const view = await inspect(envelope);
+ * console.log(view.stanzas.map((s) => s.type)); // ["X-Wing", "X-Wing"]
+ * console.assert(view.hiddenRecipients && view.stanzas.every((s) => s.recipientId === null));
+ * ```
  */
 export async function inspect(envelope: Uint8Array | string): Promise<EnvelopeInspection> {
   let bytes = typeof envelope === 'string' ? new TextEncoder().encode(envelope) : envelope;

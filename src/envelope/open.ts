@@ -43,12 +43,20 @@ export interface EnvelopeInfo {
   sender: Uint8Array | null;
   /** The envelope's unique id (16 bytes), for replay detection. */
   envelopeId: Uint8Array;
+  /** When the sender sealed it (by the sender's clock, as claimed in the meta block). */
   createdAt: Date;
+  /** When it stops being valid; null if the sealer set no expiry. */
   expiresAt: Date | null;
   /** Recipient ids of every recipient the sender addressed (SPEC 3.3). */
   recipients: Uint8Array[];
   /** Which of your keys opened it. */
-  openedWith: { type: RecipientKeyPair['type']; recipientId: Uint8Array };
+  openedWith: {
+    /** The key's type. */
+    type: RecipientKeyPair['type'];
+    /** The key's recipient id (SPEC 3.3). */
+    recipientId: Uint8Array;
+  };
+  /** The media type the sealer declared, or null. */
   contentType: string | null;
   /** Payload length if the sealer declared it. */
   payloadLength: number | null;
@@ -56,11 +64,16 @@ export interface EnvelopeInfo {
 
 /** A fully opened and verified envelope. */
 export interface OpenedEnvelope extends EnvelopeInfo {
+  /** The whole payload, authenticated (signature verified, if signed). */
   payload: Uint8Array;
 }
 
 /** A streamed open: metadata now, payload chunks as they are decrypted. */
 export interface OpenedEnvelopeStream {
+  /**
+   * What is known before the payload: sender (claimed until the stream ends without error), times,
+   * recipients.
+   */
   info: EnvelopeInfo;
   /**
    * The payload. The signature covers the whole payload, so it is checked after the last chunk:
@@ -71,8 +84,31 @@ export interface OpenedEnvelopeStream {
 }
 
 /**
- * Open and verify a whole envelope: binary bytes, or armored text as a string or bytes.
- * @throws {LintasError} with one of the codes of SPEC section 9.
+ * Open and verify a whole envelope: binary bytes, or armored text as a string or bytes. Returns
+ * nothing until every check has passed (SPEC section 6), signature included.
+ * @param envelope - The envelope, binary or armored, whole or as a stream of chunks.
+ * @param options - Your decryption keys, and the sender and freshness policy.
+ * @returns The payload and what the envelope says about itself (sender, times, recipients).
+ * @throws {TypeError | RangeError} for invalid options.
+ * @throws {@link LintasError} in the order of SPEC section 6:
+ * `ERR_ARMOR_MALFORMED`, `ERR_ENVELOPE_MALFORMED`, `ERR_ENVELOPE_UNSUPPORTED_VERSION`,
+ * `ERR_ENVELOPE_TRUNCATED`, `ERR_ENVELOPE_LIMIT_EXCEEDED` (not an envelope, or a damaged one);
+ * `ERR_ENVELOPE_NOT_FOR_ME` (none of `keys` can open it); `ERR_ENVELOPE_HEADER_TAMPERED`;
+ * `ERR_ENVELOPE_TAMPERED` (anything changed after the header MAC); `ERR_NOT_ADDRESSED_TO_ME`,
+ * `ERR_ENVELOPE_ANONYMOUS`, `ERR_UNKNOWN_SENDER`, `ERR_ENVELOPE_EXPIRED`,
+ * `ERR_ENVELOPE_NOT_YET_VALID` (policy); `ERR_SIGNATURE_INVALID` (the sender did not sign it).
+ * @example
+ * ```ts
+ * import { generateIdentityKeys, open, seal } from 'lintas';
+ *
+ * const alice = await generateIdentityKeys();
+ * const bob = await generateIdentityKeys();
+ * const envelope = await seal(new TextEncoder().encode('report'), { recipients: [bob.xwing], sender: alice.signing });
+ *
+ * const opened = await open(envelope, { keys: [bob.xwing, bob.x25519], trustedSenders: [alice.signing.publicKey] });
+ * console.log(new TextDecoder().decode(opened.payload)); // "report"
+ * console.assert(opened.authenticated && opened.sender !== null);
+ * ```
  */
 export async function open(envelope: ByteSource | string, options: OpenOptions): Promise<OpenedEnvelope> {
   const opened = await openStream(envelope, options);
@@ -82,8 +118,29 @@ export async function open(envelope: ByteSource | string, options: OpenOptions):
 
 /**
  * Open an envelope from a stream. Resolves once the header and meta block are verified; the
- * payload is then decrypted chunk by chunk in bounded memory.
- * @throws {LintasError} with one of the codes of SPEC section 9.
+ * payload is then decrypted chunk by chunk in bounded memory. The signature covers the whole
+ * payload, so it is checked after the last chunk: do not act on the payload before iterating
+ * it has finished without error (SPEC 6.7).
+ * @param envelope - The envelope, binary or armored, e.g. a file or network stream.
+ * @param options - As for {@link open}.
+ * @throws {TypeError | RangeError} for invalid options.
+ * @throws {@link LintasError} from the promise: the codes of {@link open} up to and including
+ * `ERR_ENVELOPE_NOT_YET_VALID`. From iterating `payload`: `ERR_ENVELOPE_TAMPERED`,
+ * `ERR_SIGNATURE_INVALID`, `ERR_ARMOR_MALFORMED`.
+ * @example
+ * ```ts
+ * import { generateIdentityKeys, openStream, sealStream } from 'lintas';
+ *
+ * const alice = await generateIdentityKeys();
+ * const bob = await generateIdentityKeys();
+ * const big = new Uint8Array(1_000_000).fill(7);
+ * const envelope = sealStream([big], { recipients: [bob.xwing], sender: alice.signing });
+ *
+ * const opened = await openStream(envelope, { keys: [bob.xwing] });
+ * let received = 0;
+ * for await (const chunk of opened.payload) received += chunk.length; // e.g. write to a temporary file
+ * console.assert(received === big.length); // only now is it known to come from opened.info.sender
+ * ```
  */
 export async function openStream(envelope: ByteSource | string, options: OpenOptions): Promise<OpenedEnvelopeStream> {
   const o = checkOpenOptions(options);

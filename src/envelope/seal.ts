@@ -62,9 +62,29 @@ export interface SealContext {
 const ZERO_NONCE = new Uint8Array(AEAD_NONCE_BYTES);
 
 /**
- * Seal `payload` into one envelope.
- * @throws {TypeError | RangeError} for invalid options.
- * @throws {LintasError} `ERR_SEAL_INVALID_RECIPIENT` for an unusable or duplicate recipient key.
+ * Seal `payload` into one envelope (SPEC section 5): encrypted for every recipient, signed by the
+ * sender unless `anonymous`. For payloads too large to hold in memory, use {@link sealStream}.
+ * @param payload - The bytes to protect.
+ * @param options - Recipients, sender and the envelope's optional features.
+ * @returns The binary envelope; {@link armor} turns it into text.
+ * @throws {TypeError | RangeError} for invalid options (no recipients, neither `sender` nor
+ * `anonymous`, a chunk size that is not a power of two, an expiry in the past...).
+ * @throws {@link LintasError} `ERR_SEAL_INVALID_RECIPIENT` for a recipient key of an unknown
+ * type, the wrong size, a low-order point, or one named twice.
+ * @example
+ * ```ts
+ * import { generateIdentityKeys, seal } from 'lintas';
+ *
+ * const police = await generateIdentityKeys();
+ * const agency = await generateIdentityKeys();
+ * const envelope = await seal(new TextEncoder().encode('Meeting moved to 14:00'), {
+ *   recipients: [agency.xwing],
+ *   sender: police.signing,
+ *   contentType: 'text/plain;charset=utf-8',
+ *   expiresAt: new Date(Date.now() + 7 * 86_400_000),
+ * });
+ * console.log(envelope.length);
+ * ```
  */
 export async function seal(payload: Uint8Array, options: SealOptions): Promise<Uint8Array> {
   if (!(payload instanceof Uint8Array)) throw new TypeError('payload must be a Uint8Array');
@@ -74,7 +94,28 @@ export async function seal(payload: Uint8Array, options: SealOptions): Promise<U
 
 /**
  * Seal a payload of any size as a stream of envelope bytes, in memory bounded by the chunk size.
- * @throws see {@link seal}; also `ERR_SEAL_SIZE_MISMATCH` if `size` was given and the payload differs.
+ * Nothing happens until the result is iterated; the errors are thrown from the iteration.
+ * @param payload - The bytes to protect: a Uint8Array, an (async) iterable of chunks or a
+ * ReadableStream.
+ * @param options - As for {@link seal}, plus the payload `size` (required with `padding`).
+ * @throws {TypeError | RangeError} for invalid options, as for {@link seal}.
+ * @throws {@link LintasError} `ERR_SEAL_INVALID_RECIPIENT` as for {@link seal};
+ * `ERR_SEAL_SIZE_MISMATCH` if `size` was given and the payload is longer or shorter.
+ * @example
+ * ```ts
+ * import { generateIdentityKeys, sealStream } from 'lintas';
+ *
+ * const sender = await generateIdentityKeys();
+ * const recipient = await generateIdentityKeys();
+ * async function* pieces() {
+ *   for (let i = 0; i < 16; i++) yield new Uint8Array(65_536).fill(i); // e.g. read from a file
+ * }
+ * let written = 0;
+ * for await (const bytes of sealStream(pieces(), { recipients: [recipient.xwing], sender: sender.signing, size: 16 * 65_536 })) {
+ *   written += bytes.length; // e.g. write to a file or socket
+ * }
+ * console.assert(written > 16 * 65_536);
+ * ```
  */
 export function sealStream(payload: ByteSource, options: SealStreamOptions): AsyncIterable<Uint8Array> {
   const source = toAsyncIterable(payload, 'payload');
