@@ -9,6 +9,9 @@ import { open, type OpenedEnvelope } from '../envelope/index.js';
 import type { RecipientKeyPair } from '../keys/index.js';
 import { checkReceiveOptions, envelopeBytes, type Transport } from './transport.js';
 import type { ReplayGuard } from './replay-guard.js';
+import { concatBytes, utf8 } from '../crypto/bytes.js';
+import { sha256 } from '../crypto/hash.js';
+import { ENVELOPE_ID_BYTES } from '../envelope/constants.js';
 
 /** What the handler gets besides the opened envelope. */
 export interface DeliveryContext {
@@ -71,10 +74,12 @@ export interface ReceiveEnvelopesResult {
  * Receive, open, de-duplicate and process a mailbox's envelopes until the transport closes, the
  * signal aborts, or (with `untilEmpty`) the mailbox is empty.
  *
- * Each delivery is read whole and opened; an envelope whose id the replay guard knows is
- * reported to `onRejected` with `ERR_REPLAY_DETECTED` and acknowledged without calling the
- * handler; so is an envelope that fails to open (it never will). Otherwise the handler runs, the
- * id is remembered, and the delivery acknowledged, in that order.
+ * Each delivery is read whole and opened; an envelope whose id, from the same sender, the replay
+ * guard knows is reported to `onRejected` with `ERR_REPLAY_DETECTED` and acknowledged without
+ * calling the handler; so is an envelope that fails to open (it never will). Otherwise the
+ * handler runs, the id is remembered, and the delivery acknowledged, in that order. The guard is
+ * given a 16-byte hash of the sender key (if any) and the envelope id, so one sender cannot
+ * claim another sender's ids.
  * @throws whatever the handler, `onRejected` or the replay guard throw, and transport errors
  * (`ERR_TRANSPORT_*`, `ERR_RELAY_*`).
  */
@@ -106,7 +111,8 @@ export async function receiveEnvelopes<T extends { envelopeId: Uint8Array } = Op
       result.rejected++;
       continue;
     }
-    if (await guard.has(opened.envelopeId)) {
+    const replayKey = replayKeyOf(opened);
+    if (await guard.has(replayKey)) {
       const error = new LintasError('ERR_REPLAY_DETECTED', 'This envelope was already processed; the copy was dropped (a replay, or a redelivery after a crash)');
       await options.onRejected?.({ ...context, error });
       await delivery.ack();
@@ -114,11 +120,23 @@ export async function receiveEnvelopes<T extends { envelopeId: Uint8Array } = Op
       continue;
     }
     await options.handler(opened, context);
-    await guard.remember(opened.envelopeId);
+    await guard.remember(replayKey);
     await delivery.ack();
     result.processed++;
   }
   return result;
+}
+
+/**
+ * What the replay guard remembers for an opened envelope: its id bound to its sender key (SPEC
+ * 10.7: "a cache of envelope ids (with the sender key)"). Each sealer picks its own ids, so a
+ * cache of bare ids would let one sender (a co-recipient who read a genuine envelope's id)
+ * get that envelope dropped as a replay by sending an envelope of its own with the same id first.
+ * 16 bytes, like an envelope id, so any {@link ReplayGuard} stores it unchanged.
+ */
+function replayKeyOf(opened: { envelopeId: Uint8Array; sender?: unknown }): Uint8Array {
+  const sender = opened.sender instanceof Uint8Array ? concatBytes(new Uint8Array([1]), opened.sender) : new Uint8Array([0]);
+  return sha256(concatBytes(utf8('lintas/v1 replay key'), new Uint8Array([0]), sender, opened.envelopeId)).subarray(0, ENVELOPE_ID_BYTES);
 }
 
 function opener<T extends { envelopeId: Uint8Array }>(options: ReceiveEnvelopesOptions<T>): (envelope: Uint8Array) => Promise<T> {

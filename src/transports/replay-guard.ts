@@ -6,7 +6,8 @@
 import { toHex } from '../envelope/hex.js';
 
 /**
- * Remembers envelope ids that were processed. Implementations: {@link MemoryReplayGuard}, and
+ * Remembers envelope ids that were processed. `receiveEnvelopes` passes each envelope's id bound
+ * to its sender key (a 16-byte hash of both), not the bare id. Implementations: {@link MemoryReplayGuard}, and
  * `FileReplayGuard` in lintas/node (an fsynced append-only log). Apps with a database can
  * implement it there, in the same transaction as their own data, for exactly-once processing.
  */
