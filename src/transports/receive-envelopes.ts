@@ -9,6 +9,7 @@ import { open, type OpenedEnvelope } from '../envelope/index.js';
 import type { RecipientKeyPair } from '../keys/index.js';
 import { checkReceiveOptions, envelopeBytes, type Transport } from './transport.js';
 import type { ReplayGuard } from './replay-guard.js';
+import { toHex } from '../envelope/hex.js';
 import { concatBytes, utf8 } from '../crypto/bytes.js';
 import { sha256 } from '../crypto/hash.js';
 import { ENVELOPE_ID_BYTES } from '../envelope/constants.js';
@@ -112,19 +113,53 @@ export async function receiveEnvelopes<T extends { envelopeId: Uint8Array } = Op
       continue;
     }
     const replayKey = replayKeyOf(opened);
-    if (await guard.has(replayKey)) {
+    const release = await claimReplayKey(guard, replayKey);
+    let known: boolean;
+    try {
+      known = await guard.has(replayKey);
+      if (!known) {
+        await options.handler(opened, context);
+        await guard.remember(replayKey);
+      }
+    } finally {
+      release();
+    }
+    if (known) {
       const error = new LintasError('ERR_REPLAY_DETECTED', 'This envelope was already processed; the copy was dropped (a replay, or a redelivery after a crash)');
       await options.onRejected?.({ ...context, error });
       await delivery.ack();
       result.rejected++;
       continue;
     }
-    await options.handler(opened, context);
-    await guard.remember(replayKey);
     await delivery.ack();
     result.processed++;
   }
   return result;
+}
+
+/**
+ * Envelopes being handled right now by the receive loops of this process, per replay guard. Two
+ * copies of one envelope (a sender retried a send whose answer was lost) can reach two loops
+ * sharing a guard at once; if the second checked the guard while the first copy's handler was
+ * still running, before its id was remembered, it would be processed twice. The second copy
+ * waits here for the first to finish, then checks the guard. (Loops in several processes
+ * sharing a guard, such as a database, need the guard's own transaction for this.)
+ */
+const handling = new WeakMap<ReplayGuard, Map<string, Promise<void>>>();
+
+/** Wait until no other loop of this process handles `key` with `guard`, then hold it until the returned release is called. */
+async function claimReplayKey(guard: ReplayGuard, key: Uint8Array): Promise<() => void> {
+  const busy = handling.get(guard) ?? new Map<string, Promise<void>>();
+  handling.set(guard, busy);
+  const k = toHex(key);
+  // The check after each wait and the claim below run without an await in between: atomic.
+  for (let other = busy.get(k); other !== undefined; other = busy.get(k)) await other;
+  let release!: () => void;
+  busy.set(k, new Promise<void>((r) => (release = r)));
+  return () => {
+    busy.delete(k);
+    release();
+  };
 }
 
 /**
