@@ -55,6 +55,10 @@ export interface ResolvedRecipient {
   card: KeyCard;
   /** True if named individually (name, fingerprint or card), false if only reached through a group. */
   explicit: boolean;
+  /**
+   * How far you trust the card: 'verified', 'introduced' or 'unverified' (your own identities count as
+   * verified).
+   */
   verification: Verification;
   /** The local name (contact or identity), or the card's own name for a card not in the ring. */
   label: string;
@@ -70,6 +74,7 @@ export interface CreateIdentityOptions {
   name: string;
   /** Name on the card if different from `name`. */
   cardName?: string;
+  /** The agency or unit, as written on the card; handling policy matches it exactly. */
   organization: string;
   /** ISO 3166-1 alpha-2. */
   country: string;
@@ -85,12 +90,19 @@ export interface CreateIdentityOptions {
 
 /** Options of {@link KeyRing.rotateIdentity}: everything defaults to the current card's values. */
 export interface RotateIdentityOptions {
+  /** New keys; default: fresh ones. The key ring keeps a copy. */
   keys?: IdentityKeys;
+  /** Name on the new card. */
   cardName?: string;
+  /** Organization on the new card. */
   organization?: string;
+  /** ISO 3166-1 alpha-2 country on the new card. */
   country?: string;
+  /** Start of the new card's validity. Default: now. */
   validFrom?: Date;
+  /** End of the new card's validity. Default: `validFrom` plus {@link DEFAULT_VALIDITY_DAYS} days. */
   validUntil?: Date;
+  /** Publish the X-Wing key on the new card. Default: as on the current card. */
   includeXWing?: boolean;
 }
 
@@ -102,24 +114,35 @@ export interface ImportKeyCardOptions {
   fingerprint?: string | Uint8Array;
   /** An introduction by a contact you verified: the contact becomes 'introduced'. */
   introduction?: Introduction | Uint8Array | string;
+  /** Free-form tags for the contact. */
   labels?: string[];
+  /** Groups to put the contact in; seal to all members with `group:NAME`. */
   groups?: string[];
+  /** Local attributes (lower-case keys) for the app's or the policy's own rules. */
   attributes?: Record<string, string>;
 }
 
 /** What {@link KeyRing.importKeyCard} did. */
 export interface ImportKeyCardResult {
+  /** The contact the card now belongs to. */
   contact: Contact;
-  /** 'added': a new contact; 'rotated': an existing contact followed its succession chain; 'unchanged': already known. */
-  action: 'added' | 'rotated' | 'unchanged';
+  /**
+   * 'added': a new contact; 'rotated': an existing contact followed its succession chain;
+   * 'verified': an already known card whose fingerprint was given and matched, so its contact is
+   * now verified; 'unchanged': already known.
+   */
+  action: 'added' | 'rotated' | 'verified' | 'unchanged';
 }
 
 /** Options of {@link KeyRing.updateContact}; omitted fields stay as they are. */
 export interface UpdateContactOptions {
   /** Rename the contact. */
   name?: string;
+  /** Replace the labels. */
   labels?: string[];
+  /** Replace the groups. */
   groups?: string[];
+  /** Replace the attributes. */
   attributes?: Record<string, string>;
   /** Only 'unverified' can be set here (to withdraw trust); verify with {@link KeyRing.verifyContact}. */
   verification?: 'unverified';
@@ -143,8 +166,11 @@ export interface KeyRingSealOptions extends Omit<SealOptions, 'recipients' | 'se
 
 /** Options of {@link KeyRing.sealStream}. */
 export interface KeyRingSealStreamOptions extends Omit<SealStreamOptions, 'recipients' | 'sender' | 'anonymous'> {
+  /** The name of your identity that signs. */
   from: string;
+  /** Recipients (see {@link RecipientRef}). */
   to: RecipientRef[];
+  /** The time to check validity and revocation at. Default: now. */
   now?: Date;
 }
 
@@ -166,6 +192,7 @@ export interface SenderReport {
   senderVerification: SenderVerification;
   /** The signing card is revoked for this envelope: a key compromise, or signed at or after the revocation time. */
   senderRevoked: boolean;
+  /** The revocation that applies to the signing card, if `senderRevoked`. */
   senderRevocation: Revocation | null;
   /** The signing card's validity has ended (checked at the `now` of the open options). */
   senderExpired: boolean;
@@ -188,14 +215,34 @@ export interface KeyRingOpenedEnvelope extends OpenedEnvelope, SenderReport {}
 
 /** A streamed open through the key ring; see `openStream` for when the payload may be trusted. */
 export interface KeyRingOpenedEnvelopeStream {
+  /**
+   * What the envelope says about itself, and what the key ring knows about its sender (claimed until
+   * the payload has been read without error).
+   */
   info: EnvelopeInfo & SenderReport;
+  /**
+   * The payload, decrypted as it is read; iteration throws `ERR_ENVELOPE_TAMPERED` or
+   * `ERR_SIGNATURE_INVALID` at the end if it is not authentic. Can be iterated once.
+   */
   payload: AsyncIterable<Uint8Array>;
 }
 
 /** How the stored key ring is protected. */
 export type StorageProtection =
-  | { kind: 'passphrase'; opslimit: number; memlimit: number; belowDefaults: boolean }
-  | { kind: 'raw-key' };
+  | {
+      /** Unlocked with a passphrase through Argon2id. */
+      kind: 'passphrase';
+      /** Argon2id passes. */
+      opslimit: number;
+      /** Argon2id memory in bytes. */
+      memlimit: number;
+      /** The cost is below {@link KEYRING_KDF_DEFAULTS}: call {@link KeyRing.rekey} to raise it. */
+      belowDefaults: boolean;
+    }
+  | {
+      /** Unlocked with a raw 32-byte key (OS keychain, HSM). */
+      kind: 'raw-key';
+    };
 
 /** Default validity of a new card, in days. */
 export const DEFAULT_VALIDITY_DAYS = 730;
@@ -301,8 +348,21 @@ export class KeyRing {
 
   /**
    * Create an empty key ring in `storage`, protected by `secret`.
-   * @throws {LintasError} `ERR_KEYRING_EXISTS` if the storage already holds a key ring (or its backup).
+   * @param storage - Where the encrypted key ring lives: {@link MemoryKeyRingStorage}, a file
+   *   (`FileKeyRingStorage` from `lintas/node`) or your own {@link KeyRingStorage}.
+   * @param secret - A passphrase (stretched with Argon2id) or a raw 32-byte key.
+   * @throws {@link LintasError} `ERR_KEYRING_EXISTS` if the storage already holds a key ring (or its backup).
    * @throws {TypeError | RangeError} for an invalid secret or KDF parameters below the floor.
+   * @example
+   * ```ts
+   * import { formatFingerprint, KeyRing, MemoryKeyRingStorage } from 'lintas';
+   *
+   * const storage = new MemoryKeyRingStorage(); // in Node: new FileKeyRingStorage(path) from 'lintas/node'
+   * const ring = await KeyRing.create(storage, { passphrase: 'correct horse battery staple' });
+   * const desk = await ring.createIdentity({ name: 'bin-desk', organization: 'BIN', country: 'ID' });
+   * console.log(formatFingerprint(desk.card.fingerprint)); // read this to partners to verify the card
+   * ring.close();
+   * ```
    */
   static async create(storage: KeyRingStorage, secret: KeyRingSecret): Promise<KeyRing> {
     checkStorage(storage);
@@ -324,7 +384,23 @@ export class KeyRing {
   /**
    * Open the key ring in `storage`. A missing, damaged or undecryptable key ring is always an
    * error, never an empty key ring.
-   * @throws {LintasError} `ERR_KEYRING_NOT_FOUND`, `ERR_KEYRING_MALFORMED` (damaged or truncated:
+   * @example
+   * ```ts
+   * import { isLintasError, KeyRing, MemoryKeyRingStorage } from 'lintas';
+   *
+   * const storage = new MemoryKeyRingStorage();
+   * (await KeyRing.create(storage, { passphrase: 'correct horse battery staple' })).close();
+   *
+   * try {
+   *   await KeyRing.open(storage, { passphrase: 'wrong' });
+   * } catch (e) {
+   *   console.assert(isLintasError(e, 'ERR_KEYRING_WRONG_PASSPHRASE'));
+   * }
+   * const ring = await KeyRing.open(storage, { passphrase: 'correct horse battery staple' });
+   * console.log(ring.identities().length, ring.storageProtection.kind); // 0 "passphrase"
+   * ring.close();
+   * ```
+   * @throws {@link LintasError} `ERR_KEYRING_NOT_FOUND`, `ERR_KEYRING_MALFORMED` (damaged or truncated:
    *   see {@link KeyRing.restoreFromBackup}), `ERR_KEYRING_UNSUPPORTED_VERSION`,
    *   `ERR_KEYRING_WRONG_PASSPHRASE`, `ERR_KEYRING_TAMPERED`.
    */
@@ -758,7 +834,14 @@ export class KeyRing {
   /**
    * Who owns a signing key: one of your identities or a contact, with the exact card. Null if unknown.
    */
-  lookupSigningKey(signingPublicKey: Uint8Array): { identity: Identity | null; contact: Contact | null; card: KeyCard } | null {
+  lookupSigningKey(signingPublicKey: Uint8Array): {
+    /** The identity the card belongs to, if it is one of yours. */
+    identity: Identity | null;
+    /** The contact the card belongs to, if it is a partner's. */
+    contact: Contact | null;
+    /** The exact card (current or earlier). */
+    card: KeyCard;
+  } | null {
     this.assertOpen();
     if (!(signingPublicKey instanceof Uint8Array)) throw new TypeError('signingPublicKey must be a Uint8Array');
     const loc = this.index.bySigningKey.get(hex(signingPublicKey));
@@ -770,7 +853,14 @@ export class KeyRing {
    * Find a card by fingerprint (bytes, hex or formatted) among identities and contacts, including
    * rotated-out cards. Null if unknown.
    */
-  findByFingerprint(fingerprint: string | Uint8Array): { identity: Identity | null; contact: Contact | null; card: KeyCard } | null {
+  findByFingerprint(fingerprint: string | Uint8Array): {
+    /** The identity the card belongs to, if it is one of yours. */
+    identity: Identity | null;
+    /** The contact the card belongs to, if it is a partner's. */
+    contact: Contact | null;
+    /** The exact card (current or earlier). */
+    card: KeyCard;
+  } | null {
     this.assertOpen();
     const locs = this.locate(fingerprint);
     return locs.length === 1 ? this.describe(locs[0]!) : null;
@@ -890,7 +980,30 @@ export class KeyRing {
   /**
    * Open an envelope with any of your keys (current and rotated out) and report what the key ring
    * knows about its sender. Unknown senders are reported as 'unknown', not trusted.
-   * @throws {LintasError} the errors of `open`; `ERR_UNKNOWN_SENDER` with `requireKnownSender`.
+   * @throws {TypeError | RangeError} for invalid options.
+   * @throws {@link LintasError} the codes of the envelope-level `open` function;
+   *   `ERR_UNKNOWN_SENDER` with `requireKnownSender`.
+   * @example
+   * ```ts
+   * import { KeyRing, MemoryKeyRingStorage } from 'lintas';
+   *
+   * // Two agencies, each with its own key ring.
+   * const police = await KeyRing.create(new MemoryKeyRingStorage(), { passphrase: 'police passphrase' });
+   * const bin = await KeyRing.create(new MemoryKeyRingStorage(), { passphrase: 'bin passphrase' });
+   * const desk = await police.createIdentity({ name: 'desk', organization: 'POLRI', country: 'ID' });
+   * const analyst = await bin.createIdentity({ name: 'analyst', organization: 'BIN', country: 'ID' });
+   *
+   * // Exchange cards; each side compares the fingerprint out of band and marks it verified.
+   * await police.importKeyCard(analyst.card.bytes, { name: 'bin', fingerprint: analyst.card.fingerprint });
+   * await bin.importKeyCard(desk.card.bytes, { name: 'polri', fingerprint: desk.card.fingerprint });
+   *
+   * const envelope = await police.seal(new TextEncoder().encode('Suspect seen in Medan'), { from: 'desk', to: ['bin'] });
+   * const opened = await bin.open(envelope, { requireKnownSender: true });
+   * console.log(opened.senderContact?.name, opened.senderVerification); // "polri" "verified"
+   * console.assert(!opened.senderRevoked && !opened.senderExpired);
+   * police.close();
+   * bin.close();
+   * ```
    */
   async open(envelope: ByteSource | string, options: KeyRingOpenOptions = {}): Promise<KeyRingOpenedEnvelope> {
     const opened = await this.openStream(envelope, options);
@@ -1147,6 +1260,16 @@ function importOne(
   const known = idx.byFingerprint.get(hex(card.fingerprint));
   if (known) {
     if (known.kind === 'identity') throw new LintasError('ERR_KEYRING_DUPLICATE_CARD', `This is a card of your own identity "${known.record.name}"`);
+    // A fingerprint given with a card we already hold is still checked: the caller compared it
+    // out of band, and a mismatch means the card in hand is not the one they were read.
+    if (p.fingerprint !== undefined) {
+      if (!fingerprintMatches(p.fingerprint, card.fingerprint)) throw fingerprintMismatch(known.record.name);
+      if (known.record.verification !== 'verified') {
+        known.record.verification = 'verified';
+        known.record.introduction = null;
+        return { record: known.record, action: 'verified' };
+      }
+    }
     return { record: known.record, action: 'unchanged' };
   }
   if (card.previous !== null) {

@@ -103,6 +103,18 @@ describe('contacts and verification', () => {
     expect(r.contact.verification).toBe('verified');
   });
 
+  it('checks a fingerprint given with a card already held: a mismatch is refused, a match verifies the contact', async () => {
+    await bin.ring.importKeyCard(pdrm.identity.card, { name: 'PDRM' });
+    expect(bin.ring.contact('PDRM').verification).toBe('unverified');
+    await expectCode(bin.ring.importKeyCard(pdrm.identity.card, { name: 'impostor', fingerprint: fingerprintHex(isd.identity.card) }), 'ERR_KEYRING_FINGERPRINT_MISMATCH');
+    expect(bin.ring.contact('PDRM').verification).toBe('unverified');
+    expect(bin.ring.contacts().map((c) => c.name)).toEqual(['PDRM']);
+    const r = await bin.ring.importKeyCard(pdrm.identity.card, { fingerprint: pdrm.identity.card.fingerprint });
+    expect(r.action).toBe('verified');
+    expect(bin.ring.contact('PDRM').verification).toBe('verified');
+    expect((await bin.ring.importKeyCard(pdrm.identity.card, { fingerprint: pdrm.identity.card.fingerprint })).action).toBe('unchanged');
+  });
+
   it('treats a re-import as unchanged and refuses own cards, same-key cards, taken names and a missing name', async () => {
     await pair();
     expect((await bin.ring.importKeyCard(pdrm.identity.card)).action).toBe('unchanged');
