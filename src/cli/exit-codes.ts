@@ -16,7 +16,7 @@ export const EXIT = {
   tampered: 4,
   /** A handling rule or trust rule refused the operation (policy, unknown sender, expired, revoked). */
   refused: 5,
-  /** The key ring could not be opened (wrong passphrase, locked, corrupted). */
+  /** A key ring problem: it cannot be opened (wrong passphrase, locked, damaged), or a name asked for is unknown or taken. */
   keyring: 6,
   /** Malformed input: not an envelope, unsupported version, limit exceeded. */
   malformed: 7,
@@ -37,6 +37,8 @@ const BY_CODE: Partial<Record<LintasErrorCode, number>> = {
   ERR_UNKNOWN_SENDER: EXIT.refused,
   ERR_ENVELOPE_EXPIRED: EXIT.refused,
   ERR_ENVELOPE_NOT_YET_VALID: EXIT.refused,
+  // The card is not the one the partner read out over a trusted channel: treat it as an attack.
+  ERR_KEYRING_FINGERPRINT_MISMATCH: EXIT.tampered,
 };
 
 /** The exit code for a LintasError code; prefix rules cover module groups added later. */

@@ -32,7 +32,7 @@ function overview(): string {
     'Run "lintas COMMAND --help" for the options of a command. Files: --home DIR, or $LINTAS_HOME,',
     'or ~/.lintas. Passphrase: a no-echo prompt, $LINTAS_PASSPHRASE, --passphrase-fd N or',
     '--passphrase-file PATH. Exit codes: 0 ok, 1 failure, 2 usage, 3 not for you, 4 tampered,',
-    '5 refused by a handling or trust rule, 6 key ring cannot be opened, 7 malformed input.',
+    '5 refused by a handling or trust rule, 6 key ring problem, 7 malformed input.',
     '',
   ].join('\n');
 }

@@ -121,7 +121,7 @@ const importCommand: Command = {
         labels: stringList(input, 'label'),
       });
       results.push({ action: r.action, contact: contactJson(r.contact) });
-      lines.push(`${r.action === 'added' ? 'Added' : r.action === 'rotated' ? 'Followed the rotation of' : 'Already had'} contact "${r.contact.name}" (${r.contact.verification})`, `  ${formatFingerprint(r.contact.card)}`);
+      lines.push(`${{ added: 'Added', rotated: 'Followed the rotation of', verified: 'Verified', unchanged: 'Already had' }[r.action]} contact "${r.contact.name}" (${r.contact.verification})`, `  ${formatFingerprint(r.contact.card)}`);
       if (r.contact.verification === 'unverified') lines.push(`  Compare this fingerprint with ${r.contact.name} out of band, then: lintas contact verify ${r.contact.name} "FINGERPRINT"`);
     }
     for (const text of revocations) {

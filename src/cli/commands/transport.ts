@@ -42,23 +42,31 @@ interface TransportKeys {
   mailboxes?: SigningKeyPair[];
 }
 
+/** The kind of transport a `--via` URI names; checked before anything else is done. */
+function transportKind(via: string): 'drop' | 'relay' | 'redis' {
+  if (via.startsWith('drop:')) {
+    if (via === 'drop:') throw usageError('--via drop: needs a folder, e.g. drop:/srv/exchange');
+    return 'drop';
+  }
+  if (/^https?:\/\/./i.test(via)) return 'relay';
+  if (/^rediss?:\/\/./i.test(via)) return 'redis';
+  throw usageError(`--via "${via}" is not a transport: use ${VIA_HELP}`);
+}
+
 /** Open the transport a `--via` URI names. */
 async function openTransport(ctx: CommandContext, via: string, keys: TransportKeys): Promise<Transport> {
   let transport: Transport;
-  if (via.startsWith('drop:')) {
-    const root = via.slice('drop:'.length);
-    if (root === '') throw usageError(`--via drop: needs a folder, e.g. drop:/srv/exchange`);
-    transport = new DropFolderTransport({ root: resolve(root) });
-  } else if (/^https?:\/\//i.test(via)) {
+  const kind = transportKind(via);
+  if (kind === 'drop') {
+    transport = new DropFolderTransport({ root: resolve(via.slice('drop:'.length)) });
+  } else if (kind === 'relay') {
     transport = new RelayTransport({
       url: via,
       ...(keys.sender ? { senderKey: keys.sender } : {}),
       ...(keys.mailboxes ? { mailboxKeys: keys.mailboxes } : {}),
     });
-  } else if (/^rediss?:\/\//i.test(via)) {
-    transport = await redisTransport(ctx, via);
   } else {
-    throw usageError(`--via "${via}" is not a transport: use ${VIA_HELP}`);
+    transport = await redisTransport(ctx, via);
   }
   ctx.onClose(() => transport.close());
   return transport;
@@ -117,6 +125,7 @@ const send: Command = {
     const to = stringList(input, 'to');
     if (to.length === 0) throw usageError('--to is required: a contact name, group:NAME or fingerprint');
     const via = requiredString(input, 'via');
+    transportKind(via);
     const envelopes: { file: string; bytes: Uint8Array }[] = [];
     for (const file of input.positionals) {
       let bytes = await readInput(ctx.io, file);
@@ -127,7 +136,7 @@ const send: Command = {
     const ring = await ctx.keyRing();
     const recipients = ring.resolveRecipients(to);
     const from = ctx.chooseIdentity(ring, stringOption(input, 'from'), 'from');
-    const transport = await openTransport(ctx, via, /^https?:/i.test(via) ? { sender: signingKeysOf(ctx, ring, from) } : {});
+    const transport = await openTransport(ctx, via, transportKind(via) === 'relay' ? { sender: signingKeysOf(ctx, ring, from) } : {});
     const sent: { file: string; to: string; mailbox: string; bytes: number }[] = [];
     for (const e of envelopes) {
       for (const r of recipients) {
@@ -171,12 +180,13 @@ const receive: Command = {
   examples: ['lintas receive --via drop:/mnt/exchange -o inbox', 'lintas receive --via https://relay.example.org --follow -o inbox'],
   async run(ctx, input) {
     const via = requiredString(input, 'via');
+    transportKind(via);
     const dir = resolve(stringOption(input, 'out') ?? 'lintas-inbox');
     const ring = await ctx.keyRing();
     const identity = ctx.chooseIdentity(ring, stringOption(input, 'as'));
     const signing = signingKeysOf(ctx, ring, identity);
     const mailbox = mailboxId(signing.publicKey);
-    const transport = await openTransport(ctx, via, /^https?:/i.test(via) ? { mailboxes: [signing] } : {});
+    const transport = await openTransport(ctx, via, transportKind(via) === 'relay' ? { mailboxes: [signing] } : {});
     const guard = await ctx.replayGuard(identity);
     await mkdir(dir, { recursive: true });
     const requireKnownSender = flag(input, 'require-known-sender');
