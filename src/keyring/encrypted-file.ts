@@ -32,7 +32,17 @@ import { bytesField, decodeStrict, exactMap, textField, uintField, type Fail } f
  * How a key ring is unlocked: a passphrase (optionally with Argon2id parameters for a new or
  * re-keyed ring), or a raw 32-byte key kept by the OS keychain or an HSM.
  */
-export type KeyRingSecret = { passphrase: string | Uint8Array; kdf?: Argon2idParams } | { rawKey: Uint8Array };
+export type KeyRingSecret =
+  | {
+      /** The passphrase (a string is used as UTF-8). */
+      passphrase: string | Uint8Array;
+      /** Argon2id cost when creating or re-keying; default {@link KEYRING_KDF_DEFAULTS}. Opening reads the stored cost. */
+      kdf?: Argon2idParams;
+    }
+  | {
+      /** A 32-byte random key kept outside the key ring. */
+      rawKey: Uint8Array;
+    };
 
 const MiB = 1024 * 1024;
 /**

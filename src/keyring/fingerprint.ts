@@ -58,7 +58,19 @@ export function fingerprintHex(fp: Uint8Array | { fingerprint: Uint8Array }): st
 }
 
 /** A fingerprint reference as a person or program may write it. */
-export type FingerprintRef = { kind: 'hex'; fingerprint: Uint8Array } | { kind: 'formatted'; formatted: string };
+export type FingerprintRef =
+  | {
+      /** The full fingerprint was written (64 hex digits). */
+      kind: 'hex';
+      /** The 32 fingerprint bytes. */
+      fingerprint: Uint8Array;
+    }
+  | {
+      /** The 40-digit form of {@link formatFingerprint} was written. */
+      kind: 'formatted';
+      /** The digits in their normal form, to compare with {@link formatFingerprint}. */
+      formatted: string;
+    };
 
 /**
  * Read `text` as a fingerprint: 64 hex digits (any case, optional `:`/space/`-` separators), or

@@ -25,7 +25,9 @@ export interface Introduction {
   readonly introducerFingerprint: Uint8Array;
   /** Signing key of the introducer's card (it signed this statement). */
   readonly introducerSigningKey: Uint8Array;
+  /** When the introducer signed it. */
   readonly issuedAt: Date;
+  /** The encoded statement, to pass on to the partner. */
   readonly bytes: Uint8Array;
 }
 

@@ -68,10 +68,13 @@ export interface KeyCardPredecessor {
  * key ring re-verifies `bytes` of any card it is given).
  */
 export interface KeyCard {
+  /** Key card format version (1). */
   readonly version: 1;
   /** SHA-256 over a context string and the signed body: the card's stable identity. */
   readonly fingerprint: Uint8Array;
+  /** The name of the person, desk or service the card is for. */
   readonly name: string;
+  /** The agency or unit; handling policy matches it exactly. */
   readonly organization: string;
   /** ISO 3166-1 alpha-2, upper case. */
   readonly country: string;
@@ -79,7 +82,9 @@ export interface KeyCard {
   readonly signingPublicKey: Uint8Array;
   /** Encryption keys: always one X25519 key, then optionally one X-Wing key. */
   readonly encryptionKeys: readonly RecipientPublicKey[];
+  /** Start of validity. */
   readonly validFrom: Date;
+  /** End of validity: sealing to the card, and accepting its signatures as current, stop then. */
   readonly validUntil: Date;
   /** The card this one replaces (rotation), or null for the first card of an identity. */
   readonly previous: KeyCardPredecessor | null;
@@ -91,7 +96,9 @@ export interface KeyCard {
 export interface KeyCardParams {
   /** The identity's keys; the card is self-signed with `keys.signing`. */
   keys: IdentityKeys;
+  /** Name on the card. */
   name: string;
+  /** Organization on the card. */
   organization: string;
   /** ISO 3166-1 alpha-2 code (case-insensitive here; stored upper case). */
   country: string;
@@ -102,7 +109,12 @@ export interface KeyCardParams {
   /** Publish the X-Wing (post-quantum hybrid) key. Default true. */
   includeXWing?: boolean;
   /** For a rotation: the card being replaced and its signing key pair, which signs the succession. */
-  predecessor?: { card: KeyCard; signing: SigningKeyPair };
+  predecessor?: {
+    /** The card being replaced. */
+    card: KeyCard;
+    /** Its signing key pair. */
+    signing: SigningKeyPair;
+  };
 }
 
 function malformed(message: string): LintasError {

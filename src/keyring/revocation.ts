@@ -34,11 +34,16 @@ export interface Revocation {
   readonly fingerprint: Uint8Array;
   /** Signing key of the revoked card (it signed this statement). */
   readonly signingPublicKey: Uint8Array;
+  /**
+   * Why: 'key-compromise' revokes everything signed from `effectiveAt` on and makes contacts re-verify
+   * a successor; the others only retire the card.
+   */
   readonly reason: RevocationReason;
   /** When the statement was made. */
   readonly issuedAt: Date;
   /** From when the card counts as revoked (may be before `issuedAt`, e.g. the suspected time of a compromise). */
   readonly effectiveAt: Date;
+  /** A short explanation for partners (may be empty). */
   readonly comment: string;
   /** The encoded statement, to pass on to partners. */
   readonly bytes: Uint8Array;
@@ -46,6 +51,7 @@ export interface Revocation {
 
 /** Options of {@link createRevocation}. */
 export interface RevocationOptions {
+  /** Why the card is revoked (see {@link RevocationReason}). */
   reason: RevocationReason;
   /** Default: `issuedAt`. For a statement generated in advance, choose the start of the card's validity. */
   effectiveAt?: Date;

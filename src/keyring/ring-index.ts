@@ -12,6 +12,7 @@ import type { ContactRecord, IdentityRecord, RingState, Verification } from './r
 
 /** One of your own identities, as the key ring shows it. */
 export interface Identity {
+  /** Your local name for it; unique among identities and contacts. Use it as `from` when sealing. */
   readonly name: string;
   /** The current key card: export it to partners. */
   readonly card: KeyCard;
@@ -19,6 +20,7 @@ export interface Identity {
   readonly history: readonly KeyCard[];
   /** The revocation of the current card, if one was made (strictest first). */
   readonly revocation: Revocation | null;
+  /** When it was created in this key ring. */
   readonly createdAt: Date;
 }
 
@@ -30,6 +32,10 @@ export interface Contact {
   readonly card: KeyCard;
   /** Earlier cards of this contact, oldest first. */
   readonly history: readonly KeyCard[];
+  /**
+   * 'verified' (fingerprint compared out of band), 'introduced' (by a contact you verified) or
+   * 'unverified'.
+   */
   readonly verification: Verification;
   /** Fingerprint of the verified contact's card that introduced this one, if `verification` is 'introduced'. */
   readonly introducedBy: Uint8Array | null;
@@ -45,6 +51,7 @@ export interface Contact {
   readonly attributes: Readonly<Record<string, string>>;
   /** The revocation of the current card, if one was imported (strictest first). */
   readonly revocation: Revocation | null;
+  /** When it was added to this key ring. */
   readonly addedAt: Date;
 }
 
