@@ -19,6 +19,14 @@ const SRC = join(ROOT, 'src');
 /** Exported names that must carry a runnable example: the main entry points of each layer. */
 const REQUIRED = [
   'generateIdentityKeys',
+  'seal',
+  'open',
+  'sealStream',
+  'openStream',
+  'inspect',
+  'armor',
+  'KeyRing.create',
+  'KeyRing.open',
 ];
 
 interface Example {
