@@ -4,8 +4,14 @@ export default defineConfig([
   {
     entry: { index: 'src/index.ts', node: 'src/node.ts' },
     format: ['esm', 'cjs'],
+    // Shared chunks in the CJS build too (esbuild splits only ESM by default): without them
+    // dist/node.cjs carries a second copy of the library, and an error thrown through
+    // require('lintas/node') fails `instanceof LintasError` from require('lintas').
+    splitting: true,
     dts: true,
-    sourcemap: true,
+    // No source maps: they embed every source file (three times the code's size in the tarball)
+    // and the package ships no sources of its own to step through.
+    sourcemap: false,
     // Both builds write into dist/ at the same time: `npm run build` empties it first instead.
     clean: false,
     target: 'es2022',
@@ -17,7 +23,7 @@ export default defineConfig([
     entry: { cli: 'src/cli/bin.ts' },
     format: ['esm'],
     dts: false,
-    sourcemap: true,
+    sourcemap: false,
     clean: false,
     target: 'node20',
     platform: 'node',
