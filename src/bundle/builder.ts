@@ -17,6 +17,10 @@ export interface BundleOptions {
   title: string;
   /** Free-text summary readable without opening any item. */
   summary?: string;
+  /**
+   * Handling markings (TLP, classification, REL TO, caveats): the rules the policy enforces on every
+   * recipient.
+   */
   markings: HandlingMarkings;
   /** After this time the bundle is reported as expired and may no longer be forwarded. */
   expiresAt?: Date;
@@ -38,9 +42,13 @@ export interface ItemOptions {
  * source again (once per delivery) and fails with `ERR_BUNDLE_ITEM_MISMATCH` if it changed.
  */
 export interface ItemSource {
+  /** Item name as recipients will save it (SPEC 12.3: no path separators, unique in the bundle). */
   name: string;
+  /** Media type, e.g. `application/pdf`. */
   mediaType: string;
+  /** Exact size in bytes. */
   size: number;
+  /** SHA-256 of the bytes; sealing refuses the item if the bytes read then differ. */
   sha256: Uint8Array;
   /** A fresh stream of the item's bytes each time it is called. */
   open: () => ByteSource;
@@ -96,7 +104,14 @@ export class BundleBuilder {
   }
 
   /** Names, media types and sizes of the items added so far. */
-  get items(): readonly { name: string; mediaType: string; size: number }[] {
+  get items(): readonly {
+    /** Item name. */
+    name: string;
+    /** Media type. */
+    mediaType: string;
+    /** Size in bytes. */
+    size: number;
+  }[] {
     return bundleDraftOf(this).items.map(({ name, mediaType, size }) => ({ name, mediaType, size }));
   }
 

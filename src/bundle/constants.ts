@@ -24,10 +24,15 @@ export const BUNDLE_ID_BYTES = 16;
 export const BUNDLE_LIMITS = {
   /** Largest head (manifest, signature and forward records), in bytes. */
   maxHeadBytes: 1 << 20,
+  /** Most items in one bundle. */
   maxItems: 1024,
+  /** Longest item name, in UTF-8 bytes. */
   maxItemNameBytes: 255,
+  /** Longest media type, in bytes. */
   maxMediaTypeBytes: 255,
+  /** Longest title, in UTF-8 bytes. */
   maxTitleBytes: 1024,
+  /** Longest summary, in UTF-8 bytes. */
   maxSummaryBytes: 64 * 1024,
   /** Forward hops a bundle may carry. */
   maxForwards: 32,

@@ -25,21 +25,27 @@ import { checkAudit } from './seal.js';
 export interface ForwardBundleOptions extends Omit<OpenBundleOptions, 'strictExpiry'> {
   /** Who forwards: must be a recipient of the received envelope (its keys are in `keys`). */
   forwarder: BundleIdentity;
+  /** The new recipients, with the key card attributes the policy checks. */
   recipients: BundleRecipient[];
   /** Forward despite overridable rule violations; recorded in the forward record and audit trail. */
   override?: PolicyOverride;
   /** Record `opened`, `override` and `forwarded` entries here. */
   audit?: AuditLog;
+  /** Envelope option, as for `seal`. */
   padding?: boolean;
+  /** Envelope option, as for `seal`. */
   hideRecipients?: boolean;
+  /** Envelope option, as for `seal`. */
   chunkSize?: number;
 }
 
 /** Result of {@link forwardBundleStream}. */
 export interface ForwardedBundleStream {
+  /** The forwarded manifest, unchanged (still signed by the originator). */
   manifest: BundleManifest;
   /** The forward record added by this forward. */
   record: ForwardRecord;
+  /** The override applied to this forward, or null if no rule needed one. */
   override: AppliedOverride | null;
   /** The new envelope, produced as it is read (items are verified as they pass through). */
   envelope: AsyncIterable<Uint8Array>;
@@ -47,6 +53,7 @@ export interface ForwardedBundleStream {
 
 /** Result of {@link forwardBundle}. */
 export interface ForwardedBundle extends Omit<ForwardedBundleStream, 'envelope'> {
+  /** The new envelope. */
   envelope: Uint8Array;
 }
 

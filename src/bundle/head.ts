@@ -36,7 +36,9 @@ export interface ForwardRecord {
   prev: Uint8Array;
   /** Id of the envelope the forwarder received the bundle in. */
   receivedIn: Uint8Array;
+  /** Who forwarded (and sealed the next envelope). */
   forwarder: BundleParty;
+  /** When. */
   at: Date;
   /** Key card fingerprints of the recipients of this hop. */
   to: Uint8Array[];

@@ -18,6 +18,7 @@ export interface BundleIdentity {
 export interface BundleRecipient {
   /** Encryption key from the recipient's key card (X-Wing or X25519). */
   encryptionKey: RecipientPublicKey;
+  /** Key card attributes for the handling policy (fingerprint, name, organization, country, explicit). */
   attributes: PolicyRecipient;
 }
 

@@ -51,9 +51,35 @@ export function bundleIdentityFromKeyRing(ring: KeyRing, name: string, options: 
 export type KeyRingOpenBundleOptions = Omit<KeyRingOpenOptions, 'allowAnonymous'> & Pick<OpenBundleOptions, 'strictExpiry' | 'audit'>;
 
 /**
- * Open a bundle with every key in the ring; see `openBundle`. The ring's sender report (is the
- * sealer a verified contact?) is available by opening the envelope with `ring.openStream`.
- * @throws see `openBundle` and `KeyRing.openStream`.
+ * Open a bundle with every key in the ring (current and rotated out); see {@link openBundle}. The
+ * ring's sender report (is the sealer a verified contact?) is available by opening the envelope
+ * with {@link KeyRing.openStream}.
+ * @throws {TypeError | RangeError} for invalid options.
+ * @throws {@link LintasError} the codes of {@link openBundle}; `ERR_UNKNOWN_SENDER` with
+ *   `requireKnownSender`.
+ * @example
+ * ```ts
+ * import { bundleIdentityFromKeyRing, bundleRecipientsFromKeyRing, BundleBuilder, KeyRing, MemoryKeyRingStorage, openBundleWithKeyRing, sealBundle } from 'lintas';
+ *
+ * const bin = await KeyRing.create(new MemoryKeyRingStorage(), { passphrase: 'bin passphrase' });
+ * const polri = await KeyRing.create(new MemoryKeyRingStorage(), { passphrase: 'polri passphrase' });
+ * const binCard = (await bin.createIdentity({ name: 'BIN', organization: 'BIN', country: 'ID' })).card;
+ * const polriCard = (await polri.createIdentity({ name: 'POLRI', organization: 'POLRI', country: 'ID' })).card;
+ * await bin.importKeyCard(polriCard.bytes, { name: 'POLRI', fingerprint: polriCard.fingerprint });
+ * await polri.importKeyCard(binCard.bytes, { name: 'BIN', fingerprint: binCard.fingerprint });
+ *
+ * const stix = { type: 'bundle', id: 'bundle--6f8f3ab5-6f5c-4c71-9a4c-0f2a3c1d5e7b', objects: [] };
+ * const bundle = new BundleBuilder({ title: 'Indicators', markings: { tlp: 'GREEN' } }).addStix('indicators.json', stix);
+ * const sealed = await sealBundle(bundle, { sender: bundleIdentityFromKeyRing(bin, 'BIN'), recipients: bundleRecipientsFromKeyRing(bin, ['POLRI']) });
+ *
+ * const opened = await openBundleWithKeyRing(polri, sealed.deliveries[0]!.envelope, { requireKnownSender: true });
+ * for await (const item of opened.items()) {
+ *   const { summary } = await item.stix();
+ *   console.log(item.name, summary.objectCount); // indicators.json 0
+ * }
+ * bin.close();
+ * polri.close();
+ * ```
  */
 export async function openBundleWithKeyRing(ring: KeyRing, envelope: ByteSource | string, options: KeyRingOpenBundleOptions = {}): Promise<OpenedBundle> {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');

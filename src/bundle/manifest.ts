@@ -30,16 +30,23 @@ export interface BundleParty {
   signingKey: Uint8Array;
   /** Key card fingerprint. */
   fingerprint: Uint8Array;
+  /** Name on the key card. */
   name: string;
+  /** Organization on the key card. */
   organization: string;
+  /** ISO 3166-1 alpha-2 country on the key card. */
   country: string;
 }
 
 /** One item as the manifest describes it. */
 export interface ManifestItem {
+  /** Item name (unique in the bundle, safe as a file name). */
   name: string;
+  /** Media type of the item. */
   mediaType: string;
+  /** Exact size in bytes. */
   size: number;
+  /** SHA-256 of the item bytes; readers check it. */
   sha256: Uint8Array;
   /** The item's own "REL TO" (selective release), or null. */
   releasableTo: Releasability | null;
@@ -47,12 +54,19 @@ export interface ManifestItem {
 
 /** A decoded, originator-signed manifest. */
 export interface BundleManifest {
+  /** Random 16-byte bundle id, the same in every delivery and forward. */
   id: Uint8Array;
+  /** When the originator sealed it. */
   created: Date;
+  /** When the bundle expires (reported as `expired`, no longer forwarded), or null. */
   expires: Date | null;
+  /** Who originated and signed the manifest. */
   originator: BundleParty;
+  /** Short title. */
   title: string;
+  /** Free-text summary (may be empty). */
   summary: string;
+  /** Handling markings in their normal form (SPEC 12.4). */
   markings: NormalizedMarkings;
   /** The items in this envelope, in payload order. */
   items: ManifestItem[];

@@ -45,11 +45,17 @@ export interface BundleItem extends ManifestItem {
   /** The whole item as UTF-8 text, verified. */
   text(): Promise<string>;
   /** The whole item parsed and checked as a STIX 2.1 bundle. @throws `ERR_BUNDLE_STIX_INVALID`. */
-  stix(): Promise<{ bundle: StixBundle; summary: StixBundleSummary }>;
+  stix(): Promise<{
+    /** The parsed JSON. */
+    bundle: StixBundle;
+    /** What the shape check learned (ids, types, marking references, TLP). */
+    summary: StixBundleSummary;
+  }>;
 }
 
 /** An opened bundle: verified head now, items on demand. */
 export interface OpenedBundle {
+  /** The verified manifest: title, summary, markings, items, expiry. */
   manifest: BundleManifest;
   /** SHA-256 of the manifest bytes: the same in every copy of this delivery, forwarded or not. */
   manifestDigest: Uint8Array;
@@ -72,7 +78,16 @@ export interface OpenedBundle {
    */
   items(): AsyncIterable<BundleItem>;
   /** Read every item into memory, verified. */
-  readAll(): Promise<{ name: string; mediaType: string; bytes: Uint8Array }[]>;
+  readAll(): Promise<
+    {
+      /** Item name. */
+      name: string;
+      /** Media type. */
+      mediaType: string;
+      /** The verified bytes. */
+      bytes: Uint8Array;
+    }[]
+  >;
   /** Stop reading and release the envelope source. */
   close(): Promise<void>;
 }
@@ -96,11 +111,38 @@ export function internalsOf(b: OpenedBundle): BundleInternals {
 }
 
 /**
- * Open a bundle envelope (bytes, a stream or armored text) and verify its head.
- * @throws {LintasError} any envelope code from `open`; `ERR_BUNDLE_NOT_A_BUNDLE` if the envelope
- *   carries something else; `ERR_BUNDLE_MALFORMED`, `ERR_BUNDLE_UNSUPPORTED_VERSION`,
- *   `ERR_BUNDLE_LIMIT_EXCEEDED`, `ERR_BUNDLE_SIGNATURE_INVALID`, `ERR_BUNDLE_FORWARD_INVALID`,
- *   `ERR_BUNDLE_ORIGINATOR_MISMATCH`; `ERR_BUNDLE_EXPIRED` with `strictExpiry`.
+ * Open a bundle envelope (bytes, a stream or armored text) and verify its head (SPEC 12.2):
+ * manifest, originator signature, forward chain and sender. Items are read afterwards, one at a
+ * time, each checked against the signed manifest. With a key ring, use
+ * {@link openBundleWithKeyRing}.
+ * @throws {TypeError | RangeError} for invalid options (including `allowAnonymous`: bundles
+ *   always name their originator).
+ * @throws {@link LintasError} any envelope code of {@link open}; `ERR_BUNDLE_NOT_A_BUNDLE` if the
+ *   envelope carries something else; `ERR_ENVELOPE_ANONYMOUS`; `ERR_BUNDLE_MALFORMED`,
+ *   `ERR_BUNDLE_UNSUPPORTED_VERSION`, `ERR_BUNDLE_LIMIT_EXCEEDED`, `ERR_BUNDLE_SIGNATURE_INVALID`,
+ *   `ERR_BUNDLE_FORWARD_INVALID`, `ERR_BUNDLE_ORIGINATOR_MISMATCH`; `ERR_BUNDLE_EXPIRED` with
+ *   `strictExpiry`; `ERR_AUDIT_BROKEN` if the audit log cannot record. While reading items:
+ *   `ERR_BUNDLE_ITEM_MISMATCH`, `ERR_BUNDLE_MALFORMED`, `ERR_ENVELOPE_TAMPERED`,
+ *   `ERR_SIGNATURE_INVALID`.
+ * @example
+ * ```ts
+ * import { BundleBuilder, generateIdentityKeys, openBundle, sealBundle } from 'lintas';
+ *
+ * // Without a key ring, the policy attributes come from your own directory.
+ * const bin = await generateIdentityKeys();
+ * const polri = await generateIdentityKeys();
+ * const card = (name: string, organization: string, n: number) => ({ fingerprint: new Uint8Array(32).fill(n), name, organization, country: 'ID' });
+ * const sealed = await sealBundle(new BundleBuilder({ title: 'Daily summary', markings: { tlp: 'GREEN' } }).addText('summary.txt', 'Nothing to report.'), {
+ *   sender: { signing: bin.signing, card: card('BIN desk', 'BIN', 1) },
+ *   recipients: [{ encryptionKey: polri.xwing, attributes: { ...card('POLRI desk', 'POLRI', 2), explicit: true } }],
+ * });
+ *
+ * const bundle = await openBundle(sealed.deliveries[0]!.envelope, { keys: [polri.xwing], trustedSenders: [bin.signing.publicKey] });
+ * console.log(bundle.manifest.title, bundle.manifest.markings.tlp, bundle.originator.name); // Daily summary GREEN BIN desk
+ * for await (const item of bundle.items()) {
+ *   console.log(item.name, await item.text()); // verified against the signed manifest
+ * }
+ * ```
  */
 export async function openBundle(envelope: ByteSource | string, options: OpenBundleOptions): Promise<OpenedBundle> {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');

@@ -26,6 +26,7 @@ import { checkIdentity, checkRecipients, type BundleIdentity, type BundleRecipie
 export interface SealBundleOptions {
   /** The originator: signs the manifest and the envelopes. */
   sender: BundleIdentity;
+  /** Who receives it: encryption key and key card attributes of each. */
   recipients: BundleRecipient[];
   /**
    * Seal despite handling-rule violations. Recorded in the manifest of every affected delivery
@@ -34,9 +35,11 @@ export interface SealBundleOptions {
   override?: PolicyOverride;
   /** Record `override` and `sealed` entries here. */
   audit?: AuditLog;
-  /** Envelope options, as for `seal`. */
+  /** Envelope option, as for `seal`. */
   padding?: boolean;
+  /** Envelope option, as for `seal`. */
   hideRecipients?: boolean;
+  /** Envelope option, as for `seal`. */
   chunkSize?: number;
 }
 
@@ -48,11 +51,13 @@ export interface BundleDelivery<E> {
   items: string[];
   /** SHA-256 of the originator-signed manifest in this envelope. */
   manifestDigest: Uint8Array;
+  /** The envelope for these recipients. */
   envelope: E;
 }
 
 /** Result of {@link sealBundle}. */
 export interface SealedBundle {
+  /** The bundle id (16 bytes), the same in every delivery. */
   bundleId: Uint8Array;
   /** The override that was applied, or null if no rule needed one. */
   override: AppliedOverride | null;
@@ -62,8 +67,11 @@ export interface SealedBundle {
 
 /** Result of {@link sealBundleStream}: each envelope is produced as it is read. */
 export interface SealedBundleStream {
+  /** The bundle id (16 bytes), the same in every delivery. */
   bundleId: Uint8Array;
+  /** The override that was applied, or null if no rule needed one. */
   override: AppliedOverride | null;
+  /** One envelope per release group, each sealed as it is read. */
   deliveries: BundleDelivery<AsyncIterable<Uint8Array>>[];
 }
 
@@ -194,9 +202,11 @@ async function* checkedItem(item: DraftItem): AsyncGenerator<Uint8Array> {
 /**
  * Seal a bundle, producing each envelope as a stream (large items are read only while the
  * envelope is read, once per delivery). The policy is checked before anything is returned.
- * @throws {TypeError | RangeError} for malformed options.
- * @throws {PolicyViolationError} `ERR_POLICY_VIOLATION` naming each recipient and rule.
- * While reading an envelope: `ERR_BUNDLE_ITEM_MISMATCH` if an item source changed.
+ * @throws {TypeError | RangeError} for malformed options, or a bundle expiry not in the future.
+ * @throws {@link PolicyViolationError} `ERR_POLICY_VIOLATION` naming each recipient and rule.
+ * @throws {@link LintasError} `ERR_AUDIT_BROKEN` if the audit log cannot record an override.
+ *   While reading an envelope: `ERR_BUNDLE_ITEM_MISMATCH` if an item source changed,
+ *   `ERR_SEAL_INVALID_RECIPIENT` for an unusable encryption key, `ERR_AUDIT_BROKEN`.
  */
 export async function sealBundleStream(bundle: BundleBuilder, options: SealBundleOptions): Promise<SealedBundleStream> {
   const draft = bundleDraftOf(bundle);
@@ -235,8 +245,41 @@ export async function sealBundleStream(bundle: BundleBuilder, options: SealBundl
 }
 
 /**
- * Seal a bundle into envelopes held in memory. See {@link sealBundleStream} for large items.
- * @throws see {@link sealBundleStream}; `ERR_BUNDLE_ITEM_MISMATCH` if an item source changed.
+ * Seal a bundle into envelopes held in memory, after checking the handling policy against every
+ * recipient (SPEC 12.5): one envelope per release group (SPEC 12.7). See
+ * {@link sealBundleStream} for large items.
+ * @param bundle - The bundle: title, markings and items.
+ * @param options - Originator, recipients (with the key card attributes the policy checks),
+ *   an optional override and audit log.
+ * @throws {TypeError | RangeError} for malformed options, or a bundle expiry not in the future.
+ * @throws {@link PolicyViolationError} (a {@link LintasError}) `ERR_POLICY_VIOLATION`, naming
+ *   each recipient and rule, before anything is sealed.
+ * @throws {@link LintasError} `ERR_BUNDLE_ITEM_MISMATCH` if an item source changed since it was
+ *   added; `ERR_SEAL_INVALID_RECIPIENT` for an unusable encryption key; `ERR_AUDIT_BROKEN` if the
+ *   audit log cannot record.
+ * @example
+ * ```ts
+ * import { bundleIdentityFromKeyRing, bundleRecipientsFromKeyRing, BundleBuilder, KeyRing, MemoryKeyRingStorage, sealBundle } from 'lintas';
+ *
+ * const bin = await KeyRing.create(new MemoryKeyRingStorage(), { passphrase: 'bin passphrase' });
+ * await bin.createIdentity({ name: 'BIN', organization: 'BIN', country: 'ID' });
+ * const partner = await KeyRing.create(new MemoryKeyRingStorage(), { passphrase: 'pdrm passphrase' });
+ * const pdrm = await partner.createIdentity({ name: 'PDRM', organization: 'PDRM', country: 'MY' });
+ * await bin.importKeyCard(pdrm.card.bytes, { name: 'PDRM', fingerprint: pdrm.card.fingerprint });
+ *
+ * const bundle = new BundleBuilder({
+ *   title: 'C2 infrastructure update',
+ *   markings: { tlp: 'AMBER', amberOrganizations: ['PDRM'], releasableTo: { countries: ['ID', 'MY'], organizations: [] } },
+ * }).addText('report.txt', 'New C2 hosts observed in the last 48 hours.');
+ *
+ * const sealed = await sealBundle(bundle, {
+ *   sender: bundleIdentityFromKeyRing(bin, 'BIN'),
+ *   recipients: bundleRecipientsFromKeyRing(bin, ['PDRM']),
+ * });
+ * console.log(sealed.deliveries.length, sealed.deliveries[0]!.items); // 1 ["report.txt"]
+ * bin.close();
+ * partner.close();
+ * ```
  */
 export async function sealBundle(bundle: BundleBuilder, options: SealBundleOptions): Promise<SealedBundle> {
   const sealed = await sealBundleStream(bundle, options);

@@ -11,12 +11,20 @@ import { tlpRank, type TlpLevel } from '../policy/markings.js';
 import { isFixedTlpMarkingId, stixTlpMarking, tlpFromStixMarking, tlpFromStixMarkingId, TLP2_MARKING_IDS } from './tlp-stix.js';
 
 /** A parsed STIX bundle (JSON object). */
-export type StixBundle = Record<string, unknown> & { type: 'bundle'; id: string; objects?: Record<string, unknown>[] };
+export type StixBundle = Record<string, unknown> & {
+  /** Always `"bundle"`. */
+  type: 'bundle';
+  /** `bundle--<uuid>`. */
+  id: string;
+  /** The STIX objects. */
+  objects?: Record<string, unknown>[];
+};
 
 /** What the shape check learned about a STIX bundle. */
 export interface StixBundleSummary {
   /** The bundle id, `bundle--<uuid>`. */
   id: string;
+  /** Number of objects. */
   objectCount: number;
   /** Object types present, sorted. */
   types: string[];
@@ -116,7 +124,12 @@ export function validateStixBundle(value: unknown): StixBundleSummary {
  * Parse STIX JSON (text or UTF-8 bytes) and check it with {@link validateStixBundle}.
  * @throws {LintasError} `ERR_BUNDLE_STIX_INVALID` for invalid UTF-8, JSON or shape.
  */
-export function parseStixBundle(input: Uint8Array | string): { bundle: StixBundle; summary: StixBundleSummary } {
+export function parseStixBundle(input: Uint8Array | string): {
+  /** The parsed JSON. */
+  bundle: StixBundle;
+  /** What the shape check learned. */
+  summary: StixBundleSummary;
+} {
   let text: string;
   if (typeof input === 'string') text = input;
   else {

@@ -64,7 +64,12 @@ export function isFixedTlpMarkingId(id: string): boolean {
 }
 
 /** A STIX 2.1 marking-definition object, as JSON. */
-export type StixMarkingDefinition = Record<string, unknown> & { type: 'marking-definition'; id: string };
+export type StixMarkingDefinition = Record<string, unknown> & {
+  /** Always `"marking-definition"`. */
+  type: 'marking-definition';
+  /** `marking-definition--<uuid>`. */
+  id: string;
+};
 
 /**
  * The official TLP 2.0 marking-definition object for `level`, exactly as OASIS publishes it.
