@@ -4,10 +4,23 @@
  * a bundle sealed in Node, seals one that Node opens, and refuses a tampered envelope.
  * Chromium missing is a failure, not a skip: .ci/run installs it.
  */
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { fingerprintHex, openBundleWithKeyRing, TEXT_MEDIA_TYPE } from '../../src/index.js';
+import {
+  BundleBuilder,
+  bundleIdentityFromKeyRing,
+  bundleRecipientsFromKeyRing,
+  fingerprintHex,
+  KEYRING_KDF_MINIMUM,
+  KeyRing,
+  MemoryKeyRingStorage,
+  openBundleWithKeyRing,
+  sealBundle,
+  TEXT_MEDIA_TYPE,
+} from '../../src/index.js';
 import { startExampleServer, type ExampleServer } from '../../examples/browser/server.js';
 import type { ExampleResult, ReadBundle } from '../../examples/browser/main.js';
 
@@ -86,9 +99,55 @@ describe('the browser example in headless Chromium', () => {
     expect(untouched.bundle.items[0]!.text).toBe(REPORT);
   });
 
+  it('refuses in the browser a bundle for someone else, and one from a sender its ring does not know', async () => {
+    // A third agency that knows both cards: it can seal to the page, but the page never met it.
+    const outsider = await KeyRing.create(new MemoryKeyRingStorage(), { passphrase: 'x', kdf: KEYRING_KDF_MINIMUM });
+    await outsider.createIdentity({ name: 'ISD', organization: 'ISD', country: 'SG' });
+    await outsider.importKeyCard(server.ring.contact('PDRM desk').card, { name: 'PDRM desk' });
+    await outsider.importKeyCard(server.ring.identity('BIN').card, { name: 'BIN' });
+    const sealTo = async (to: string) => {
+      const bundle = new BundleBuilder({ title: 'From ISD', markings: { tlp: 'GREEN' } }).addText('note.txt', 'hello');
+      const out = await sealBundle(bundle, { sender: bundleIdentityFromKeyRing(outsider, 'ISD'), recipients: bundleRecipientsFromKeyRing(outsider, [to]) });
+      return Array.from(out.deliveries[0]!.envelope);
+    };
+    const [toPage, toBin] = await Promise.all([sealTo('PDRM desk'), sealTo('BIN')]);
+    expect(await page.evaluate((e) => window.lintasExample.open(e), toPage)).toEqual({ code: 'ERR_UNKNOWN_SENDER' });
+    expect(await page.evaluate((e) => window.lintasExample.open(e), toBin)).toEqual({ code: 'ERR_ENVELOPE_NOT_FOR_ME' });
+  });
+
   it('shows every step on the page', async () => {
     await expect.poll(() => page.locator('#status').textContent()).toBe('Done: every step passed.');
     expect(await page.locator('#steps li.ok').count()).toBe(5);
     expect(await page.locator('#steps li.fail').count()).toBe(0);
+  });
+});
+
+describe('npm run example:browser', () => {
+  it('builds the page, serves it and prints the URL to open', async () => {
+    // PORT=0: any free port; the printed URL must name the real one.
+    const child = spawn('npm', ['run', '--silent', 'example:browser'], {
+      cwd: resolve(import.meta.dirname, '../..'),
+      env: { ...process.env, PORT: '0' },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    try {
+      const url = await new Promise<string>((resolveUrl, reject) => {
+        child.stdout.on('data', () => {
+          const m = /open (http:\/\/127\.0\.0\.1:\d+\/)/.exec(output);
+          if (m) resolveUrl(m[1]!);
+        });
+        child.on('exit', (code) => reject(new Error(`example:browser exited with ${code} before printing its URL:\n${output}`)));
+      });
+      const [html, script] = await Promise.all([fetch(url), fetch(new URL('main.js', url))]);
+      expect([html.status, script.status]).toEqual([200, 200]);
+      expect(await html.text()).toContain('<script type="module" src="./main.js">');
+      expect(await script.text()).toContain('lintasExample');
+    } finally {
+      process.kill(-child.pid!, 'SIGTERM');
+    }
   });
 });
