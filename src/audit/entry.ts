@@ -39,14 +39,22 @@ export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = ['sealed', 'sent', '
 
 /** An override as the audit trail records it. */
 export interface AuditOverride {
+  /** Why the rules were overridden. */
   reason: string;
+  /** Who authorised it. */
   authorisedBy: string;
   /** What it lifted: rule, recipient fingerprint (null: the bundle itself), item name... */
-  lifted: { rule: PolicyRule; recipient: Uint8Array | null }[];
+  lifted: {
+    /** The rule lifted. */
+    rule: PolicyRule;
+    /** Key card fingerprint of the recipient concerned; null: the bundle itself. */
+    recipient: Uint8Array | null;
+  }[];
 }
 
 /** What to record. Every field except `event` is optional; record what you know. */
 export interface AuditEvent {
+  /** What happened. */
   event: AuditEventType;
   /** Bundle id (16 bytes). */
   bundleId?: Uint8Array;
@@ -62,12 +70,15 @@ export interface AuditEvent {
   from?: Uint8Array;
   /** Who it went to, by key card fingerprint. */
   to?: Uint8Array[];
+  /** The bundle's handling markings (never its title, summary or items). */
   markings?: HandlingMarkings;
+  /** The override applied, for `override` events. */
   override?: AuditOverride;
 }
 
 /** A recorded entry, as read back. */
 export interface AuditEntry extends AuditEvent {
+  /** Position in the log, from 0. */
   seq: number;
   /** When it was recorded (millisecond precision). */
   at: Date;

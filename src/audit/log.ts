@@ -16,8 +16,11 @@ import { verifyAuditLog } from './verify.js';
  * One writer per log: two {@link AuditLog}s must not append to one store at the same time.
  */
 export interface AuditStore {
+  /** The whole log as stored; empty if nothing was appended yet. */
   read(): Promise<Uint8Array>;
+  /** Add `bytes` at the end, durably, before resolving. */
   append(bytes: Uint8Array): Promise<void>;
+  /** Cut the log to its first `length` bytes. */
   truncate(length: number): Promise<void>;
 }
 
@@ -63,7 +66,25 @@ export interface AuditLogOptions {
   now?: () => number;
 }
 
-/** Append-only, hash-chained, signed audit log. */
+/**
+ * Append-only, hash-chained, signed audit log (SPEC 12.8): who sealed, sent, received, opened,
+ * forwarded or overrode what, never contents. Pass it as `audit` to {@link sealBundle},
+ * {@link openBundle} and {@link forwardBundle}, or record events yourself. In Node, keep it in a
+ * file with `openAuditLogFile` from `lintas/node`.
+ * @example
+ * ```ts
+ * import { AuditLog, generateIdentityKeys, MemoryAuditStore, verifyAuditLog } from 'lintas';
+ *
+ * const app = await generateIdentityKeys();
+ * const store = new MemoryAuditStore();
+ * const log = await AuditLog.open(store, app.signing);
+ * await log.record({ event: 'received', envelopeId: new Uint8Array(16), markings: { tlp: 'GREEN' } });
+ * await log.record({ event: 'opened', envelopeId: new Uint8Array(16) });
+ *
+ * const check = await verifyAuditLog(store.bytes(), { signer: app.signing.publicKey, anchor: log.head()! });
+ * console.log(check.ok, check.entries.map((e) => e.event)); // true ["received","opened"]
+ * ```
+ */
 export class AuditLog {
   private seq: number;
   private prev: Uint8Array;
@@ -85,8 +106,10 @@ export class AuditLog {
   /**
    * Open a log for appending: verify what is stored, drop a torn last record left by a crash
    * during an append (it was never acknowledged), and continue the chain.
-   * @throws {LintasError} `ERR_AUDIT_BROKEN` if stored entries fail verification anywhere else;
-   *   `ERR_AUDIT_SIGNER_MISMATCH` if the log was signed with another key.
+   * @throws {TypeError | RangeError} for a malformed store, signer or option.
+   * @throws {@link LintasError} `ERR_AUDIT_BROKEN` if stored entries fail verification anywhere else;
+   *   `ERR_AUDIT_SIGNER_MISMATCH` if the log was signed with another key. Errors of the store
+   *   (e.g. I/O) as it throws them.
    */
   static async open(store: AuditStore, signer: SigningKeyPair, options: AuditLogOptions = {}): Promise<AuditLog> {
     if (!store || typeof store.read !== 'function' || typeof store.append !== 'function' || typeof store.truncate !== 'function') {
@@ -116,7 +139,12 @@ export class AuditLog {
   }
 
   /** seq and hash of the last entry (note it elsewhere to detect truncation later), or null. */
-  head(): { seq: number; hash: Uint8Array } | null {
+  head(): {
+    /** seq of the last entry. */
+    seq: number;
+    /** Its hash: pass both as `anchor` to {@link verifyAuditLog}. */
+    hash: Uint8Array;
+  } | null {
     return this.seq === 0 ? null : { seq: this.seq - 1, hash: this.prev.slice() };
   }
 
@@ -124,7 +152,8 @@ export class AuditLog {
    * Append one signed entry. Appends are serialised in call order. If the store fails, the log
    * refuses further appends (reopen it; {@link AuditLog.open} repairs a torn tail).
    * @throws {TypeError | RangeError} for a malformed event.
-   * @throws {LintasError} `ERR_AUDIT_BROKEN` after an earlier store failure.
+   * @throws {@link LintasError} `ERR_AUDIT_BROKEN` after an earlier store failure; the store's
+   *   own error when this append fails.
    */
   record(event: AuditEvent): Promise<AuditEntry> {
     const fields = auditEventFields(event);

@@ -11,7 +11,14 @@ import { verifyAuditLog as verifyAuditLogBytes, type AuditVerification, type Ver
 
 /** An {@link AuditStore} in one file (created on the first append). */
 export class FileAuditStore implements AuditStore {
-  constructor(readonly path: string) {
+  /**
+   * @param path - The log file; created on the first append.
+   * @throws {TypeError} if `path` is not a non-empty string.
+   */
+  constructor(
+    /** The log file. */
+    readonly path: string,
+  ) {
     if (typeof path !== 'string' || path.length === 0) throw new TypeError('path must be a non-empty string');
   }
 

@@ -16,7 +16,12 @@ export interface VerifyAuditLogOptions {
   /** The Ed25519 public key the log must be signed with. Default: whoever signed the first entry. */
   signer?: Uint8Array;
   /** A head noted earlier: the entry with this `seq` must exist and have this `hash`. */
-  anchor?: { seq: number; hash: Uint8Array };
+  anchor?: {
+    /** seq of the entry. */
+    seq: number;
+    /** Hash of the entry's record. */
+    hash: Uint8Array;
+  };
 }
 
 /** Where and why a log stops being trustworthy. */
@@ -25,7 +30,9 @@ export interface AuditLogBreak {
   index: number;
   /** Byte offset of that record in the log. */
   offset: number;
+  /** What kind of break (see {@link AuditBreak}). */
   reason: AuditBreak;
+  /** What is wrong, for people. */
   message: string;
 }
 
@@ -38,7 +45,12 @@ export interface AuditVerification {
   /** The signing key of the log (first entry's, or the one required), null for an empty log. */
   signer: Uint8Array | null;
   /** seq and hash of the last good entry, null if there is none. */
-  head: { seq: number; hash: Uint8Array } | null;
+  head: {
+    /** seq of the entry. */
+    seq: number;
+    /** Hash of the entry's record. */
+    hash: Uint8Array;
+  } | null;
   /** The first break, or null. */
   firstBroken: AuditLogBreak | null;
 }
@@ -49,6 +61,20 @@ const ZERO_HASH = new Uint8Array(AUDIT_HASH_BYTES);
  * Verify a whole log held in memory. Never throws for a bad log: the result names the first
  * broken record. (`lintas/node` adds a version that reads a file.)
  * @throws {TypeError} if `log` is not a Uint8Array or the options are malformed.
+ * @example
+ * ```ts
+ * import { AuditLog, generateIdentityKeys, MemoryAuditStore, verifyAuditLog } from 'lintas';
+ *
+ * const app = await generateIdentityKeys();
+ * const store = new MemoryAuditStore();
+ * const log = await AuditLog.open(store, app.signing);
+ * for (const event of ['sealed', 'sent'] as const) await log.record({ event, bundleId: new Uint8Array(16) });
+ *
+ * const bytes = store.bytes();
+ * bytes[bytes.length - 1]! ^= 1; // someone edits the last entry
+ * const check = await verifyAuditLog(bytes, { signer: app.signing.publicKey });
+ * console.log(check.ok, check.entries.length, check.firstBroken?.index, check.firstBroken?.reason); // false 1 1 "signature"
+ * ```
  */
 export async function verifyAuditLog(log: Uint8Array, options: VerifyAuditLogOptions = {}): Promise<AuditVerification> {
   if (!(log instanceof Uint8Array)) throw new TypeError('log must be a Uint8Array');

@@ -41,12 +41,15 @@ export function tlpFromName(name: string): TlpLevel | null {
  * compared exactly as written on key cards.
  */
 export interface Releasability {
+  /** ISO 3166-1 alpha-2 codes; a party in one of these countries is covered. */
   countries: string[];
+  /** Organizations as written on key cards; a member of one of these is covered wherever it sits. */
   organizations: string[];
 }
 
 /** Handling markings of a bundle. */
 export interface HandlingMarkings {
+  /** TLP 2.0 level (TLP 1.0 `WHITE` is accepted and read as `CLEAR`). */
   tlp: TlpLevel;
   /** National classification level as the originator writes it, e.g. "TERBATAS", "RESTRICTED". */
   classification?: string;
@@ -64,10 +67,15 @@ export interface HandlingMarkings {
 
 /** Markings after {@link checkMarkings}: every list present (maybe empty), normalised. */
 export interface NormalizedMarkings {
+  /** TLP 2.0 level. */
   tlp: TlpLevel;
+  /** National classification, or null. */
   classification: string | null;
+  /** "REL TO" list, or null for no restriction beyond TLP. */
   releasableTo: Releasability | null;
+  /** TLP:AMBER organizations besides the originator's (sorted; empty if none). */
   amberOrganizations: string[];
+  /** Handling caveats (sorted; empty if none). */
   caveats: string[];
 }
 
@@ -129,10 +137,27 @@ function checkCountry(value: unknown, what: string): string {
 }
 
 /**
- * Check markings given by an app and bring them to normal form.
- * @throws {TypeError} for a wrong type. @throws {RangeError} for an unknown TLP level, a bad
- *   country code, unacceptable text, an empty "REL TO" list, or AMBER organizations on a
- *   bundle that is not TLP:AMBER.
+ * Check markings given by an app and bring them to normal form (SPEC 12.4): NFC text, upper-case
+ * countries, sorted lists without duplicates. {@link BundleBuilder} does this itself; call it to
+ * validate a form before building a bundle.
+ * @param markings - The markings as the user gave them.
+ * @param what - How error messages name the argument.
+ * @throws {TypeError} for a wrong type.
+ * @throws {RangeError} for an unknown TLP level, a bad country code, unacceptable text, an empty
+ *   "REL TO" list, or AMBER organizations on a bundle that is not TLP:AMBER.
+ * @example
+ * ```ts
+ * import { checkMarkings, formatMarkings } from 'lintas';
+ *
+ * const m = checkMarkings({ tlp: 'tlp:amber', classification: 'RAHASIA', releasableTo: { countries: ['my', 'ID'], organizations: [] } });
+ * console.log(m.tlp, m.releasableTo?.countries); // AMBER ["ID","MY"]
+ * console.log(formatMarkings(m)); // TLP:AMBER RAHASIA REL TO ID, MY
+ * try {
+ *   checkMarkings({ tlp: 'GREEN', amberOrganizations: ['PDRM'] });
+ * } catch (e) {
+ *   console.assert(e instanceof RangeError); // AMBER organizations only with TLP:AMBER
+ * }
+ * ```
  */
 export function checkMarkings(markings: HandlingMarkings, what = 'markings'): NormalizedMarkings {
   if (markings === null || typeof markings !== 'object') throw new TypeError(`${what} must be an object`);

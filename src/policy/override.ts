@@ -19,10 +19,19 @@ export interface PolicyOverride {
 
 /** An override as recorded: what it lifted. */
 export interface AppliedOverride {
+  /** Why the rules were overridden, as the person who authorised it wrote it. */
   reason: string;
+  /** Who authorised it (name or role). */
   authorisedBy: string;
   /** The violations it lifted, each by rule and recipient fingerprint (null: the bundle). */
-  lifted: { rule: PolicyRule; recipient: Uint8Array | null; item: string | null }[];
+  lifted: {
+    /** The rule lifted. */
+    rule: PolicyRule;
+    /** Key card fingerprint of the recipient concerned; null when the rule concerns the bundle. */
+    recipient: Uint8Array | null;
+    /** The item concerned (per-item releasability), else null. */
+    item: string | null;
+  }[];
 }
 
 /** Thrown when sealing or forwarding would break a handling rule; lists every violation. */

@@ -9,6 +9,7 @@
 export interface PolicyParty {
   /** Key card fingerprint (32 bytes): how audit entries and violations name the party. */
   fingerprint: Uint8Array;
+  /** Name on the key card, for messages and audit. */
   name: string;
   /** Organization as written on the key card; compared exactly (after NFC). */
   organization: string;

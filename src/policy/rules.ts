@@ -33,6 +33,7 @@ export type PolicyRule =
 
 /** One broken rule, for one recipient (or for the whole bundle when `recipient` is null). */
 export interface PolicyViolation {
+  /** Which rule is broken. */
   rule: PolicyRule;
   /** The recipient that breaks the rule; null when the rule concerns the bundle itself. */
   recipient: PolicyParty | null;
@@ -68,9 +69,11 @@ function releasabilityText(rel: Releasability): string {
 
 /** What {@link checkSealPolicy} decides on. */
 export interface SealPolicyInput {
+  /** The bundle's markings, normalised. */
   markings: NormalizedMarkings;
   /** The sealing identity. */
   originator: PolicyParty;
+  /** Every recipient, with how it was named. */
   recipients: PolicyRecipient[];
 }
 
@@ -109,9 +112,15 @@ export interface ForwardPolicyInput {
   originator: Pick<PolicyParty, 'organization' | 'country'>;
   /** Who forwards it now. */
   forwarder: PolicyParty;
+  /** The new recipients. */
   recipients: PolicyRecipient[];
   /** The items forwarded, with their own "REL TO" list if they have one. */
-  items: { name: string; releasableTo: Releasability | null }[];
+  items: {
+    /** Item name. */
+    name: string;
+    /** The item's own "REL TO", or null. */
+    releasableTo: Releasability | null;
+  }[];
   /** True if the bundle is past its expiry. */
   expired: boolean;
 }
