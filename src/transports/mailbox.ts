@@ -12,7 +12,12 @@ const MAILBOX_CONTEXT = 'lintas/v1 mailbox';
 const MAILBOX_PATTERN = /^[0-9a-f]{64}$/;
 
 /** Anything that carries an Ed25519 signing public key: a key card, or a raw 32-byte key. */
-export type MailboxOwner = Uint8Array | { readonly signingPublicKey: Uint8Array };
+export type MailboxOwner =
+  | Uint8Array
+  | {
+      /** The owner's 32-byte Ed25519 signing public key. */
+      readonly signingPublicKey: Uint8Array;
+    };
 
 /**
  * The mailbox id of a signing public key (or a key card with `signingPublicKey`):

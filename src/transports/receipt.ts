@@ -29,11 +29,13 @@ const MAX_RECEIPT_BYTES = 1024;
 
 /** The verified content of a receipt. */
 export interface DeliveryReceipt {
+  /** The id of the envelope received (16 bytes). */
   envelopeId: Uint8Array;
   /** SHA-256 of the envelope's prefix, header and header MAC. */
   headerHash: Uint8Array;
   /** The recipient's Ed25519 signing public key. */
   recipient: Uint8Array;
+  /** When the recipient received it. */
   receivedAt: Date;
 }
 

@@ -24,14 +24,21 @@ export interface DeliveryContext {
 
 /** A delivery that was refused and acknowledged (so it is not redelivered forever). */
 export interface RejectedDelivery {
+  /** The transport's delivery id. */
   deliveryId: string;
+  /** The envelope bytes as received, e.g. to quarantine them. */
   envelope: Uint8Array;
   /** Why: `ERR_REPLAY_DETECTED`, or the open error (`ERR_ENVELOPE_TAMPERED`, `ERR_UNKNOWN_SENDER`, ...). */
   error: LintasError;
 }
 
 /** Options for {@link receiveEnvelopes}. */
-export interface ReceiveEnvelopesOptions<T extends { envelopeId: Uint8Array }> {
+export interface ReceiveEnvelopesOptions<
+  T extends {
+    /** The envelope id, for replay protection. */
+    envelopeId: Uint8Array;
+  },
+> {
   /** Your decryption keys, for the built-in `open`. Ignored if `open` is given. */
   keys?: RecipientKeyPair[];
   /** Passed to `open`: only accept these Ed25519 sender keys. */
@@ -67,7 +74,9 @@ export interface ReceiveEnvelopesOptions<T extends { envelopeId: Uint8Array }> {
 
 /** Counts of one {@link receiveEnvelopes} run. */
 export interface ReceiveEnvelopesResult {
+  /** Envelopes the handler processed. */
   processed: number;
+  /** Deliveries refused (replays, envelopes that failed to open) and acknowledged. */
   rejected: number;
 }
 
@@ -81,10 +90,45 @@ export interface ReceiveEnvelopesResult {
  * handler runs, the id is remembered, and the delivery acknowledged, in that order. The guard is
  * given a 16-byte hash of the sender key (if any) and the envelope id, so one sender cannot
  * claim another sender's ids.
- * @throws whatever the handler, `onRejected` or the replay guard throw, and transport errors
- * (`ERR_TRANSPORT_*`, `ERR_RELAY_*`).
+ * @param transport - Any {@link Transport}: memory, drop folder, relay, Redis.
+ * @param mailbox - Your mailbox id ({@link mailboxId} of your signing key).
+ * @param options - Keys (or your own `open`), the replay guard, and the handler.
+ * @throws {TypeError | RangeError} for invalid options.
+ * @throws {@link LintasError} transport errors: `ERR_TRANSPORT_CLOSED`, `ERR_TRANSPORT_UNAVAILABLE`,
+ *   and the transport's own codes (`ERR_RELAY_AUTH_FAILED`, ...). Envelopes that fail to open
+ *   (`ERR_ENVELOPE_*`, `ERR_UNKNOWN_SENDER`, ...) and replays (`ERR_REPLAY_DETECTED`) are not
+ *   thrown but passed to `onRejected`. Whatever the handler, `onRejected` or the replay guard
+ *   throw is thrown as it is.
+ * @example
+ * ```ts
+ * import { generateIdentityKeys, mailboxId, MemoryReplayGuard, MemoryTransport, receiveEnvelopes, seal } from 'lintas';
+ *
+ * const sender = await generateIdentityKeys();
+ * const me = await generateIdentityKeys();
+ * const transport = new MemoryTransport();
+ * const inbox = mailboxId(me.signing.publicKey);
+ * const envelope = await seal(new TextEncoder().encode('tasking #1'), { recipients: [me.xwing], sender: sender.signing });
+ * await transport.send(inbox, envelope);
+ * await transport.send(inbox, envelope); // the same envelope again: a replay
+ *
+ * const result = await receiveEnvelopes(transport, inbox, {
+ *   keys: [me.xwing],
+ *   trustedSenders: [sender.signing.publicKey],
+ *   replayGuard: new MemoryReplayGuard(), // in Node, FileReplayGuard survives restarts
+ *   untilEmpty: true,
+ *   handler: (opened) => console.log(new TextDecoder().decode(opened.payload)),
+ *   onRejected: ({ error }) => console.log('dropped', error.code), // ERR_REPLAY_DETECTED
+ * });
+ * console.log(result); // { processed: 1, rejected: 1 }
+ * await transport.close();
+ * ```
  */
-export async function receiveEnvelopes<T extends { envelopeId: Uint8Array } = OpenedEnvelope>(
+export async function receiveEnvelopes<
+  T extends {
+    /** The envelope id, for replay protection. */
+    envelopeId: Uint8Array;
+  } = OpenedEnvelope,
+>(
   transport: Transport,
   mailbox: string,
   options: ReceiveEnvelopesOptions<T>,

@@ -34,6 +34,7 @@ import {
  * so envelope bytes arrive intact. Errors are thrown as the client throws them.
  */
 export interface RedisCommandClient {
+  /** Send one Redis command and return its raw reply. */
   sendCommand(args: ReadonlyArray<string | Buffer>, options?: { typeMapping?: { [respType: number]: unknown } }): Promise<unknown>;
 }
 

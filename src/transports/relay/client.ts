@@ -59,7 +59,9 @@ interface LeaseInfo {
 
 /** One stored envelope as the relay lists it. */
 export interface RelayEnvelopeInfo {
+  /** The relay's id of the stored envelope. */
   id: string;
+  /** Its size in bytes. */
   size: number;
   /** True while a receiver holds a lease on it. */
   leased: boolean;

@@ -6,7 +6,9 @@
 
 /** A rate: sustained requests per second and the burst allowed on top. */
 export interface Rate {
+  /** Sustained requests per second. */
   perSecond: number;
+  /** Requests allowed at once on top (the bucket size). */
   burst: number;
 }
 

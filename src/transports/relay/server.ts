@@ -68,9 +68,15 @@ export interface RelayOptions {
   origin?: string;
   /** Ed25519 public keys allowed to send. Default: anyone may send (envelopes are sealed anyway). */
   allowSenders?: Uint8Array[];
+  /** Sizes and request rates; see {@link RelayLimits} for the defaults. */
   limits?: RelayLimits;
   /** Serve HTTPS with this PEM key and certificate (chain). */
-  tls?: { key: string | Uint8Array; cert: string | Uint8Array };
+  tls?: {
+    /** PEM private key. */
+    key: string | Uint8Array;
+    /** PEM certificate chain. */
+    cert: string | Uint8Array;
+  };
   /** How long a leased envelope stays invisible to other receivers without renewal, in ms. Default 60 000. */
   leaseMs?: number;
   /** How long a challenge can be answered, in seconds. Default 60. */
