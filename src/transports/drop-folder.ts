@@ -71,6 +71,35 @@ interface Claim {
  * A {@link Transport} on a directory tree. Node only. Durability: send resolves after the file
  * and its directory entry are fsynced. Ordering: FIFO for one sender (names sort by time and a
  * per-sender sequence); envelopes of different senders in the same millisecond in any order.
+ *
+ * Any number of processes (or machines sharing the folder) may send and receive at once.
+ * @example
+ * ```ts
+ * import { mkdtemp, rm } from 'node:fs/promises';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { generateIdentityKeys, mailboxId, MemoryReplayGuard, receiveEnvelopes, seal } from 'lintas';
+ * import { DropFolderTransport } from 'lintas/node';
+ *
+ * const root = await mkdtemp(join(tmpdir(), 'drop-')); // e.g. a share both agencies can reach
+ * const police = await generateIdentityKeys();
+ * const agency = await generateIdentityKeys();
+ *
+ * const sender = new DropFolderTransport({ root });
+ * await sender.send(mailboxId(agency.signing.publicKey), await seal(new TextEncoder().encode('report'), { recipients: [agency.xwing], sender: police.signing }));
+ * await sender.close();
+ *
+ * const receiver = new DropFolderTransport({ root });
+ * const result = await receiveEnvelopes(receiver, mailboxId(agency.signing.publicKey), {
+ *   keys: [agency.xwing],
+ *   replayGuard: new MemoryReplayGuard(),
+ *   untilEmpty: true,
+ *   handler: (opened) => console.log(new TextDecoder().decode(opened.payload)), // report
+ * });
+ * console.assert(result.processed === 1);
+ * await receiver.close();
+ * await rm(root, { recursive: true });
+ * ```
  */
 export class DropFolderTransport implements Transport {
   private readonly root: string;

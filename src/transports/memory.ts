@@ -108,6 +108,26 @@ export interface MemoryTransportOptions {
  * A {@link Transport} in memory. Ordering: first in, first out per mailbox. A delivery held by a
  * receive loop goes back to its place in the mailbox as soon as that loop ends or the transport
  * is closed without acking it (there is no process to crash, so no lease to wait for).
+ *
+ * Transports whose ends share a {@link MemoryMailboxStore} see the same mailboxes: for tests,
+ * and for apps that pass envelopes between parts of one process.
+ * @example
+ * ```ts
+ * import { envelopeBytes, generateIdentityKeys, mailboxId, MemoryTransport, open, seal } from 'lintas';
+ *
+ * const desk = await generateIdentityKeys();
+ * const field = await generateIdentityKeys();
+ * const transport = new MemoryTransport();
+ * const inbox = mailboxId(desk.signing.publicKey);
+ *
+ * await transport.send(inbox, await seal(new TextEncoder().encode('checkpoint clear'), { recipients: [desk.xwing], sender: field.signing }));
+ * for await (const delivery of transport.receive(inbox, { untilEmpty: true })) {
+ *   const opened = await open(await envelopeBytes(delivery.envelope), { keys: [desk.xwing] });
+ *   console.log(new TextDecoder().decode(opened.payload)); // checkpoint clear
+ *   await delivery.ack(); // only now does it leave the mailbox
+ * }
+ * await transport.close();
+ * ```
  */
 export class MemoryTransport implements Transport {
   /** The shared store this transport reads and writes. */

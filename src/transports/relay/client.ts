@@ -74,6 +74,35 @@ export interface RelayEnvelopeInfo {
  *
  * Streaming uploads (an AsyncIterable envelope) use `fetch` with a ReadableStream body, which
  * Node and Chromium support; elsewhere pass bytes.
+ *
+ * A client proves it owns a mailbox by signing the relay's challenge with the mailbox's signing
+ * key (`mailboxKeys`); sending needs no key unless the relay keeps a sender allow list.
+ * @example
+ * ```ts
+ * import { mkdtemp, rm } from 'node:fs/promises';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { envelopeBytes, generateIdentityKeys, mailboxId, open, RelayTransport, seal } from 'lintas';
+ * import { startRelay } from 'lintas/node';
+ *
+ * const dir = await mkdtemp(join(tmpdir(), 'relay-'));
+ * const relay = await startRelay({ dir }); // usually run elsewhere: `lintas relay start`
+ * const analyst = await generateIdentityKeys();
+ * const source = await generateIdentityKeys();
+ *
+ * const sender = new RelayTransport({ url: relay.url });
+ * await sender.send(mailboxId(analyst.signing.publicKey), await seal(new TextEncoder().encode('tip'), { recipients: [analyst.xwing], sender: source.signing }));
+ *
+ * const receiver = new RelayTransport({ url: relay.url, mailboxKeys: [analyst.signing] });
+ * for await (const delivery of receiver.receive(mailboxId(analyst.signing.publicKey), { untilEmpty: true })) {
+ *   const opened = await open(await envelopeBytes(delivery.envelope), { keys: [analyst.xwing] });
+ *   console.log(new TextDecoder().decode(opened.payload)); // tip
+ *   await delivery.ack();
+ * }
+ * await Promise.all([sender.close(), receiver.close()]);
+ * await relay.close();
+ * await rm(dir, { recursive: true });
+ * ```
  */
 export class RelayTransport implements Transport {
   private readonly base: string;

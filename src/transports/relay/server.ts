@@ -130,8 +130,30 @@ class HttpError extends Error {
 }
 
 /**
- * Start a relay server.
- * @throws {TypeError} / {RangeError} for invalid options; the listen error (e.g. EADDRINUSE) as is.
+ * Start a relay server: an HTTP(S) mailbox store for {@link RelayTransport} clients, which sees
+ * only sealed envelopes. Envelopes are fsynced in `dir` before a send is acknowledged, and
+ * survive restarts.
+ * @throws {TypeError | RangeError} for invalid options; the listen error (e.g. EADDRINUSE) as is.
+ * @example
+ * ```ts
+ * import { mkdtemp, rm } from 'node:fs/promises';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { generateIdentityKeys } from 'lintas';
+ * import { startRelay } from 'lintas/node';
+ *
+ * const dir = await mkdtemp(join(tmpdir(), 'relay-'));
+ * const partner = await generateIdentityKeys();
+ * const relay = await startRelay({
+ *   dir,
+ *   port: 0, // any free port; a real relay listens on a fixed one, behind TLS (`tls: { key, cert }`)
+ *   allowSenders: [partner.signing.publicKey], // only this partner may send
+ *   limits: { maxEnvelopeBytes: 16 * 1024 * 1024 },
+ * });
+ * console.log(relay.url); // http://127.0.0.1:<port>
+ * await relay.close();
+ * await rm(dir, { recursive: true });
+ * ```
  */
 export async function startRelay(options: RelayOptions): Promise<RelayServer> {
   const relay = new Relay(options);
