@@ -27,6 +27,17 @@ const REQUIRED = [
   'armor',
   'KeyRing.create',
   'KeyRing.open',
+  'sealBundle',
+  'openBundle',
+  'openBundleWithKeyRing',
+  'MemoryTransport',
+  'RelayTransport',
+  'DropFolderTransport',
+  'startRelay',
+  'receiveEnvelopes',
+  'checkMarkings',
+  'AuditLog',
+  'verifyAuditLog',
 ];
 
 interface Example {
@@ -119,7 +130,10 @@ describe('TSDoc examples', () => {
     const assert = vi.spyOn(console, 'assert').mockImplementation((ok?: unknown, ...rest: unknown[]) => {
       if (!ok) failedAsserts.push(rest);
     });
-    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    // LINTAS_SHOW_EXAMPLE_OUTPUT=1 shows what the examples print, to check their comments.
+    const log = vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => {
+      if (process.env.LINTAS_SHOW_EXAMPLE_OUTPUT) process.stdout.write(`${example.where}: ${args.map((a) => JSON.stringify(a)).join(' ')}\n`);
+    });
     try {
       await import(path);
     } finally {
