@@ -74,22 +74,28 @@ async function openTransport(ctx: CommandContext, via: string, keys: TransportKe
 
 /** Redis Streams through the optional `redis` package (node-redis 4+), loaded only when asked for. */
 async function redisTransport(ctx: CommandContext, url: string): Promise<Transport> {
-  let redis: { createClient(options: { url: string }): RedisCommandClient & { connect(): Promise<unknown>; close?(): Promise<unknown>; quit?(): Promise<unknown>; on(e: string, f: (err: unknown) => void): unknown } };
+  let redis: { createClient(options: { url: string; socket: Record<string, unknown> }): RedisCommandClient & { connect(): Promise<unknown>; close?(): Promise<unknown>; quit?(): Promise<unknown>; on(e: string, f: (err: unknown) => void): unknown } };
   try {
     const name = 'redis'; // a computed name: bundlers leave the optional dependency alone
     redis = (await import(name)) as typeof redis;
   } catch (e) {
     throw new LintasError('ERR_TRANSPORT_UNAVAILABLE', 'The redis:// transport needs the "redis" package: npm install redis', { cause: e });
   }
-  const client = redis.createClient({ url });
-  let failure: unknown = null;
-  client.on('error', (e) => {
-    failure = e;
+  // Fail at once if Redis cannot be reached at the start; once connected, ride out restarts
+  // (a `receive --follow` may run for days), backing off up to 2 s between attempts.
+  let connected = false;
+  const client = redis.createClient({
+    url,
+    socket: { connectTimeout: 10_000, reconnectStrategy: (retries: number, cause: Error) => (connected ? Math.min(100 * (retries + 1), 2000) : cause) },
+  });
+  client.on('error', () => {
+    // Reported through the failing command instead; without a listener node-redis would crash the process.
   });
   try {
     await client.connect();
+    connected = true;
   } catch (e) {
-    throw new LintasError('ERR_TRANSPORT_UNAVAILABLE', `Cannot reach Redis at ${url}: ${(e as Error).message ?? failure}`, { cause: e });
+    throw new LintasError('ERR_TRANSPORT_UNAVAILABLE', `Cannot reach Redis at ${url}: ${(e as Error).message}`, { cause: e });
   }
   ctx.onClose(async () => {
     await (client.close ? client.close() : client.quit?.());
