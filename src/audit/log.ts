@@ -9,6 +9,9 @@ import type { SigningKeyPair } from '../keys/recipient.js';
 import { auditEventFields, encodeAuditEntry, frameAuditRecord, decodeAuditRecord, AUDIT_HASH_BYTES, type AuditEntry, type AuditEvent } from './entry.js';
 import { verifyAuditLog } from './verify.js';
 
+/** Node's `util.inspect` hook; a registered symbol, so this module still loads in browsers. */
+const INSPECT: unique symbol = Symbol.for('nodejs.util.inspect.custom');
+
 /**
  * Where an audit log lives. Contract: `read` returns every byte appended so far, in order;
  * `append` resolves only once the bytes survive a crash (or, for a memory store, are kept);
@@ -90,6 +93,19 @@ export class AuditLog {
   private prev: Uint8Array;
   private queue: Promise<unknown> = Promise.resolve();
   private failure: unknown = null;
+
+  /**
+   * Prints without key material (`console.log`, `util.inspect` at any depth): it holds the signing
+   * key.
+   */
+  [INSPECT](): string {
+    return 'AuditLog { [secret keys not shown] }';
+  }
+
+  /** `JSON.stringify` shows no key material either. */
+  toJSON(): { type: 'AuditLog' } {
+    return { type: 'AuditLog' };
+  }
 
   private constructor(
     private readonly store: AuditStore,

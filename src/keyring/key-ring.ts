@@ -43,6 +43,9 @@ import { hex, RingIndex, type CardLocation, type Contact, type Identity } from '
 import type { KeyRingStorage } from './storage.js';
 import { ATTRIBUTE_KEY, checkDisplayText, checkLocalName, MAX_ATTRIBUTE_VALUE_BYTES, MAX_LOCAL_NAME_BYTES } from './text-rules.js';
 
+/** Node's `util.inspect` hook; a registered symbol, so this module still loads in browsers. */
+const INSPECT: unique symbol = Symbol.for('nodejs.util.inspect.custom');
+
 /** A recipient as an app names it: a contact or identity name, `group:NAME`, a fingerprint (hex or formatted), or a KeyCard. */
 export type RecipientRef = string | KeyCard;
 
@@ -334,6 +337,19 @@ export class KeyRing {
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
 
+  /**
+   * Prints without key material (`console.log`, `util.inspect` at any depth): its fields hold every
+   * secret key and the key that encrypts the stored ring.
+   */
+  [INSPECT](): string {
+    return 'KeyRing { [secret keys not shown] }';
+  }
+
+  /** `JSON.stringify` shows no key material either. */
+  toJSON(): { type: 'KeyRing' } {
+    return { type: 'KeyRing' };
+  }
+
   private constructor(
     private readonly storage: KeyRingStorage,
     private fileKey: FileKey,
@@ -426,7 +442,7 @@ export class KeyRing {
    * Open the previous generation (the backup) and make it the current one again, after the
    * current one was reported damaged or tampered with. Changes made in the lost generation are
    * gone; the damaged generation becomes the backup until the next save.
-   * @throws {LintasError} `ERR_KEYRING_NOT_FOUND` (no backup), and the errors of {@link KeyRing.open} for the backup.
+   * @throws {@link LintasError} `ERR_KEYRING_NOT_FOUND` (no backup), and the errors of {@link KeyRing.open} for the backup.
    */
   static async restoreFromBackup(storage: KeyRingStorage, secret: KeyRingSecret): Promise<KeyRing> {
     checkStorage(storage);
@@ -455,7 +471,7 @@ export class KeyRing {
   /**
    * Protect the stored key ring with a new secret: change the passphrase, raise the Argon2id
    * cost, or switch to (or from) a raw key. Takes effect with this save.
-   * @throws {LintasError} `ERR_KEYRING_CONFLICT` if another process changed the secret first.
+   * @throws {@link LintasError} `ERR_KEYRING_CONFLICT` if another process changed the secret first.
    */
   async rekey(secret: KeyRingSecret): Promise<void> {
     const s = checkSecret(secret);
@@ -496,7 +512,7 @@ export class KeyRing {
 
   /**
    * Create one of your identities with its first key card.
-   * @throws {LintasError} `ERR_KEYRING_NAME_TAKEN`, `ERR_KEYRING_DUPLICATE_CARD`.
+   * @throws {@link LintasError} `ERR_KEYRING_NAME_TAKEN`, `ERR_KEYRING_DUPLICATE_CARD`.
    * @throws {TypeError | RangeError} for invalid options (text rules, country code, validity).
    */
   async createIdentity(options: CreateIdentityOptions): Promise<Identity> {
@@ -534,7 +550,7 @@ export class KeyRing {
 
   /**
    * One of your identities by name.
-   * @throws {LintasError} `ERR_KEYRING_UNKNOWN_IDENTITY`.
+   * @throws {@link LintasError} `ERR_KEYRING_UNKNOWN_IDENTITY`.
    */
   identity(name: string): Identity {
     return this.index.identity(this.identityRecord(name));
@@ -543,7 +559,7 @@ export class KeyRing {
   /**
    * A copy of the current secret keys of an identity, for code that signs on its own (transport
    * challenges, receipts). Keep it in memory only and `wipeIdentityKeys()` it after use.
-   * @throws {LintasError} `ERR_KEYRING_UNKNOWN_IDENTITY`.
+   * @throws {@link LintasError} `ERR_KEYRING_UNKNOWN_IDENTITY`.
    */
   identityKeys(name: string): IdentityKeys {
     const r = this.identityRecord(name);
@@ -553,7 +569,7 @@ export class KeyRing {
   /**
    * The whole succession chain of an identity, oldest first: give it to partners who may have
    * missed a rotation, so their key rings can follow it.
-   * @throws {LintasError} `ERR_KEYRING_UNKNOWN_IDENTITY`.
+   * @throws {@link LintasError} `ERR_KEYRING_UNKNOWN_IDENTITY`.
    */
   keyCardChain(name: string): KeyCard[] {
     return [...this.identityRecord(name).cards];
@@ -563,7 +579,7 @@ export class KeyRing {
    * Rotate an identity: new keys (by default) and a new card signed by the previous signing key.
    * Contacts who trusted the old card follow to the new one when they import it; the old private
    * keys stay in the key ring so envelopes sealed to them still open.
-   * @throws {LintasError} `ERR_KEYRING_UNKNOWN_IDENTITY`, `ERR_KEYRING_CONFLICT` (rotated concurrently).
+   * @throws {@link LintasError} `ERR_KEYRING_UNKNOWN_IDENTITY`, `ERR_KEYRING_CONFLICT` (rotated concurrently).
    */
   async rotateIdentity(name: string, options: RotateIdentityOptions = {}): Promise<Identity> {
     const record = this.identityRecord(name);
@@ -602,7 +618,7 @@ export class KeyRing {
    * and keep it offline, to revoke the card even after losing its keys. Import it with
    * {@link KeyRing.importRevocation} (here and at your partners) to take effect.
    * @param options.fingerprint which card of the identity (default: the current one).
-   * @throws {LintasError} `ERR_KEYRING_UNKNOWN_IDENTITY`; RangeError if the fingerprint is not one of its cards.
+   * @throws {@link LintasError} `ERR_KEYRING_UNKNOWN_IDENTITY`; RangeError if the fingerprint is not one of its cards.
    */
   async createRevocation(name: string, options: RevocationOptions & { fingerprint?: string | Uint8Array }): Promise<Revocation> {
     const record = this.identityRecord(name);
@@ -619,7 +635,7 @@ export class KeyRing {
   /**
    * Revoke the current card of one of your identities now: sealing from it is refused from then
    * on. Send `revocation.bytes` (or its armor) to your partners.
-   * @throws {LintasError} `ERR_KEYRING_UNKNOWN_IDENTITY`.
+   * @throws {@link LintasError} `ERR_KEYRING_UNKNOWN_IDENTITY`.
    */
   async revokeIdentity(name: string, options: RevocationOptions): Promise<Revocation> {
     const revocation = await this.createRevocation(name, options);
@@ -628,7 +644,7 @@ export class KeyRing {
 
   /**
    * Sign an introduction of a contact you verified, for a partner who trusts you to pass on.
-   * @throws {LintasError} `ERR_KEYRING_UNKNOWN_IDENTITY`, `ERR_KEYRING_UNKNOWN_CONTACT`,
+   * @throws {@link LintasError} `ERR_KEYRING_UNKNOWN_IDENTITY`, `ERR_KEYRING_UNKNOWN_CONTACT`,
    *   `ERR_INTRODUCTION_INVALID` (the contact is not verified by you).
    */
   async createIntroduction(identityName: string, contactName: string): Promise<Introduction> {
@@ -650,7 +666,7 @@ export class KeyRing {
    * - Any other card starts a new contact ('added'), named `options.name`: 'verified' if
    *   `options.fingerprint` matches, 'introduced' with a valid `options.introduction`, else
    *   'unverified'.
-   * @throws {LintasError} the decoding errors of `decodeKeyCard`; `ERR_KEYCARD_SUCCESSION_INVALID`
+   * @throws {@link LintasError} the decoding errors of `decodeKeyCard`; `ERR_KEYCARD_SUCCESSION_INVALID`
    *   (claims to succeed a known card whose key did not sign it, or one of your own cards),
    *   `ERR_KEYCARD_SUCCESSION_CONFLICT` (a second successor of a card already succeeded),
    *   `ERR_KEYRING_NAME_TAKEN`, `ERR_KEYRING_DUPLICATE_CARD`, `ERR_KEYRING_FINGERPRINT_MISMATCH`,
@@ -695,7 +711,7 @@ export class KeyRing {
 
   /**
    * One contact by name.
-   * @throws {LintasError} `ERR_KEYRING_UNKNOWN_CONTACT`.
+   * @throws {@link LintasError} `ERR_KEYRING_UNKNOWN_CONTACT`.
    */
   contact(name: string): Contact {
     return this.index.contact(this.contactRecord(name));
@@ -719,7 +735,7 @@ export class KeyRing {
 
   /**
    * Mark a contact 'verified' after comparing its fingerprint out of band (phone, in person).
-   * @throws {LintasError} `ERR_KEYRING_UNKNOWN_CONTACT`, `ERR_KEYRING_FINGERPRINT_MISMATCH` (the
+   * @throws {@link LintasError} `ERR_KEYRING_UNKNOWN_CONTACT`, `ERR_KEYRING_FINGERPRINT_MISMATCH` (the
    *   fingerprint you were given is not the card's: do not trust it).
    */
   async verifyContact(contactName: string, fingerprint: string | Uint8Array): Promise<Contact> {
@@ -738,7 +754,7 @@ export class KeyRing {
 
   /**
    * Change a contact's name, labels, groups or attributes, or withdraw its verification.
-   * @throws {LintasError} `ERR_KEYRING_UNKNOWN_CONTACT`, `ERR_KEYRING_NAME_TAKEN`.
+   * @throws {@link LintasError} `ERR_KEYRING_UNKNOWN_CONTACT`, `ERR_KEYRING_NAME_TAKEN`.
    */
   async updateContact(contactName: string, options: UpdateContactOptions): Promise<Contact> {
     const { name } = this.contactRecord(contactName);
@@ -770,7 +786,7 @@ export class KeyRing {
 
   /**
    * Remove a contact and its cards. Revocations you imported stay.
-   * @throws {LintasError} `ERR_KEYRING_UNKNOWN_CONTACT`.
+   * @throws {@link LintasError} `ERR_KEYRING_UNKNOWN_CONTACT`.
    */
   async removeContact(contactName: string): Promise<void> {
     const { name } = this.contactRecord(contactName);
@@ -787,7 +803,7 @@ export class KeyRing {
    * that card is in the key ring, and only if it is signed by that card's own key. A key
    * compromise also withdraws trust that came through the compromised card: contacts that
    * rotated away from it, and contacts it introduced, become 'unverified'.
-   * @throws {LintasError} `ERR_ARMOR_MALFORMED`, `ERR_REVOCATION_MALFORMED`,
+   * @throws {@link LintasError} `ERR_ARMOR_MALFORMED`, `ERR_REVOCATION_MALFORMED`,
    *   `ERR_REVOCATION_SIGNATURE_INVALID` (also when the card in the key ring has another key).
    */
   async importRevocation(input: Revocation | Uint8Array | string): Promise<Revocation> {
@@ -872,7 +888,7 @@ export class KeyRing {
    * Turn recipient references into key cards, checking each is known, not revoked and valid.
    * A card reached both by name and through a group counts as explicit. References to a
    * rotated-out card resolve to the current card of its chain.
-   * @throws {LintasError} `ERR_KEYRING_UNKNOWN_RECIPIENT`, `ERR_KEYRING_RECIPIENT_REVOKED`,
+   * @throws {@link LintasError} `ERR_KEYRING_UNKNOWN_RECIPIENT`, `ERR_KEYRING_RECIPIENT_REVOKED`,
    *   `ERR_KEYRING_RECIPIENT_EXPIRED` (also for a card not valid yet); the error message names the recipient.
    * @throws {TypeError | RangeError} for a malformed list.
    */
@@ -950,8 +966,11 @@ export class KeyRing {
   /**
    * Seal `payload` from one of your identities to recipients named by reference. Each recipient
    * card's X-Wing key is used when it has one, else its X25519 key.
-   * @throws {LintasError} `ERR_KEYRING_UNKNOWN_IDENTITY`, `ERR_KEYRING_IDENTITY_REVOKED`,
-   *   `ERR_KEYRING_IDENTITY_EXPIRED`, the errors of {@link KeyRing.resolveRecipients}, and those of `seal`.
+   * @throws {TypeError | RangeError} for invalid options, as the envelope-level `seal` function.
+   * @throws {@link LintasError} `ERR_KEYRING_UNKNOWN_IDENTITY`, `ERR_KEYRING_IDENTITY_REVOKED`,
+   *   `ERR_KEYRING_IDENTITY_EXPIRED` (the sender); `ERR_KEYRING_UNKNOWN_RECIPIENT`,
+   *   `ERR_KEYRING_RECIPIENT_REVOKED`, `ERR_KEYRING_RECIPIENT_EXPIRED` (a recipient, see
+   *   {@link KeyRing.resolveRecipients}); `ERR_SEAL_INVALID_RECIPIENT`; `ERR_KEYRING_CLOSED`.
    */
   async seal(payload: Uint8Array, options: KeyRingSealOptions): Promise<Uint8Array> {
     if (!(payload instanceof Uint8Array)) throw new TypeError('payload must be a Uint8Array');
@@ -960,7 +979,9 @@ export class KeyRing {
 
   /**
    * Streaming {@link KeyRing.seal}: recipients and sender are checked before the first byte is produced.
-   * @throws see {@link KeyRing.seal}.
+   * @throws {TypeError | RangeError} for invalid options.
+   * @throws {@link LintasError} the codes of {@link KeyRing.seal}, and `ERR_SEAL_SIZE_MISMATCH` if
+   *   `size` was given and the payload differs (from the iteration).
    */
   sealStream(payload: ByteSource, options: KeyRingSealStreamOptions): AsyncIterable<Uint8Array> {
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
@@ -1014,7 +1035,9 @@ export class KeyRing {
   /**
    * Streaming {@link KeyRing.open}. As with `openStream`, the signature is checked after the last
    * chunk: do not act on the payload before iteration completes without error.
-   * @throws see {@link KeyRing.open}.
+   * @throws {TypeError | RangeError} for invalid options.
+   * @throws {@link LintasError} the codes of {@link KeyRing.open}; from iterating `payload`:
+   *   `ERR_ENVELOPE_TAMPERED`, `ERR_SIGNATURE_INVALID`, `ERR_ARMOR_MALFORMED`.
    */
   async openStream(envelope: ByteSource | string, options: KeyRingOpenOptions = {}): Promise<KeyRingOpenedEnvelopeStream> {
     this.assertOpen();

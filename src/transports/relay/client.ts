@@ -22,6 +22,9 @@ import {
 } from '../transport.js';
 import { challengeMessage, codeForStatus, hexOf, originOf, parseHex, NONCE_BYTES, RelayRequestError, type SessionPurpose } from './protocol.js';
 
+/** Node's `util.inspect` hook; a registered symbol, so this module still loads in browsers. */
+const INSPECT: unique symbol = Symbol.for('nodejs.util.inspect.custom');
+
 /** Envelopes up to this size are fetched whole; larger ones are streamed when read. */
 const INLINE_BYTES = 1024 * 1024;
 /** Renew a session this long before the relay would expire it. */
@@ -115,6 +118,19 @@ export class RelayTransport implements Transport {
   private readonly sessions = new Map<string, CachedSession>();
   private readonly renewals = new Set<LeaseRenewal>();
 
+  /**
+   * Prints without key material (`console.log`, `util.inspect` at any depth): it holds the mailbox
+   * and sender signing keys and session tokens.
+   */
+  [INSPECT](): string {
+    return 'RelayTransport { [secret keys not shown] }';
+  }
+
+  /** `JSON.stringify` shows no key material either. */
+  toJSON(): { type: 'RelayTransport' } {
+    return { type: 'RelayTransport' };
+  }
+
   /** @throws {TypeError} / {RangeError} for invalid options. */
   constructor(options: RelayTransportOptions) {
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
@@ -171,7 +187,7 @@ export class RelayTransport implements Transport {
 
   /**
    * List the envelopes stored in one of this client's mailboxes, without leasing them.
-   * @throws {LintasError} `ERR_RELAY_AUTH_FAILED` (no key for the mailbox, or refused), `ERR_TRANSPORT_UNAVAILABLE`.
+   * @throws {@link LintasError} `ERR_RELAY_AUTH_FAILED` (no key for the mailbox, or refused), `ERR_TRANSPORT_UNAVAILABLE`.
    */
   async list(mailbox: string): Promise<RelayEnvelopeInfo[]> {
     checkMailboxId(mailbox);
