@@ -2,7 +2,8 @@
  * What users install is what was tested: build the package (tsup), lint it (publint --strict,
  * @arethetypeswrong/cli), `npm pack` it, install the tarball into a fresh consumer project and
  * use it from ESM, CommonJS and TypeScript (node16 and bundler resolution), each doing a real
- * seal/open round trip and a drop-folder exchange through `lintas/node`.
+ * seal/open round trip and a drop-folder exchange through `lintas/node`, and bundle its main
+ * entry for browsers.
  *
  * The build runs in a copy of the package's sources under the system temp folder, so the test
  * never races a developer's `npm run build` in dist/. Installing needs the npm registry (or a
@@ -16,6 +17,7 @@ import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
@@ -177,13 +179,15 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
+// The slow checks are separate processes, so neighbouring ones run concurrently (it.concurrent,
+// with the test's own `expect`).
 describe('the packed package', () => {
-  it('passes publint --strict', async () => {
+  it.concurrent('passes publint --strict', async ({ expect }) => {
     const out = await sh(stage, 'npx', ['publint', '--strict']);
     expect(out).toContain('All good!');
   });
 
-  it('resolves everywhere per @arethetypeswrong/cli (node10, node16 CJS and ESM, bundler)', async () => {
+  it.concurrent('resolves everywhere per @arethetypeswrong/cli (node10, node16 CJS and ESM, bundler)', async ({ expect }) => {
     // attw exits non-zero on any problem, and the error then carries its JSON report.
     const report = JSON.parse(await sh(stage, 'npx', ['attw', tarball, '--format', 'json'])) as {
       analysis: { entrypoints: Record<string, unknown> };
@@ -211,13 +215,21 @@ describe('the packed package', () => {
     expect(JSON.parse(await inConsumer('node', ['cjs.cjs']))).toEqual(expected('CJS'));
   });
 
-  it('type-checks and runs from TypeScript with moduleResolution node16 (ESM and CJS files)', async () => {
+  it('bundles for browsers from the installed main entry (esbuild, platform browser: no Node built-ins)', async () => {
+    await writeFile(join(consumer, 'browser.mjs'), `import { generateIdentityKeys, seal, open } from 'lintas';\nconst k = await generateIdentityKeys();\nconsole.log(await open(await seal(new Uint8Array(1), { recipients: [k.xwing], sender: k.signing }), { keys: [k.xwing] }));\n`);
+    const result = await build({ absWorkingDir: consumer, entryPoints: ['browser.mjs'], bundle: true, platform: 'browser', format: 'esm', write: false, metafile: true, logLevel: 'silent' });
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(inputs).toContain('node_modules/lintas/dist/index.js');
+    expect(inputs.filter((i) => i.startsWith('node_modules/lintas/') && !i.endsWith('.js'))).toEqual([]);
+  });
+
+  it.concurrent('type-checks and runs from TypeScript with moduleResolution node16 (ESM and CJS files)', async ({ expect }) => {
     await inConsumer('node', [tsc, '-p', 'tsconfig.node16.json']);
     const typed = { text: 'typed', code: 'ERR_ENVELOPE_TAMPERED' };
     expect(JSON.parse(await inConsumer('node', ['run-typed.mjs']))).toEqual([typed, typed]);
   });
 
-  it('type-checks from TypeScript with moduleResolution bundler', async () => {
+  it.concurrent('type-checks from TypeScript with moduleResolution bundler', async ({ expect }) => {
     await inConsumer('node', [tsc, '-p', 'tsconfig.bundler.json']);
   });
 });
