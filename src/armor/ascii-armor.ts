@@ -104,7 +104,7 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 
 /**
  * Decode one `LINTAS <label>` block from a whole text (for small objects such as key cards).
- * @throws {LintasError} `ERR_ARMOR_MALFORMED`.
+ * @throws {@link LintasError} `ERR_ARMOR_MALFORMED`.
  */
 export function dearmorBlock(label: string, text: string): Uint8Array {
   const parts: Uint8Array[] = [];
@@ -124,7 +124,7 @@ export function dearmorBlock(label: string, text: string): Uint8Array {
 
 /**
  * Decode one `LINTAS <label>` block streamed in arbitrary pieces, line by line, in bounded memory.
- * @throws {LintasError} `ERR_ARMOR_MALFORMED`.
+ * @throws {@link LintasError} `ERR_ARMOR_MALFORMED`.
  */
 export async function* dearmorBlockStream(label: string, text: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
   // ignoreBOM: a leading U+FEFF stays in the text and is refused like any other non-blank

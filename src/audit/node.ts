@@ -71,7 +71,9 @@ export class FileAuditStore implements AuditStore {
 
 /**
  * Open (or create) the audit log file at `path` for appending, signed by `signer`.
- * @throws see {@link AuditLog.open}.
+ * @throws {TypeError | RangeError} for a malformed path, signer or option.
+ * @throws {@link LintasError} `ERR_AUDIT_BROKEN`, `ERR_AUDIT_SIGNER_MISMATCH` as {@link AuditLog.open};
+ *   file system errors as Node reports them.
  */
 export async function openAuditLogFile(path: string, signer: SigningKeyPair, options?: AuditLogOptions): Promise<AuditLog> {
   return AuditLog.open(new FileAuditStore(path), signer, options);

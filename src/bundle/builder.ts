@@ -140,7 +140,7 @@ export class BundleBuilder {
    * Add a STIX 2.1 bundle (JSON text, UTF-8 bytes or a parsed object). It is checked for shape
    * and marking references, and refused if its content carries a TLP marking more restrictive
    * than the bundle's. The bytes are carried unchanged (an object is serialised with JSON.stringify).
-   * @throws {LintasError} `ERR_BUNDLE_STIX_INVALID`, `ERR_BUNDLE_MARKING_CONFLICT`.
+   * @throws {@link LintasError} `ERR_BUNDLE_STIX_INVALID`, `ERR_BUNDLE_MARKING_CONFLICT`.
    * @throws {TypeError | RangeError} as {@link BundleBuilder.addBytes}.
    */
   addStix(name: string, stix: string | Uint8Array | StixBundle, options?: ItemOptions): this {

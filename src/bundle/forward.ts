@@ -64,7 +64,7 @@ export interface ForwardedBundle extends Omit<ForwardedBundleStream, 'envelope'>
  * (bundle and items) for every new recipient, and an expired bundle not at all.
  * @throws {TypeError | RangeError} for malformed options, or a forwarder who is the originator
  *   (seal a new bundle instead).
- * @throws {LintasError} any code of {@link openBundle}; `ERR_POLICY_VIOLATION` (a
+ * @throws {@link LintasError} any code of {@link openBundle}; `ERR_POLICY_VIOLATION` (a
  *   {@link PolicyViolationError} naming each recipient and rule). While reading the envelope:
  *   `ERR_BUNDLE_ITEM_MISMATCH` and the envelope's own codes if the received bundle is damaged.
  */
@@ -172,7 +172,10 @@ export async function forwardOpened(bundle: OpenedBundle, options: CheckedForwar
 
 /**
  * Forward a received bundle into an envelope held in memory. See {@link forwardBundleStream}.
- * @throws see {@link forwardBundleStream}.
+ * @throws {TypeError | RangeError} as {@link forwardBundleStream}.
+ * @throws {@link LintasError} the codes of {@link forwardBundleStream}, including those it
+ *   throws while the envelope is read (`ERR_BUNDLE_ITEM_MISMATCH`, `ERR_ENVELOPE_TAMPERED`,
+ *   `ERR_SIGNATURE_INVALID`).
  */
 export async function forwardBundle(received: ByteSource | string, options: ForwardBundleOptions): Promise<ForwardedBundle> {
   const f = await forwardBundleStream(received, options);

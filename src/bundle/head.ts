@@ -91,7 +91,7 @@ export function headPrefix(headLength: number): Uint8Array {
 
 /**
  * Decode the head's structure (no signatures yet).
- * @throws {LintasError} `ERR_BUNDLE_MALFORMED`, `ERR_BUNDLE_UNSUPPORTED_VERSION`, `ERR_BUNDLE_LIMIT_EXCEEDED`.
+ * @throws {@link LintasError} `ERR_BUNDLE_MALFORMED`, `ERR_BUNDLE_UNSUPPORTED_VERSION`, `ERR_BUNDLE_LIMIT_EXCEEDED`.
  */
 export function decodeHead(bytes: Uint8Array): BundleHead {
   const v = decodeStrict(bytes, 'the head');
@@ -135,7 +135,7 @@ function bytesOf(v: CborValue | undefined, len: number, what: string): Uint8Arra
   return v;
 }
 
-/** Decode a forward record. @throws {LintasError} `ERR_BUNDLE_MALFORMED`. */
+/** Decode a forward record. @throws {@link LintasError} `ERR_BUNDLE_MALFORMED`. */
 export function decodeForwardRecord(bytes: Uint8Array, what: string): ForwardRecord {
   const v = decodeStrict(bytes, what);
   if (!isMap(v)) throw malformed(`${what} is not a map`);
@@ -169,7 +169,7 @@ export function signForwardRecord(record: Uint8Array, forwarderSecretKey: Uint8A
  * the manifest and to the record before, and that the envelope was sealed by the last forwarder
  * (or, if there is none, by the originator), so a forwarded bundle cannot pass as newly
  * originated and a bundle cannot be re-sealed by someone else without a forward record.
- * @throws {LintasError} `ERR_BUNDLE_MALFORMED`, `ERR_BUNDLE_UNSUPPORTED_VERSION`,
+ * @throws {@link LintasError} `ERR_BUNDLE_MALFORMED`, `ERR_BUNDLE_UNSUPPORTED_VERSION`,
  *   `ERR_BUNDLE_SIGNATURE_INVALID`, `ERR_BUNDLE_FORWARD_INVALID`, `ERR_BUNDLE_ORIGINATOR_MISMATCH`.
  */
 export function verifyHead(head: BundleHead, envelopeSender: Uint8Array): VerifiedHead {

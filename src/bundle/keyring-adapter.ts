@@ -19,7 +19,7 @@ import { checkForwardOptions, forwardOpened, type ForwardBundleOptions, type For
  * Resolve recipients in a key ring for {@link sealBundle}: the X-Wing key of each card when it
  * has one (else X25519), and the card's attributes with `explicit` false for recipients reached
  * only through a group.
- * @throws {LintasError} the key ring's `ERR_KEYRING_UNKNOWN_RECIPIENT`, `ERR_KEYRING_RECIPIENT_REVOKED`,
+ * @throws {@link LintasError} the key ring's `ERR_KEYRING_UNKNOWN_RECIPIENT`, `ERR_KEYRING_RECIPIENT_REVOKED`,
  *   `ERR_KEYRING_RECIPIENT_EXPIRED`.
  */
 export function bundleRecipientsFromKeyRing(ring: KeyRing, refs: RecipientRef[], options?: ResolveOptions): BundleRecipient[] {
@@ -29,7 +29,7 @@ export function bundleRecipientsFromKeyRing(ring: KeyRing, refs: RecipientRef[],
 /**
  * One of your key ring identities as the sealing or forwarding identity. The returned signing
  * key is a copy: wipe it (`wipe(identity.signing.secretKey)`) when done.
- * @throws {LintasError} `ERR_KEYRING_UNKNOWN_IDENTITY`, `ERR_KEYRING_IDENTITY_REVOKED`, `ERR_KEYRING_IDENTITY_EXPIRED`.
+ * @throws {@link LintasError} `ERR_KEYRING_UNKNOWN_IDENTITY`, `ERR_KEYRING_IDENTITY_REVOKED`, `ERR_KEYRING_IDENTITY_EXPIRED`.
  */
 export function bundleIdentityFromKeyRing(ring: KeyRing, name: string, options: { now?: Date } = {}): BundleIdentity {
   const identity = ring.identity(name);
@@ -101,7 +101,10 @@ export interface KeyRingForwardBundleOptions extends Pick<ForwardBundleOptions, 
 /**
  * Forward a received bundle with the key ring: opens it with the ring's keys, forwards as
  * `from` to `to`. See `forwardBundleStream` for the rules.
- * @throws see `forwardBundleStream`, {@link bundleIdentityFromKeyRing} and {@link bundleRecipientsFromKeyRing}.
+ * @throws {TypeError | RangeError} for invalid options.
+ * @throws {@link LintasError} the codes of {@link forwardBundleStream}, of
+ *   {@link bundleIdentityFromKeyRing} (the forwarder) and of {@link bundleRecipientsFromKeyRing}
+ *   (the new recipients); `ERR_UNKNOWN_SENDER` with `requireKnownSender`; `ERR_KEYRING_CLOSED`.
  */
 export async function forwardBundleWithKeyRing(ring: KeyRing, received: ByteSource | string, options: KeyRingForwardBundleOptions): Promise<ForwardedBundleStream> {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');

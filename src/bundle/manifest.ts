@@ -157,7 +157,7 @@ function uintOf(v: CborValue | undefined, what: string): number {
 
 const PARTY_TEXT = (s: string): string | null => (s.length === 0 || s.trim() !== s || CONTROL.test(s) || byteLength(s) > 256 ? 'is not acceptable party text' : null);
 
-/** Decode a party map. @throws {LintasError} `ERR_BUNDLE_MALFORMED`. */
+/** Decode a party map. @throws {@link LintasError} `ERR_BUNDLE_MALFORMED`. */
 export function decodeParty(v: CborValue | undefined, what: string): BundleParty {
   if (!isMap(v)) throw malformed(`${what} is not a map`);
   onlyKeys(v, ['key', 'fp', 'name', 'org', 'country'], what);
@@ -186,7 +186,7 @@ export function encodeOverride(o: AppliedOverride): CborMap {
   };
 }
 
-/** Decode an override note. @throws {LintasError} `ERR_BUNDLE_MALFORMED`. */
+/** Decode an override note. @throws {@link LintasError} `ERR_BUNDLE_MALFORMED`. */
 export function decodeOverride(v: CborValue | undefined, what: string): AppliedOverride {
   if (!isMap(v)) throw malformed(`${what} is not a map`);
   onlyKeys(v, ['reason', 'by', 'lifted'], what);
@@ -229,7 +229,7 @@ export function encodeManifest(m: BundleManifest): Uint8Array {
 
 /**
  * Decode and check a manifest (its signature is checked separately, by {@link verifyManifest}).
- * @throws {LintasError} `ERR_BUNDLE_MALFORMED`, `ERR_BUNDLE_UNSUPPORTED_VERSION` or
+ * @throws {@link LintasError} `ERR_BUNDLE_MALFORMED`, `ERR_BUNDLE_UNSUPPORTED_VERSION` or
  *   `ERR_BUNDLE_LIMIT_EXCEEDED`.
  */
 export function decodeManifest(bytes: Uint8Array): BundleManifest {

@@ -40,11 +40,22 @@ export interface BundleItem extends ManifestItem {
    * the data before iteration completes without error. Can be iterated once.
    */
   stream(): AsyncIterable<Uint8Array>;
-  /** The whole item, verified. */
+  /**
+   * The whole item, verified.
+   * @throws {@link LintasError} `ERR_BUNDLE_ITEM_MISMATCH` (not the bytes the originator signed),
+   *   and the envelope's `ERR_ENVELOPE_TAMPERED` if the payload was cut or changed.
+   */
   bytes(): Promise<Uint8Array>;
-  /** The whole item as UTF-8 text, verified. */
+  /**
+   * The whole item as UTF-8 text, verified.
+   * @throws {TypeError} if the item is not valid UTF-8.
+   * @throws {@link LintasError} the codes of {@link BundleItem.bytes}.
+   */
   text(): Promise<string>;
-  /** The whole item parsed and checked as a STIX 2.1 bundle. @throws `ERR_BUNDLE_STIX_INVALID`. */
+  /**
+   * The whole item parsed and checked as a STIX 2.1 bundle.
+   * @throws {@link LintasError} `ERR_BUNDLE_STIX_INVALID`, and the codes of {@link BundleItem.bytes}.
+   */
   stix(): Promise<{
     /** The parsed JSON. */
     bundle: StixBundle;

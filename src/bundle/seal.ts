@@ -177,7 +177,7 @@ function overrideFor(applied: AppliedOverride | null, recipients: BundleRecipien
 /**
  * The payload of one delivery: head, then each item's bytes, each checked against the size and
  * SHA-256 in the manifest as it streams (a file that changed since it was described is refused).
- * @throws {LintasError} `ERR_BUNDLE_ITEM_MISMATCH` while iterating.
+ * @throws {@link LintasError} `ERR_BUNDLE_ITEM_MISMATCH` while iterating.
  */
 export async function* deliveryPayload(d: PreparedDelivery): AsyncGenerator<Uint8Array> {
   yield d.headBytes;

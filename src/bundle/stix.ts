@@ -57,7 +57,7 @@ function identifierType(id: unknown): string | null {
 
 /**
  * Check a parsed STIX 2.1 bundle's shape and references.
- * @throws {LintasError} `ERR_BUNDLE_STIX_INVALID` naming the first problem (object index and id).
+ * @throws {@link LintasError} `ERR_BUNDLE_STIX_INVALID` naming the first problem (object index and id).
  */
 export function validateStixBundle(value: unknown): StixBundleSummary {
   if (!isObject(value)) throw invalid('the top level is not a JSON object');
@@ -122,7 +122,7 @@ export function validateStixBundle(value: unknown): StixBundleSummary {
 
 /**
  * Parse STIX JSON (text or UTF-8 bytes) and check it with {@link validateStixBundle}.
- * @throws {LintasError} `ERR_BUNDLE_STIX_INVALID` for invalid UTF-8, JSON or shape.
+ * @throws {@link LintasError} `ERR_BUNDLE_STIX_INVALID` for invalid UTF-8, JSON or shape.
  */
 export function parseStixBundle(input: Uint8Array | string): {
   /** The parsed JSON. */
@@ -153,7 +153,7 @@ export function parseStixBundle(input: Uint8Array | string): {
  * A copy of `bundle` marked with the TLP 2.0 `level`: the official marking-definition object is
  * added if missing and its id appended to every other object's `object_marking_refs`. Existing
  * markings, granular markings included, are kept as they are.
- * @throws {LintasError} `ERR_BUNDLE_STIX_INVALID` if `bundle` fails the shape check;
+ * @throws {@link LintasError} `ERR_BUNDLE_STIX_INVALID` if `bundle` fails the shape check;
  *   `ERR_BUNDLE_MARKING_CONFLICT` if its content already carries a more restrictive TLP.
  */
 export function withTlpMarking(bundle: StixBundle, level: TlpLevel): StixBundle {

@@ -27,7 +27,7 @@ export function x25519PublicKey(secretKey: Uint8Array): Uint8Array {
  * X25519(secretKey, publicKey). Throws `ERR_CRYPTO_LOW_ORDER_POINT` when the result is all zeros.
  * @throws {RangeError} if either key is not 32 bytes (checked first, so a wrong length is never
  *   mistaken for a low-order point).
- * @throws {LintasError} `ERR_CRYPTO_LOW_ORDER_POINT` if the shared secret is all zeros.
+ * @throws {@link LintasError} `ERR_CRYPTO_LOW_ORDER_POINT` if the shared secret is all zeros.
  */
 export function x25519(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
   if (secretKey.length !== X25519_KEY_BYTES || publicKey.length !== X25519_KEY_BYTES) {

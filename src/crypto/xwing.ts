@@ -34,7 +34,7 @@ export function xwingKeyPairFromSeed(seed: Uint8Array): XWingKeyPair {
  * Encapsulate to `publicKey` with 64 bytes of caller-supplied randomness (from the
  * envelope's random source, so test vectors are reproducible).
  * @throws {RangeError} if `publicKey` is not 1216 bytes or `seed` not 64 bytes.
- * @throws {LintasError} `ERR_CRYPTO_INVALID_KEY` if libsodium rejects the public key: its ML-KEM
+ * @throws {@link LintasError} `ERR_CRYPTO_INVALID_KEY` if libsodium rejects the public key: its ML-KEM
  *   part fails the FIPS 203 section 7.2 modulus check, or its X25519 part is a low-order point.
  */
 export function xwingEncapsulate(publicKey: Uint8Array, seed: Uint8Array): { ciphertext: Uint8Array; sharedSecret: Uint8Array } {
@@ -53,7 +53,7 @@ export function xwingEncapsulate(publicKey: Uint8Array, seed: Uint8Array): { cip
  * The one exception: libsodium refuses a ciphertext whose X25519 part is a low-order point
  * (the X25519 secret would be all zeros), where the draft would still return a secret.
  * @throws {RangeError} if `ciphertext` is not 1120 bytes or `secretKey` not 32 bytes.
- * @throws {LintasError} `ERR_CRYPTO_LOW_ORDER_POINT` for a low-order X25519 ciphertext part.
+ * @throws {@link LintasError} `ERR_CRYPTO_LOW_ORDER_POINT` for a low-order X25519 ciphertext part.
  */
 export function xwingDecapsulate(ciphertext: Uint8Array, secretKey: Uint8Array): Uint8Array {
   checkLength('ciphertext', ciphertext, XWING_CIPHERTEXT_BYTES);

@@ -203,7 +203,7 @@ export function encryptKeyRingFile(plaintext: Uint8Array, key: FileKey): Uint8Ar
 
 /**
  * Parse a key ring file's framing without any key.
- * @throws {LintasError} `ERR_KEYRING_MALFORMED` (not a key ring file, damaged or truncated),
+ * @throws {@link LintasError} `ERR_KEYRING_MALFORMED` (not a key ring file, damaged or truncated),
  *   `ERR_KEYRING_UNSUPPORTED_VERSION`.
  */
 export function parseKeyRingFile(bytes: Uint8Array): ParsedKeyRingFile {
@@ -262,7 +262,7 @@ export function parseKeyRingFile(bytes: Uint8Array): ParsedKeyRingFile {
 
 /**
  * Decrypt a parsed file with `key` (derived for `parsed.kdf`).
- * @throws {LintasError} `ERR_KEYRING_WRONG_PASSPHRASE`, `ERR_KEYRING_TAMPERED`.
+ * @throws {@link LintasError} `ERR_KEYRING_WRONG_PASSPHRASE`, `ERR_KEYRING_TAMPERED`.
  */
 export function decryptKeyRingFile(parsed: ParsedKeyRingFile, key: FileKey): Uint8Array {
   if (!constantTimeEqual(key.check, parsed.check)) {

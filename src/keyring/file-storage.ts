@@ -107,7 +107,7 @@ export class FileKeyRingStorage implements KeyRingStorage {
 
   /**
    * {@inheritDoc KeyRingStorage.save}
-   * @throws {LintasError} `ERR_KEYRING_LOCKED` if another live process holds the lock longer than `lockTimeoutMs`.
+   * @throws {@link LintasError} `ERR_KEYRING_LOCKED` if another live process holds the lock longer than `lockTimeoutMs`.
    */
   async save(next: Uint8Array, expected: Uint8Array | null): Promise<boolean> {
     if (!(next instanceof Uint8Array)) throw new TypeError('next must be a Uint8Array');

@@ -64,7 +64,7 @@ export async function createIntroduction(card: KeyCard, introducer: KeyCard, sig
 
 /**
  * Decode an introduction (bytes or armor) and verify its signature against the key it names.
- * @throws {LintasError} `ERR_ARMOR_MALFORMED`, `ERR_INTRODUCTION_MALFORMED`, `ERR_INTRODUCTION_INVALID`.
+ * @throws {@link LintasError} `ERR_ARMOR_MALFORMED`, `ERR_INTRODUCTION_MALFORMED`, `ERR_INTRODUCTION_INVALID`.
  */
 export async function decodeIntroduction(input: Uint8Array | string): Promise<Introduction> {
   await cryptoReady();

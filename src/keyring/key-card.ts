@@ -189,7 +189,7 @@ export function armorKeyCard(card: KeyCard): string {
  * fields, valid self-signature, and a valid succession signature when it names a predecessor.
  * Verifying the succession here only proves the card is internally consistent; whether the
  * predecessor is one you trust is the key ring's decision.
- * @throws {LintasError} `ERR_ARMOR_MALFORMED`, `ERR_KEYCARD_MALFORMED`,
+ * @throws {@link LintasError} `ERR_ARMOR_MALFORMED`, `ERR_KEYCARD_MALFORMED`,
  *   `ERR_KEYCARD_UNSUPPORTED_VERSION`, `ERR_KEYCARD_SIGNATURE_INVALID`,
  *   `ERR_KEYCARD_SUCCESSION_INVALID`.
  */

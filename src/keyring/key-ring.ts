@@ -330,6 +330,7 @@ function checkIdentityKeys(k: unknown, what: string): IdentityKeys {
 /**
  * A key ring opened from a {@link KeyRingStorage}. Create one with {@link KeyRing.create}, open
  * it with {@link KeyRing.open}; call {@link KeyRing.close} to wipe its secrets from memory.
+ * After that, every method throws {@link LintasError} `ERR_KEYRING_CLOSED`.
  */
 export class KeyRing {
   private state: RingState;

@@ -106,7 +106,7 @@ export async function createRevocation(card: KeyCard, signing: SigningKeyPair, o
 /**
  * Decode a revocation statement (bytes or armor) and verify its signature against the signing
  * key it names. Whether that key is the revoked card's is checked by the key ring on import.
- * @throws {LintasError} `ERR_ARMOR_MALFORMED`, `ERR_REVOCATION_MALFORMED`, `ERR_REVOCATION_SIGNATURE_INVALID`.
+ * @throws {@link LintasError} `ERR_ARMOR_MALFORMED`, `ERR_REVOCATION_MALFORMED`, `ERR_REVOCATION_SIGNATURE_INVALID`.
  */
 export async function decodeRevocation(input: Uint8Array | string): Promise<Revocation> {
   await cryptoReady();

@@ -39,7 +39,7 @@ export class FileReplayGuard implements ReplayGuard {
 
   /**
    * Open the log at `path`, creating it if missing, and load every id.
-   * @throws {LintasError} `ERR_REPLAY_LOG_CORRUPT` if the file is not a replay log or damaged
+   * @throws {@link LintasError} `ERR_REPLAY_LOG_CORRUPT` if the file is not a replay log or damaged
    * before its last record.
    */
   static async open(path: string): Promise<FileReplayGuard> {
@@ -114,7 +114,7 @@ export class FileReplayGuard implements ReplayGuard {
   /**
    * @inheritdoc
    * @throws {RangeError} unless the id is 16 bytes (the envelope id length of format v1).
-   * @throws {LintasError} `ERR_TRANSPORT_CLOSED` after {@link FileReplayGuard.close}.
+   * @throws {@link LintasError} `ERR_TRANSPORT_CLOSED` after {@link FileReplayGuard.close}.
    */
   async remember(envelopeId: Uint8Array): Promise<void> {
     checkEnvelopeId(envelopeId);

@@ -42,7 +42,7 @@ export interface DeliveryReceipt {
 /**
  * The header hash a receipt binds: SHA-256 of the envelope's prefix, header and header MAC.
  * The header holds a fresh random salt and the wrapped file keys, so it names one envelope.
- * @throws {LintasError} the `ERR_ENVELOPE_*` / `ERR_ARMOR_MALFORMED` codes of {@link inspect}.
+ * @throws {@link LintasError} the `ERR_ENVELOPE_*` / `ERR_ARMOR_MALFORMED` codes of {@link inspect}.
  */
 export async function envelopeHeaderHash(envelope: Uint8Array | string): Promise<Uint8Array> {
   const seen = await inspect(envelope);
@@ -88,7 +88,7 @@ export async function createReceipt(
  * Verify a receipt: that it is well formed, signed by the expected recipient, and about the
  * expected envelope. Give the envelope you sent (its header hash is checked; the sender cannot
  * read the envelope id) and/or the envelope id if you know it.
- * @throws {LintasError} `ERR_RECEIPT_MALFORMED`, `ERR_RECEIPT_MISMATCH` (another recipient or
+ * @throws {@link LintasError} `ERR_RECEIPT_MALFORMED`, `ERR_RECEIPT_MISMATCH` (another recipient or
  * envelope), `ERR_RECEIPT_SIGNATURE_INVALID`.
  * @throws {TypeError} if neither `expected.envelope` nor `expected.envelopeId` is given.
  */

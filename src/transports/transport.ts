@@ -23,7 +23,7 @@ export interface Delivery {
    * Acknowledge the delivery after the app has processed it; the envelope is then removed from
    * the mailbox. Idempotent. If the receiver's lease had already expired the envelope may be
    * delivered once more (at-least-once); ack still resolves.
-   * @throws {LintasError} `ERR_TRANSPORT_CLOSED` after {@link Transport.close},
+   * @throws {@link LintasError} `ERR_TRANSPORT_CLOSED` after {@link Transport.close},
    * `ERR_TRANSPORT_UNAVAILABLE` if the backing store cannot be reached.
    */
   ack(): Promise<void>;
@@ -59,7 +59,7 @@ export interface Transport {
    * transport documents), never earlier.
    * @param mailbox A mailbox id from {@link mailboxId}.
    * @throws {TypeError} / {RangeError} for a malformed mailbox id or envelope.
-   * @throws {LintasError} `ERR_TRANSPORT_ENVELOPE_TOO_LARGE`, `ERR_TRANSPORT_CLOSED`,
+   * @throws {@link LintasError} `ERR_TRANSPORT_ENVELOPE_TOO_LARGE`, `ERR_TRANSPORT_CLOSED`,
    * `ERR_TRANSPORT_UNAVAILABLE`, and transport-specific codes (`ERR_RELAY_*`).
    */
   send(mailbox: string, envelope: EnvelopeBody): Promise<void>;
@@ -67,7 +67,7 @@ export interface Transport {
    * Receive the mailbox's envelopes as they become available. The iteration ends when the
    * transport is closed, the signal is aborted, or (with `untilEmpty`) the mailbox is empty.
    * Breaking out of the loop stops lease renewal for deliveries not yet acked.
-   * @throws {LintasError} `ERR_TRANSPORT_CLOSED` if called after close, `ERR_TRANSPORT_UNAVAILABLE`,
+   * @throws {@link LintasError} `ERR_TRANSPORT_CLOSED` if called after close, `ERR_TRANSPORT_UNAVAILABLE`,
    * and transport-specific codes (`ERR_RELAY_AUTH_FAILED`, ...), from the iterator.
    */
   receive(mailbox: string, options?: ReceiveOptions): AsyncIterable<Delivery>;
