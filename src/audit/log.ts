@@ -103,7 +103,10 @@ export class AuditLog {
   }
 
   /** `JSON.stringify` shows no key material either. */
-  toJSON(): { type: 'AuditLog' } {
+  toJSON(): {
+    /** The class name, and nothing else. */
+    type: 'AuditLog';
+  } {
     return { type: 'AuditLog' };
   }
 

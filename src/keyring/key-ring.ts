@@ -347,7 +347,10 @@ export class KeyRing {
   }
 
   /** `JSON.stringify` shows no key material either. */
-  toJSON(): { type: 'KeyRing' } {
+  toJSON(): {
+    /** The class name, and nothing else. */
+    type: 'KeyRing';
+  } {
     return { type: 'KeyRing' };
   }
 

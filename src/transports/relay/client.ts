@@ -127,7 +127,10 @@ export class RelayTransport implements Transport {
   }
 
   /** `JSON.stringify` shows no key material either. */
-  toJSON(): { type: 'RelayTransport' } {
+  toJSON(): {
+    /** The class name, and nothing else. */
+    type: 'RelayTransport';
+  } {
     return { type: 'RelayTransport' };
   }
 
