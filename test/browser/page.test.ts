@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import {
   BundleBuilder,
@@ -24,13 +24,18 @@ import {
 import { startExampleServer, type ExampleServer } from '../../examples/browser/server.js';
 import type { ExampleResult, ReadBundle } from '../../examples/browser/main.js';
 
-/** Where Debian (and most distributions) put Chromium; LINTAS_CHROMIUM overrides. */
-const CHROMIUM_CANDIDATES = [process.env.LINTAS_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/lib/chromium/chromium'];
+/** Where Debian (and most distributions) put Chromium; LINTAS_CHROMIUM names another binary. */
+const CHROMIUM_CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/lib/chromium/chromium'];
 
 function chromiumPath(): string {
-  const found = CHROMIUM_CANDIDATES.find((p): p is string => !!p && existsSync(p));
+  const chosen = process.env.LINTAS_CHROMIUM;
+  if (chosen) {
+    if (!existsSync(chosen)) throw new Error(`LINTAS_CHROMIUM=${chosen} does not exist`);
+    return chosen;
+  }
+  const found = CHROMIUM_CANDIDATES.find((p) => existsSync(p));
   if (!found) {
-    throw new Error(`Chromium not found (looked at ${CHROMIUM_CANDIDATES.filter(Boolean).join(', ')}): install it with \`apt-get install -y chromium\` (as .ci/run does) or set LINTAS_CHROMIUM`);
+    throw new Error(`Chromium not found (looked at ${CHROMIUM_CANDIDATES.join(', ')}): install it with \`apt-get install -y chromium\` (as .ci/run does) or set LINTAS_CHROMIUM`);
   }
   return found;
 }
@@ -43,7 +48,18 @@ let page: Page;
 let result: ExampleResult;
 const pageErrors: string[] = [];
 
+/** Why the browser could not be set up; every browser test then fails with it (never skips). */
+let setupError: unknown = null;
+
 beforeAll(async () => {
+  try {
+    await setUp();
+  } catch (err) {
+    setupError = err;
+  }
+});
+
+async function setUp(): Promise<void> {
   const executablePath = chromiumPath();
   [server, browser] = await Promise.all([startExampleServer({ report: REPORT }), chromium.launch({ executablePath, headless: true })]);
   page = await browser.newPage();
@@ -53,7 +69,7 @@ beforeAll(async () => {
   });
   await page.goto(server.url);
   result = await page.evaluate(() => window.lintasExample.done);
-});
+}
 
 afterAll(async () => {
   await browser?.close();
@@ -61,6 +77,10 @@ afterAll(async () => {
 });
 
 describe('the browser example in headless Chromium', () => {
+  beforeEach(() => {
+    if (setupError) throw setupError;
+  });
+
   it('opens the bundle Node sealed: same text, signed by the verified BIN card', async () => {
     const bin = server.ring.identity('BIN');
     expect(result.fromNode.title).toBe('Courier on GA-881');
