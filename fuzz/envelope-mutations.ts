@@ -51,7 +51,7 @@ const HEADER_TAMPERED: LintasErrorCode = 'ERR_ENVELOPE_HEADER_TAMPERED';
 const TAMPERED: LintasErrorCode = 'ERR_ENVELOPE_TAMPERED';
 
 /** The region a byte offset lies in, and the codes damage there may give (SPEC 6.1-6.7, 9). */
-export function regionOf(env: Uint8Array, layout: EnvelopeLayout, at: number): { region: string; expected: readonly LintasErrorCode[] } {
+export function regionOf(_env: Uint8Array, layout: EnvelopeLayout, at: number): { region: string; expected: readonly LintasErrorCode[] } {
   if (at < 6) return { region: 'magic', expected: [MALFORMED] };
   if (at === 6) return { region: 'version', expected: ['ERR_ENVELOPE_UNSUPPORTED_VERSION'] };
   // A changed length reads too little (the CBOR ends early or the map is cut: malformed), too much (truncated) or over the limit.

@@ -16,7 +16,7 @@ import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { KeyRing, KEYRING_KDF_MINIMUM, MemoryKeyRingStorage, type Identity } from '../../src/index.js';
+import { KeyRing, KEYRING_KDF_MINIMUM, MemoryKeyRingStorage } from '../../src/index.js';
 import { FileKeyRingStorage } from '../../src/node.js';
 import { startWorker, stopWorker } from '../transports/process-helpers.js';
 

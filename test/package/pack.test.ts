@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
 const repo = resolve(import.meta.dirname, '../..');
@@ -142,7 +142,18 @@ async function tsconfig(name: string, options: Record<string, unknown>, files: s
   await writeFile(join(consumer, name), JSON.stringify({ compilerOptions, files }, null, 2));
 }
 
+/** Why the package could not be built or installed; every test then fails with it (never skips). */
+let setupError: unknown = null;
+
 beforeAll(async () => {
+  try {
+    await setUp();
+  } catch (err) {
+    setupError = err;
+  }
+});
+
+async function setUp(): Promise<void> {
   work = await mkdtemp(join(tmpdir(), 'lintas-pack-test-'));
   stage = join(work, 'lintas');
   consumer = join(work, 'consumer');
@@ -173,7 +184,7 @@ beforeAll(async () => {
   await writeFile(join(consumer, 'run-typed.mjs'), `import { main as esm } from './out/typed.mjs';\nimport cjs from './out/typed.cjs';\nconsole.log(JSON.stringify([await esm(), await cjs.main()]));\n`);
   await tsconfig('tsconfig.node16.json', { module: 'node16', moduleResolution: 'node16', outDir: 'out' }, ['typed.mts', 'typed.cts']);
   await tsconfig('tsconfig.bundler.json', { module: 'preserve', moduleResolution: 'bundler', noEmit: true }, ['bundled.ts']);
-});
+}
 
 afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
@@ -182,6 +193,10 @@ afterAll(async () => {
 // The slow checks are separate processes, so neighbouring ones run concurrently (it.concurrent,
 // with the test's own `expect`).
 describe('the packed package', () => {
+  beforeEach(() => {
+    if (setupError) throw setupError;
+  });
+
   it.concurrent('passes publint --strict', async ({ expect }) => {
     const out = await sh(stage, 'npx', ['publint', '--strict']);
     expect(out).toContain('All good!');
@@ -229,7 +244,7 @@ describe('the packed package', () => {
     expect(JSON.parse(await inConsumer('node', ['run-typed.mjs']))).toEqual([typed, typed]);
   });
 
-  it.concurrent('type-checks from TypeScript with moduleResolution bundler', async ({ expect }) => {
+  it.concurrent('type-checks from TypeScript with moduleResolution bundler', async () => {
     await inConsumer('node', [tsc, '-p', 'tsconfig.bundler.json']);
   });
 });
