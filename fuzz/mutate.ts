@@ -48,53 +48,63 @@ export const TOKENS: readonly Uint8Array[] = [
   [0xef, 0xbb, 0xbf],
 ].map((t) => Uint8Array.from(t));
 
+/** Join byte strings (no spreading into arguments: inputs may be far larger than the call stack allows). */
+function join(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
 /** Apply one mutation; `corpus` is what a splice draws from. */
 export function applyMutation(input: Uint8Array, m: Mutation, corpus: readonly Uint8Array[] = []): Uint8Array {
   const n = input.length;
   const at = (x: number, extra = 0) => (n + extra === 0 ? 0 : x % (n + extra));
-  const out = Array.from(input);
   switch (m.kind) {
     case 'flip':
-      if (n > 0) out[at(m.at)]! ^= 1 << (m.bit & 7);
-      break;
     case 'set':
-      if (n > 0) out[at(m.at)] = m.value & 0xff;
-      break;
-    case 'add':
-      if (n > 0) out[at(m.at)] = (out[at(m.at)]! + m.delta) & 0xff;
-      break;
+    case 'add': {
+      const out = input.slice();
+      if (n === 0) return out;
+      const i = at(m.at);
+      out[i] = m.kind === 'flip' ? out[i]! ^ (1 << (m.bit & 7)) : m.kind === 'set' ? m.value & 0xff : (out[i]! + m.delta) & 0xff;
+      return out;
+    }
     case 'truncate':
-      out.length = at(m.at);
-      break;
-    case 'insert':
-      out.splice(at(m.at, 1), 0, ...m.bytes);
-      break;
-    case 'delete':
-      out.splice(at(m.at), m.count);
-      break;
-    case 'overwrite':
-      out.splice(at(m.at), m.bytes.length, ...m.bytes);
-      break;
+      return input.slice(0, at(m.at));
+    case 'insert': {
+      const i = at(m.at, 1);
+      return join(input.subarray(0, i), m.bytes, input.subarray(i));
+    }
+    case 'delete': {
+      const i = at(m.at);
+      return join(input.subarray(0, i), input.subarray(i + m.count));
+    }
+    case 'overwrite': {
+      const i = at(m.at);
+      return join(input.subarray(0, i), m.bytes, input.subarray(i + m.bytes.length));
+    }
     case 'duplicate': {
       const start = at(m.at);
-      out.splice(at(m.to, 1), 0, ...out.slice(start, start + m.count));
-      break;
+      const to = at(m.to, 1);
+      return join(input.subarray(0, to), input.subarray(start, start + m.count), input.subarray(to));
     }
     case 'splice': {
       const other = corpus.length === 0 ? input : corpus[m.other % corpus.length]!;
       const from = other.length === 0 ? 0 : m.from % other.length;
-      out.length = at(m.at, 1);
-      out.push(...other.subarray(from));
-      break;
+      return join(input.subarray(0, at(m.at, 1)), other.subarray(from));
     }
     case 'length': {
-      if (n < m.width) break;
+      const out = input.slice();
+      if (n < m.width) return out;
       const start = m.at % (n - m.width + 1);
       for (let i = 0; i < m.width; i++) out[start + i] = Math.floor(m.value / 256 ** (m.width - 1 - i)) & 0xff;
-      break;
+      return out;
     }
   }
-  return Uint8Array.from(out);
 }
 
 /** Apply mutations in order. */
