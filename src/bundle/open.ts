@@ -38,6 +38,8 @@ export interface BundleItem extends ManifestItem {
    * The item's bytes as they arrive. Its size and SHA-256 are checked against the signed
    * manifest at the end: iteration then throws `ERR_BUNDLE_ITEM_MISMATCH`, so do not act on
    * the data before iteration completes without error. Can be iterated once.
+   * @throws {@link LintasError} from the iteration: `ERR_BUNDLE_ITEM_MISMATCH`, and the envelope's
+   *   `ERR_ENVELOPE_TAMPERED` if the payload was cut or changed.
    */
   stream(): AsyncIterable<Uint8Array>;
   /**
@@ -54,7 +56,8 @@ export interface BundleItem extends ManifestItem {
   text(): Promise<string>;
   /**
    * The whole item parsed and checked as a STIX 2.1 bundle.
-   * @throws {@link LintasError} `ERR_BUNDLE_STIX_INVALID`, and the codes of {@link BundleItem.bytes}.
+   * @throws {@link LintasError} `ERR_BUNDLE_STIX_INVALID`, `ERR_BUNDLE_LIMIT_EXCEEDED` (larger than
+   *   {@link BUNDLE_LIMITS}.maxStixBytes), and the codes of {@link BundleItem.bytes}.
    */
   stix(): Promise<{
     /** The parsed JSON. */
@@ -86,9 +89,15 @@ export interface OpenedBundle {
    * The items, in order. Moving on to the next item skips (and still verifies) what was not
    * read of the previous one. After the last item the envelope is read to its end, which checks
    * the envelope signature; iteration throws if anything fails. Can be iterated once.
+   * @throws {@link LintasError} from the iteration: `ERR_BUNDLE_ITEM_MISMATCH`,
+   *   `ERR_BUNDLE_MALFORMED` (bytes after the last item), `ERR_ENVELOPE_TAMPERED`,
+   *   `ERR_SIGNATURE_INVALID`.
    */
   items(): AsyncIterable<BundleItem>;
-  /** Read every item into memory, verified. */
+  /**
+   * Read every item into memory, verified.
+   * @throws {@link LintasError} the codes of {@link OpenedBundle.items}.
+   */
   readAll(): Promise<
     {
       /** Item name. */

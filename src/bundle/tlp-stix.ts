@@ -74,6 +74,7 @@ export type StixMarkingDefinition = Record<string, unknown> & {
 /**
  * The official TLP 2.0 marking-definition object for `level`, exactly as OASIS publishes it.
  * Put it in a STIX bundle and reference its id to mark objects.
+ * @throws {RangeError} if `level` is not a TLP 2.0 level.
  */
 export function stixTlpMarking(level: TlpLevel): StixMarkingDefinition {
   const id = TLP2_MARKING_IDS[level];

@@ -83,7 +83,10 @@ export function decodeIntroductionSync(input: Uint8Array | string): Introduction
   return Object.freeze({ fingerprint, introducerFingerprint, introducerSigningKey, issuedAt: dateFromSeconds(issued), bytes: parsed.bytes });
 }
 
-/** An introduction as ASCII armor (`-----BEGIN LINTAS INTRODUCTION-----`). */
+/**
+ * An introduction as ASCII armor (`-----BEGIN LINTAS INTRODUCTION-----`).
+ * @throws {TypeError} if `introduction` is not an Introduction.
+ */
 export function armorIntroduction(introduction: Introduction): string {
   if (!introduction || !(introduction.bytes instanceof Uint8Array)) throw new TypeError('introduction must be an Introduction');
   return armorStatement(KIND, introduction.bytes);

@@ -173,13 +173,19 @@ export async function createKeyCard(params: KeyCardParams): Promise<KeyCard> {
   return decodeKeyCardSync(encodeCanonical(card));
 }
 
-/** The canonical bytes of a key card (a copy). */
+/**
+ * The canonical bytes of a key card (a copy).
+ * @throws {TypeError} if `card` is not a KeyCard.
+ */
 export function encodeKeyCard(card: KeyCard): Uint8Array {
   if (!card || !(card.bytes instanceof Uint8Array)) throw new TypeError('card must be a KeyCard');
   return card.bytes.slice();
 }
 
-/** A key card as ASCII armor (`-----BEGIN LINTAS KEY CARD-----`), for email, chat and paper. */
+/**
+ * A key card as ASCII armor (`-----BEGIN LINTAS KEY CARD-----`), for email, chat and paper.
+ * @throws {TypeError} if `card` is not a KeyCard.
+ */
 export function armorKeyCard(card: KeyCard): string {
   return armorBlock(KEY_CARD_ARMOR_LABEL, encodeKeyCard(card));
 }

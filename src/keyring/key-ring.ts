@@ -499,6 +499,9 @@ export class KeyRing {
   /**
    * Load the latest saved contents (changes by other processes). Changes made through this
    * object are always saved already.
+   * @throws {@link LintasError} `ERR_KEYRING_CONFLICT` (another process deleted the key ring or
+   *   changed its secret), `ERR_KEYRING_MALFORMED`, `ERR_KEYRING_UNSUPPORTED_VERSION`,
+   *   `ERR_KEYRING_TAMPERED`; `ERR_KEYRING_CLOSED`.
    */
   async refresh(): Promise<void> {
     await this.serial(() => this.reload());
@@ -729,7 +732,10 @@ export class KeyRing {
     return [...all].sort();
   }
 
-  /** The contacts in a group (empty if none). */
+  /**
+   * The contacts in a group (empty if none).
+   * @throws {TypeError} if `group` is not a string.
+   */
   groupMembers(group: string): Contact[] {
     this.assertOpen();
     if (typeof group !== 'string') throw new TypeError('group must be a string');

@@ -141,7 +141,10 @@ export function decodeRevocationSync(input: Uint8Array | string): Revocation {
   });
 }
 
-/** A revocation statement as ASCII armor (`-----BEGIN LINTAS REVOCATION-----`). */
+/**
+ * A revocation statement as ASCII armor (`-----BEGIN LINTAS REVOCATION-----`).
+ * @throws {TypeError} if `revocation` is not a Revocation.
+ */
 export function armorRevocation(revocation: Revocation): string {
   if (!revocation || !(revocation.bytes instanceof Uint8Array)) throw new TypeError('revocation must be a Revocation');
   return armorStatement(KIND, revocation.bytes);

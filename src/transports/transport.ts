@@ -79,7 +79,11 @@ export interface Transport {
   close(): Promise<void>;
 }
 
-/** Collect an {@link EnvelopeBody} into one buffer. */
+/**
+ * Collect an {@link EnvelopeBody} into one buffer.
+ * @throws {@link LintasError} whatever reading a streamed body throws: the transport's codes
+ *   (`ERR_TRANSPORT_UNAVAILABLE`, `ERR_TRANSPORT_CLOSED`, ...).
+ */
 export async function envelopeBytes(envelope: EnvelopeBody): Promise<Uint8Array> {
   if (envelope instanceof Uint8Array) return envelope;
   const parts: Uint8Array[] = [];
