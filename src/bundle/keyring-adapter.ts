@@ -68,7 +68,7 @@ export type KeyRingOpenBundleOptions = Omit<KeyRingOpenOptions, 'allowAnonymous'
  * await bin.importKeyCard(polriCard.bytes, { name: 'POLRI', fingerprint: polriCard.fingerprint });
  * await polri.importKeyCard(binCard.bytes, { name: 'BIN', fingerprint: binCard.fingerprint });
  *
- * const stix = { type: 'bundle', id: 'bundle--6f8f3ab5-6f5c-4c71-9a4c-0f2a3c1d5e7b', objects: [] };
+ * const stix = JSON.stringify({ type: 'bundle', id: 'bundle--6f8f3ab5-6f5c-4c71-9a4c-0f2a3c1d5e7b', objects: [] });
  * const bundle = new BundleBuilder({ title: 'Indicators', markings: { tlp: 'GREEN' } }).addStix('indicators.json', stix);
  * const sealed = await sealBundle(bundle, { sender: bundleIdentityFromKeyRing(bin, 'BIN'), recipients: bundleRecipientsFromKeyRing(bin, ['POLRI']) });
  *

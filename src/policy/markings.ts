@@ -149,7 +149,7 @@ function checkCountry(value: unknown, what: string): string {
  * ```ts
  * import { checkMarkings, formatMarkings } from 'lintas';
  *
- * const m = checkMarkings({ tlp: 'tlp:amber', classification: 'RAHASIA', releasableTo: { countries: ['my', 'ID'], organizations: [] } });
+ * const m = checkMarkings({ tlp: 'AMBER', classification: 'RAHASIA', releasableTo: { countries: ['my', 'ID'], organizations: [] } });
  * console.log(m.tlp, m.releasableTo?.countries); // AMBER ["ID","MY"]
  * console.log(formatMarkings(m)); // TLP:AMBER RAHASIA REL TO ID, MY
  * try {
