@@ -18,7 +18,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KeyRing, KEYRING_KDF_MINIMUM, MemoryKeyRingStorage } from '../../src/index.js';
 import { FileKeyRingStorage } from '../../src/node.js';
-import { startWorker, stopWorker } from '../transports/process-helpers.js';
+import { stopWorker } from '../transports/process-helpers.js';
+import { bundleFixture, startBundledWorker } from './bundled-worker.js';
 
 const WORKER = fileURLToPath(new URL('./fixtures/keyring-worker.ts', import.meta.url));
 const PASSPHRASE = 'kunci gangguan';
@@ -48,14 +49,19 @@ const canMount = ((): boolean => {
 })();
 
 let base: string;
+let worker: Awaited<ReturnType<typeof bundleFixture>>;
 const mounts: string[] = [];
 beforeAll(async () => {
   base = await fs.mkdtemp(join(tmpdir(), 'lintas-faults-keyring-'));
+  worker = await bundleFixture(WORKER);
 });
 afterAll(async () => {
   for (const m of mounts.splice(0)) execFileSync('umount', [m]);
   await fs.rm(base, { recursive: true, force: true });
+  await worker?.remove();
 });
+
+const startWorker = (args: string[], env: NodeJS.ProcessEnv = {}) => startBundledWorker(worker.path, args, env);
 
 let counter = 0;
 async function freshDir(): Promise<string> {
@@ -120,7 +126,7 @@ describe('key ring: writers killed with SIGKILL', () => {
     const confirmed = new Map(await openKeys(dir)); // every identity whose save resolved
     const stats = { saves: 0, inFlightLanded: 0, lockLeft: 0, othersLeft: 0 };
     for (let k = 0; k < KILLS; k++) {
-      const w = startWorker(WORKER, ['add', join(dir, RING), PASSPHRASE]);
+      const w = startWorker(['add', join(dir, RING), PASSPHRASE]);
       await w.waitForLine((l) => l === 'ready', 'ready');
       // A random moment within the next few saves (each writes and fsyncs two files, renames twice).
       await pause(Math.floor(Math.random() * 60));
@@ -172,7 +178,7 @@ describe('key ring: writers killed with SIGKILL', () => {
     let onDisk: 'A' | 'B' = 'A';
     const stats = { rekeys: 0, inFlightLanded: 0 };
     for (let k = 0; k < rounds; k++) {
-      const w = startWorker(WORKER, ['rekey', join(dir, RING), PASSPHRASE, OTHER_PASSPHRASE]);
+      const w = startWorker(['rekey', join(dir, RING), PASSPHRASE, OTHER_PASSPHRASE]);
       const ready = await w.waitForLine((l) => l.startsWith('ready '), 'ready');
       expect(ready).toBe(`ready ${onDisk}`);
       await pause(Math.floor(Math.random() * 60));
@@ -205,16 +211,12 @@ interface WorkerResult {
   identities?: number;
 }
 
+/** One save by a worker process; with `asUser` it drops root to that uid first, so permission bits apply. */
 async function runOnce(args: string[], asUser?: number): Promise<WorkerResult> {
-  const worker = asUser === undefined ? startWorker(WORKER, ['once', ...args]) : startWorkerAs(asUser, ['once', ...args]);
-  const line = await worker.waitForLine((l) => l.startsWith('{'), 'result');
-  await worker.exited;
+  const w = startWorker(['once', ...args], asUser === undefined ? {} : { LINTAS_WORKER_UID: String(asUser) });
+  const line = await w.waitForLine((l) => l.startsWith('{'), 'result');
+  await w.exited;
   return JSON.parse(line) as WorkerResult;
-}
-
-/** The worker as an unprivileged user, so permission bits apply (root ignores them); it drops root itself. */
-function startWorkerAs(uid: number, args: string[]) {
-  return startWorker(WORKER, args, { LINTAS_WORKER_UID: String(uid) });
 }
 
 describe('key ring: write failures', () => {
