@@ -16,7 +16,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, it, type ExpectStatic } from 'vitest';
 
 const run = promisify(execFile);
 const ROOT = resolve(__dirname, '../..');
@@ -40,7 +40,7 @@ interface Prelude {
   /** What the block (or the prelude's stand-ins for the app, like `store`) must print. */
   prints?: RegExp[];
   /** Checks on the working folder after the block ran. */
-  after?: (dir: string) => Promise<void>;
+  after?: (dir: string, expect: ExpectStatic) => Promise<void>;
 }
 
 function readmeBlocks(text: string): Block[] {
@@ -119,7 +119,7 @@ const pdrmCardArmor = __lintas.armorKeyCard(await __lintas.createKeyCard({ ...__
 const report = new TextEncoder().encode('TLP:AMBER Poison Ivy C2 moved to 203.0.113.7');
 `,
     prints: [/^-----BEGIN LINTAS KEY CARD-----$/m, /^-----END LINTAS KEY CARD-----\n \d{5}( \d{5}){7}$/m],
-    after: async (dir) => {
+    after: async (dir, expect) => {
       // The ring really went to disk, encrypted: the passphrase opens it and PDRM is verified.
       const { KeyRing } = await import('../../src/index.js');
       const { FileKeyRingStorage } = await import('../../src/node.js');
@@ -169,7 +169,7 @@ async function save(name: string, data: AsyncIterable<Uint8Array>): Promise<void
 const pdrmAudit = await __lintas.openAuditLogFile('pdrm-audit.log', pdrmRing.identityKeys('PDRM').signing);
 `,
     prints: [/^sent to PDRM$/m, /^saved poisonivy\.json \d+$/m, /^saved capture\.pcap 50000$/m, /^saved my-source\.txt 13$/m],
-    after: async (dir) => {
+    after: async (dir, expect) => {
       const { verifyAuditLog } = await import('../../src/node.js');
       const bin = await verifyAuditLog(join(dir, 'bin-audit.log'));
       const pdrm = await verifyAuditLog(join(dir, 'pdrm-audit.log'));
@@ -187,7 +187,7 @@ const keys = [polri.x25519, polri.xwing];
 await (await import('node:fs/promises')).writeFile('disk.img', (await import('node:crypto')).randomBytes(3 << 20));
 const file = new File([__payload], 'note.txt');
 `,
-    after: async (dir) => {
+    after: async (dir, expect) => {
       const [original, opened] = await Promise.all([readFile(join(dir, 'disk.img')), readFile(join(dir, 'disk.img.part'))]);
       expect(opened.length).toBe(3 << 20);
       expect(opened.equals(original)).toBe(true);
@@ -200,6 +200,10 @@ const preludeOf = (b: Block): Prelude | undefined => PRELUDES[b.key];
 
 let dir: string;
 const files = new Map<string, string>();
+/** Generated file name -> README.md line of one of its lines, to report tsc errors where they are. */
+const readmeLine = new Map<string, (line: number) => number>();
+/** tsc's output (empty when the blocks type-check); started before the blocks run, to overlap them. */
+let typeCheck: Promise<string>;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'lintas-readme-'));
   // "type": "module" makes tsx run the blocks as ES modules (top-level await, as the README uses).
@@ -207,17 +211,45 @@ beforeAll(async () => {
   for (const [i, b] of blocks.entries()) {
     const prelude = preludeOf(b);
     const path = join(dir, `block-${i + 1}.ts`);
-    const head = prelude ? IMPORT + prelude.code : '';
-    await writeFile(path, `${head}\n// ---- README.md line ${b.line}: ${b.key}\n${pointAtSource(b.code)}\nexport {};\n`);
+    const head = `${prelude ? IMPORT + prelude.code : ''}\n// ---- README.md line ${b.line}: ${b.key}\n`;
+    await writeFile(path, `${head}${pointAtSource(b.code)}\nexport {};\n`);
     files.set(b.key, path);
+    readmeLine.set(`block-${i + 1}.ts`, (line) => line - (head.split('\n').length - 1) + b.line);
   }
+  const tsconfig = {
+    compilerOptions: {
+      target: 'ES2022',
+      module: 'ESNext',
+      moduleResolution: 'Bundler',
+      lib: ['ES2022', 'DOM'],
+      types: ['node'],
+      typeRoots: [join(ROOT, 'node_modules', '@types')],
+      strict: true,
+      noUncheckedIndexedAccess: true,
+      isolatedModules: true,
+      esModuleInterop: true,
+      skipLibCheck: true,
+      allowImportingTsExtensions: true,
+      noEmit: true,
+    },
+    files: [...files.values()],
+  };
+  await writeFile(join(dir, 'tsconfig.json'), JSON.stringify(tsconfig));
+  typeCheck = run(join(BIN, 'tsc'), ['-p', join(dir, 'tsconfig.json')], { cwd: dir }).then(
+    () => '',
+    (e: { stdout?: string; stderr?: string }) =>
+      (`${e.stdout ?? ''}${e.stderr ?? ''}` || 'tsc failed').replace(/(block-\d+\.ts)\((\d+),(\d+)\)/g, (all, file: string, line: string, col: string) => {
+        const at = readmeLine.get(file)?.(Number(line));
+        return at === undefined ? all : `README.md:${at}:${col} (${file})`;
+      }),
+  );
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('README.md TypeScript blocks', () => {
-  it('are found, one prelude per block that needs one, each input used', () => {
+describe.concurrent('README.md TypeScript blocks', () => {
+  it('are found, one prelude per block that needs one, each input used', ({ expect }) => {
     expect(blocks.length).toBeGreaterThanOrEqual(6);
     const used = new Set(blocks.map((b) => b.key));
     expect(Object.keys(PRELUDES).filter((k) => !used.has(k)), 'preludes without a README block').toEqual([]);
@@ -231,43 +263,20 @@ describe('README.md TypeScript blocks', () => {
     }
   });
 
-  it('type-check (tsc --noEmit, strict)', async () => {
-    const tsconfig = {
-      compilerOptions: {
-        target: 'ES2022',
-        module: 'ESNext',
-        moduleResolution: 'Bundler',
-        lib: ['ES2022', 'DOM'],
-        types: ['node'],
-        typeRoots: [join(ROOT, 'node_modules', '@types')],
-        strict: true,
-        noUncheckedIndexedAccess: true,
-        isolatedModules: true,
-        esModuleInterop: true,
-        skipLibCheck: true,
-        allowImportingTsExtensions: true,
-        noEmit: true,
-      },
-      files: [...files.values()],
-    };
-    await writeFile(join(dir, 'tsconfig.json'), JSON.stringify(tsconfig));
-    const result = await run(join(BIN, 'tsc'), ['-p', join(dir, 'tsconfig.json')], { cwd: dir }).then(
-      () => '',
-      (e: { stdout?: string; stderr?: string }) => `${e.stdout ?? ''}${e.stderr ?? ''}`,
-    );
-    expect(result).toBe('');
-  }, 60_000);
+  it('type-check (tsc --noEmit, strict)', { timeout: 120_000 }, async ({ expect }) => {
+    expect(await typeCheck).toBe('');
+  });
 
-  it.each(blocks.map((b) => [`${b.key} (line ${b.line})`, b] as const))('%s runs', async (_name, b) => {
+  it.for(blocks)('$key (README.md line $line) runs', { timeout: 120_000 }, async (b, { expect }) => {
     const work = join(dir, `work-${b.line}`);
     await mkdir(work);
-    const { stdout } = await run(join(BIN, 'tsx'), [files.get(b.key)!], { cwd: work, timeout: 30_000, maxBuffer: 16 << 20 }).catch(
+    const { stdout } = await run(join(BIN, 'tsx'), [files.get(b.key)!], { cwd: work, timeout: 90_000, maxBuffer: 16 << 20 }).catch(
       (e: { stdout?: string; stderr?: string; killed?: boolean; message: string }) => {
         throw new Error(`README.md line ${b.line} (${b.key}) failed${e.killed ? ' (did not finish)' : ''}:\n${e.stderr || e.message}`);
       },
     );
     const prelude = preludeOf(b);
     for (const pattern of prelude?.prints ?? []) expect(stdout, `${b.key} prints ${pattern}`).toMatch(pattern);
-    await prelude?.after?.(work);
-  }, 60_000);
+    await prelude?.after?.(work, expect);
+  });
 });
