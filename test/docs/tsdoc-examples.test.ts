@@ -3,14 +3,18 @@
  * cannot silently stop working. The ```ts blocks are taken from the source comments (what
  * typedoc renders), their `from 'lintas'` / `from 'lintas/node'` imports are pointed at src/,
  * and each is imported as a module of its own. An example fails its test by throwing, by a
- * failed `console.assert`, or by not finishing.
+ * failed `console.assert`, or by not finishing. They are also type-checked with the project's
+ * compiler options (running them strips types, and users copy them into TypeScript), in a
+ * `tsc` process that runs while the examples do.
  *
  * The main entry points must have an example (issue 6): the list below fails the suite when one
  * loses it.
  */
+import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 const ROOT = resolve(__dirname, '../..');
@@ -104,8 +108,21 @@ const examples: Example[] = [];
 for (const file of await sourceFiles(SRC)) examples.push(...extract(file, await readFile(file, 'utf8')));
 
 let dir: string;
+let typeCheck: Promise<{ ok: true } | { ok: false; output: string }>;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'lintas-tsdoc-examples-'));
+  for (const [i, e] of examples.entries()) await writeFile(join(dir, `example-${i}.mts`), pointAtSource(e.code));
+  const tsconfig = {
+    extends: join(ROOT, 'tsconfig.json'),
+    compilerOptions: { noEmit: true, allowImportingTsExtensions: true, noUnusedLocals: false, typeRoots: [join(ROOT, 'node_modules', '@types')] },
+    include: ['*.mts'],
+  };
+  await writeFile(join(dir, 'tsconfig.json'), JSON.stringify(tsconfig));
+  const tsc = join(ROOT, 'node_modules', '.bin', 'tsc');
+  typeCheck = promisify(execFile)(tsc, ['-p', join(dir, 'tsconfig.json')], { cwd: ROOT }).then(
+    () => ({ ok: true }) as const,
+    (e: { stdout?: string; stderr?: string }) => ({ ok: false, output: `${e.stdout ?? ''}${e.stderr ?? ''}` }) as const,
+  );
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -125,7 +142,6 @@ describe('TSDoc examples', () => {
   it.each(examples.map((e, i) => [e.where, i] as const))('%s runs', async (_where, i) => {
     const example = examples[i]!;
     const path = join(dir, `example-${i}.mts`);
-    await writeFile(path, pointAtSource(example.code));
     const failedAsserts: unknown[][] = [];
     const assert = vi.spyOn(console, 'assert').mockImplementation((ok?: unknown, ...rest: unknown[]) => {
       if (!ok) failedAsserts.push(rest);
@@ -142,4 +158,11 @@ describe('TSDoc examples', () => {
     }
     expect(failedAsserts).toEqual([]);
   }, 30_000);
+
+  it('type-check', async () => {
+    const result = await typeCheck;
+    // example-N.mts is examples[N]: name the examples tsc complains about.
+    const where = (output: string) => output.replace(/\S*example-(\d+)\.mts/g, (_, n: string) => examples[Number(n)]!.where);
+    expect(result.ok ? '' : where(result.output)).toBe('');
+  }, 60_000);
 });
