@@ -31,7 +31,10 @@ export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** One encoder for every call: constructing a TextEncoder costs more than encoding a short string. */
+const encoder = new TextEncoder();
+
 /** Encode a UTF-8 string (context strings, type names). */
 export function utf8(s: string): Uint8Array {
-  return new TextEncoder().encode(s);
+  return encoder.encode(s);
 }

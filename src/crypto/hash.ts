@@ -1,20 +1,23 @@
 /**
- * Hashes, MAC and key derivation (SHA-256, SHA-512, HMAC-SHA-256, HKDF-SHA-256) from
- * @noble/hashes: audited, constant-time where it matters, and identical in Node and browsers.
- * SHA-256 and HMAC-SHA-256 of large inputs and of streamed payloads run on the runtime's fast
- * backend when there is one (`bulk-backend.ts`); the results are the same either way.
+ * Hashes, MAC and key derivation (SHA-256, SHA-512, HMAC-SHA-256, HKDF-SHA-256). On Node,
+ * SHA-256 and HMAC-SHA-256 of every size run on node:crypto (`bulk-backend.ts`); elsewhere
+ * SHA-256 comes from @noble/hashes (audited, identical in every runtime) and HMAC-SHA-256 from
+ * libsodium, which is 2-3x faster than noble on the short inputs of a key schedule. The results
+ * are the same either way. HMAC and HKDF need `cryptoReady()`, like every keyed primitive.
  */
 import { sha256 as nobleSha256, sha512 as nobleSha512 } from '@noble/hashes/sha2.js';
-import { hmac } from '@noble/hashes/hmac.js';
-import { hkdf } from '@noble/hashes/hkdf.js';
-import { utf8 } from './bytes.js';
-import { fastPathFor, PARALLEL_HASH_MIN_BYTES, type IncrementalHash } from './bulk-backend.js';
+import { utf8, wipe } from './bytes.js';
+import { fastHashPath, PARALLEL_HASH_MIN_BYTES, type IncrementalHash } from './bulk-backend.js';
+import { sodium } from './sodium.js';
 
 export type { IncrementalHash } from './bulk-backend.js';
 
+/** SHA-256 output size in bytes (RFC 6234), which is also HMAC-SHA-256's. */
+const SHA256_BYTES = 32;
+
 /** SHA-256 of `data`. */
 export function sha256(data: Uint8Array): Uint8Array {
-  const fast = fastPathFor(data.length);
+  const fast = fastHashPath();
   return fast ? fast.sha256(data) : nobleSha256(data);
 }
 
@@ -29,7 +32,7 @@ export function sha512(data: Uint8Array): Uint8Array {
  * caller's encryption. Call `release()` if the hash may be abandoned before `digest()`.
  */
 export function createSha256(expectedBytes?: number): IncrementalHash {
-  const fast = fastPathFor(expectedBytes ?? Infinity);
+  const fast = fastHashPath();
   if (fast) {
     const parallel = (expectedBytes ?? Infinity) >= PARALLEL_HASH_MIN_BYTES ? fast.createParallelSha256?.() : null;
     return parallel ?? fast.createSha256();
@@ -42,23 +45,74 @@ export function createSha256(expectedBytes?: number): IncrementalHash {
   };
 }
 
-/** HMAC-SHA-256(key, data). */
+/** HMAC-SHA-256(key, data) (RFC 2104), for a key of any length. */
 export function hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
-  const fast = fastPathFor(data.length);
-  return fast ? fast.hmacSha256(key, data) : hmac(nobleSha256, key, data);
+  const fast = fastHashPath();
+  if (fast) return fast.hmacSha256(key, data);
+  const s = sodium();
+  // libsodium's one-shot HMAC takes exactly 32-byte keys; its init/update/final any length.
+  if (key.length === s.crypto_auth_hmacsha256_KEYBYTES) return s.crypto_auth_hmacsha256(data, key);
+  // An empty key is HMAC's all-zero key; libsodium's wrapper cannot copy an empty array.
+  const state = s.crypto_auth_hmacsha256_init(key.length === 0 ? null : key);
+  s.crypto_auth_hmacsha256_update(state, data);
+  return s.crypto_auth_hmacsha256_final(state);
 }
 
 /** RFC 5869 section 2.3: at most 255 blocks of output. */
-const HKDF_MAX_BYTES = 255 * 32;
+const HKDF_MAX_BYTES = 255 * SHA256_BYTES;
 
 /**
  * HKDF-SHA-256 (RFC 5869). `info` is always a lintas context string (SPEC section 3) so that
  * every derived key is bound to exactly one purpose. RangeError for a `length` that is not a
- * whole number from 0 to 255 * 32 (checked here: @noble/hashes throws a plain Error).
+ * whole number from 0 to 255 * 32.
  */
 export function hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: string | Uint8Array, length: number): Uint8Array {
+  checkHkdfLength(length);
+  const prk = hkdfSha256Extract(ikm, salt);
+  try {
+    return hkdfSha256Expand(prk, info, length);
+  } finally {
+    wipe(prk);
+  }
+}
+
+/**
+ * HKDF-Extract (RFC 5869 section 2.2): the pseudorandom key HMAC-SHA-256(salt, ikm). An empty
+ * salt is the RFC's "HashLen zeros", which HMAC pads to the same block. Wipe the result after
+ * the last {@link hkdfSha256Expand}. For several keys from the same ikm and salt, extracting
+ * once and expanding each with its own `info` gives exactly the keys {@link hkdfSha256} gives.
+ */
+export function hkdfSha256Extract(ikm: Uint8Array, salt: Uint8Array): Uint8Array {
+  return hmacSha256(salt, ikm);
+}
+
+/**
+ * HKDF-Expand (RFC 5869 section 2.3): `length` bytes of T(1) || T(2) || ..., where
+ * T(i) = HMAC-SHA-256(prk, T(i-1) || info || i) and T(0) is empty.
+ */
+export function hkdfSha256Expand(prk: Uint8Array, info: string | Uint8Array, length: number): Uint8Array {
+  checkHkdfLength(length);
+  const infoBytes = typeof info === 'string' ? utf8(info) : info;
+  const out = new Uint8Array(length);
+  // T(i-1) || info || i, with T(0) empty: the first block's input starts at SHA256_BYTES.
+  const input = new Uint8Array(SHA256_BYTES + infoBytes.length + 1);
+  input.set(infoBytes, SHA256_BYTES);
+  try {
+    for (let i = 1, off = 0; off < length; i++, off += SHA256_BYTES) {
+      input[input.length - 1] = i;
+      const t = hmacSha256(prk, i === 1 ? input.subarray(SHA256_BYTES) : input);
+      out.set(t.subarray(0, Math.min(SHA256_BYTES, length - off)), off);
+      input.set(t, 0);
+      wipe(t);
+    }
+  } finally {
+    wipe(input);
+  }
+  return out;
+}
+
+function checkHkdfLength(length: number): void {
   if (!Number.isInteger(length) || length < 0 || length > HKDF_MAX_BYTES) {
     throw new RangeError(`HKDF-SHA-256 output length must be a whole number from 0 to ${HKDF_MAX_BYTES}, got ${length}`);
   }
-  return hkdf(nobleSha256, ikm, salt, typeof info === 'string' ? utf8(info) : info, length);
 }

@@ -81,7 +81,8 @@ function nodeBulkBackend(nc: NodeCrypto, parallelSha256: ParallelSha256Factory |
       return plainBytes(plaintext);
     },
     sha256(data) {
-      return plainBytes(nc.createHash('sha256').update(data).digest());
+      // crypto.hash() (Node >= 20.12) skips the Hash object: half the cost for short inputs.
+      return plainBytes(typeof nc.hash === 'function' ? nc.hash('sha256', data, 'buffer') : nc.createHash('sha256').update(data).digest());
     },
     hmacSha256(key, data) {
       return plainBytes(nc.createHmac('sha256', key).update(data).digest());
@@ -106,7 +107,7 @@ function toHex(b: Uint8Array): string {
   return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 }
 
-/** RFC 8439 section 2.8.2 (AEAD), FIPS 180-4 "abc" (SHA-256), RFC 4231 test case 2 (HMAC). */
+/** RFC 8439 section 2.8.2 (AEAD), FIPS 180-4 "abc" (SHA-256, one-shot and incremental), RFC 4231 test case 2 (HMAC). */
 function passesKnownAnswers(b: BulkBackend): boolean {
   const ascii = (s: string) => new TextEncoder().encode(s);
   const key = Uint8Array.from({ length: 32 }, (_, i) => 0x80 + i);
@@ -114,12 +115,17 @@ function passesKnownAnswers(b: BulkBackend): boolean {
   const aad = fromHex('50515253c0c1c2c3c4c5c6c7');
   const plaintext = ascii("Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.");
   const sealed = b.chachaEncrypt(key, nonce, plaintext, aad);
+  // One-shot and incremental SHA-256 take different node:crypto routes (hash(), createHash()).
+  const incremental = b.createSha256();
+  incremental.update(ascii('a'));
+  incremental.update(ascii('bc'));
   const opened = b.chachaDecrypt(key, nonce, sealed, aad);
   return (
     toHex(sealed.subarray(plaintext.length)) === '1ae10b594f09e26a7e902ecbd0600691' &&
     opened !== null &&
     toHex(opened) === toHex(plaintext) &&
     toHex(b.sha256(ascii('abc'))) === 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad' &&
+    toHex(incremental.digest()) === 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad' &&
     toHex(b.hmacSha256(ascii('Jefe'), ascii('what do ya want for nothing?'))) ===
       '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843'
   );

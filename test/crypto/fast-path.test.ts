@@ -97,6 +97,7 @@ describe('Node fast path for the bulk primitives', () => {
     const fakes = [
       { ...nodeCrypto, createCipheriv: () => { throw new Error('Unknown cipher'); } },
       { ...nodeCrypto, createHash: (alg: string) => nodeCrypto.createHash(alg === 'sha256' ? 'sha512-256' : alg) },
+      { ...nodeCrypto, hash: (alg: string, data: Uint8Array) => nodeCrypto.hash(alg === 'sha256' ? 'sha512-256' : alg, data, 'buffer') },
     ];
     for (const fake of fakes) {
       const spy = vi.spyOn(process, 'getBuiltinModule').mockReturnValue(fake as never);

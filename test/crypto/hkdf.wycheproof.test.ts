@@ -3,9 +3,12 @@
  * Valid cases must produce exactly `okm` (empty salts included: RFC 5869 then uses HashLen zero
  * bytes, which HMAC treats the same as an empty key). The invalid cases ask for more than
  * 255 * 32 = 8160 bytes, which RFC 5869 forbids: hkdfSha256() must throw, not truncate.
+ * Run on both HMAC backends: node:crypto (Node's default) and libsodium (browsers).
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { forceBulkBackendForTests } from '../../src/crypto/bulk-backend.js';
 import { hkdfSha256 } from '../../src/crypto/hash.js';
+import { cryptoReady } from '../../src/crypto/sodium.js';
 import { allCases, hex, label, loadWycheproof, toHex, type WycheproofCase } from './wycheproof.js';
 
 interface HkdfCase extends WycheproofCase {
@@ -19,7 +22,12 @@ interface HkdfCase extends WycheproofCase {
 const file = loadWycheproof<HkdfCase>('hkdf_sha256_test.json');
 const cases = allCases(file).map(({ test }) => test);
 
-describe('Wycheproof hkdf_sha256_test.json through hkdfSha256()', () => {
+beforeAll(cryptoReady);
+
+describe.each(['fast', 'portable'] as const)('Wycheproof hkdf_sha256_test.json through hkdfSha256(), %s backend', (backend) => {
+  beforeEach(() => forceBulkBackendForTests(backend));
+  afterEach(() => forceBulkBackendForTests(null));
+
   it('has the expected cases', () => {
     expect(file.algorithm).toBe('HKDF-SHA-256');
     expect(cases).toHaveLength(86);
