@@ -100,7 +100,40 @@ export interface KeyRingForwardBundleOptions extends Pick<ForwardBundleOptions, 
 
 /**
  * Forward a received bundle with the key ring: opens it with the ring's keys, forwards as
- * `from` to `to`. See `forwardBundleStream` for the rules.
+ * `from` to `to`. See {@link forwardBundleStream} for the rules (SPEC 12.6): the originator's
+ * signature is kept, and every later reader sees the bundle as forwarded, by whom and to whom.
+ * @example
+ * ```ts
+ * import { bundleIdentityFromKeyRing, bundleRecipientsFromKeyRing, BundleBuilder, forwardBundleWithKeyRing, KeyRing, MemoryKeyRingStorage, openBundleWithKeyRing, sealBundle } from 'lintas';
+ *
+ * async function agency(name: string, organization: string) {
+ *   const ring = await KeyRing.create(new MemoryKeyRingStorage(), { passphrase: `${name} passphrase` });
+ *   const { card } = await ring.createIdentity({ name, organization, country: 'ID' });
+ *   return { ring, card };
+ * }
+ * const bin = await agency('BIN', 'BIN');
+ * const hq = await agency('POLRI-HQ', 'POLRI');
+ * const ops = await agency('POLRI-ops', 'POLRI');
+ * const meet = async (a: typeof bin, b: typeof bin) => {
+ *   await a.ring.importKeyCard(b.card.bytes, { name: b.card.name, fingerprint: b.card.fingerprint });
+ *   await b.ring.importKeyCard(a.card.bytes, { name: a.card.name, fingerprint: a.card.fingerprint });
+ * };
+ * await meet(bin, hq);
+ * await meet(hq, ops);
+ * await ops.ring.importKeyCard(bin.card.bytes, { name: 'BIN', fingerprint: bin.card.fingerprint });
+ *
+ * // BIN seals to POLRI headquarters; TLP:AMBER may be shared inside POLRI.
+ * const bundle = new BundleBuilder({ title: 'Watch list', markings: { tlp: 'AMBER', amberOrganizations: ['POLRI'] } }).addText('list.txt', 'three names');
+ * const sealed = await sealBundle(bundle, { sender: bundleIdentityFromKeyRing(bin.ring, 'BIN'), recipients: bundleRecipientsFromKeyRing(bin.ring, ['POLRI-HQ']) });
+ *
+ * // Headquarters forwards it to its operations desk.
+ * const forwarded = await forwardBundleWithKeyRing(hq.ring, sealed.deliveries[0]!.envelope, { from: 'POLRI-HQ', to: ['POLRI-ops'] });
+ *
+ * // The forwarded envelope streams straight into the operations desk's reader (or to a transport).
+ * const opened = await openBundleWithKeyRing(ops.ring, forwarded.envelope);
+ * console.log(opened.forwarded, opened.originator.name, opened.sender.name); // true "BIN" "POLRI-HQ"
+ * for (const a of [bin, hq, ops]) a.ring.close();
+ * ```
  * @throws {TypeError | RangeError} for invalid options.
  * @throws {@link LintasError} the codes of {@link forwardBundleStream}, of
  *   {@link bundleIdentityFromKeyRing} (the forwarder) and of {@link bundleRecipientsFromKeyRing}

@@ -70,6 +70,29 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  * A key ring stored in one file, with its previous generation in `<path>.bak`.
  * Put it on a local file system; on network file systems rename and fsync may not be atomic or
  * durable, and liveness of a lock holder on another host can only be guessed from its age.
+ * Several processes may use one key ring file: saves are serialised by the lock file, and a
+ * save that lost a race is retried by the key ring on the newer generation.
+ * @example
+ * ```ts
+ * import { mkdtemp, rm } from 'node:fs/promises';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { KeyRing } from 'lintas';
+ * import { FileKeyRingStorage } from 'lintas/node';
+ *
+ * const dir = await mkdtemp(join(tmpdir(), 'ring-'));
+ * const storage = new FileKeyRingStorage(join(dir, 'agency.keyring'));
+ * const passphrase = process.env.LINTAS_PASSPHRASE ?? 'correct horse battery staple';
+ *
+ * const ring = await KeyRing.create(storage, { passphrase });
+ * await ring.createIdentity({ name: 'desk', organization: 'BIN', country: 'ID' });
+ * ring.close();
+ *
+ * const again = await KeyRing.open(new FileKeyRingStorage(join(dir, 'agency.keyring')), { passphrase });
+ * console.log(again.identities().map((i) => i.name)); // ["desk"]
+ * again.close();
+ * await rm(dir, { recursive: true });
+ * ```
  */
 export class FileKeyRingStorage implements KeyRingStorage {
   /** The key ring file. */
