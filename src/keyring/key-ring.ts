@@ -1328,12 +1328,20 @@ function importOne(
           `"${record.name}" already rotated away from the card this one claims to succeed; two successors of one card suggest a compromised key: verify with them out of band`,
         );
       }
-      record.cards.push(card);
-      const predRevocation = idx.revocationOf(predCard);
-      if (predRevocation?.reason === 'key-compromise') {
-        record.verification = 'unverified';
-        record.introduction = null;
+      // A card revoked as compromised may have been used by the thief to sign this successor:
+      // its signature proves nothing. Following it unchecked would hand the thief the contact's
+      // name and groups (a seal to the group would reach them), so the fingerprint compared out
+      // of band is required (docs/KEYRING.md, "Rotation", case 5).
+      if (idx.revocationOf(predCard)?.reason === 'key-compromise') {
+        if (p.fingerprint === undefined) {
+          throw new LintasError(
+            'ERR_KEYCARD_SUCCESSION_INVALID',
+            `This card claims to succeed a card of "${record.name}" that was revoked as compromised, so its signature proves nothing: compare the new card's fingerprint with "${record.name}" out of band and import it with that fingerprint`,
+          );
+        }
+        if (!fingerprintMatches(p.fingerprint, card.fingerprint)) throw fingerprintMismatch(record.name);
       }
+      record.cards.push(card);
       if (p.fingerprint !== undefined) {
         if (!fingerprintMatches(p.fingerprint, card.fingerprint)) throw fingerprintMismatch(record.name);
         record.verification = 'verified';

@@ -75,7 +75,7 @@ describe('attack: revoked or expired keys', () => {
     expect((await bin.ring.open(env, { now: new Date(Date.now() + 60 * DAY) })).senderExpired).toBe(true);
   });
 
-  it('a successor card signed by a key revoked as compromised does not inherit verification', async () => {
+  it("a successor card signed by a key revoked as compromised is not followed: the thief cannot take over the contact", async () => {
     // The thief rotates the stolen identity to keys of its own and publishes the new card.
     await bin.ring.importRevocation(await former.ring.createRevocation('FORMER', { reason: 'key-compromise' }));
     const thief = await generateIdentityKeys();
@@ -87,10 +87,13 @@ describe('attack: revoked or expired keys', () => {
       validUntil: new Date(Date.now() + 365 * DAY),
       predecessor: { card: former.identity.card, signing: former.ring.identityKeys('FORMER').signing },
     });
-    const r = await bin.ring.importKeyCard(successor);
-    expect([r.action, r.contact.verification]).toEqual(['rotated', 'unverified']);
-    // Envelopes signed by the thief's new key are attributed to an unverified contact.
+    await expectCode(bin.ring.importKeyCard(successor), 'ERR_KEYCARD_SUCCESSION_INVALID');
+    // The real FORMER reads out its own new fingerprint: the thief's card does not match it.
+    const genuine = (await former.ring.rotateIdentity('FORMER')).card;
+    await expectCode(bin.ring.importKeyCard(successor, { fingerprint: genuine.fingerprint }), 'ERR_KEYRING_FINGERPRINT_MISMATCH');
+    expect(bin.ring.contact('FORMER').card.fingerprint).toEqual(former.ring.identity('FORMER').history[0]!.fingerprint);
+    // Envelopes signed by the thief's new key stay unknown.
     const fromThief = await bin.ring.open(await sealWithSecrets(text('new orders'), { recipients: [bin.identity.card.encryptionKeys[1]!], sender: thief.signing }).then((s) => s.envelope));
-    expect([fromThief.senderContact?.name, fromThief.senderVerification]).toEqual(['FORMER', 'unverified']);
+    expect([fromThief.senderContact, fromThief.senderVerification]).toEqual([null, 'unknown']);
   });
 });

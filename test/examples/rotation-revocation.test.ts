@@ -2,7 +2,7 @@
  * examples/rotation-revocation.ts run as a user runs it: the receiver follows a rotation
  * (verified kept, old envelopes still open), refuses a forged second successor, refuses to seal
  * to a revoked card with its code, flags what the compromised card signed, and follows the
- * recovery rotation only as unverified until the fingerprint is compared.
+ * recovery rotation only once the fingerprint compared out of band is given.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { lineStartingWith, runExample, type ExampleRun } from './run-example.js';
@@ -36,11 +36,11 @@ describe('examples/rotation-revocation.ts', () => {
     expect(lineStartingWith(run, 'BIN   <- an envelope the revoked card signed earlier')).toContain(': revoked true');
   });
 
-  it('follows the recovery rotation as unverified until the fingerprint is compared, then seals again', () => {
+  it('follows the recovery rotation only with the fingerprint compared out of band, then seals again', () => {
     const recovery = run.lines.filter((l) => l.startsWith('PDRM  -> new card ')).at(-1)!;
     expect(recovery).toMatch(/^PDRM  -> new card \d{5} \d{5}\.\.\.$/);
-    expect(lineStartingWith(run, 'BIN   <- imported: rotated, but')).toMatch(/^BIN   <- imported: rotated, but unverified:/);
-    expect(lineStartingWith(run, 'BIN   compared the fingerprint')).toBe('BIN   compared the fingerprint over the phone: verified');
+    expect(lineStartingWith(run, 'BIN   <- without a fingerprint')).toMatch(/^BIN   <- without a fingerprint: ERR_KEYCARD_SUCCESSION_INVALID /);
+    expect(lineStartingWith(run, 'BIN   <- with the fingerprint')).toBe('BIN   <- with the fingerprint compared over the phone: rotated, verified');
     expect(run.lines.at(-1)).toBe('PDRM  <- "Glad to have you back."');
   });
 });

@@ -392,8 +392,10 @@ describe('rotation', () => {
     const revocation = await bin.ring.createRevocation('BIN', { reason: 'key-compromise' });
     const next = await bin.ring.rotateIdentity('BIN');
     await pdrm.ring.importRevocation(revocation.bytes);
-    const r = await pdrm.ring.importKeyCard(next.card);
-    expect([r.action, r.contact.verification]).toEqual(['rotated', 'unverified']);
+    await expectCode(pdrm.ring.importKeyCard(next.card), 'ERR_KEYCARD_SUCCESSION_INVALID');
+    expect(pdrm.ring.contact('BIN').card.fingerprint).toEqual(bin.identity.card.fingerprint);
+    const r = await pdrm.ring.importKeyCard(next.card, { fingerprint: next.card.fingerprint });
+    expect([r.action, r.contact.verification]).toEqual(['rotated', 'verified']);
   });
 });
 
@@ -458,6 +460,21 @@ describe('revocation', () => {
     await bin.ring.importKeyCard(isd.identity.card, { name: 'ISD' });
     expect(bin.ring.contact('ISD').revocation).not.toBeNull();
     await expectCode(() => bin.ring.resolveRecipients(['ISD']), 'ERR_KEYRING_RECIPIENT_REVOKED');
+  });
+
+  it('follows a successor of a card revoked as compromised only with the fingerprint compared out of band', async () => {
+    const compromised = pdrm.ring.identity('PDRM').card;
+    await bin.ring.updateContact('PDRM', { groups: ['ASEAN'] });
+    await bin.ring.importRevocation(await pdrm.ring.revokeIdentity('PDRM', { reason: 'key-compromise' }));
+    // Whoever holds the stolen key (the thief, or PDRM itself) can sign a successor: it proves nothing.
+    const successor = (await pdrm.ring.rotateIdentity('PDRM')).card;
+    await expectCode(bin.ring.importKeyCard(successor), 'ERR_KEYCARD_SUCCESSION_INVALID');
+    await expectCode(bin.ring.importKeyCard(successor, { fingerprint: fingerprintHex(isd.identity.card) }), 'ERR_KEYRING_FINGERPRINT_MISMATCH');
+    // Nothing was followed: the contact is still the revoked card.
+    expect(bin.ring.contact('PDRM').card.fingerprint).toEqual(compromised.fingerprint);
+    const r = await bin.ring.importKeyCard(successor, { fingerprint: successor.fingerprint });
+    expect([r.action, r.contact.verification]).toEqual(['rotated', 'verified']);
+    expect(bin.ring.resolveRecipients(['group:ASEAN'])[0]!.card.fingerprint).toEqual(successor.fingerprint);
   });
 
   it('a key compromise withdraws trust that came through the compromised card', async () => {
