@@ -34,6 +34,8 @@ const REQUIRED = [
   'sealBundle',
   'openBundle',
   'openBundleWithKeyRing',
+  'forwardBundleWithKeyRing',
+  'FileKeyRingStorage',
   'MemoryTransport',
   'RelayTransport',
   'DropFolderTransport',
