@@ -393,8 +393,10 @@ export async function bundleTarget(): Promise<DecoderTarget> {
     const control = partyNames.indexOf(v.envelope.sender) | (v.envelope.declaredLength === null ? 0 : 0x80);
     return Uint8Array.from([control, ...unhex(v.payload)]);
   });
+  // A genuine bundle is the originator's payload from its rightful sender; whether the envelope
+  // declares its length is the sealer's choice, so the length bit is not part of it.
   const genuine = new ByteSet();
-  vectors.forEach((v, i) => v.expect.result === 'ok' && genuine.add(seeds[i]!));
+  vectors.forEach((v, i) => v.expect.result === 'ok' && genuine.add(Uint8Array.from([seeds[i]![0]! & 7, ...seeds[i]!.subarray(1)])));
   const codes: readonly LintasErrorCode[] = [
     'ERR_BUNDLE_MALFORMED',
     'ERR_BUNDLE_UNSUPPORTED_VERSION',
@@ -418,8 +420,8 @@ export async function bundleTarget(): Promise<DecoderTarget> {
       const sender = senders[senderIndex]!;
       const payload = input.subarray(1);
       const size = input[0]! & 0x80 ? { size: payload.length } : {};
-      // Only the sender index and the length bit of byte 0 matter: compare in that normal form.
-      const normal = Uint8Array.from([senderIndex | (input[0]! & 0x80), ...payload]);
+      // Compare in normal form: the sender index, then the payload.
+      const normal = Uint8Array.from([senderIndex, ...payload]);
       const parts: Uint8Array[] = [];
       const options = { recipients: [reader.x25519], sender, contentType: BUNDLE_CONTENT_TYPE, ...size };
       for await (const p of sealCore((async function* () { yield payload; })(), options, { random: systemRandom, now: () => (BUNDLE_NOW - 60) * 1000 })) parts.push(p);
