@@ -157,9 +157,13 @@ const stixJson = await (await import('node:fs/promises')).readFile(${JSON.string
 await (await import('node:fs/promises')).writeFile('capture.pcap', crypto.getRandomValues(new Uint8Array(50_000)));
 /** The transport: what is sent to PDRM arrives as \`received\`. */
 let received!: Uint8Array;
-async function send(to: __lintas.PolicyRecipient[], envelope: Uint8Array): Promise<void> {
-  console.log('sent to', to.map((r) => r.name).join(', '));
-  if (to.some((r) => r.name === 'PDRM')) received = envelope;
+async function send(to: (string | __lintas.PolicyRecipient)[], envelope: Uint8Array | AsyncIterable<Uint8Array>): Promise<void> {
+  const chunks: Uint8Array[] = [];
+  if (envelope instanceof Uint8Array) chunks.push(envelope);
+  else for await (const chunk of envelope) chunks.push(chunk);
+  const names = to.map((r) => (typeof r === 'string' ? r : r.name));
+  console.log('sent to', names.join(', '));
+  if (names.includes('PDRM')) received = Buffer.concat(chunks);
 }
 async function save(name: string, data: AsyncIterable<Uint8Array>): Promise<void> {
   let n = 0;
@@ -168,13 +172,14 @@ async function save(name: string, data: AsyncIterable<Uint8Array>): Promise<void
 }
 const pdrmAudit = await __lintas.openAuditLogFile('pdrm-audit.log', pdrmRing.identityKeys('PDRM').signing);
 `,
-    prints: [/^sent to PDRM$/m, /^saved poisonivy\.json \d+$/m, /^saved capture\.pcap 50000$/m, /^saved my-source\.txt 13$/m],
+    prints: [/^sent to PDRM$/m, /^saved poisonivy\.json \d+$/m, /^saved capture\.pcap 50000$/m, /^saved my-source\.txt 13$/m, /^sent to PDRM-ops$/m],
     after: async (dir, expect) => {
       const { verifyAuditLog } = await import('../../src/node.js');
       const bin = await verifyAuditLog(join(dir, 'bin-audit.log'));
       const pdrm = await verifyAuditLog(join(dir, 'pdrm-audit.log'));
       expect(bin.ok && pdrm.ok).toBe(true);
-      expect(bin.entries.map((e) => e.event)).toContain('sealed');
+      expect(bin.entries.map((e) => e.event)).toEqual(['sealed']);
+      expect(pdrm.entries.map((e) => e.event)).toEqual(['opened', 'forwarded']);
     },
   },
   'Performance and large files #1': {
