@@ -331,6 +331,13 @@ function checkIdentityKeys(k: unknown, what: string): IdentityKeys {
  * A key ring opened from a {@link KeyRingStorage}. Create one with {@link KeyRing.create}, open
  * it with {@link KeyRing.open}; call {@link KeyRing.close} to wipe its secrets from memory.
  * After that, every method throws {@link LintasError} `ERR_KEYRING_CLOSED`.
+ *
+ * Every method that changes the key ring saves it before it resolves. Besides the codes each one
+ * lists, such a method can throw what saving can: `ERR_KEYRING_CONFLICT` (another process deleted
+ * the key ring, changed its secret, or kept changing it through 20 attempts), the codes of a
+ * newer generation that does not read (`ERR_KEYRING_MALFORMED`, `ERR_KEYRING_TAMPERED`,
+ * `ERR_KEYRING_UNSUPPORTED_VERSION`), and the storage's own errors (`ERR_KEYRING_LOCKED` from
+ * `FileKeyRingStorage`, I/O errors).
  */
 export class KeyRing {
   private state: RingState;
