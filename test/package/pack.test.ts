@@ -247,4 +247,10 @@ describe('the packed package', () => {
   it.concurrent('type-checks from TypeScript with moduleResolution bundler', async () => {
     await inConsumer('node', [tsc, '-p', 'tsconfig.bundler.json']);
   });
+
+  it('installs the lintas command: npx lintas --help and --version', async () => {
+    expect(await inConsumer('npx', ['--no-install', 'lintas', '--help'])).toContain('Usage: lintas COMMAND');
+    const pkg = JSON.parse(await readFile(join(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string };
+    expect((await inConsumer('npx', ['--no-install', 'lintas', '--version'])).trim()).toBe(pkg.version);
+  });
 });
