@@ -3,12 +3,15 @@
  * byte (HMAC-SHA-256 too, over a header of up to 2 MiB). Portable code (libsodium's WebAssembly
  * build, @noble/hashes) runs them everywhere; on Node, OpenSSL through node:crypto is 3-10x
  * faster on large inputs and gives byte-identical results (RFC 8439, FIPS 180-4, RFC 2104).
- * This file holds that one choice, made once by `cryptoReady()`.
+ * This file holds that one choice, made once by `cryptoReady()`. The same backend may also
+ * offer X25519 for a secret key used again and again (a recipient's own key), where OpenSSL is
+ * about 3x faster than libsodium once the key is imported (`node-x25519.ts`).
  *
  * The choice never shows in the output: `aead.ts` and `hash.ts` ask {@link fastPathFor} and
  * fall back to the portable code when it returns null. `test/crypto/fast-path.test.ts` seals
  * the same inputs under both and compares the envelopes byte for byte.
  */
+import type { RepeatedKeyX25519 } from './node-x25519.js';
 
 /** An incremental SHA-256, for hashing a payload that arrives in chunks. */
 export interface IncrementalHash {
@@ -32,6 +35,8 @@ export interface BulkBackend {
   /** A SHA-256 computed on another thread, overlapping with the caller's work; null if none is free. */
   createParallelSha256?(): IncrementalHash | null;
   hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array;
+  /** X25519 with a secret key used repeatedly (`node-x25519.ts`); null on a key's first use. */
+  repeatedKeyX25519?: RepeatedKeyX25519;
 }
 
 /**
@@ -61,6 +66,11 @@ export function fastPathFor(byteLength: number): BulkBackend | null {
   if (testChoice === 'portable') return null;
   if (testChoice === 'fast' || byteLength >= FAST_PATH_MIN_BYTES) return fastBackend;
   return null;
+}
+
+/** X25519 for a repeatedly used secret key on the fast backend, or null to use libsodium. */
+export function fastRepeatedKeyX25519(): RepeatedKeyX25519 | null {
+  return testChoice === 'portable' ? null : (fastBackend?.repeatedKeyX25519 ?? null);
 }
 
 /**

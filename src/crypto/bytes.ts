@@ -1,6 +1,7 @@
 /**
  * Byte-array helpers that matter for security: constant-time comparison and wiping.
  */
+import { forgetX25519Key } from './node-x25519.js';
 import { sodium } from './sodium.js';
 
 /**
@@ -13,9 +14,16 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
   return sodium().memcmp(a, b);
 }
 
-/** Overwrite a secret buffer with zeros once it is no longer needed. */
+/**
+ * Overwrite a secret buffer with zeros once it is no longer needed, and drop any OpenSSL copy
+ * kept for it (`node-x25519.ts`).
+ */
 export function wipe(...buffers: (Uint8Array | undefined | null)[]): void {
-  for (const b of buffers) if (b && b.length > 0) b.fill(0);
+  for (const b of buffers) {
+    if (!b) continue;
+    if (b.length > 0) b.fill(0);
+    forgetX25519Key(b);
+  }
 }
 
 /** Concatenate byte arrays into a new one. */

@@ -12,6 +12,7 @@
  */
 import type { BulkBackend } from './bulk-backend.js';
 import { parallelSha256Factory, type ParallelSha256Factory } from './node-parallel-hash.js';
+import { nodeRepeatedKeyX25519, nodeX25519Once } from './node-x25519.js';
 
 type NodeCrypto = typeof import('node:crypto');
 type WorkerThreads = typeof import('node:worker_threads');
@@ -25,10 +26,17 @@ export async function loadNodeBulkBackend(): Promise<BulkBackend | null> {
   const workerThreads = await loadNodeModule<WorkerThreads>('node:worker_threads');
   const backend = nodeBulkBackend(nodeCrypto, workerThreads && parallelSha256Factory(workerThreads));
   try {
-    return passesKnownAnswers(backend) ? backend : null;
+    if (!passesKnownAnswers(backend)) return null;
   } catch {
     return null;
   }
+  // X25519 is optional: a runtime whose node:crypto gets it wrong keeps libsodium for it alone.
+  try {
+    if (passesX25519KnownAnswer(nodeCrypto)) backend.repeatedKeyX25519 = nodeRepeatedKeyX25519(nodeCrypto);
+  } catch {
+    // libsodium's X25519, as everywhere else
+  }
+  return backend;
 }
 
 async function loadNodeModule<T>(name: 'node:crypto' | 'node:worker_threads'): Promise<T | null> {
@@ -97,6 +105,16 @@ function nodeBulkBackend(nc: NodeCrypto, parallelSha256: ParallelSha256Factory |
     },
     ...(parallelSha256 && { createParallelSha256: parallelSha256 }),
   };
+}
+
+/** RFC 7748 section 6.1: Alice's private key and Bob's public key give the shared secret K. */
+function passesX25519KnownAnswer(nc: NodeCrypto): boolean {
+  const shared = nodeX25519Once(
+    nc,
+    fromHex('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a'),
+    fromHex('de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f'),
+  );
+  return toHex(shared) === '4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742';
 }
 
 function fromHex(s: string): Uint8Array {

@@ -7,7 +7,7 @@ import { LintasError } from '../errors/index.js';
 import { AEAD_NONCE_BYTES, AEAD_TAG_BYTES, chachaDecrypt, chachaEncrypt } from '../crypto/aead.js';
 import { concatBytes, wipe } from '../crypto/bytes.js';
 import { hkdfSha256 } from '../crypto/hash.js';
-import { x25519, x25519PublicKey, X25519_KEY_BYTES } from '../crypto/x25519.js';
+import { x25519, x25519PublicKey, x25519WithOwnKey, X25519_KEY_BYTES } from '../crypto/x25519.js';
 import { CONTEXT, FILE_KEY_BYTES } from './constants.js';
 import type { StanzaScheme } from './stanza-scheme.js';
 
@@ -57,7 +57,8 @@ export const x25519Scheme: StanzaScheme = {
     const ephemeral = args[0]!;
     let shared: Uint8Array;
     try {
-      shared = x25519(own.secretKey, ephemeral);
+      // Our key opens envelope after envelope: the variant that keeps it ready (Node: OpenSSL).
+      shared = x25519WithOwnKey(own.secretKey, ephemeral);
     } catch {
       // A low-order ephemeral key cannot have been made for us: treat as not mine.
       return null;

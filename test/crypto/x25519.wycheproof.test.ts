@@ -13,10 +13,14 @@
  *   does exactly that, so lintas accepts them and must return exactly `shared`.
  * No case in the file is "invalid". The counts below pin the mapping: a changed file, a broken
  * loader or a changed libsodium verdict fails the test instead of passing with fewer cases.
+ * `x25519WithOwnKey()` (libsodium on a key's first use, node:crypto on Node after that) must give
+ * every case the same result and error as `x25519()`.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { fastRepeatedKeyX25519, forceBulkBackendForTests } from '../../src/crypto/bulk-backend.js';
+import { wipe } from '../../src/crypto/bytes.js';
 import { cryptoReady } from '../../src/crypto/sodium.js';
-import { x25519, X25519_KEY_BYTES } from '../../src/crypto/x25519.js';
+import { x25519, x25519WithOwnKey, X25519_KEY_BYTES } from '../../src/crypto/x25519.js';
 import { isLintasError } from '../../src/errors/index.js';
 import { allCases, hex, label, loadWycheproof, toHex, type WycheproofCase } from './wycheproof.js';
 
@@ -88,5 +92,81 @@ describe('x25519() input validation', () => {
   it.each([0, 31, 33, 64])('throws RangeError (not a low-order error) for a %i-byte key', (n) => {
     expect(() => x25519(new Uint8Array(n).fill(7), key)).toThrow(RangeError);
     expect(() => x25519(key, new Uint8Array(n).fill(9))).toThrow(RangeError);
+  });
+});
+
+describe('x25519WithOwnKey(): the same results and errors as x25519(), on libsodium and node:crypto', () => {
+  afterEach(() => forceBulkBackendForTests(null));
+
+  const outcome = (f: () => Uint8Array): string => {
+    try {
+      return toHex(f());
+    } catch (e) {
+      return isLintasError(e, 'ERR_CRYPTO_LOW_ORDER_POINT') ? 'low order' : `other error: ${String(e)}`;
+    }
+  };
+
+  it('on Node, has the node:crypto path (which the cases below must reach)', () => {
+    expect(fastRepeatedKeyX25519()).not.toBeNull();
+  });
+
+  it('matches x25519() on every case, on the first, second and third use of a key array', () => {
+    const tally = { computed: 0, lowOrderRejected: 0 };
+    for (const t of cases) {
+      const expected = t.shared === ZERO_SHARED ? 'low order' : t.shared;
+      const secretKey = hex(t.private);
+      for (let use = 0; use < 3; use++) expect(outcome(() => x25519WithOwnKey(secretKey, hex(t.public))), `${label(t)} use ${use}`).toBe(expected);
+      if (expected === 'low order') tally.lowOrderRejected++;
+      else tally.computed++;
+    }
+    expect(tally).toEqual({ computed: 487, lowOrderRejected: 31 });
+  });
+
+  it('gets every non-degenerate case right on node:crypto itself, not through a fallback', () => {
+    const fast = fastRepeatedKeyX25519()!;
+    let computed = 0;
+    for (const t of cases) {
+      if (t.shared === ZERO_SHARED) continue;
+      const secretKey = hex(t.private);
+      expect(fast(secretKey, hex(t.public)), label(t)).toBeNull(); // first use: left to libsodium
+      expect(toHex(fast(secretKey, hex(t.public))!), label(t)).toBe(t.shared);
+      computed++;
+    }
+    expect(computed).toBe(487);
+  });
+
+  it('never answers with a stale key: a changed array is re-imported, a wiped one forgotten', () => {
+    const valid = cases.filter((t) => t.result === 'valid');
+    const [a, b] = [valid[0]!, valid[1]!];
+    const fast = fastRepeatedKeyX25519()!;
+    const secretKey = hex(a.private);
+    const peer = hex(a.public);
+    fast(secretKey, peer);
+    expect(toHex(x25519WithOwnKey(secretKey, peer))).toBe(a.shared);
+    // Same array, other key bytes: the result must be the new key's.
+    secretKey.set(hex(b.private));
+    expect(toHex(x25519WithOwnKey(secretKey, hex(b.public)))).toBe(b.shared);
+    expect(toHex(fast(secretKey, hex(b.public))!)).toBe(b.shared);
+    // wipe() drops the kept key: the array counts as never seen again.
+    wipe(secretKey);
+    expect(fast(secretKey, peer)).toBeNull();
+    secretKey.set(hex(a.private));
+    expect(toHex(x25519WithOwnKey(secretKey, peer))).toBe(a.shared);
+  });
+
+  it('uses only libsodium when the portable backend is forced', () => {
+    forceBulkBackendForTests('portable');
+    expect(fastRepeatedKeyX25519()).toBeNull();
+    const t = cases.find((c) => c.result === 'valid')!;
+    const secretKey = hex(t.private);
+    for (let use = 0; use < 2; use++) expect(toHex(x25519WithOwnKey(secretKey, hex(t.public)))).toBe(t.shared);
+  });
+
+  it.each([0, 31, 33])('throws RangeError for a %i-byte key, like x25519()', (n) => {
+    const key = new Uint8Array(X25519_KEY_BYTES).fill(7);
+    for (let use = 0; use < 2; use++) {
+      expect(() => x25519WithOwnKey(new Uint8Array(n).fill(7), key)).toThrow(RangeError);
+      expect(() => x25519WithOwnKey(key, new Uint8Array(n).fill(9))).toThrow(RangeError);
+    }
   });
 });
