@@ -108,9 +108,10 @@ function prepare(value: CborValue, depth: number): unknown {
       if (/^(0|[1-9]\d*)$/.test(k) || k === '__proto__') throw new TypeError(`CBOR map key not allowed: ${k}`);
       if (LONE_SURROGATE.test(k)) throw new TypeError('CBOR map key has a lone UTF-16 surrogate');
     }
-    keys.sort(compareKeys);
+    // Each key encoded once, not once per comparison.
+    const sorted = keys.map((k) => ({ k, e: utf8Encoder.encode(k) })).sort((a, b) => compareEncodedKeys(a.e, b.e));
     const out: Record<string, unknown> = {};
-    for (const k of keys) {
+    for (const { k } of sorted) {
       const v = value[k];
       if (v === undefined) continue;
       out[k] = prepare(v, depth + 1);
@@ -121,9 +122,7 @@ function prepare(value: CborValue, depth: number): unknown {
 }
 
 /** RFC 8949 deterministic order of text keys: shorter encoded key first, then bytewise. */
-function compareKeys(a: string, b: string): number {
-  const ea = utf8Encoder.encode(a);
-  const eb = utf8Encoder.encode(b);
+function compareEncodedKeys(ea: Uint8Array, eb: Uint8Array): number {
   if (ea.length !== eb.length) return ea.length - eb.length;
   for (let i = 0; i < ea.length; i++) if (ea[i] !== eb[i]) return ea[i]! - eb[i]!;
   return 0;

@@ -215,7 +215,7 @@ async function openHeader(reader: ByteReader, o: CheckedOpenOptions): Promise<Op
   checkStanzaShapes(header);
 
   // 6.2 Find our stanza and unwrap the file key.
-  const { fileKey, key } = unwrapFileKey(header, o.keys);
+  const { fileKey, key, ownId } = unwrapFileKey(header, o.keys);
   const keys = deriveEnvelopeKeys(fileKey, header.salt);
   wipe(fileKey);
   try {
@@ -237,7 +237,6 @@ async function openHeader(reader: ByteReader, o: CheckedOpenOptions): Promise<Op
       throw tampered();
     }
     // 6.5 Audience, sender policy, freshness.
-    const ownId = recipientId(key);
     if (!meta.to.some((r) => constantTimeEqual(r, ownId))) {
       throw new LintasError('ERR_NOT_ADDRESSED_TO_ME', 'Envelope opened with your key but its signed recipient list does not name you: it may have been forwarded by another recipient');
     }
@@ -283,7 +282,7 @@ function checkStanzaShapes(header: EnvelopeHeader): void {
   }
 }
 
-function unwrapFileKey(header: EnvelopeHeader, keys: RecipientKeyPair[]): { fileKey: Uint8Array; key: RecipientKeyPair } {
+function unwrapFileKey(header: EnvelopeHeader, keys: RecipientKeyPair[]): { fileKey: Uint8Array; key: RecipientKeyPair; ownId: Uint8Array } {
   const { byId, hidden } = indexStanzas(header.stanzas);
   for (const key of keys) {
     const scheme = schemeFor(key.type);
@@ -293,14 +292,14 @@ function unwrapFileKey(header: EnvelopeHeader, keys: RecipientKeyPair[]): { file
     const own = byId.get(idBucket(rid))?.find((s) => s.type === scheme.type && constantTimeEqual(s.recipientId!, rid));
     if (own) {
       const fileKey = scheme.unwrap(own.args, own.body, key);
-      if (fileKey !== null) return { fileKey, key };
+      if (fileKey !== null) return { fileKey, key, ownId: rid };
       throw new LintasError('ERR_ENVELOPE_HEADER_TAMPERED', 'The stanza addressed to your key does not decrypt: the header was modified');
     }
     // Hidden mode: nothing says which stanza is ours, so try each of our type (SPEC 4.3).
     for (const s of hidden) {
       if (s.type !== scheme.type) continue;
       const fileKey = scheme.unwrap(s.args, s.body, key);
-      if (fileKey !== null) return { fileKey, key };
+      if (fileKey !== null) return { fileKey, key, ownId: rid };
     }
   }
   throw new LintasError('ERR_ENVELOPE_NOT_FOR_ME', 'Envelope is not addressed to any of your keys');

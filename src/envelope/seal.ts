@@ -153,9 +153,12 @@ function checkOptions(o: SealStreamOptions, nowSeconds: number): CheckedOptions 
     const scheme = schemeFor(key.type);
     if (!scheme) throw new LintasError('ERR_SEAL_INVALID_RECIPIENT', `options.recipients[${i}] has unknown type "${String(key.type)}"`);
     const rid = recipientId(key);
-    const hex = Array.from(rid, (b) => b.toString(16).padStart(2, '0')).join('');
-    if (seen.has(hex)) throw new LintasError('ERR_SEAL_INVALID_RECIPIENT', `options.recipients[${i}] repeats an earlier recipient`);
-    seen.add(hex);
+    // Only a second recipient can repeat one: a lone one skips building the id's hex string.
+    if (o.recipients.length > 1) {
+      const hex = Array.from(rid, (b) => b.toString(16).padStart(2, '0')).join('');
+      if (seen.has(hex)) throw new LintasError('ERR_SEAL_INVALID_RECIPIENT', `options.recipients[${i}] repeats an earlier recipient`);
+      seen.add(hex);
+    }
     return { key, scheme, rid };
   });
   const anonymous = o.anonymous ?? false;

@@ -39,5 +39,8 @@ export interface SigningKeyPair {
  */
 export function recipientId(key: RecipientPublicKey): Uint8Array {
   const type = utf8(key.type);
-  return sha256(concatBytes(utf8('lintas/v1 recipient id'), new Uint8Array([0, type.length]), type, key.publicKey));
+  return sha256(concatBytes(RECIPIENT_ID_CONTEXT, new Uint8Array([0, type.length]), type, key.publicKey));
 }
+
+/** Encoded once: recipient ids are computed several times per envelope. */
+const RECIPIENT_ID_CONTEXT = utf8('lintas/v1 recipient id');
