@@ -4,7 +4,7 @@
  * two mailboxes, while four receive loops (two per mailbox, one replay guard) open and process
  * them. Delivered must equal sent, with nothing processed twice and nothing left on the relay.
  *
- * LINTAS_LOAD_ENVELOPES sets the total (default 2,000, about 15 s on 2 cores; `npm run faults`
+ * LINTAS_LOAD_ENVELOPES sets the total (default 2,000, about 25 s on 2 cores; `npm run faults`
  * runs 10,000). No timing is asserted: the figures are printed for the report.
  */
 import { afterEach, describe, expect, it } from 'vitest';

@@ -91,6 +91,6 @@ describe('relay: killed under load', () => {
     expect(tally.handled.size).toBe(total);
     expect(retries).toBeGreaterThan(0); // the kills did hit sends in progress
     console.info(`[faults] relay: ${KILL_AT.length} SIGKILLs, ${total} envelopes acknowledged and processed once, ${retries} failed send attempts retried, ` +
-      `${tally.rejected.get('ERR_REPLAY_DETECTED') ?? 0} second copies dropped by the replay guard, receiver restarted ${[...tally.restarts.values()].reduce((a, b) => a + b, 0)} times`);
+      `${tally.rejected.get('ERR_REPLAY_DETECTED') ?? 0} duplicate deliveries (retried sends stored twice, acks cut off) dropped by the replay guard, receiver restarted ${[...tally.restarts.values()].reduce((a, b) => a + b, 0)} times`);
   }, 180_000);
 });
