@@ -61,10 +61,20 @@ export function installFastBackend(backend: BulkBackend | null): void {
   fastBackend = backend;
 }
 
-/** The fast backend for a cipher over `byteLength` bytes, or null to use the portable code. */
-export function fastPathFor(byteLength: number): BulkBackend | null {
+/**
+ * Below this many bytes of data, HMAC-SHA-256 is faster on libsodium: a node:crypto Hmac costs
+ * about 2.6 us to set up, libsodium's whole HMAC of a short input about 2.1 us, and the key
+ * schedule's eight short HMACs per envelope side add up (docs/PERFORMANCE.md, "Small messages").
+ */
+export const HMAC_FAST_PATH_MIN_BYTES = 512;
+
+/**
+ * The fast backend for a cipher (or, with `minBytes`, another primitive) over `byteLength`
+ * bytes, or null to use the portable code.
+ */
+export function fastPathFor(byteLength: number, minBytes = FAST_PATH_MIN_BYTES): BulkBackend | null {
   if (testChoice === 'portable') return null;
-  if (testChoice === 'fast' || byteLength >= FAST_PATH_MIN_BYTES) return fastBackend;
+  if (testChoice === 'fast' || byteLength >= minBytes) return fastBackend;
   return null;
 }
 
@@ -74,10 +84,9 @@ export function fastRepeatedKeyX25519(): RepeatedKeyX25519 | null {
 }
 
 /**
- * The fast backend for SHA-256 and HMAC-SHA-256 of any size, or null to use the portable code.
- * Unlike a cipher context, a hash costs node:crypto about 1-2 us per call, no more than the
- * portable code even for 32 bytes, and 2-5x less from a few hundred bytes on
- * (docs/PERFORMANCE.md, "Small messages"), so there is no size threshold.
+ * The fast backend for SHA-256 of any size, or null to use the portable code. Unlike a cipher
+ * context, a one-shot hash costs node:crypto under 1 us, less than @noble/hashes even for 32
+ * bytes, and 2-5x less from a few hundred bytes on (docs/PERFORMANCE.md, "Small messages").
  */
 export function fastHashPath(): BulkBackend | null {
   return testChoice === 'portable' ? null : fastBackend;

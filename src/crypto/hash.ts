@@ -1,13 +1,14 @@
 /**
  * Hashes, MAC and key derivation (SHA-256, SHA-512, HMAC-SHA-256, HKDF-SHA-256). On Node,
- * SHA-256 and HMAC-SHA-256 of every size run on node:crypto (`bulk-backend.ts`); elsewhere
- * SHA-256 comes from @noble/hashes (audited, identical in every runtime) and HMAC-SHA-256 from
- * libsodium, which is 2-3x faster than noble on the short inputs of a key schedule. The results
- * are the same either way. HMAC and HKDF need `cryptoReady()`, like every keyed primitive.
+ * SHA-256 of every size and HMAC-SHA-256 of 512 bytes and more run on node:crypto
+ * (`bulk-backend.ts`). Otherwise SHA-256 comes from @noble/hashes (audited, identical in every
+ * runtime) and HMAC-SHA-256 from libsodium, 2-3x faster than noble on the short inputs of a key
+ * schedule. The results are the same either way. HMAC and HKDF need `cryptoReady()`, like
+ * every keyed primitive.
  */
 import { sha256 as nobleSha256, sha512 as nobleSha512 } from '@noble/hashes/sha2.js';
 import { utf8, wipe } from './bytes.js';
-import { fastHashPath, PARALLEL_HASH_MIN_BYTES, type IncrementalHash } from './bulk-backend.js';
+import { fastHashPath, fastPathFor, HMAC_FAST_PATH_MIN_BYTES, PARALLEL_HASH_MIN_BYTES, type IncrementalHash } from './bulk-backend.js';
 import { sodium } from './sodium.js';
 
 export type { IncrementalHash } from './bulk-backend.js';
@@ -47,7 +48,7 @@ export function createSha256(expectedBytes?: number): IncrementalHash {
 
 /** HMAC-SHA-256(key, data) (RFC 2104), for a key of any length. */
 export function hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
-  const fast = fastHashPath();
+  const fast = fastPathFor(data.length, HMAC_FAST_PATH_MIN_BYTES);
   if (fast) return fast.hmacSha256(key, data);
   const s = sodium();
   // libsodium's one-shot HMAC takes exactly 32-byte keys; its init/update/final any length.
