@@ -94,6 +94,14 @@ export function hkdfSha256Extract(ikm: Uint8Array, salt: Uint8Array): Uint8Array
 export function hkdfSha256Expand(prk: Uint8Array, info: string | Uint8Array, length: number): Uint8Array {
   checkHkdfLength(length);
   const infoBytes = typeof info === 'string' ? utf8(info) : info;
+  if (length === SHA256_BYTES) {
+    // The usual case, one whole block: T(1) = HMAC(prk, info || 1) is the key. Its input holds
+    // nothing secret, so there is nothing to wipe but what the caller will own.
+    const input = new Uint8Array(infoBytes.length + 1);
+    input.set(infoBytes, 0);
+    input[infoBytes.length] = 1;
+    return hmacSha256(prk, input);
+  }
   const out = new Uint8Array(length);
   // T(i-1) || info || i, with T(0) empty: the first block's input starts at SHA256_BYTES.
   const input = new Uint8Array(SHA256_BYTES + infoBytes.length + 1);
