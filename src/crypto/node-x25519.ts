@@ -44,6 +44,7 @@ export function forgetX25519Key(secretKey: Uint8Array): void {
  */
 export type RepeatedKeyX25519 = (secretKey: Uint8Array, publicKey: Uint8Array) => Uint8Array | null;
 
+/** The {@link RepeatedKeyX25519} of this process's node:crypto, with its own random check key. */
 export function nodeRepeatedKeyX25519(nc: NodeCrypto): RepeatedKeyX25519 {
   const checkKey = nc.randomBytes(32);
   const checkOf = (secretKey: Uint8Array): Uint8Array => nc.createHmac('sha256', checkKey).update(secretKey).digest();
