@@ -81,11 +81,13 @@ export class Cli {
 
   /** Start a long-running command (relay, receive --follow). */
   spawn(args: string[], options: RunOptions = {}): ChildProcess {
-    return spawn(process.execPath, [this.script, ...args, '--home', this.home], {
-      env: this.env(options.env),
-      cwd: options.cwd ?? this.home,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    return collect(
+      spawn(process.execPath, [this.script, ...args, '--home', this.home], {
+        env: this.env(options.env),
+        cwd: options.cwd ?? this.home,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
   }
 }
 
@@ -118,27 +120,54 @@ export async function workFolder(prefix: string): Promise<{ dir: string; remove:
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
-/** Wait until a spawned process has printed a line matching `pattern` on stdout or stderr. */
+/** Everything a spawned process printed so far (stdout and stderr, in arrival order). */
+const printed = new WeakMap<ChildProcess, { text: string }>();
+
+/** Start collecting a spawned process's output at once, so nothing printed between two waits is lost. */
+function collect(child: ChildProcess): ChildProcess {
+  const record = { text: '' };
+  printed.set(child, record);
+  const onData = (d: Buffer): void => {
+    record.text += d.toString();
+    child.emit('lintas-output');
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  return child;
+}
+
+/**
+ * Wait until a process started by {@link Cli.spawn} has printed something matching `pattern`
+ * (searched in everything it printed since it started); returns the match.
+ */
 export function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs = 60_000): Promise<string> {
+  const record = printed.get(child);
+  if (!record) throw new Error('waitForOutput needs a process started by Cli.spawn');
   return new Promise((resolvePromise, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; output so far:\n${seen}`)), timeoutMs);
-    const onData = (d: Buffer): void => {
-      seen += d.toString();
-      const m = pattern.exec(seen);
-      if (m) {
-        clearTimeout(timer);
-        child.stdout!.off('data', onData);
-        child.stderr!.off('data', onData);
-        resolvePromise(m[0]);
-      }
+    const check = (): boolean => {
+      const m = pattern.exec(record.text);
+      if (!m) return false;
+      done();
+      resolvePromise(m[0]);
+      return true;
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => {
+    const onExit = (code: number | null): void => {
+      if (check()) return;
+      done();
+      reject(new Error(`exited with ${code} before printing ${pattern}; output:\n${record.text}`));
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`timed out waiting for ${pattern}; output so far:\n${record.text}`));
+    }, timeoutMs);
+    const done = (): void => {
       clearTimeout(timer);
-      reject(new Error(`exited with ${code} before printing ${pattern}; output:\n${seen}`));
-    });
+      child.off('lintas-output', check);
+      child.off('exit', onExit);
+    };
+    if (check()) return;
+    child.on('lintas-output', check);
+    child.once('exit', onExit);
   });
 }
 
