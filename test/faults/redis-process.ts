@@ -4,7 +4,7 @@
  * test/transports/redis-server.ts runs one without persistence for the functional tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort, ready } from '../transports/redis-server.js';
 
 /** A redis-server child of this process. */
 export interface RedisProcess {
@@ -17,16 +17,6 @@ export interface RedisProcess {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Start a persistent redis-server in `dir`. */
 export async function startPersistentRedis(dir: string): Promise<RedisProcess> {
@@ -57,20 +47,3 @@ export async function startPersistentRedis(dir: string): Promise<RedisProcess> {
   return { url: `redis://127.0.0.1:${port}`, kill: () => halt('SIGKILL'), restart: start, stop: () => halt('SIGTERM') };
 }
 
-/** Resolves true once redis accepts connections (after loading its AOF), false if it exits first. */
-function ready(child: ChildProcess): Promise<boolean> {
-  return new Promise((resolve) => {
-    let out = '';
-    const timer = setTimeout(() => finish(false), 15_000);
-    const finish = (ok: boolean): void => {
-      clearTimeout(timer);
-      if (!ok && child.exitCode === null) child.kill('SIGKILL');
-      resolve(ok);
-    };
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('Ready to accept connections')) finish(true);
-    });
-    child.once('exit', () => finish(false));
-  });
-}

@@ -14,7 +14,8 @@ export interface TestRedisServer {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+/** A free loopback TCP port (free when asked: callers retry if it was taken meanwhile). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
@@ -61,7 +62,7 @@ export async function startRedisServer(): Promise<TestRedisServer> {
 }
 
 /** Resolves true once redis logs that it accepts connections, false if it exits first (or after 15 s). */
-function ready(child: ChildProcess): Promise<boolean> {
+export function ready(child: ChildProcess): Promise<boolean> {
   return new Promise((resolve) => {
     let out = '';
     const timer = setTimeout(() => finish(false), 15_000);
