@@ -1,10 +1,12 @@
-/** The transport examples keep working: each runs as its own process and exchanges an envelope. */
+/**
+ * The transport examples keep working: each runs as its own process and exchanges an envelope.
+ * (The main demo, examples/two-agencies.ts, is checked in depth by test/examples.)
+ */
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { startWorker } from './process-helpers.js';
 
 const examples: [string, string][] = [
-  ['two-agencies.ts', 'POLRI <- "TLP:AMBER'],
   ['transport-memory.ts', 'processed 2, rejected 0'],
   ['transport-drop-folder.ts', 'POLRI <- "vessel sighted 03:10Z"'],
   ['transport-relay.ts', 'BIN   <- receipt: POLRI received it'],
