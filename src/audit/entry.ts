@@ -208,7 +208,7 @@ export function decodeAuditRecord(record: Uint8Array): AuditEntry {
   }
   if (!isMap(m)) throw new AuditRecordError('malformed', 'entry is not a map');
   for (const k of Object.keys(m)) if (!ENTRY_KEYS.includes(k)) throw new AuditRecordError('malformed', `entry has unknown field "${k}"`);
-  if (m.v !== AUDIT_ENTRY_VERSION) throw new AuditRecordError('malformed', `entry version ${String(m.v)} is not supported`);
+  if (m.v !== AUDIT_ENTRY_VERSION) throw new AuditRecordError('malformed', typeof m.v === 'number' ? `entry version ${m.v} is not supported` : 'entry has no version number');
   if (typeof m.seq !== 'number' || typeof m.at !== 'number') throw new AuditRecordError('malformed', 'entry lacks seq or at');
   if (typeof m.event !== 'string' || !AUDIT_EVENT_TYPES.includes(m.event as AuditEventType)) throw new AuditRecordError('malformed', 'entry has an unknown event type');
   const signer = bytesField(m, 'signer', 32, false)!;

@@ -96,8 +96,10 @@ export function headPrefix(headLength: number): Uint8Array {
 export function decodeHead(bytes: Uint8Array): BundleHead {
   const v = decodeStrict(bytes, 'the head');
   if (!isMap(v)) throw malformed('the head is not a map');
+  // A version of the wrong type is damage, not a newer format (and may not print: a CBOR map has no prototype).
+  if (typeof v.v !== 'number') throw malformed('the head has no version number');
   if (v.v !== BUNDLE_FORMAT_VERSION) {
-    throw new LintasError('ERR_BUNDLE_UNSUPPORTED_VERSION', `Bundle format version ${String(v.v)} is not supported by this version of lintas; update it`);
+    throw new LintasError('ERR_BUNDLE_UNSUPPORTED_VERSION', `Bundle format version ${v.v} is not supported by this version of lintas; update it`);
   }
   for (const k of Object.keys(v)) if (!['v', 'manifest', 'sig', 'fwd'].includes(k)) throw malformed(`the head has unknown field "${k}"`);
   if (!(v.manifest instanceof Uint8Array)) throw malformed('the head has no manifest');
@@ -139,7 +141,7 @@ function bytesOf(v: CborValue | undefined, len: number, what: string): Uint8Arra
 export function decodeForwardRecord(bytes: Uint8Array, what: string): ForwardRecord {
   const v = decodeStrict(bytes, what);
   if (!isMap(v)) throw malformed(`${what} is not a map`);
-  if (v.v !== BUNDLE_FORMAT_VERSION) throw malformed(`${what} has version ${String(v.v)}`);
+  if (v.v !== BUNDLE_FORMAT_VERSION) throw malformed(typeof v.v === 'number' ? `${what} has version ${v.v}` : `${what} has no version number`);
   for (const k of Object.keys(v)) if (!['v', 'manifest', 'prev', 'from', 'by', 'at', 'to', 'override'].includes(k)) throw malformed(`${what} has unknown field "${k}"`);
   if (typeof v.at !== 'number') throw malformed(`${what}.at is not an unsigned integer`);
   if (!Array.isArray(v.to) || v.to.length === 0 || v.to.length > BUNDLE_LIMITS.maxForwardRecipients) throw malformed(`${what}.to is not a list of 1 to ${BUNDLE_LIMITS.maxForwardRecipients} fingerprints`);

@@ -242,7 +242,9 @@ export function decodeManifest(bytes: Uint8Array): BundleManifest {
   }
   if (!isMap(v)) throw malformed('the manifest is not a map');
   if (v.v !== BUNDLE_FORMAT_VERSION) {
-    throw new LintasError('ERR_BUNDLE_UNSUPPORTED_VERSION', `Bundle manifest version ${String(v.v)} is not supported by this version of lintas; update it`);
+    throw typeof v.v === 'number'
+      ? new LintasError('ERR_BUNDLE_UNSUPPORTED_VERSION', `Bundle manifest version ${v.v} is not supported by this version of lintas; update it`)
+      : malformed('the manifest has no version number');
   }
   onlyKeys(v, ['v', 'id', 'created', 'expires', 'originator', 'title', 'summary', 'markings', 'items', 'override'], 'the manifest');
   const created = uintOf(v.created, 'created');

@@ -43,3 +43,39 @@ describe('armor', () => {
     await expectCode(decodeKeyCard(`${text}\u00a0`), 'ERR_ARMOR_MALFORMED');
   });
 });
+
+describe('version fields of the wrong type', () => {
+  // Found by the bundle head property of test/bundle/attacks.test.ts (seed -1381762084): a byte
+  // change turned the head's version into a map, and building the "unsupported version" message
+  // threw a bare TypeError (a decoded CBOR map has no prototype, so String() cannot print it).
+  const notANumber = [{}, [], new Uint8Array(1), 'one', true];
+
+  it('a bundle head or manifest whose version is not a number is malformed', async () => {
+    const { decodeHead } = await import('../../src/bundle/head.js');
+    const { decodeManifest } = await import('../../src/bundle/manifest.js');
+    const { encodeCanonical } = await import('../../src/cbor/index.js');
+    for (const v of notANumber) {
+      const head = encodeCanonical({ v, manifest: new Uint8Array(1), sig: new Uint8Array(64), fwd: [] } as never);
+      expect(() => decodeHead(head)).toThrow(expect.objectContaining({ code: 'ERR_BUNDLE_MALFORMED' }));
+      expect(() => decodeManifest(encodeCanonical({ v } as never))).toThrow(expect.objectContaining({ code: 'ERR_BUNDLE_MALFORMED' }));
+    }
+    expect(() => decodeHead(encodeCanonical({ v: 9, manifest: new Uint8Array(1), sig: new Uint8Array(64), fwd: [] }))).toThrow(
+      expect.objectContaining({ code: 'ERR_BUNDLE_UNSUPPORTED_VERSION' }),
+    );
+  });
+
+  it('an audit record whose version is not a number is a broken record, not a crash', async () => {
+    const { decodeAuditRecord } = await import('../../src/audit/entry.js');
+    const { encodeCanonical } = await import('../../src/cbor/index.js');
+    for (const v of notANumber) {
+      let caught: unknown;
+      try {
+        decodeAuditRecord(encodeCanonical({ v } as never));
+      } catch (e) {
+        caught = e;
+      }
+      expect(caught).toBeInstanceOf(Error);
+      expect(caught).not.toBeInstanceOf(TypeError);
+    }
+  });
+});
