@@ -7,11 +7,14 @@
 import { LintasError } from '../errors/index.js';
 import { wipe } from '../crypto/bytes.js';
 import type { ByteSource } from '../envelope/byte-source.js';
-import type { KeyRing, KeyRingOpenOptions, RecipientRef, ResolveOptions } from '../keyring/key-ring.js';
-import { preferredEncryptionKey } from '../keyring/key-card.js';
-import { revocationCovers } from '../keyring/revocation.js';
+import type { KeyRing, KeyRingOpenOptions, RecipientRef, ResolveOptions, SenderReport } from '../keyring/key-ring.js';
+import { bytesEqual, preferredEncryptionKey, type KeyCard } from '../keyring/key-card.js';
+import { revocationCovers, type Revocation } from '../keyring/revocation.js';
+import type { Contact, Identity } from '../keyring/ring-index.js';
+import type { Verification } from '../keyring/ring-state.js';
 import { policyPartyFromCard, policyRecipientFromResolved } from '../policy/keyring-adapter.js';
 import type { BundleIdentity, BundleRecipient } from './identity.js';
+import type { BundleParty } from './manifest.js';
 import { bundleFromEnvelope, checkBundleOpenOptions, type OpenBundleOptions, type OpenedBundle } from './open.js';
 import { checkForwardOptions, forwardOpened, type ForwardBundleOptions, type ForwardedBundleStream } from './forward.js';
 
@@ -51,12 +54,66 @@ export function bundleIdentityFromKeyRing(ring: KeyRing, name: string, options: 
 export type KeyRingOpenBundleOptions = Omit<KeyRingOpenOptions, 'allowAnonymous'> & Pick<OpenBundleOptions, 'strictExpiry' | 'audit'>;
 
 /**
- * Open a bundle with every key in the ring (current and rotated out); see {@link openBundle}. The
- * ring's sender report (is the sealer a verified contact?) is available by opening the envelope
- * with {@link KeyRing.openStream}.
+ * What the key ring knows about a bundle's originator: the party that signed the manifest
+ * (SPEC 12.1), found by its signing key. The same checks as the {@link SenderReport} makes for
+ * the envelope's sealer; for a bundle that was not forwarded both describe the same key.
+ */
+export interface OriginatorReport {
+  /**
+   * How the key ring knows the originator's card: `verified`, `introduced` or `unverified` for a
+   * contact (`verified` for one of your own identities), `unknown` if its signing key is not in
+   * this key ring: the manifest signature is then valid, but only for a key nobody vouched for.
+   */
+  originatorVerification: Verification | 'unknown';
+  /** The contact whose card signed the manifest, or null (unknown, or one of your identities). */
+  originatorContact: Contact | null;
+  /** Your own identity, if you originated the bundle. */
+  originatorIdentity: Identity | null;
+  /**
+   * The exact card whose signing key signed the manifest, or null if unknown. The name,
+   * organization and country in {@link OpenedBundle.originator} are the originator's own words;
+   * this is the card your key ring holds for that key.
+   */
+  originatorCard: KeyCard | null;
+  /**
+   * The originator's card is revoked for this bundle: a key compromise, or a manifest created at
+   * or after the revocation time (the manifest's `created`, the originator's claim).
+   */
+  originatorRevoked: boolean;
+  /** The strictest revocation known for the originator's card, or null. */
+  originatorRevocation: Revocation | null;
+  /** The originator's card's validity has ended (at the `now` of the open options). */
+  originatorExpired: boolean;
+  /** The originator's card has been replaced by a newer card of the same party. */
+  originatorSuperseded: boolean;
+}
+
+/**
+ * A bundle opened through the key ring: the {@link OpenedBundle}, plus what the key ring knows
+ * about the two parties that signed it, under the same names as {@link KeyRing.open}.
+ *
+ * - The `sender*` fields, `downgraded` and `recipientIdentity` ({@link SenderReport}) are about the
+ *   envelope: `sender*` describe {@link OpenedBundle.sender}, the key that sealed it (the last
+ *   forwarder, or the originator when `forwarded` is false). As with {@link KeyRing.openStream},
+ *   the envelope signature that binds that key is checked when `items()` (or `readAll()`)
+ *   finishes: act on them only after that ends without error.
+ * - The `originator*` fields ({@link OriginatorReport}) describe {@link OpenedBundle.originator},
+ *   whose manifest signature is verified before {@link openBundleWithKeyRing} returns.
+ *
+ * Each is a report, not a refusal (only `requireKnownSender` refuses, and only an unknown
+ * sender): a revoked, expired, unknown or downgrading party is for the application to act on.
+ */
+export interface KeyRingOpenedBundle extends OpenedBundle, SenderReport, OriginatorReport {}
+
+/**
+ * Open a bundle with every key in the ring (current and rotated out); see {@link openBundle}.
+ * The result also reports what the key ring knows about the envelope's sealer (`sender*`,
+ * `downgraded`, `recipientIdentity`, as {@link KeyRing.open} does) and about the bundle's
+ * originator (`originator*`): see {@link KeyRingOpenedBundle} for which is which, and when each
+ * may be trusted.
  * @throws {TypeError | RangeError} for invalid options.
  * @throws {@link LintasError} the codes of {@link openBundle}; `ERR_UNKNOWN_SENDER` with
- *   `requireKnownSender`.
+ *   `requireKnownSender`; `ERR_KEYRING_CLOSED`.
  * @example
  * ```ts
  * import { bundleIdentityFromKeyRing, bundleRecipientsFromKeyRing, BundleBuilder, KeyRing, MemoryKeyRingStorage, openBundleWithKeyRing, sealBundle } from 'lintas';
@@ -73,19 +130,81 @@ export type KeyRingOpenBundleOptions = Omit<KeyRingOpenOptions, 'allowAnonymous'
  * const sealed = await sealBundle(bundle, { sender: bundleIdentityFromKeyRing(bin, 'BIN'), recipients: bundleRecipientsFromKeyRing(bin, ['POLRI']) });
  *
  * const opened = await openBundleWithKeyRing(polri, sealed.deliveries[0]!.envelope, { requireKnownSender: true });
+ * // Reports, not refusals: the application decides what a revoked or downgrading sealer means.
+ * console.log(opened.senderContact?.name, opened.senderVerification, opened.originatorVerification); // BIN verified verified
+ * const suspect = opened.senderRevoked || opened.senderExpired || opened.downgraded || opened.originatorRevoked;
  * for await (const item of opened.items()) {
  *   const { summary } = await item.stix();
  *   console.log(item.name, summary.objectCount); // indicators.json 0
  * }
+ * // items() ended without error: the envelope signature, and so the sender report, is verified.
+ * console.assert(!suspect);
  * bin.close();
  * polri.close();
  * ```
  */
-export async function openBundleWithKeyRing(ring: KeyRing, envelope: ByteSource | string, options: KeyRingOpenBundleOptions = {}): Promise<OpenedBundle> {
+export async function openBundleWithKeyRing(ring: KeyRing, envelope: ByteSource | string, options: KeyRingOpenBundleOptions = {}): Promise<KeyRingOpenedBundle> {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
   const checked = checkBundleOpenOptions(options);
   const { strictExpiry: _s, audit: _a, ...ringOptions } = options;
-  return bundleFromEnvelope(await ring.openStream(envelope, ringOptions), checked);
+  const opened = await ring.openStream(envelope, ringOptions);
+  const sender = senderReportOf(opened.info);
+  const bundle = await bundleFromEnvelope(opened, checked);
+  try {
+    // Added to the bundle object itself, not a copy: its internals (for forwarding) are keyed by it.
+    return Object.assign(bundle, sender, originatorReport(ring, bundle.originator, bundle.manifest.created, checked.now ?? new Date()));
+  } catch (e) {
+    // The ring was closed while the head was read.
+    await bundle.close();
+    throw e;
+  }
+}
+
+/** Only the report's fields: the envelope info stays in `envelope`. */
+function senderReportOf(r: SenderReport): SenderReport {
+  return {
+    senderContact: r.senderContact,
+    senderIdentity: r.senderIdentity,
+    senderCard: r.senderCard,
+    senderVerification: r.senderVerification,
+    senderRevoked: r.senderRevoked,
+    senderRevocation: r.senderRevocation,
+    senderExpired: r.senderExpired,
+    senderSuperseded: r.senderSuperseded,
+    recipientIdentity: r.recipientIdentity,
+    downgraded: r.downgraded,
+  };
+}
+
+/** The key ring's view of the manifest signer, with the rules the key ring applies to a sealer. */
+function originatorReport(ring: KeyRing, originator: BundleParty, created: Date, now: Date): OriginatorReport {
+  const found = ring.lookupSigningKey(originator.signingKey);
+  if (found === null) {
+    return {
+      originatorVerification: 'unknown',
+      originatorContact: null,
+      originatorIdentity: null,
+      originatorCard: null,
+      originatorRevoked: false,
+      originatorRevocation: null,
+      originatorExpired: false,
+      originatorSuperseded: false,
+    };
+  }
+  const { identity, contact, card } = found;
+  const current = (contact ?? identity)!.card;
+  const revocation = ring.revocationOf(card);
+  return {
+    originatorVerification: contact ? contact.verification : 'verified',
+    originatorContact: contact,
+    originatorIdentity: identity,
+    originatorCard: card,
+    originatorRevoked: revocation !== null && revocationCovers(revocation, created),
+    originatorRevocation: revocation,
+    // Whole seconds, as the key ring's sender report compares them.
+    originatorExpired: Math.floor(now.getTime() / 1000) >= card.validUntil.getTime() / 1000,
+    originatorSuperseded: !bytesEqual(card.fingerprint, current.fingerprint),
+  };
 }
 
 /** Options for {@link forwardBundleWithKeyRing}. */
@@ -132,6 +251,8 @@ export interface KeyRingForwardBundleOptions extends Pick<ForwardBundleOptions, 
  * // The forwarded envelope streams straight into the operations desk's reader (or to a transport).
  * const opened = await openBundleWithKeyRing(ops.ring, forwarded.envelope);
  * console.log(opened.forwarded, opened.originator.name, opened.sender.name); // true "BIN" "POLRI-HQ"
+ * // The key ring's report on each: `sender*` for headquarters (who sealed this envelope), `originator*` for BIN.
+ * console.log(opened.senderContact?.name, opened.originatorContact?.name); // "POLRI-HQ" "BIN"
  * for (const a of [bin, hq, ops]) a.ring.close();
  * ```
  * @throws {TypeError | RangeError} for invalid options.
