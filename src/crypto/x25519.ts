@@ -24,6 +24,46 @@ export function x25519PublicKey(secretKey: Uint8Array): Uint8Array {
   return sodium().crypto_scalarmult_base(secretKey);
 }
 
+/** The field prime 2^255 − 19, little-endian: the smallest non-canonical u-coordinate encoding. */
+const FIELD_PRIME = Uint8Array.from({ length: 32 }, (_, i) => (i === 0 ? 0xed : i === 31 ? 0x7f : 0xff));
+/**
+ * A fixed scalar to multiply a public key by. X25519 clamps every scalar to a multiple of the
+ * cofactor 8 below 2^255, which neither large prime subgroup order (of the curve or of its twist)
+ * divides: the product is all zeros exactly for the points of small order, whatever scalar this is.
+ */
+const PROBE_SCALAR = new Uint8Array(32).fill(0x5a);
+
+/**
+ * Whether `publicKey` is an X25519 public key that key generation can produce: 32 bytes, the
+ * canonical encoding of a u-coordinate (below 2^255 − 19, so bit 255 clear), and not a point of
+ * small order. Small order is detected as sealing detects it (SPEC 4.1 step 1): X25519 with a
+ * scalar gives all zeros. Key cards must publish only such keys (docs/KEYRING.md, "Key cards").
+ */
+export function isValidX25519PublicKey(publicKey: Uint8Array): boolean {
+  if (!isCanonicalX25519PublicKey(publicKey)) return false;
+  try {
+    x25519(PROBE_SCALAR, publicKey);
+    return true;
+  } catch (e) {
+    if (e instanceof LintasError && e.code === 'ERR_CRYPTO_LOW_ORDER_POINT') return false;
+    throw e;
+  }
+}
+
+/**
+ * Whether `publicKey` is 32 bytes encoding a u-coordinate below 2^255 − 19 (so bit 255 clear),
+ * as X25519 key generation always outputs. X25519 itself accepts other encodings (RFC 7748
+ * section 5 masks the bit and reduces), which is why this is a separate check.
+ */
+export function isCanonicalX25519PublicKey(publicKey: Uint8Array): boolean {
+  if (publicKey.length !== X25519_KEY_BYTES) return false;
+  // Compare with p from the most significant byte down; p itself is non-canonical too.
+  for (let i = X25519_KEY_BYTES - 1; i >= 0; i--) {
+    if (publicKey[i]! !== FIELD_PRIME[i]!) return publicKey[i]! < FIELD_PRIME[i]!;
+  }
+  return false;
+}
+
 /**
  * X25519(secretKey, publicKey). Throws `ERR_CRYPTO_LOW_ORDER_POINT` when the result is all zeros.
  * @throws {RangeError} if either key is not 32 bytes (checked first, so a wrong length is never

@@ -4,6 +4,7 @@
  */
 import { LintasError } from '../errors/index.js';
 import { sodium } from './sodium.js';
+import { isCanonicalX25519PublicKey, X25519_KEY_BYTES } from './x25519.js';
 
 export const XWING_PUBLIC_KEY_BYTES = 1216;
 export const XWING_SECRET_KEY_BYTES = 32;
@@ -28,6 +29,40 @@ export function xwingKeyPairFromSeed(seed: Uint8Array): XWingKeyPair {
   checkLength('seed', seed, XWING_SECRET_KEY_BYTES);
   const kp = sodium().crypto_kem_xwing_seed_keypair(seed);
   return { publicKey: kp.publicKey, secretKey: kp.privateKey };
+}
+
+/**
+ * Whether `publicKey` is the X-Wing public key of the seed `secretKey`.
+ * @throws {RangeError} if `secretKey` is not 32 bytes.
+ */
+export function xwingKeyPairMatches(publicKey: Uint8Array, secretKey: Uint8Array): boolean {
+  const derived = xwingKeyPairFromSeed(secretKey);
+  derived.secretKey.fill(0);
+  if (publicKey.length !== XWING_PUBLIC_KEY_BYTES) return false;
+  let diff = 0;
+  for (let i = 0; i < XWING_PUBLIC_KEY_BYTES; i++) diff |= derived.publicKey[i]! ^ publicKey[i]!;
+  return diff === 0;
+}
+
+/** An all-zero encapsulation seed: only the verdict of a probe encapsulation is used. */
+const PROBE_SEED = new Uint8Array(XWING_ENCAPS_SEED_BYTES);
+
+/**
+ * Whether `publicKey` is an X-Wing public key that key generation can produce: 1,216 bytes that
+ * libsodium encapsulates to (the ML-KEM part passes the FIPS 203 section 7.2 modulus check, the
+ * X25519 part is not of small order: what sealing requires, SPEC 4.2 step 1), with an X25519
+ * part that is also canonically encoded. Key cards must publish only such keys
+ * (docs/KEYRING.md, "Key cards").
+ */
+export function isValidXWingPublicKey(publicKey: Uint8Array): boolean {
+  if (publicKey.length !== XWING_PUBLIC_KEY_BYTES) return false;
+  if (!isCanonicalX25519PublicKey(publicKey.subarray(XWING_PUBLIC_KEY_BYTES - X25519_KEY_BYTES))) return false;
+  try {
+    sodium().crypto_kem_xwing_enc_deterministic(publicKey, PROBE_SEED);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -22,10 +22,10 @@ import { concatBytes, utf8 } from '../crypto/bytes.js';
 import { sha256 } from '../crypto/hash.js';
 import { ed25519Sign, ed25519Verify, ED25519_PUBLIC_KEY_BYTES, ED25519_SIGNATURE_BYTES } from '../crypto/ed25519.js';
 import { cryptoReady } from '../crypto/sodium.js';
-import { X25519_KEY_BYTES } from '../crypto/x25519.js';
-import { XWING_PUBLIC_KEY_BYTES } from '../crypto/xwing.js';
-import type { IdentityKeys } from '../keys/identity-keys.js';
-import type { RecipientPublicKey, SigningKeyPair } from '../keys/recipient.js';
+import { isValidX25519PublicKey, X25519_KEY_BYTES } from '../crypto/x25519.js';
+import { isValidXWingPublicKey, XWING_PUBLIC_KEY_BYTES } from '../crypto/xwing.js';
+import { checkEncryptionKeyPair, checkSigningKeyPair, type IdentityKeys } from '../keys/identity-keys.js';
+import type { RecipientKeyPair, RecipientPublicKey, RecipientType, SigningKeyPair } from '../keys/recipient.js';
 import { armorBlock, dearmorBlock } from '../armor/ascii-armor.js';
 import {
   arrayField,
@@ -125,12 +125,18 @@ const fail: Fail = malformed;
 /**
  * Create and self-sign a key card.
  * @throws {TypeError | RangeError} for invalid parameters (text rules, unassigned country code,
- *   validity order, a predecessor signing key that does not belong to the predecessor card).
+ *   validity order, a predecessor signing key that does not belong to the predecessor card, a
+ *   key of the wrong length).
+ * @throws {@link LintasError} `ERR_CRYPTO_INVALID_KEY` if a public key in `params.keys` (or in
+ *   `params.predecessor.signing`) is not the public key of its secret key;
+ *   `ERR_KEYCARD_MALFORMED` if an encryption key is one a card must not publish (a low-order or
+ *   non-canonical X25519 key, an X-Wing key that cannot be encapsulated to).
  */
 export async function createKeyCard(params: KeyCardParams): Promise<KeyCard> {
   if (params === null || typeof params !== 'object') throw new TypeError('params must be an object');
   const { keys } = params;
-  if (!keys || !keys.signing || !(keys.signing.secretKey instanceof Uint8Array) || !keys.x25519 || !(keys.x25519.publicKey instanceof Uint8Array)) {
+  const isPair = (p: SigningKeyPair | undefined) => !!p && p.publicKey instanceof Uint8Array && p.secretKey instanceof Uint8Array;
+  if (!keys || !isPair(keys.signing) || !isPair(keys.x25519)) {
     throw new TypeError('params.keys must be IdentityKeys');
   }
   const name = checkDisplayText(params.name, 'params.name', MAX_CARD_TEXT_BYTES);
@@ -150,11 +156,20 @@ export async function createKeyCard(params: KeyCardParams): Promise<KeyCard> {
   if (until <= from) throw new RangeError('params.validUntil must be after params.validFrom');
   const includeXWing = params.includeXWing ?? true;
   if (typeof includeXWing !== 'boolean') throw new TypeError('params.includeXWing must be a boolean');
-  const enc: CborValue[] = [['X25519', keys.x25519.publicKey]];
-  if (includeXWing) {
-    if (!keys.xwing || !(keys.xwing.publicKey instanceof Uint8Array)) throw new TypeError('params.keys.xwing is missing');
-    enc.push(['X-Wing', keys.xwing.publicKey]);
+  if (includeXWing && !isPair(keys.xwing)) throw new TypeError('params.keys.xwing is missing');
+  await cryptoReady();
+  checkSigningKeyPair(keys.signing, 'params.keys.signing');
+  const published: [RecipientType, RecipientKeyPair, string][] = [['X25519', keys.x25519, 'params.keys.x25519']];
+  if (includeXWing) published.push(['X-Wing', keys.xwing, 'params.keys.xwing']);
+  for (const [type, pair, what] of published) {
+    // A key no card may publish is refused as decodeKeyCard would refuse it, whatever secret
+    // comes with it; then the secret must be the published key's own, or partners would seal to
+    // a key this identity cannot open with (THREAT-MODEL.md section 6).
+    const problem = pair.publicKey.length === PUBLIC_KEY_BYTES[type] ? encryptionKeyProblem(type, pair.publicKey) : null;
+    if (problem !== null) throw new LintasError('ERR_KEYCARD_MALFORMED', `${what}.publicKey ${problem}: a key card must not publish it`);
+    checkEncryptionKeyPair(pair, type, what);
   }
+  const enc: CborValue[] = published.map(([type, pair]) => [type, pair.publicKey]);
   const body: CborMap = { name, org: organization, country, sign: keys.signing.publicKey, enc, from, until };
   const pred = params.predecessor;
   if (pred !== undefined) {
@@ -164,9 +179,9 @@ export async function createKeyCard(params: KeyCardParams): Promise<KeyCard> {
     if (!bytesEqual(pred.signing.publicKey, pred.card.signingPublicKey)) {
       throw new RangeError('params.predecessor.signing is not the signing key of params.predecessor.card');
     }
+    checkSigningKeyPair(pred.signing, 'params.predecessor.signing');
     body.prev = { fp: pred.card.fingerprint, sign: pred.card.signingPublicKey };
   }
-  await cryptoReady();
   const bodyBytes = encodeCanonical(body);
   const card: CborMap = { v: KEY_CARD_VERSION, body: bodyBytes, self: ed25519Sign(keys.signing.secretKey, concatBytes(SELF_CONTEXT, ZERO, bodyBytes)) };
   if (pred !== undefined) card.succ = ed25519Sign(pred.signing.secretKey, concatBytes(SUCCESSION_CONTEXT, ZERO, bodyBytes));
@@ -275,6 +290,9 @@ function cardText(body: CborMap, key: 'name' | 'org'): string {
   return text;
 }
 
+/** Public key length per type (SPEC section 4). */
+const PUBLIC_KEY_BYTES: Record<RecipientType, number> = { 'X25519': X25519_KEY_BYTES, 'X-Wing': XWING_PUBLIC_KEY_BYTES };
+
 function decodeEncryptionKeys(entries: CborValue[]): RecipientPublicKey[] {
   const expected = [
     { type: 'X25519', length: X25519_KEY_BYTES },
@@ -288,8 +306,20 @@ function decodeEncryptionKeys(entries: CborValue[]): RecipientPublicKey[] {
     // Fixed order (X25519 first) keeps one encoding per key set and makes X25519 always present.
     if (type !== want.type) throw malformed(`body.enc[${i}] must be ${want.type}`);
     if (!(key instanceof Uint8Array) || key.length !== want.length) throw malformed(`body.enc[${i}] is not a ${want.length}-byte ${want.type} key`);
+    const problem = encryptionKeyProblem(want.type, key);
+    if (problem !== null) throw malformed(`body.enc[${i}] ${problem}`);
     return Object.freeze({ type: want.type, publicKey: key });
   });
+}
+
+/**
+ * Why a card must not publish this encryption key, or null (docs/KEYRING.md, "Key cards"): only
+ * keys that key generation can produce and that sealing accepts (SPEC 4.1 step 1, 4.2 step 1),
+ * so a bad key is refused when the card is imported, not when someone first seals to it.
+ */
+function encryptionKeyProblem(type: RecipientType, key: Uint8Array): string | null {
+  if (type === 'X25519') return isValidX25519PublicKey(key) ? null : 'is not a valid X25519 public key (a point of small order, or not canonically encoded)';
+  return isValidXWingPublicKey(key) ? null : 'is not a valid X-Wing public key (its ML-KEM part is not reduced, or its X25519 part is of small order or not canonically encoded)';
 }
 
 /** Byte equality for public values (keys, fingerprints); not for secrets. */

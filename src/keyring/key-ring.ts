@@ -11,7 +11,7 @@
 import { LintasError } from '../errors/index.js';
 import { cryptoReady } from '../crypto/sodium.js';
 import { wipe } from '../crypto/bytes.js';
-import { generateIdentityKeys, type IdentityKeys } from '../keys/identity-keys.js';
+import { checkIdentityKeyPairs, generateIdentityKeys, type IdentityKeys } from '../keys/identity-keys.js';
 import { recipientId, type RecipientKeyPair } from '../keys/recipient.js';
 import { sealStream as sealEnvelopeStream, type SealOptions, type SealStreamOptions } from '../envelope/seal.js';
 import {
@@ -324,6 +324,9 @@ function checkIdentityKeys(k: unknown, what: string): IdentityKeys {
     keys.xwing?.secretKey instanceof Uint8Array &&
     keys.xwing.publicKey instanceof Uint8Array;
   if (!ok) throw new TypeError(`${what} must be IdentityKeys`);
+  // The card publishes these public keys and the ring keeps these secret keys: they must be
+  // pairs, or partners seal to keys the ring cannot open with (THREAT-MODEL.md section 6).
+  checkIdentityKeyPairs(keys, what);
   return keys;
 }
 
@@ -526,8 +529,11 @@ export class KeyRing {
 
   /**
    * Create one of your identities with its first key card.
-   * @throws {@link LintasError} `ERR_KEYRING_NAME_TAKEN`, `ERR_KEYRING_DUPLICATE_CARD`.
-   * @throws {TypeError | RangeError} for invalid options (text rules, country code, validity).
+   * @throws {@link LintasError} `ERR_KEYRING_NAME_TAKEN`, `ERR_KEYRING_DUPLICATE_CARD`;
+   *   `ERR_CRYPTO_INVALID_KEY` if a public key in `options.keys` is not the public key of its
+   *   secret key.
+   * @throws {TypeError | RangeError} for invalid options (text rules, country code, validity,
+   *   a key of `options.keys` of the wrong length).
    */
   async createIdentity(options: CreateIdentityOptions): Promise<Identity> {
     this.assertOpen();
@@ -593,7 +599,11 @@ export class KeyRing {
    * Rotate an identity: new keys (by default) and a new card signed by the previous signing key.
    * Contacts who trusted the old card follow to the new one when they import it; the old private
    * keys stay in the key ring so envelopes sealed to them still open.
-   * @throws {@link LintasError} `ERR_KEYRING_UNKNOWN_IDENTITY`, `ERR_KEYRING_CONFLICT` (rotated concurrently).
+   * @throws {@link LintasError} `ERR_KEYRING_UNKNOWN_IDENTITY`, `ERR_KEYRING_CONFLICT` (rotated concurrently);
+   *   `ERR_CRYPTO_INVALID_KEY` if a public key in `options.keys` is not the public key of its
+   *   secret key.
+   * @throws {TypeError | RangeError} for invalid options (validity, a key of `options.keys` of
+   *   the wrong length).
    */
   async rotateIdentity(name: string, options: RotateIdentityOptions = {}): Promise<Identity> {
     const record = this.identityRecord(name);

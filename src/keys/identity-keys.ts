@@ -7,10 +7,11 @@ import { cryptoReady } from '../crypto/sodium.js';
 import { systemRandom } from '../crypto/random.js';
 import { hkdfSha256 } from '../crypto/hash.js';
 import { wipe } from '../crypto/bytes.js';
-import { ed25519KeyPairFromSeed } from '../crypto/ed25519.js';
-import { x25519KeyPairFromSecret } from '../crypto/x25519.js';
-import { xwingKeyPairFromSeed } from '../crypto/xwing.js';
-import type { RecipientKeyPair, RecipientPublicKey, SigningKeyPair } from './recipient.js';
+import { LintasError } from '../errors/index.js';
+import { ed25519KeyPairFromSeed, ed25519KeyPairMatches, ED25519_PUBLIC_KEY_BYTES, ED25519_SECRET_KEY_BYTES } from '../crypto/ed25519.js';
+import { x25519KeyPairFromSecret, x25519PublicKey, X25519_KEY_BYTES } from '../crypto/x25519.js';
+import { xwingKeyPairFromSeed, xwingKeyPairMatches, XWING_PUBLIC_KEY_BYTES, XWING_SECRET_KEY_BYTES } from '../crypto/xwing.js';
+import type { RecipientKeyPair, RecipientPublicKey, RecipientType, SigningKeyPair } from './recipient.js';
 
 /** Everything needed to sign as, and open envelopes for, one identity. Keep it secret. */
 export interface IdentityKeys {
@@ -105,4 +106,65 @@ export function publicIdentityKeys(keys: IdentityKeys): PublicIdentityKeys {
 /** Zero every secret key in `keys` (after use, e.g. when an app locks). */
 export function wipeIdentityKeys(keys: IdentityKeys): void {
   wipe(keys.signing.secretKey, keys.x25519.secretKey, keys.xwing.secretKey);
+}
+
+function checkLength(bytes: Uint8Array, expected: number, what: string): void {
+  if (bytes.length !== expected) throw new RangeError(`${what} must be ${expected} bytes, got ${bytes.length}`);
+}
+
+function notItsKey(what: string): LintasError {
+  return new LintasError('ERR_CRYPTO_INVALID_KEY', `${what}.publicKey is not the public key of ${what}.secretKey; pass the key pair as generated`);
+}
+
+/**
+ * Check that an Ed25519 key pair is whole: a 32-byte public key and libsodium's 64-byte secret
+ * key, whose seed derives exactly that public key (also the copy inside the secret key). Code that
+ * publishes a key (a key card) calls it first, so it never publishes a key it cannot sign for.
+ * Call after `cryptoReady()`.
+ * @param what - the argument's name, for the message (e.g. `options.keys.signing`).
+ * @throws {RangeError} if a key has the wrong length.
+ * @throws {@link LintasError} `ERR_CRYPTO_INVALID_KEY` if the public key is not the secret key's.
+ */
+export function checkSigningKeyPair(pair: SigningKeyPair, what: string): void {
+  checkLength(pair.publicKey, ED25519_PUBLIC_KEY_BYTES, `${what}.publicKey`);
+  checkLength(pair.secretKey, ED25519_SECRET_KEY_BYTES, `${what}.secretKey`);
+  if (!ed25519KeyPairMatches(pair.publicKey, pair.secretKey)) throw notItsKey(what);
+}
+
+/**
+ * Check that an encryption key pair of the given type is whole: the lengths of SPEC section 4
+ * (X25519: 32 and 32; X-Wing: 1,216 and a 32-byte seed), and a public key that the secret key
+ * derives, so envelopes sealed to the published key open with the kept one. The pair's own
+ * `type` field is not consulted: callers name the slot it was passed in.
+ * Call after `cryptoReady()`.
+ * @param what - the argument's name, for the message (e.g. `options.keys.xwing`).
+ * @throws {RangeError} if a key has the wrong length.
+ * @throws {@link LintasError} `ERR_CRYPTO_INVALID_KEY` if the public key is not the secret key's.
+ */
+export function checkEncryptionKeyPair(pair: RecipientKeyPair, type: RecipientType, what: string): void {
+  if (type === 'X25519') {
+    checkLength(pair.publicKey, X25519_KEY_BYTES, `${what}.publicKey`);
+    checkLength(pair.secretKey, X25519_KEY_BYTES, `${what}.secretKey`);
+    const derived = x25519PublicKey(pair.secretKey);
+    let diff = 0;
+    for (let i = 0; i < X25519_KEY_BYTES; i++) diff |= derived[i]! ^ pair.publicKey[i]!;
+    if (diff !== 0) throw notItsKey(what);
+  } else {
+    checkLength(pair.publicKey, XWING_PUBLIC_KEY_BYTES, `${what}.publicKey`);
+    checkLength(pair.secretKey, XWING_SECRET_KEY_BYTES, `${what}.secretKey`);
+    if (!xwingKeyPairMatches(pair.publicKey, pair.secretKey)) throw notItsKey(what);
+  }
+}
+
+/**
+ * Check all three key pairs of `keys` with {@link checkSigningKeyPair} and
+ * {@link checkEncryptionKeyPair}. The key ring calls it on keys a caller hands it
+ * (`createIdentity`, `rotateIdentity`) before making a card of them and storing them.
+ * @throws {RangeError} if a key has the wrong length.
+ * @throws {@link LintasError} `ERR_CRYPTO_INVALID_KEY` if a public key is not its secret key's.
+ */
+export function checkIdentityKeyPairs(keys: IdentityKeys, what: string): void {
+  checkSigningKeyPair(keys.signing, `${what}.signing`);
+  checkEncryptionKeyPair(keys.x25519, 'X25519', `${what}.x25519`);
+  checkEncryptionKeyPair(keys.xwing, 'X-Wing', `${what}.xwing`);
 }

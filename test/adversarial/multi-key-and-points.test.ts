@@ -24,7 +24,9 @@ import { x25519Scheme } from '../../src/envelope/stanza-x25519.js';
 import { xwingScheme } from '../../src/envelope/stanza-xwing.js';
 import { deriveEnvelopeKeys } from '../../src/envelope/key-schedule.js';
 import { chachaDecrypt, chachaEncrypt } from '../../src/crypto/aead.js';
-import { concatBytes } from '../../src/crypto/bytes.js';
+import { decodeCanonical, encodeCanonical, type CborMap } from '../../src/cbor/index.js';
+import { concatBytes, utf8 } from '../../src/crypto/bytes.js';
+import { ed25519Sign } from '../../src/crypto/ed25519.js';
 import { hkdfSha256 } from '../../src/crypto/hash.js';
 import { systemRandom } from '../../src/crypto/random.js';
 import { x25519, x25519PublicKey } from '../../src/crypto/x25519.js';
@@ -167,20 +169,25 @@ describe('attack: low-order and non-canonical X25519 points', () => {
     }
   });
 
-  it('a key card that publishes a low-order X25519 key cannot be sealed to through the key ring', async () => {
+  it('a key card that publishes a low-order X25519 key is refused when made and when imported', async () => {
+    // KEYRING.md, "Key cards": a card MUST NOT publish a small-order key. It used to be refused
+    // only at sealing; now createKeyCard will not make it and a forged one does not import.
     const ring = await KeyRing.create(new MemoryKeyRingStorage(), { passphrase: 'ring', kdf: KEYRING_KDF_MINIMUM });
     await ring.createIdentity({ name: 'BIN', organization: 'BIN', country: 'ID' });
     const evil = await generateIdentityKeys();
-    const card = await createKeyCard({
-      keys: { ...evil, x25519: { type: 'X25519', publicKey: LOW_ORDER['order 8 (a)']!, secretKey: evil.x25519.secretKey } },
-      name: 'Evil',
-      organization: 'X',
-      country: 'ID',
-      validUntil: new Date(Date.now() + 86_400_000),
-      includeXWing: false,
-    });
-    await ring.importKeyCard(card, { name: 'Evil' });
-    await expectCode(ring.seal(text('x'), { from: 'BIN', to: ['Evil'] }), 'ERR_SEAL_INVALID_RECIPIENT');
+    const params = { name: 'Evil', organization: 'X', country: 'ID', validUntil: new Date(Date.now() + 86_400_000), includeXWing: false };
+    const lowOrderKeys = { ...evil, x25519: { type: 'X25519' as const, publicKey: LOW_ORDER['order 8 (a)']!, secretKey: evil.x25519.secretKey } };
+    await expectCode(createKeyCard({ ...params, keys: lowOrderKeys }), 'ERR_KEYCARD_MALFORMED');
+    // The attacker signs such a card by hand; the control is the same forging with evil's real key.
+    const genuine = await createKeyCard({ ...params, keys: evil });
+    const withKey = (key: Uint8Array) => {
+      const body = encodeCanonical({ ...(decodeCanonical((decodeCanonical(genuine.bytes) as CborMap).body as Uint8Array) as CborMap), enc: [['X25519', key]] });
+      return encodeCanonical({ v: 1, body, self: ed25519Sign(evil.signing.secretKey, concatBytes(utf8('lintas/v1 key card'), new Uint8Array([0]), body)) });
+    };
+    expect(withKey(evil.x25519.publicKey)).toEqual(genuine.bytes);
+    await expectCode(ring.importKeyCard(withKey(LOW_ORDER['order 8 (a)']!), { name: 'Evil' }), 'ERR_KEYCARD_MALFORMED');
+    expect(ring.contacts()).toEqual([]);
+    await expectCode(ring.seal(text('x'), { from: 'BIN', to: ['Evil'] }), 'ERR_KEYRING_UNKNOWN_RECIPIENT');
   });
 
   it('a stanza whose ephemeral share is a low-order point never unwraps, even when its body was made for the all-zero secret', async () => {
