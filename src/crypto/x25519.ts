@@ -24,6 +24,15 @@ export function x25519PublicKey(secretKey: Uint8Array): Uint8Array {
   return sodium().crypto_scalarmult_base(secretKey);
 }
 
+/** Whether `publicKey` is the X25519 public key of `secretKey` (false for a wrong length). */
+export function x25519KeyPairMatches(publicKey: Uint8Array, secretKey: Uint8Array): boolean {
+  if (publicKey.length !== X25519_KEY_BYTES || secretKey.length !== X25519_KEY_BYTES) return false;
+  const derived = x25519PublicKey(secretKey);
+  let diff = 0;
+  for (let i = 0; i < X25519_KEY_BYTES; i++) diff |= derived[i]! ^ publicKey[i]!;
+  return diff === 0;
+}
+
 /** The field prime 2^255 − 19, little-endian: the smallest non-canonical u-coordinate encoding. */
 const FIELD_PRIME = Uint8Array.from({ length: 32 }, (_, i) => (i === 0 ? 0xed : i === 31 ? 0x7f : 0xff));
 /**

@@ -9,7 +9,7 @@ import { hkdfSha256 } from '../crypto/hash.js';
 import { wipe } from '../crypto/bytes.js';
 import { LintasError } from '../errors/index.js';
 import { ed25519KeyPairFromSeed, ed25519KeyPairMatches, ED25519_PUBLIC_KEY_BYTES, ED25519_SECRET_KEY_BYTES } from '../crypto/ed25519.js';
-import { x25519KeyPairFromSecret, x25519PublicKey, X25519_KEY_BYTES } from '../crypto/x25519.js';
+import { x25519KeyPairFromSecret, x25519KeyPairMatches, X25519_KEY_BYTES } from '../crypto/x25519.js';
 import { xwingKeyPairFromSeed, xwingKeyPairMatches, XWING_PUBLIC_KEY_BYTES, XWING_SECRET_KEY_BYTES } from '../crypto/xwing.js';
 import type { RecipientKeyPair, RecipientPublicKey, RecipientType, SigningKeyPair } from './recipient.js';
 
@@ -145,10 +145,7 @@ export function checkEncryptionKeyPair(pair: RecipientKeyPair, type: RecipientTy
   if (type === 'X25519') {
     checkLength(pair.publicKey, X25519_KEY_BYTES, `${what}.publicKey`);
     checkLength(pair.secretKey, X25519_KEY_BYTES, `${what}.secretKey`);
-    const derived = x25519PublicKey(pair.secretKey);
-    let diff = 0;
-    for (let i = 0; i < X25519_KEY_BYTES; i++) diff |= derived[i]! ^ pair.publicKey[i]!;
-    if (diff !== 0) throw notItsKey(what);
+    if (!x25519KeyPairMatches(pair.publicKey, pair.secretKey)) throw notItsKey(what);
   } else {
     checkLength(pair.publicKey, XWING_PUBLIC_KEY_BYTES, `${what}.publicKey`);
     checkLength(pair.secretKey, XWING_SECRET_KEY_BYTES, `${what}.secretKey`);
