@@ -6,10 +6,9 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { basename, join, resolve } from 'node:path';
 import { build } from 'esbuild';
-import type { Worker } from '../transports/process-helpers.js';
+import { workerOf, type Worker } from '../transports/process-helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -25,41 +24,5 @@ export async function bundleFixture(script: string): Promise<{ path: string; rem
 /** Run a bundle with plain node; the same interface as startWorker of test/transports/process-helpers.ts. */
 export function startBundledWorker(bundle: string, args: string[], env: NodeJS.ProcessEnv = {}): Worker {
   const child = spawn(process.execPath, [bundle, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  const lines: string[] = [];
-  const waiters = new Set<() => void>();
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    lines.push(line);
-    for (const w of [...waiters]) w();
-  });
-  const exited = new Promise<number | null>((res) =>
-    child.on('close', (code) => {
-      for (const w of [...waiters]) w();
-      res(code);
-    }),
-  );
-  return {
-    child,
-    lines,
-    exited,
-    waitForLine(predicate, what) {
-      return new Promise((res, reject) => {
-        const timer = setTimeout(() => done(new Error(`${bundle}: no "${what}" within 30 s; stderr: ${stderr}`)), 30_000);
-        const check = (): void => {
-          const line = lines.find(predicate);
-          if (line !== undefined) done(null, line);
-          else if (child.exitCode !== null || child.signalCode !== null) done(new Error(`${bundle} exited before "${what}"; stderr: ${stderr}`));
-        };
-        const done = (err: Error | null, line?: string): void => {
-          clearTimeout(timer);
-          waiters.delete(check);
-          if (err) reject(err);
-          else res(line!);
-        };
-        waiters.add(check);
-        check();
-      });
-    },
-  };
+  return workerOf(child, bundle);
 }

@@ -21,6 +21,11 @@ export function startWorker(script: string, args: string[], env: NodeJS.ProcessE
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });
+  return workerOf(child, `worker ${script}`);
+}
+
+/** Follow a spawned child's stdout lines and exit as a {@link Worker}; `label` names it in errors. */
+export function workerOf(child: ChildProcess, label: string): Worker {
   const lines: string[] = [];
   const waiters = new Set<() => void>();
   let stderr = '';
@@ -39,11 +44,11 @@ export function startWorker(script: string, args: string[], env: NodeJS.ProcessE
     exited,
     waitForLine(predicate, what) {
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => done(new Error(`worker ${script}: no "${what}" within ${DEADLINE_MS} ms; stderr: ${stderr}`)), DEADLINE_MS);
+        const timer = setTimeout(() => done(new Error(`${label}: no "${what}" within ${DEADLINE_MS} ms; stderr: ${stderr}`)), DEADLINE_MS);
         const check = (): void => {
           const line = lines.find(predicate);
           if (line !== undefined) done(null, line);
-          else if (child.exitCode !== null || child.signalCode !== null) done(new Error(`worker ${script} exited before "${what}"; stderr: ${stderr}`));
+          else if (child.exitCode !== null || child.signalCode !== null) done(new Error(`${label} exited before "${what}"; stderr: ${stderr}`));
         };
         const done = (err: Error | null, line?: string): void => {
           clearTimeout(timer);
