@@ -7,7 +7,7 @@
 import { expect } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { identityKeysFromSeed, receiveEnvelopes, type IdentityKeys, type ReplayGuard, type Transport } from '../../src/index.js';
+import { identityKeysFromSeed, receiveEnvelopes, type IdentityKeys, type ReceiveEnvelopesResult, type ReplayGuard, type Transport } from '../../src/index.js';
 import { startWorker, type Worker } from '../transports/process-helpers.js';
 
 const SENDER = fileURLToPath(new URL('./fixtures/sender.ts', import.meta.url));
@@ -85,6 +85,21 @@ export function keepReceiving(connect: () => Transport, mailbox: string, keys: I
       await running;
     },
   };
+}
+
+/**
+ * Receive what is left in `mailbox` once, until it is empty, into `tally`. Used after the
+ * receivers stopped, when everything left should be a second copy: one processed here anyway
+ * is counted 99 times, so {@link expectExactlyOnce} reports it.
+ */
+export function drainOnce(transport: Transport, mailbox: string, keys: IdentityKeys, guard: ReplayGuard, tally: ReceiverTally): Promise<ReceiveEnvelopesResult> {
+  return receiveEnvelopes(transport, mailbox, {
+    keys: [keys.x25519],
+    replayGuard: guard,
+    handler: (opened) => void tally.handled.set(new TextDecoder().decode(opened.payload), 99),
+    onRejected: (r) => bump(tally.rejected, r.error.code),
+    untilEmpty: true,
+  });
 }
 
 /** Every acknowledged payload processed exactly once, nothing processed that was not sent. */

@@ -12,10 +12,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from 'redis';
-import { mailboxId, receiveEnvelopes } from '../../src/index.js';
+import { mailboxId } from '../../src/index.js';
 import { FileReplayGuard, RedisStreamsTransport } from '../../src/node.js';
 import { stopWorker, type Worker } from '../transports/process-helpers.js';
-import { expectExactlyOnce, keepReceiving, newTally, recipient, senderTally, startSenders, waitFor } from './delivery-kit.js';
+import { drainOnce, expectExactlyOnce, keepReceiving, newTally, recipient, senderTally, startSenders, waitFor } from './delivery-kit.js';
 import { startPersistentRedis, type RedisProcess } from './redis-process.js';
 
 const SENDERS = 3;
@@ -71,13 +71,7 @@ describe('Redis: restarted mid-stream', () => {
     // come back once idle for a lease). All are refused as replays, none processed.
     await new Promise((r) => setTimeout(r, LEASE_MS + 100));
     const drain = connect();
-    const rest = await receiveEnvelopes(drain, mailbox, {
-      keys: [keys.x25519],
-      replayGuard: guard,
-      handler: (o) => void tally.handled.set(new TextDecoder().decode(o.payload), 99),
-      onRejected: (r) => void tally.rejected.set(r.error.code, (tally.rejected.get(r.error.code) ?? 0) + 1),
-      untilEmpty: true,
-    });
+    const rest = await drainOnce(drain, mailbox, keys, guard, tally);
     await drain.close();
     expect(rest.processed).toBe(0);
     const key = `lintas:mailbox:${mailbox}`;

@@ -14,10 +14,10 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { mailboxId, receiveEnvelopes, RelayTransport } from '../../src/index.js';
+import { mailboxId, RelayTransport } from '../../src/index.js';
 import { FileReplayGuard } from '../../src/node.js';
 import { startWorker, stopWorker, type Worker } from '../transports/process-helpers.js';
-import { expectExactlyOnce, keepReceiving, newTally, recipient, senderTally, startSenders, waitFor } from './delivery-kit.js';
+import { drainOnce, expectExactlyOnce, keepReceiving, newTally, recipient, senderTally, startSenders, waitFor } from './delivery-kit.js';
 
 const RELAY = fileURLToPath(new URL('../transports/fixtures/relay-process.ts', import.meta.url));
 const SENDERS = 3;
@@ -74,13 +74,7 @@ describe('relay: killed under load', () => {
 
     // Whatever is still stored now are second copies of processed envelopes: refused, not processed.
     const drain = connect();
-    const rest = await receiveEnvelopes(drain, mailbox, {
-      keys: [keys.x25519],
-      replayGuard: guard,
-      handler: (o) => void tally.handled.set(new TextDecoder().decode(o.payload), 99),
-      onRejected: (r) => void tally.rejected.set(r.error.code, (tally.rejected.get(r.error.code) ?? 0) + 1),
-      untilEmpty: true,
-    });
+    const rest = await drainOnce(drain, mailbox, keys, guard, tally);
     expect(rest.processed).toBe(0);
     expect(await drain.list(mailbox)).toEqual([]);
     await drain.close();
