@@ -31,6 +31,7 @@ import { hkdfSha256 } from '../../src/crypto/hash.js';
 import { systemRandom } from '../../src/crypto/random.js';
 import { x25519, x25519PublicKey } from '../../src/crypto/x25519.js';
 import { expectCode, forgeEnvelope, reassemble, sealWithSecrets, splitEnvelope } from '../envelope/envelope-kit.js';
+import { LOW_ORDER_X25519 } from '../crypto/x25519-points.js';
 
 let alice: IdentityKeys;
 let bob: IdentityKeys;
@@ -144,23 +145,11 @@ describe('attack: invisible salamanders (multi-key ciphertexts)', () => {
   });
 });
 
-const hexBytes = (h: string) => Uint8Array.from(h.match(/../g)!.map((x) => parseInt(x, 16)));
-/** X25519 points of small order (RFC 7748 section 7 and libsodium's list), and non-canonical forms. */
-const LOW_ORDER: Record<string, Uint8Array> = {
-  'zero': new Uint8Array(32),
-  'one': hexBytes('01'.padEnd(64, '0')),
-  'order 8 (a)': hexBytes('e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800'),
-  'order 8 (b)': hexBytes('5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157'),
-  'p - 1': hexBytes('ec' + 'ff'.repeat(30) + '7f'),
-  'p (non-canonical zero)': hexBytes('ed' + 'ff'.repeat(30) + '7f'),
-  'p + 1 (non-canonical one)': hexBytes('ee' + 'ff'.repeat(30) + '7f'),
-  'zero with bit 255 set': hexBytes('00'.repeat(31) + '80'),
-};
 
 describe('attack: low-order and non-canonical X25519 points', () => {
   // SPEC 4.1 step 1 (writer) and 4.1 unwrap step 2 (reader), 4.2, 10.10.
   it('sealing to a low-order X25519 key, or an X-Wing key with a low-order X25519 part, is refused', async () => {
-    for (const [name, point] of Object.entries(LOW_ORDER)) {
+    for (const [name, point] of Object.entries(LOW_ORDER_X25519)) {
       await expectCode(seal(text('x'), { recipients: [{ type: 'X25519', publicKey: point }], sender: alice.signing }), 'ERR_SEAL_INVALID_RECIPIENT').catch((e) => {
         throw new Error(`${name}: ${String(e)}`);
       });
@@ -176,7 +165,7 @@ describe('attack: low-order and non-canonical X25519 points', () => {
     await ring.createIdentity({ name: 'BIN', organization: 'BIN', country: 'ID' });
     const evil = await generateIdentityKeys();
     const params = { name: 'Evil', organization: 'X', country: 'ID', validUntil: new Date(Date.now() + 86_400_000), includeXWing: false };
-    const lowOrderKeys = { ...evil, x25519: { type: 'X25519' as const, publicKey: LOW_ORDER['order 8 (a)']!, secretKey: evil.x25519.secretKey } };
+    const lowOrderKeys = { ...evil, x25519: { type: 'X25519' as const, publicKey: LOW_ORDER_X25519['order 8 (a)']!, secretKey: evil.x25519.secretKey } };
     await expectCode(createKeyCard({ ...params, keys: lowOrderKeys }), 'ERR_KEYCARD_MALFORMED');
     // The attacker signs such a card by hand; the control is the same forging with evil's real key.
     const genuine = await createKeyCard({ ...params, keys: evil });
@@ -185,7 +174,7 @@ describe('attack: low-order and non-canonical X25519 points', () => {
       return encodeCanonical({ v: 1, body, self: ed25519Sign(evil.signing.secretKey, concatBytes(utf8('lintas/v1 key card'), new Uint8Array([0]), body)) });
     };
     expect(withKey(evil.x25519.publicKey)).toEqual(genuine.bytes);
-    await expectCode(ring.importKeyCard(withKey(LOW_ORDER['order 8 (a)']!), { name: 'Evil' }), 'ERR_KEYCARD_MALFORMED');
+    await expectCode(ring.importKeyCard(withKey(LOW_ORDER_X25519['order 8 (a)']!), { name: 'Evil' }), 'ERR_KEYCARD_MALFORMED');
     expect(ring.contacts()).toEqual([]);
     await expectCode(ring.seal(text('x'), { from: 'BIN', to: ['Evil'] }), 'ERR_KEYRING_UNKNOWN_RECIPIENT');
   });
@@ -206,7 +195,7 @@ describe('attack: low-order and non-canonical X25519 points', () => {
       const e = systemRandom(32);
       const real = x25519PublicKey(e);
       expect((await open(envelopeWith(stanza(real, x25519(e, bob.x25519.publicKey), hidden)), { keys: [bob.x25519], allowAnonymous: true })).payload).toEqual(new Uint8Array([1, 2]));
-      for (const point of Object.values(LOW_ORDER)) {
+      for (const point of Object.values(LOW_ORDER_X25519)) {
         const env = envelopeWith(stanza(point, new Uint8Array(32), hidden));
         await expectCode(open(env, { keys: [bob.x25519], allowAnonymous: true }), hidden ? 'ERR_ENVELOPE_NOT_FOR_ME' : 'ERR_ENVELOPE_HEADER_TAMPERED');
       }
@@ -218,7 +207,7 @@ describe('attack: low-order and non-canonical X25519 points', () => {
       const env = await seal(text('x'), { recipients: [key], sender: alice.signing });
       const p = splitEnvelope(env);
       const s = p.header.stanzas[0]!;
-      for (const point of [LOW_ORDER['zero']!, LOW_ORDER['order 8 (b)']!]) {
+      for (const point of [LOW_ORDER_X25519['zero']!, LOW_ORDER_X25519['order 8 (b)']!]) {
         const args = key.type === 'X25519' ? [point] : [concatBytes(s.args[0]!.subarray(0, 1088), point)];
         const forged = reassemble({ ...p.header, stanzas: [{ ...s, args }] }, systemRandom(32), p.chunks);
         await expectCode(open(forged, { keys: [key as typeof bob.x25519] }), 'ERR_ENVELOPE_HEADER_TAMPERED');

@@ -23,6 +23,7 @@ import {
   type KeyCard,
 } from '../../src/index.js';
 import { allCases, hex, loadWycheproof, type WycheproofCase } from '../crypto/wycheproof.js';
+import { LOW_ORDER_X25519 } from '../crypto/x25519-points.js';
 import { expectCode, PASS, text, untext } from './keyring-kit.js';
 
 let keys: IdentityKeys;
@@ -32,17 +33,6 @@ let card: KeyCard;
 const inAYear = () => new Date(Date.now() + 365 * 86_400_000);
 const cardParams = (k: IdentityKeys) => ({ keys: k, name: 'Desk', organization: 'BIN', country: 'ID', validUntil: inAYear() });
 
-/** X25519 points of small order (RFC 7748 section 7, libsodium's list) and their non-canonical forms. */
-const LOW_ORDER: Record<string, Uint8Array> = {
-  'zero': new Uint8Array(32),
-  'one': hex('01'.padEnd(64, '0')),
-  'order 8 (a)': hex('e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800'),
-  'order 8 (b)': hex('5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157'),
-  'p - 1': hex('ec' + 'ff'.repeat(30) + '7f'),
-  'p (non-canonical zero)': hex('ed' + 'ff'.repeat(30) + '7f'),
-  'p + 1 (non-canonical one)': hex('ee' + 'ff'.repeat(30) + '7f'),
-  'zero with bit 255 set': hex('00'.repeat(31) + '80'),
-};
 
 /** Non-canonical encodings of points that are not of small order (X25519 itself accepts them, SPEC 4.1). */
 function nonCanonical(real: Uint8Array): Record<string, Uint8Array> {
@@ -100,7 +90,7 @@ describe('identity keys handed to the key ring must be key pairs (THREAT-MODEL.m
   it('createIdentity refuses a public key that is not its secret key\'s (ERR_CRYPTO_INVALID_KEY) and stores nothing', async () => {
     const storage = new MemoryKeyRingStorage();
     const ring = await KeyRing.create(storage, PASS);
-    const lowOrder = { ...keys, x25519: { type: 'X25519' as const, publicKey: LOW_ORDER['order 8 (a)']!, secretKey: keys.x25519.secretKey } };
+    const lowOrder = { ...keys, x25519: { type: 'X25519' as const, publicKey: LOW_ORDER_X25519['order 8 (a)']!, secretKey: keys.x25519.secretKey } };
     for (const [what, bad] of Object.entries({ ...mismatchedKeys(), 'low-order X25519 public key': lowOrder })) {
       await expectCode(ring.createIdentity({ name: 'Desk', organization: 'BIN', country: 'ID', keys: bad }), 'ERR_CRYPTO_INVALID_KEY').catch((e) => {
         throw new Error(`${what}: ${String(e)}`);
@@ -174,7 +164,7 @@ describe('key cards publish only valid encryption keys (KEYRING.md, "Key cards")
     // Pins the mapping: the file has both kinds, so a check that accepts (or refuses) everything fails.
     expect(refused).toBeGreaterThan(20);
     expect(cases.length - refused).toBeGreaterThan(400);
-    for (const point of Object.values(LOW_ORDER)) {
+    for (const point of Object.values(LOW_ORDER_X25519)) {
       expect(() => x25519(keys.x25519.secretKey, point)).toThrow();
       expect(isValidX25519PublicKey(point)).toBe(false);
     }
@@ -184,7 +174,7 @@ describe('key cards publish only valid encryption keys (KEYRING.md, "Key cards")
     const ring = await newRing();
     const control = cardWithKeys([['X25519', keys.x25519.publicKey]]);
     expect((await decodeKeyCard(control)).encryptionKeys[0]!.publicKey).toEqual(keys.x25519.publicKey);
-    for (const [what, point] of Object.entries({ ...LOW_ORDER, ...nonCanonical(keys.x25519.publicKey) })) {
+    for (const [what, point] of Object.entries({ ...LOW_ORDER_X25519, ...nonCanonical(keys.x25519.publicKey) })) {
       const forged = cardWithKeys([['X25519', point]]);
       await expectCode(decodeKeyCard(forged), 'ERR_KEYCARD_MALFORMED').catch((e) => {
         throw new Error(`${what}: ${String(e)}`);
@@ -204,7 +194,7 @@ describe('key cards publish only valid encryption keys (KEYRING.md, "Key cards")
     unreduced[0] = 0xff; // the first 12-bit coefficient becomes 0xfff, above q = 3329
     unreduced[1]! |= 0x0f;
     const bad: Record<string, Uint8Array> = { 'unreduced ML-KEM coefficient': unreduced };
-    for (const [what, point] of Object.entries({ ...LOW_ORDER, ...nonCanonical(keys.xwing.publicKey.subarray(1184)) })) bad[`X25519 part: ${what}`] = withTail(point);
+    for (const [what, point] of Object.entries({ ...LOW_ORDER_X25519, ...nonCanonical(keys.xwing.publicKey.subarray(1184)) })) bad[`X25519 part: ${what}`] = withTail(point);
     const ring = await newRing();
     expect(isValidXWingPublicKey(keys.xwing.publicKey)).toBe(true);
     expect((await decodeKeyCard(cardWithKeys([['X25519', keys.x25519.publicKey], ['X-Wing', keys.xwing.publicKey]]))).encryptionKeys).toHaveLength(2);
@@ -220,7 +210,7 @@ describe('key cards publish only valid encryption keys (KEYRING.md, "Key cards")
   });
 
   it('createKeyCard refuses to publish such a key (ERR_KEYCARD_MALFORMED), whatever secret comes with it', async () => {
-    for (const [what, point] of Object.entries(LOW_ORDER)) {
+    for (const [what, point] of Object.entries(LOW_ORDER_X25519)) {
       const x = { ...keys, x25519: { type: 'X25519' as const, publicKey: point, secretKey: keys.x25519.secretKey } };
       await expectCode(createKeyCard({ ...cardParams(x), includeXWing: false }), 'ERR_KEYCARD_MALFORMED').catch((e) => {
         throw new Error(`${what}: ${String(e)}`);
