@@ -25,26 +25,6 @@ export async function readInput(io: CliIo, path: string | undefined, limit = 1 <
   return new Uint8Array(Buffer.concat(parts));
 }
 
-/** A file or stdin as a stream of chunks. */
-export function inputStream(io: CliIo, path: string | undefined): AsyncIterable<Uint8Array> {
-  if (path !== undefined && path !== '-') return streamFile(path);
-  return io.stdin as AsyncIterable<Uint8Array>;
-}
-
-async function* streamFile(path: string): AsyncGenerator<Uint8Array> {
-  const handle = await open(path, 'r');
-  try {
-    const buf = Buffer.alloc(1 << 20);
-    for (;;) {
-      const { bytesRead } = await handle.read(buf, 0, buf.length, null);
-      if (bytesRead === 0) return;
-      yield new Uint8Array(buf.subarray(0, bytesRead));
-    }
-  } finally {
-    await handle.close();
-  }
-}
-
 /** A temporary name beside `path`, so the final rename stays on one file system. */
 export function temporaryPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.part`);
