@@ -305,7 +305,7 @@ describe('secrets in printed objects', () => {
     const pdrm = await other.createIdentity({ name: 'PDRM', organization: 'PDRM', country: 'MY', keys: bob });
     const contact = (await ring.importKeyCard(pdrm.card, { name: 'PDRM' })).contact;
     // The key that encrypts the stored ring, derived from the passphrase, is a secret too.
-    const fileKey = (ring as unknown as { fileKey: { encryptionKey: Uint8Array } }).fileKey.encryptionKey;
+    const fileKey = (ring as unknown as { store: { fileKey: { encryptionKey: Uint8Array } } }).store.fileKey.encryptionKey;
     expect(fileKey).toHaveLength(32);
     secretBytes.push({ name: 'key ring file key', bytes: fileKey.slice() });
     for (const [name, o] of [['KeyRing', ring], ['Identity', identity], ['Contact', contact], ['KeyCard', identity.card]] as const) {

@@ -1,0 +1,259 @@
+/**
+ * One open key ring's state and how it changes (docs/KEYRING.md, "Storage"): every change is
+ * one transaction, applied to a copy of the contents, encrypted and saved with compare-and-swap;
+ * if another process saved first, the latest contents are loaded and the change is applied
+ * again. Two processes sharing one key ring therefore never lose each other's changes, and the
+ * in-memory state only changes once the storage holds it.
+ */
+import { LintasError } from '../../errors/index.js';
+import { cryptoReady } from '../../crypto/sodium.js';
+import { wipe } from '../../crypto/bytes.js';
+import {
+  checkSecret,
+  decryptKeyRingFile,
+  deriveFileKey,
+  encryptKeyRingFile,
+  kdfBelowDefaults,
+  newFileKey,
+  parseKeyRingFile,
+  sameKdf,
+  wipeFileKey,
+  type FileKey,
+  type KeyRingSecret,
+} from '../encrypted-file.js';
+import { cloneState, decodeState, emptyState, encodeState, type ContactRecord, type IdentityRecord, type RingState } from '../ring-state.js';
+import { RingIndex } from '../ring-index.js';
+import type { KeyRingStorage } from '../storage.js';
+import { conflict, unknownContact, unknownIdentity } from './errors.js';
+
+/** How the stored key ring is protected. */
+export type StorageProtection =
+  | {
+      /** Unlocked with a passphrase through Argon2id. */
+      kind: 'passphrase';
+      /** Argon2id passes. */
+      opslimit: number;
+      /** Argon2id memory in bytes. */
+      memlimit: number;
+      /** The cost is below {@link KEYRING_KDF_DEFAULTS}: call {@link KeyRing.rekey} to raise it. */
+      belowDefaults: boolean;
+    }
+  | {
+      /** Unlocked with a raw 32-byte key (OS keychain, HSM). */
+      kind: 'raw-key';
+    };
+
+const MAX_SAVE_ATTEMPTS = 20;
+
+/**
+ * The state of one open key ring: its storage, the key that encrypts it, the contents last
+ * saved, and the index over them. Changes go through {@link RingStore.commit} only.
+ */
+export class RingStore {
+  /** The saved contents; replaced (never changed in place) by each commit or reload. */
+  state: RingState;
+  /** Lookup tables over `state`, rebuilt with it. */
+  index: RingIndex;
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private constructor(
+    private readonly storage: KeyRingStorage,
+    private fileKey: FileKey,
+    private stored: Uint8Array,
+    state: RingState,
+  ) {
+    this.state = state;
+    this.index = new RingIndex(state);
+  }
+
+  /** See `KeyRing.create`. */
+  static async create(storage: KeyRingStorage, secret: KeyRingSecret): Promise<RingStore> {
+    checkStorage(storage);
+    const s = checkSecret(secret);
+    await cryptoReady();
+    if ((await storage.load()) !== null || (await storage.loadBackup()) !== null) {
+      throw new LintasError('ERR_KEYRING_EXISTS', 'This storage already holds a key ring; open it instead of creating a new one');
+    }
+    const fileKey = newFileKey(s);
+    const state = emptyState();
+    const bytes = encryptKeyRingFile(encodeState(state), fileKey);
+    if (!(await storage.save(bytes, null))) {
+      wipeFileKey(fileKey);
+      throw new LintasError('ERR_KEYRING_EXISTS', 'Another process created a key ring in this storage at the same time; open it instead');
+    }
+    return new RingStore(storage, fileKey, bytes, state);
+  }
+
+  /** See `KeyRing.open`. */
+  static async open(storage: KeyRingStorage, secret: KeyRingSecret): Promise<RingStore> {
+    checkStorage(storage);
+    const s = checkSecret(secret);
+    await cryptoReady();
+    const bytes = await storage.load();
+    if (bytes === null) {
+      if ((await storage.loadBackup()) !== null) {
+        throw new LintasError(
+          'ERR_KEYRING_MALFORMED',
+          'The key ring is missing but its backup exists; restore it with KeyRing.restoreFromBackup()',
+        );
+      }
+      throw new LintasError('ERR_KEYRING_NOT_FOUND', 'No key ring in this storage; create one with KeyRing.create()');
+    }
+    const { fileKey, state } = decryptWithSecret(bytes, s);
+    return new RingStore(storage, fileKey, bytes, state);
+  }
+
+  /** See `KeyRing.restoreFromBackup`. */
+  static async restoreFromBackup(storage: KeyRingStorage, secret: KeyRingSecret): Promise<RingStore> {
+    checkStorage(storage);
+    const s = checkSecret(secret);
+    await cryptoReady();
+    const backup = await storage.loadBackup();
+    if (backup === null) throw new LintasError('ERR_KEYRING_NOT_FOUND', 'This storage holds no backup generation of the key ring');
+    const { fileKey, state } = decryptWithSecret(backup, s);
+    const current = await storage.load();
+    if (!(await storage.save(backup, current))) {
+      wipeFileKey(fileKey);
+      throw conflict('Another process saved the key ring while it was being restored');
+    }
+    return new RingStore(storage, fileKey, backup, state);
+  }
+
+  get storageProtection(): StorageProtection {
+    this.assertOpen();
+    const kdf = this.fileKey.kdf;
+    return kdf.alg === 'raw'
+      ? { kind: 'raw-key' }
+      : { kind: 'passphrase', opslimit: kdf.opslimit, memlimit: kdf.memlimit, belowDefaults: kdfBelowDefaults(kdf) };
+  }
+
+  /** See `KeyRing.rekey`. */
+  async rekey(secret: KeyRingSecret): Promise<void> {
+    const s = checkSecret(secret);
+    await this.serial(async () => {
+      const next = newFileKey(s);
+      for (let attempt = 0; attempt < MAX_SAVE_ATTEMPTS; attempt++) {
+        const bytes = encryptKeyRingFile(encodeState(this.state), next);
+        if (await this.storage.save(bytes, this.stored)) {
+          wipeFileKey(this.fileKey);
+          this.fileKey = next;
+          this.stored = bytes;
+          return;
+        }
+        await this.reload();
+      }
+      wipeFileKey(next);
+      throw conflict('The key ring kept changing while it was being re-keyed');
+    });
+  }
+
+  /** See `KeyRing.refresh`. */
+  async refresh(): Promise<void> {
+    await this.serial(() => this.reload());
+  }
+
+  /** Wipe secret keys and the storage key from memory; every later call throws ERR_KEYRING_CLOSED. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const id of this.state.identities) for (const k of id.keys) wipe(k.signing.secretKey, k.x25519.secretKey, k.xwing.secretKey);
+    wipeFileKey(this.fileKey);
+  }
+
+  assertOpen(): void {
+    if (this.closed) throw new LintasError('ERR_KEYRING_CLOSED', 'This key ring was closed; open it again');
+  }
+
+  /** The identity record named `name` (NFC) in the saved state. */
+  identityRecord(name: string): IdentityRecord {
+    this.assertOpen();
+    if (typeof name !== 'string') throw new TypeError('identity name must be a string');
+    const nfc = name.normalize('NFC');
+    const r = this.state.identities.find((i) => i.name === nfc);
+    if (!r) throw unknownIdentity(name);
+    return r;
+  }
+
+  /** The contact record named `name` (NFC) in the saved state. */
+  contactRecord(name: string): ContactRecord {
+    this.assertOpen();
+    if (typeof name !== 'string') throw new TypeError('contact name must be a string');
+    const nfc = name.normalize('NFC');
+    const r = this.state.contacts.find((c) => c.name === nfc);
+    if (!r) throw unknownContact(name);
+    return r;
+  }
+
+  /**
+   * Apply `mutate` to a copy of the contents and save it with compare-and-swap; on a lost race,
+   * reload and apply it again. `mutate` returns a function that builds the result from the new
+   * index, so snapshots always describe the saved state.
+   */
+  commit<T>(mutate: (draft: RingState, index: RingIndex) => (index: RingIndex) => T): Promise<T> {
+    return this.serial(async () => {
+      for (let attempt = 0; attempt < MAX_SAVE_ATTEMPTS; attempt++) {
+        const draft = cloneState(this.state);
+        const result = mutate(draft, new RingIndex(draft));
+        const bytes = encryptKeyRingFile(encodeState(draft), this.fileKey);
+        if (await this.storage.save(bytes, this.stored)) {
+          this.state = draft;
+          this.index = new RingIndex(draft);
+          this.stored = bytes;
+          return result(this.index);
+        }
+        await this.reload();
+      }
+      throw conflict('The key ring kept changing under this change');
+    });
+  }
+
+  /** Run `task` after every earlier task of this object, so changes apply one at a time. */
+  private serial<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(() => {
+      this.assertOpen();
+      return task();
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Load the latest generation with the key already derived (no passphrase needed). */
+  private async reload(): Promise<void> {
+    const bytes = await this.storage.load();
+    if (bytes === null) throw conflict('The key ring was deleted by another process');
+    const parsed = parseKeyRingFile(bytes);
+    if (!sameKdf(parsed.kdf, this.fileKey.kdf)) throw conflict('Another process changed the key ring passphrase or key');
+    const plaintext = decryptKeyRingFile(parsed, this.fileKey);
+    try {
+      this.state = decodeState(plaintext);
+    } finally {
+      wipe(plaintext);
+    }
+    this.index = new RingIndex(this.state);
+    this.stored = bytes;
+  }
+}
+
+function checkStorage(storage: unknown): asserts storage is KeyRingStorage {
+  const s = storage as KeyRingStorage;
+  if (!s || typeof s.load !== 'function' || typeof s.save !== 'function' || typeof s.loadBackup !== 'function') {
+    throw new TypeError('storage must implement KeyRingStorage (load, loadBackup, save)');
+  }
+}
+
+function decryptWithSecret(bytes: Uint8Array, secret: KeyRingSecret): { fileKey: FileKey; state: RingState } {
+  const parsed = parseKeyRingFile(bytes);
+  const fileKey = deriveFileKey(secret, parsed.kdf);
+  try {
+    const plaintext = decryptKeyRingFile(parsed, fileKey);
+    try {
+      return { fileKey, state: decodeState(plaintext) };
+    } finally {
+      wipe(plaintext);
+    }
+  } catch (e) {
+    wipeFileKey(fileKey);
+    throw e;
+  }
+}
