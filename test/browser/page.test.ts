@@ -1,14 +1,15 @@
 /**
- * The browser example in a real headless Chromium (Debian's `chromium`, driven by
+ * The browser example in a real headless Chromium (the system's, else the one inside the
+ * `@sparticuz/chromium` dev dependency: test/browser/chromium.ts; driven by
  * playwright-core): the library's browser entry, bundled by esbuild, creates an identity, opens
  * a bundle sealed in Node, seals one that Node opens, and refuses a tampered envelope.
- * Chromium missing is a failure, not a skip: .ci/run installs it.
+ * Chromium missing is a failure, not a skip: npm ships one.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { findChromium } from './chromium.js';
 import {
   BundleBuilder,
   bundleIdentityFromKeyRing,
@@ -23,22 +24,6 @@ import {
 } from '../../src/index.js';
 import { startExampleServer, type ExampleServer } from '../../examples/browser/server.js';
 import type { ExampleResult, ReadBundle } from '../../examples/browser/main.js';
-
-/** Where Debian (and most distributions) put Chromium; LINTAS_CHROMIUM names another binary. */
-const CHROMIUM_CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/lib/chromium/chromium'];
-
-function chromiumPath(): string {
-  const chosen = process.env.LINTAS_CHROMIUM;
-  if (chosen) {
-    if (!existsSync(chosen)) throw new Error(`LINTAS_CHROMIUM=${chosen} does not exist`);
-    return chosen;
-  }
-  const found = CHROMIUM_CANDIDATES.find((p) => existsSync(p));
-  if (!found) {
-    throw new Error(`Chromium not found (looked at ${CHROMIUM_CANDIDATES.join(', ')}): install it with \`apt-get install -y chromium\` (as .ci/run does) or set LINTAS_CHROMIUM`);
-  }
-  return found;
-}
 
 const REPORT = `Courier confirmed on GA-881, seat ${Math.floor(Math.random() * 40) + 1}C.`;
 
@@ -60,8 +45,8 @@ beforeAll(async () => {
 });
 
 async function setUp(): Promise<void> {
-  const executablePath = chromiumPath();
-  [server, browser] = await Promise.all([startExampleServer({ report: REPORT }), chromium.launch({ executablePath, headless: true })]);
+  const { executablePath, args } = await findChromium();
+  [server, browser] = await Promise.all([startExampleServer({ report: REPORT }), chromium.launch({ executablePath, args, headless: true })]);
   page = await browser.newPage();
   page.on('pageerror', (err) => pageErrors.push(String(err)));
   page.on('console', (msg) => {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { Cli, buildCli, expectOk, twoAgencies, waitForOutput, workFolder } from './cli-kit.js';
 import { startRedisServer, type TestRedisServer } from '../transports/redis-server.js';
+import { hasRedisServer } from '../setup/gaps.js';
 
 let script: string;
 let work: { dir: string; remove: () => Promise<void> };
@@ -119,7 +120,7 @@ describe('HTTP relay', () => {
   });
 });
 
-describe('Redis Streams', () => {
+describe.skipIf(!hasRedisServer(import.meta.url))('Redis Streams', () => {
   let redis: TestRedisServer;
   beforeAll(async () => {
     redis = await startRedisServer();

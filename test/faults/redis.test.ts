@@ -17,6 +17,7 @@ import { FileReplayGuard, RedisStreamsTransport } from '../../src/node.js';
 import { stopWorker, type Worker } from '../transports/process-helpers.js';
 import { drainOnce, expectExactlyOnce, keepReceiving, newTally, recipient, senderTally, startSenders, waitFor } from './delivery-kit.js';
 import { startPersistentRedis, type RedisProcess } from './redis-process.js';
+import { hasRedisServer } from '../setup/gaps.js';
 
 const SENDERS = 3;
 const PER_SENDER = 100;
@@ -34,7 +35,7 @@ async function tempDir(): Promise<string> {
   return d;
 }
 
-describe('Redis: restarted mid-stream', () => {
+describe.skipIf(!hasRedisServer(import.meta.url))('Redis: restarted mid-stream', () => {
   it(`keeps every acknowledged envelope through ${KILL_AT.length} kills of redis-server while ${SENDERS} processes send, and processes none twice`, async () => {
     const redis: RedisProcess = await startPersistentRedis(await tempDir());
     cleanups.push(() => redis.stop());
