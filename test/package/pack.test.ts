@@ -13,9 +13,9 @@
  * needs one, then add an `it` that calls `inConsumer(command, args)`.
  */
 import { execFile } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, posix, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -212,14 +212,33 @@ describe('the packed package', () => {
     expect(Object.values(report.problems ?? {}).flat()).toEqual([]);
   });
 
-  it('ships the built code and the docs, without source maps, test vectors or sources', () => {
+  it('ships the built code, the docs and the test vectors, without source maps or sources', async () => {
     const paths = packed.files.map((f) => f.path);
-    for (const p of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts', 'dist/node.js', 'dist/node.cjs', 'dist/node.d.ts', 'dist/node.d.cts', 'docs/SPEC.md']) {
+    for (const p of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'SECURITY.md', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts', 'dist/node.js', 'dist/node.cjs', 'dist/node.d.ts', 'dist/node.d.cts', 'docs/SPEC.md', 'docs/vectors/README.md']) {
       expect(paths).toContain(p);
     }
-    expect(paths.filter((p) => p.endsWith('.map') || p.startsWith('docs/vectors/') || p.startsWith('src/') || p.startsWith('test/'))).toEqual([]);
-    // Guards against bloat creeping back in (0.43 MB packed when this test was written).
-    expect(packed.size).toBeLessThan(1 << 20);
+    // Every vector of the repository is in the package (SPEC 11 and 12.10 point reviewers at them).
+    const vectorFiles = (dir: string): Promise<string[]> => readdir(join(repo, dir), { recursive: true }).then((names) => names.filter((n) => n.endsWith('.json')).map((n) => `${dir}/${n}`));
+    const vectors = await vectorFiles('docs/vectors');
+    expect(vectors.length).toBeGreaterThan(90);
+    expect(vectors.filter((v) => !paths.includes(v))).toEqual([]);
+    expect(paths.filter((p) => p.endsWith('.map') || p.startsWith('src/') || p.startsWith('test/'))).toEqual([]);
+    // Guards against bloat creeping back in (0.43 MB packed before the vectors, 0.7 MB with them).
+    expect(packed.size).toBeLessThan(1.5 * (1 << 20));
+  });
+
+  it('has no relative link in its Markdown files that points outside the package', async () => {
+    const paths = new Set(packed.files.map((f) => f.path));
+    const broken: string[] = [];
+    for (const doc of [...paths].filter((p) => p.endsWith('.md'))) {
+      const text = await readFile(join(stage, doc), 'utf8');
+      for (const [, target] of text.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)) {
+        if (/^[a-z][a-z0-9+.-]*:/i.test(target!)) continue; // https:, mailto:
+        const resolved = posix.normalize(posix.join(posix.dirname(doc), target!)).replace(/\/$/, '');
+        if (!paths.has(resolved) && ![...paths].some((p) => p.startsWith(`${resolved}/`))) broken.push(`${doc} -> ${target}`);
+      }
+    }
+    expect(broken).toEqual([]);
   });
 
   it('works from ESM (.mjs): seal/open, tamper refused, drop folder through lintas/node', async () => {
