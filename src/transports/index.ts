@@ -13,7 +13,7 @@ export type { RelayTransportOptions, RelayEnvelopeInfo } from './relay/client.js
 export { RelayRequestError } from './relay/protocol.js';
 export { MemoryReplayGuard } from './replay-guard.js';
 export type { ReplayGuard } from './replay-guard.js';
-export { receiveEnvelopes } from './receive-envelopes.js';
-export type { ReceiveEnvelopesOptions, ReceiveEnvelopesResult, DeliveryContext, RejectedDelivery } from './receive-envelopes.js';
+export { receiveEnvelopes, DEFAULT_REPLAY_WINDOW_SECONDS } from './receive-envelopes.js';
+export type { ReplayFields, ReceiveEnvelopesOptions, ReceiveEnvelopesResult, DeliveryContext, RejectedDelivery } from './receive-envelopes.js';
 export { createReceipt, verifyReceipt, envelopeHeaderHash } from './receipt.js';
 export type { DeliveryReceipt } from './receipt.js';

@@ -7,12 +7,31 @@
 import { LintasError } from '../errors/index.js';
 import { open, type OpenedEnvelope } from '../envelope/index.js';
 import type { RecipientKeyPair } from '../keys/index.js';
-import { checkReceiveOptions, envelopeBytes, type Transport } from './transport.js';
+import { checkPositiveInteger, checkReceiveOptions, envelopeBytes, type Transport } from './transport.js';
 import type { ReplayGuard } from './replay-guard.js';
 import { toHex } from '../envelope/hex.js';
 import { concatBytes, utf8 } from '../crypto/bytes.js';
 import { sha256 } from '../crypto/hash.js';
 import { ENVELOPE_ID_BYTES } from '../envelope/constants.js';
+
+/**
+ * What the receive loop reads from an opened envelope (an {@link OpenedEnvelope} has all of it;
+ * a custom `open` returns at least the id).
+ */
+export interface ReplayFields {
+  /** The envelope id, for replay protection. */
+  envelopeId: Uint8Array;
+  /** The signed creation time: envelopes older than the replay window are refused. Without it, the id is kept forever. */
+  createdAt?: Date;
+  /** The signed expiry, if any: the id is forgotten after it (the envelope is refused as expired from then on). */
+  expiresAt?: Date | null;
+}
+
+/**
+ * Default replay window, in seconds (30 days): an envelope created longer ago is refused with
+ * `ERR_REPLAY_TOO_OLD`, so its id only has to be kept that long (SPEC 10.7).
+ */
+export const DEFAULT_REPLAY_WINDOW_SECONDS = 30 * 86_400;
 
 /** What the handler gets besides the opened envelope. */
 export interface DeliveryContext {
@@ -28,17 +47,12 @@ export interface RejectedDelivery {
   deliveryId: string;
   /** The envelope bytes as received, e.g. to quarantine them. */
   envelope: Uint8Array;
-  /** Why: `ERR_REPLAY_DETECTED`, or the open error (`ERR_ENVELOPE_TAMPERED`, `ERR_UNKNOWN_SENDER`, ...). */
+  /** Why: `ERR_REPLAY_DETECTED`, `ERR_REPLAY_TOO_OLD`, `ERR_ENVELOPE_EXPIRED`, or the open error (`ERR_ENVELOPE_TAMPERED`, `ERR_UNKNOWN_SENDER`, ...). */
   error: LintasError;
 }
 
 /** Options for {@link receiveEnvelopes}. */
-export interface ReceiveEnvelopesOptions<
-  T extends {
-    /** The envelope id, for replay protection. */
-    envelopeId: Uint8Array;
-  },
-> {
+export interface ReceiveEnvelopesOptions<T extends ReplayFields> {
   /** Your decryption keys, for the built-in `open`. Ignored if `open` is given. */
   keys?: RecipientKeyPair[];
   /** Passed to `open`: only accept these Ed25519 sender keys. */
@@ -54,6 +68,13 @@ export interface ReceiveEnvelopesOptions<
   open?: (envelope: Uint8Array) => Promise<T>;
   /** Remembers processed envelope ids (required: replay protection is not optional). */
   replayGuard: ReplayGuard;
+  /**
+   * How old an envelope may be, in seconds since its signed creation time, before it is refused
+   * with `ERR_REPLAY_TOO_OLD`; the replay guard forgets an id once its envelope is that old (or
+   * expired). Default {@link DEFAULT_REPLAY_WINDOW_SECONDS} (30 days). Longer windows let
+   * envelopes sit longer in a drop folder, at the cost of a bigger replay log.
+   */
+  replayWindowSeconds?: number;
   /**
    * Process one envelope. Resolve when done: the envelope is then remembered and acknowledged.
    * If it throws, receiveEnvelopes stops and rejects with that error, without acknowledging, so
@@ -84,7 +105,8 @@ export interface ReceiveEnvelopesResult {
  * Receive, open, de-duplicate and process a mailbox's envelopes until the transport closes, the
  * signal aborts, or (with `untilEmpty`) the mailbox is empty.
  *
- * Each delivery is read whole and opened; an envelope whose id, from the same sender, the replay
+ * Each delivery is read whole and opened; an envelope created more than `replayWindowSeconds`
+ * ago is refused with `ERR_REPLAY_TOO_OLD` (its id may already be forgotten); an envelope whose id, from the same sender, the replay
  * guard knows is reported to `onRejected` with `ERR_REPLAY_DETECTED` and acknowledged without
  * calling the handler; so is an envelope that fails to open (it never will). Otherwise the
  * handler runs, the id is remembered, and the delivery acknowledged, in that order. The guard is
@@ -123,12 +145,7 @@ export interface ReceiveEnvelopesResult {
  * await transport.close();
  * ```
  */
-export async function receiveEnvelopes<
-  T extends {
-    /** The envelope id, for replay protection. */
-    envelopeId: Uint8Array;
-  } = OpenedEnvelope,
->(
+export async function receiveEnvelopes<T extends ReplayFields = OpenedEnvelope>(
   transport: Transport,
   mailbox: string,
   options: ReceiveEnvelopesOptions<T>,
@@ -140,6 +157,7 @@ export async function receiveEnvelopes<
   if (typeof options.handler !== 'function') throw new TypeError('options.handler must be a function');
   if (options.onRejected !== undefined && typeof options.onRejected !== 'function') throw new TypeError('options.onRejected must be a function');
   const receiveOptions = checkReceiveOptions({ untilEmpty: options.untilEmpty, signal: options.signal });
+  const windowSeconds = checkPositiveInteger(options.replayWindowSeconds, 'options.replayWindowSeconds', DEFAULT_REPLAY_WINDOW_SECONDS);
   const openEnvelope = opener(options);
   const result: ReceiveEnvelopesResult = { processed: 0, rejected: 0 };
 
@@ -156,6 +174,16 @@ export async function receiveEnvelopes<
       result.rejected++;
       continue;
     }
+    let keepUntil: Date | undefined;
+    try {
+      keepUntil = replayWindowEnd(opened, windowSeconds);
+    } catch (e) {
+      if (!(e instanceof LintasError)) throw e;
+      await options.onRejected?.({ ...context, error: e });
+      await delivery.ack();
+      result.rejected++;
+      continue;
+    }
     const replayKey = replayKeyOf(opened);
     const release = await claimReplayKey(guard, replayKey);
     let known: boolean;
@@ -163,7 +191,7 @@ export async function receiveEnvelopes<
       known = await guard.has(replayKey);
       if (!known) {
         await options.handler(opened, context);
-        await guard.remember(replayKey);
+        await guard.remember(replayKey, keepUntil);
       }
     } finally {
       release();
@@ -207,6 +235,30 @@ async function claimReplayKey(guard: ReplayGuard, key: Uint8Array): Promise<() =
 }
 
 /**
+ * Until when the replay guard must remember an envelope's id: the end of its replay window
+ * (created + window) or its expiry, whichever is first; from then on the envelope is refused
+ * here (too old) or by `open` (expired), so a forgotten id cannot be replayed (SPEC 10.7).
+ * Undefined (keep forever) when the opener reports no creation time.
+ * @throws {@link LintasError} `ERR_REPLAY_TOO_OLD` or `ERR_ENVELOPE_EXPIRED` if that time has passed.
+ */
+function replayWindowEnd(opened: ReplayFields, windowSeconds: number): Date | undefined {
+  const created = opened.createdAt instanceof Date ? opened.createdAt.getTime() : NaN;
+  const expires = opened.expiresAt instanceof Date ? opened.expiresAt.getTime() : NaN;
+  const now = Date.now();
+  // Checked here too because a custom opener may not check expiry.
+  if (expires < now) throw new LintasError('ERR_ENVELOPE_EXPIRED', `Envelope expired at ${new Date(expires).toISOString()}`);
+  if (Number.isNaN(created)) return undefined;
+  const windowEnd = created + windowSeconds * 1000;
+  if (windowEnd < now) {
+    throw new LintasError(
+      'ERR_REPLAY_TOO_OLD',
+      `Envelope created at ${new Date(created).toISOString()}, more than ${windowSeconds} s ago (the replay window): its id may be forgotten, so it is refused; ask the sender for a fresh copy`,
+    );
+  }
+  return new Date(Number.isNaN(expires) ? windowEnd : Math.min(windowEnd, expires));
+}
+
+/**
  * What the replay guard remembers for an opened envelope: its id bound to its sender key (SPEC
  * 10.7: "a cache of envelope ids (with the sender key)"). Each sealer picks its own ids, so a
  * cache of bare ids would let one sender (a co-recipient who read a genuine envelope's id)
@@ -218,7 +270,7 @@ function replayKeyOf(opened: { envelopeId: Uint8Array; sender?: unknown }): Uint
   return sha256(concatBytes(utf8('lintas/v1 replay key'), new Uint8Array([0]), sender, opened.envelopeId)).subarray(0, ENVELOPE_ID_BYTES);
 }
 
-function opener<T extends { envelopeId: Uint8Array }>(options: ReceiveEnvelopesOptions<T>): (envelope: Uint8Array) => Promise<T> {
+function opener<T extends ReplayFields>(options: ReceiveEnvelopesOptions<T>): (envelope: Uint8Array) => Promise<T> {
   if (options.open !== undefined) {
     if (typeof options.open !== 'function') throw new TypeError('options.open must be a function');
     return options.open;
