@@ -3,7 +3,7 @@ import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/prom
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   generateIdentityKeys,
   mailboxId,
@@ -20,6 +20,9 @@ import {
 import { FileReplayGuard } from '../../src/node.js';
 import { startWorker, stopWorker, waitUntil } from './process-helpers.js';
 
+/** Format 2 of the replay log: a 44-byte header, 28-byte records. */
+const HEADER = 44;
+const RECORD = 28;
 const dirs: string[] = [];
 afterEach(async () => {
   for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
@@ -39,7 +42,7 @@ describe('FileReplayGuard', () => {
     await g.remember(ids[0]!); // already known: not appended again
     expect(await g.has(ids[1]!)).toBe(true);
     await g.close();
-    expect((await stat(path)).size).toBe(8 + 3 * 20);
+    expect((await stat(path)).size).toBe(HEADER + 3 * RECORD);
     const again = await FileReplayGuard.open(path);
     for (const id of ids) expect(await again.has(id)).toBe(true);
     expect(await again.has(new Uint8Array(16))).toBe(false);
@@ -53,23 +56,58 @@ describe('FileReplayGuard', () => {
     const g = await FileReplayGuard.open(path);
     await g.remember(id);
     await g.close();
-    for (const tail of [randomBytes(7), randomBytes(20)]) {
+    for (const tail of [randomBytes(7), randomBytes(RECORD)]) {
       await appendFile(path, tail);
       const reopened = await FileReplayGuard.open(path);
       expect(reopened.size).toBe(1);
       expect(await reopened.has(id)).toBe(true);
       await reopened.close();
-      expect((await stat(path)).size).toBe(28);
+      expect((await stat(path)).size).toBe(HEADER + RECORD);
     }
   });
 
-  it('refuses a damaged log or a file that is not a replay log, instead of forgetting ids', async () => {
+  it('repairs a damaged record anywhere in the log instead of refusing to start, and keeps the others', async () => {
     const path = join(await tempDir(), 'replay.log');
+    const ids = [0, 1, 2].map(() => new Uint8Array(randomBytes(16)));
     const g = await FileReplayGuard.open(path);
-    for (let i = 0; i < 3; i++) await g.remember(new Uint8Array(randomBytes(16)));
+    for (const id of ids) await g.remember(id);
     await g.close();
     const bytes = await readFile(path);
-    bytes[8 + 20 + 3]! ^= 1; // inside the second of three records
+    bytes.fill(0, HEADER + RECORD, HEADER + RECORD + 8); // the middle record: a zero gap, as a full disk left it
+    await writeFile(path, bytes);
+    const repaired = await FileReplayGuard.open(path);
+    expect(repaired.repairedRecords).toBe(1);
+    expect(await repaired.has(ids[0]!)).toBe(true);
+    expect(await repaired.has(ids[2]!)).toBe(true);
+    await repaired.close();
+    expect((await stat(path)).size).toBe(HEADER + 2 * RECORD); // rewritten without it
+  });
+
+  it('opens a format-1 log with a zero gap (what a full disk left before the fix) and converts it', async () => {
+    // Format 1: "LNTSRPL1", then id (16) || SHA-256("lintas/v1 replay log" || 0 || id)[0..4].
+    const v1 = (id: Uint8Array): Buffer => Buffer.concat([id, createHash('sha256').update('lintas/v1 replay log').update(Buffer.from([0])).update(id).digest().subarray(0, 4)]);
+    const [a, b, c] = [0, 1, 2].map(() => new Uint8Array(randomBytes(16)));
+    const path = join(await tempDir(), 'replay.log');
+    await writeFile(path, Buffer.concat([Buffer.from('LNTSRPL1'), v1(a!), v1(b!).subarray(0, 8), Buffer.alloc(12), v1(c!)]));
+    const g = await FileReplayGuard.open(path); // before the fix: ERR_REPLAY_LOG_CORRUPT, the receiver could not start
+    expect(g.repairedRecords).toBe(1);
+    expect(await g.has(a!)).toBe(true);
+    expect(await g.has(c!)).toBe(true);
+    await g.close();
+    expect((await readFile(path)).subarray(0, 8).toString()).toBe('LNTSRPL2');
+    const again = await FileReplayGuard.open(path);
+    expect(await again.has(a!)).toBe(true);
+    expect(again.repairedRecords).toBe(0);
+    await again.close();
+  });
+
+  it('refuses a file that is not a replay log, or whose header is damaged, instead of forgetting ids', async () => {
+    const path = join(await tempDir(), 'replay.log');
+    const g = await FileReplayGuard.open(path);
+    await g.remember(new Uint8Array(randomBytes(16)));
+    await g.close();
+    const bytes = await readFile(path);
+    bytes[12]! ^= 1; // inside the tag key
     await writeFile(path, bytes);
     await expect(FileReplayGuard.open(path)).rejects.toMatchObject({ code: 'ERR_REPLAY_LOG_CORRUPT' });
     await writeFile(path, 'this is a shopping list');

@@ -14,6 +14,8 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { LintasError, type LintasErrorCode } from '../../errors/index.js';
 import { cryptoReady } from '../../crypto/sodium.js';
 import { systemRandom } from '../../crypto/random.js';
@@ -23,6 +25,7 @@ import { isMailboxId, mailboxId } from '../mailbox.js';
 import { STORED_NAME_PATTERN } from '../stored-name.js';
 import { checkPositiveInteger, limitEnvelope } from '../transport.js';
 import { RelayFileStore } from './file-store.js';
+import { LockFile } from '../lock-file.js';
 import { checkRate, TokenBuckets, type Rate } from './rate-limit.js';
 import {
   challengeMessage,
@@ -54,7 +57,7 @@ export interface RelayLimits {
 
 /** Options for {@link startRelay}. */
 export interface RelayOptions {
-  /** Directory for stored envelopes (created if missing). One relay process per directory. */
+  /** Directory for stored envelopes (created if missing). One relay process per directory, enforced by the lock file `relay.lock` in it. */
   dir: string;
   /** TCP port; default 0 (any free port, see {@link RelayServer.port}). */
   port?: number;
@@ -132,8 +135,9 @@ class HttpError extends Error {
 /**
  * Start a relay server: an HTTP(S) mailbox store for {@link RelayTransport} clients, which sees
  * only sealed envelopes. Envelopes are fsynced in `dir` before a send is acknowledged, and
- * survive restarts.
+ * survive restarts. The relay holds the lock file `dir/relay.lock` while it runs.
  * @throws {TypeError | RangeError} for invalid options; the listen error (e.g. EADDRINUSE) as is.
+ * @throws {@link LintasError} `ERR_RELAY_STORAGE_LOCKED` if another running relay uses `dir`.
  * @example
  * ```ts
  * import { mkdtemp, rm } from 'node:fs/promises';
@@ -166,6 +170,7 @@ class Relay implements RelayServer {
   origin = '';
   port = 0;
   private store!: RelayFileStore;
+  private lock: LockFile | null = null;
   private readonly server: Server;
   private readonly closing = new AbortController();
   private readonly challenges = new Map<string, Challenge>();
@@ -229,15 +234,28 @@ class Relay implements RelayServer {
 
   async start(): Promise<void> {
     await cryptoReady();
-    this.store = await RelayFileStore.open(this.options.dir);
-    const host = this.options.host ?? '127.0.0.1';
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.port ?? 0, host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
+    // Two relays on one folder would lease the same envelopes twice: one relay per folder (docs/TRANSPORTS.md, "Locks").
+    await mkdir(this.options.dir, { recursive: true });
+    this.lock = await LockFile.acquire(join(this.options.dir, 'relay.lock'), {
+      mode: 'hold',
+      timeoutMs: 0,
+      foreignStaleMs: 120_000,
+      busy: (who) => new LintasError('ERR_RELAY_STORAGE_LOCKED', `The relay folder ${this.options.dir} is in use by ${who}; run one relay per folder`),
     });
+    const host = this.options.host ?? '127.0.0.1';
+    try {
+      this.store = await RelayFileStore.open(this.options.dir);
+      await new Promise<void>((resolve, reject) => {
+        this.server.once('error', reject);
+        this.server.listen(this.options.port ?? 0, host, () => {
+          this.server.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (e) {
+      await this.lock.release();
+      throw e;
+    }
     this.port = (this.server.address() as AddressInfo).port;
     const scheme = this.options.tls ? 'https' : 'http';
     this.url = originOf(`${scheme}://${host.includes(':') ? `[${host}]` : host}:${this.port}`);
@@ -250,6 +268,8 @@ class Relay implements RelayServer {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
     });
+    await this.lock?.release();
+    this.lock = null;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
