@@ -55,7 +55,7 @@ const V1_RECORD_BYTES = ID_BYTES + 4;
 const TAG_CONTEXT = utf8('lintas/v1 replay tag');
 const V1_CHECK_CONTEXT = utf8('lintas/v1 replay log');
 /** Below this many records a log is not worth compacting during operation. */
-const MIN_COMPACT_RECORDS = 1024;
+const MIN_COMPACT_RECORDS = 256;
 /** Records read per chunk when scanning (~1 MiB). */
 const SCAN_RECORDS = 37_449;
 const FOREVER_WORD = 0xffffffff;

@@ -1,13 +1,15 @@
 /**
  * Adversarial index (docs/THREAT-MODEL.md): replay. The format gives every envelope a signed
  * random id and times (SPEC 10.7); recognising a repeat is the receiver's job, done by
- * `receiveEnvelopes` with a `ReplayGuard`. Deeper variants: test/transports/replay.test.ts
- * (crash between remember and ack, torn replay logs, killed writers).
+ * `receiveEnvelopes` with a `ReplayGuard`, which forgets ids once their envelopes are older than
+ * the replay window and refused as such. Deeper variants: test/transports/replay.test.ts (crash
+ * between remember and ack, torn replay logs, killed writers), replay-window.test.ts,
+ * replay-guard-locks.test.ts (several processes), test/faults/replay-log-disk-full.test.ts.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   generateIdentityKeys,
   mailboxId,
@@ -88,6 +90,50 @@ describe('attack: replay', () => {
     const env = await seal(text('valid one hour'), { recipients: [bob.x25519], sender: alice.signing, expiresAt });
     expect(untext((await open(env, { keys: [bob.x25519] })).payload)).toBe('valid one hour');
     await expectCode(open(env, { keys: [bob.x25519], now: new Date(expiresAt.getTime() + 2000) }), 'ERR_ENVELOPE_EXPIRED');
+  });
+
+  it('replayed after the window, when the log has compacted its id away, an envelope is refused as too old, not accepted as new', async () => {
+    const path = join(dir, 'window.log');
+    const env = await seal(text('release 40 units'), { recipients: [bob.xwing], sender: alice.signing });
+    const receiveWithin = async (windowSeconds: number) => {
+      const t = new MemoryTransport();
+      await t.send(box(), env);
+      const guard = await FileReplayGuard.open(path);
+      try {
+        const handled: string[] = [];
+        const refused: string[] = [];
+        await receiveEnvelopes(t, box(), {
+          keys: [bob.xwing],
+          trustedSenders: [alice.signing.publicKey],
+          replayGuard: guard,
+          replayWindowSeconds: windowSeconds,
+          handler: (o) => void handled.push(untext(o.payload)),
+          onRejected: (r) => void refused.push(r.error.code),
+          untilEmpty: true,
+        });
+        return { handled, refused, remembered: guard.size };
+      } finally {
+        await guard.close();
+      }
+    };
+    expect(await receiveWithin(600)).toEqual({ handled: ['release 40 units'], refused: [], remembered: 1 });
+    // The attacker captured it and waits past the window and the log's one-day clock margin.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + 600_000 + 86_400_000 + 60_000);
+      const replay = await receiveWithin(600);
+      expect(replay).toEqual({ handled: [], refused: ['ERR_REPLAY_TOO_OLD'], remembered: 0 }); // the id is gone; freshness refuses it
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('an envelope signed longer ago than the window and never seen is refused: the receiver may have forgotten its id', async () => {
+    const sealed = await sealWithSecrets(text('old news'), { recipients: [bob.x25519], sender: alice.signing }, Date.now() - 31 * 86_400_000);
+    const t = new MemoryTransport();
+    await t.send(box(), sealed.envelope);
+    const r = await receive(t, new MemoryReplayGuard());
+    expect([r.handled, r.refused]).toEqual([[], ['ERR_REPLAY_TOO_OLD']]);
   });
 
   it("a co-recipient cannot suppress Alice's envelope by sending Bob one of her own with the same id first", async () => {
