@@ -2,7 +2,7 @@
  * lintas/node: the parts of lintas that need Node.js (file system, sockets, processes).
  * Everything in the main `lintas` entry also works in browsers; this entry re-exports it and
  * adds the Node-only pieces: {@link FileKeyRingStorage}, {@link DropFolderTransport},
- * {@link RedisStreamsTransport}, the relay server ({@link startRelay}), {@link FileReplayGuard},
+ * {@link RedisStreamsTransport}, the relay server ({@link startRelay}), {@link FileReplayGuard}, {@link RedisReplayGuard},
  * {@link fileItemSource} for bundle items on disk, and the audit log file
  * ({@link openAuditLogFile}, {@link FileAuditStore}).
  * @packageDocumentation

@@ -34,14 +34,7 @@ import { toHex } from '../envelope/hex.js';
 import { isErrno, syncDirectory, writeFileDurably } from './durable-file.js';
 import { LockFile } from './lock-file.js';
 import { ReplayTable } from './replay-table.js';
-import { checkEnvelopeId, checkKeepUntil, type ReplayGuard } from './replay-guard.js';
-
-/**
- * How long past its time an id is still kept, in seconds: a clock stepped back by less than this
- * (NTP, a VM restored from a snapshot) cannot make an envelope that was refused as too old
- * acceptable again while its id is already forgotten.
- */
-export const REPLAY_CLOCK_MARGIN_SECONDS = 86_400;
+import { checkEnvelopeId, checkKeepUntil, REPLAY_CLOCK_MARGIN_SECONDS, type ReplayGuard } from './replay-guard.js';
 
 const MAGIC = utf8('LNTSRPL2');
 const MAGIC_V1 = utf8('LNTSRPL1');

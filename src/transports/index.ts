@@ -11,7 +11,7 @@ export type { MemoryTransportOptions } from './memory.js';
 export { RelayTransport } from './relay/client.js';
 export type { RelayTransportOptions, RelayEnvelopeInfo } from './relay/client.js';
 export { RelayRequestError } from './relay/protocol.js';
-export { MemoryReplayGuard } from './replay-guard.js';
+export { MemoryReplayGuard, REPLAY_CLOCK_MARGIN_SECONDS } from './replay-guard.js';
 export type { ReplayGuard } from './replay-guard.js';
 export { receiveEnvelopes, DEFAULT_REPLAY_WINDOW_SECONDS } from './receive-envelopes.js';
 export type { ReplayFields, ReceiveEnvelopesOptions, ReceiveEnvelopesResult, DeliveryContext, RejectedDelivery } from './receive-envelopes.js';

@@ -9,3 +9,6 @@ export type { Rate } from './relay/rate-limit.js';
 export { RedisStreamsTransport } from './redis-streams.js';
 export type { RedisStreamsOptions, RedisCommandClient } from './redis-streams.js';
 export { FileReplayGuard } from './file-replay-guard.js';
+export type { FileReplayGuardOptions } from './file-replay-guard.js';
+export { RedisReplayGuard } from './redis-replay-guard.js';
+export type { RedisReplayGuardOptions } from './redis-replay-guard.js';

@@ -31,6 +31,13 @@ export function checkEnvelopeId(id: unknown): asserts id is Uint8Array {
 }
 
 /**
+ * How long past its time an id is still kept, in seconds: a clock stepped back by less than this
+ * (NTP, a VM restored from a snapshot) cannot make an envelope that was refused as too old
+ * acceptable again while its id is already forgotten.
+ */
+export const REPLAY_CLOCK_MARGIN_SECONDS = 86_400;
+
+/**
  * Checks a `keepUntil` argument and returns it in unix seconds, rounded up (Infinity if omitted).
  * @throws {TypeError} unless it is undefined or a valid Date; {RangeError} for a time before 1970.
  */
