@@ -58,7 +58,10 @@ export class MemoryReplayGuard implements ReplayGuard {
     return this.seen.has(toHex(envelopeId));
   }
 
-  /** @inheritdoc Keeps every id until the process exits, whatever `keepUntil` says. */
+  /**
+   * Remember `envelopeId` until the process exits, whatever `keepUntil` says.
+   * @throws {TypeError | RangeError} for an invalid id or `keepUntil`.
+   */
   async remember(envelopeId: Uint8Array, keepUntil?: Date): Promise<void> {
     checkEnvelopeId(envelopeId);
     checkKeepUntil(keepUntil);
