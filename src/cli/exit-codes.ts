@@ -46,7 +46,7 @@ export function exitCodeFor(code: string): number {
   const direct = BY_CODE[code as LintasErrorCode];
   if (direct !== undefined) return direct;
   if (code.startsWith('ERR_KEYRING_')) return code.includes('RECIPIENT') ? EXIT.refused : EXIT.keyring;
-  if (code.startsWith('ERR_POLICY_') || code === 'ERR_REPLAY_DETECTED') return EXIT.refused;
+  if (code.startsWith('ERR_POLICY_') || code === 'ERR_REPLAY_DETECTED' || code === 'ERR_REPLAY_TOO_OLD') return EXIT.refused;
   if (code.startsWith('ERR_KEYCARD_') || code.startsWith('ERR_BUNDLE_') || code.startsWith('ERR_AUDIT_')) {
     return code.includes('SIGNATURE') || code.includes('TAMPERED') || code.includes('MISMATCH') ? EXIT.tampered : EXIT.malformed;
   }
