@@ -281,7 +281,7 @@ export class FileReplayGuard implements ReplayGuard {
   }
 
   /** Open (or create) the file and index it from scratch. Called under the lock. */
-  private async load(): Promise<void> {
+  private async load(compact = true): Promise<void> {
     await this.handle?.close();
     this.handle = null;
     let handle: FileHandle;
@@ -303,7 +303,7 @@ export class FileReplayGuard implements ReplayGuard {
       await handle.close();
       this.handle = null;
       await unlink(this.path);
-      return this.load();
+      return this.load(compact);
     }
     if (startsWith(head, MAGIC_V1)) return this.convertV1(size);
     if (!startsWith(head, MAGIC)) throw this.corrupt('not a lintas replay log');
@@ -315,7 +315,7 @@ export class FileReplayGuard implements ReplayGuard {
     this.end = HEADER_BYTES;
     this.records = 0;
     const scan = await this.scan(size);
-    if (scan.damaged > 0 || (scan.expired > 0 && scan.expired * 4 >= scan.records)) await this.compactOrReload();
+    if (compact && (scan.damaged > 0 || (scan.expired > 0 && scan.expired * 4 >= scan.records))) await this.compactOrReload();
     else this.compactAt = Math.max(MIN_COMPACT_RECORDS, 2 * this.records);
   }
 
@@ -373,7 +373,7 @@ export class FileReplayGuard implements ReplayGuard {
     }
   }
 
-  /** Rewrite the log with only the ids still inside their time. A failed rewrite leaves the old log; the guard then re-reads whichever log is in place. */
+  /** Rewrite the log with only the ids still inside their time. A failed rewrite leaves the old log, which is then re-read. */
   private async compactOrReload(): Promise<void> {
     const now = nowSeconds();
     const live = new ReplayTable();
@@ -384,17 +384,17 @@ export class FileReplayGuard implements ReplayGuard {
       this.table.tagAt(slot, tag, 0);
       live.add(tag, 0, until);
     }
+    // Closed first: a file open elsewhere cannot be renamed over on Windows.
+    await this.handle!.close();
+    this.handle = null;
     try {
       await this.writeLog(this.tagKey, live);
     } catch {
-      // The old log is complete, so nothing is lost: try again after more records. If the rename
-      // happened but the directory sync failed, the new log is in place: re-read it.
-      this.compactAt = Math.max(MIN_COMPACT_RECORDS, 2 * this.records);
-      const [onDisk, ours] = await Promise.all([stat(this.path).catch(() => null), this.handle!.stat()]);
-      if (onDisk !== null && onDisk.ino !== ours.ino) await this.load();
+      // The old log is complete, so nothing is lost: re-read whichever log is in place (the new
+      // one if only the directory sync failed after the rename) and try again after more records.
+      await this.load(false);
       return;
     }
-    await this.handle!.close();
     this.handle = await open(this.path, 'r+');
     this.table = live;
     this.records = live.size;

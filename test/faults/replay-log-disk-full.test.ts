@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, open, rm, stat, unlink } from 'node:fs/promises';
+import { mkdtemp, open, readdir, rm, stat, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -80,6 +80,30 @@ describe('FileReplayGuard with short writes (injected file handle)', () => {
     for (const i of [...kept, later]) expect(await again.has(i)).toBe(true);
     expect(await again.has(lost)).toBe(false);
     await again.close();
+  });
+
+  it('keeps the old log whole when the disk fills during a compaction, and compacts later', async () => {
+    const path = join(dir, 'compact.log');
+    const g = await FileReplayGuard.open(path);
+    const expired: Uint8Array[] = [];
+    const past = new Date(Date.now() - 3 * 86_400_000);
+    for (let n = 0; n < 255; n++) {
+      expired.push(id());
+      await g.remember(expired[n]!, past);
+    }
+    injected.active = true;
+    injected.maxBytes = Infinity;
+    injected.budget = 28; // the 256th record fits; the compaction it starts does not
+    const last = id();
+    await g.remember(last); // resolves: the record is durable, only the compaction failed
+    injected.active = false;
+    expect(await g.has(last)).toBe(true);
+    expect(await g.has(expired[0]!)).toBe(true); // not compacted away: the old log is in place
+    expect((await readdir(dir)).filter((n) => n.startsWith('compact.log.compact-'))).toEqual([]);
+    for (let n = 0; n < 300; n++) await g.remember(id(), past); // space is back: the next compaction runs
+    expect(await g.has(expired[0]!)).toBe(false);
+    expect(await g.has(last)).toBe(true);
+    await g.close();
   });
 });
 

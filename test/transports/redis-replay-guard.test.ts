@@ -3,14 +3,14 @@
  * keyed by the replay key, forgotten by Redis itself after the replay window and clock margin.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient } from 'redis';
+import { createClient, type RedisClientType } from 'redis';
 import { randomBytes } from 'node:crypto';
 import { generateIdentityKeys, mailboxId, MemoryTransport, receiveEnvelopes, REPLAY_CLOCK_MARGIN_SECONDS, seal } from '../../src/index.js';
 import { RedisReplayGuard } from '../../src/node.js';
 import { startRedisServer, type TestRedisServer } from './redis-server.js';
 
 let server: TestRedisServer;
-const clients: Awaited<ReturnType<typeof connect>>[] = [];
+const clients: RedisClientType[] = [];
 
 beforeAll(async () => {
   server = await startRedisServer();
@@ -20,8 +20,8 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function connect() {
-  const client = createClient({ url: server.url });
+async function connect(): Promise<RedisClientType> {
+  const client: RedisClientType = createClient({ url: server.url });
   client.on('error', () => {});
   await client.connect();
   clients.push(client);
