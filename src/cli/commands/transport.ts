@@ -158,6 +158,9 @@ const send: Command = {
 /** What `receive` keeps of an envelope between opening it and handing it over. */
 interface Received {
   envelopeId: Uint8Array;
+  /** Signed times, for the replay window: older envelopes are refused and ids compacted (docs/TRANSPORTS.md section 4). */
+  createdAt: Date;
+  expiresAt: Date | null;
   bundle: OpenedBundle;
   /** Hidden folder holding the verified items until the handler moves them into place. */
   incoming: string;
@@ -223,7 +226,7 @@ const receive: Command = {
         pending.set(envelope, incoming);
         await rm(incoming, { recursive: true, force: true });
         await saveItems(ctx, bundle, incoming, { force: true });
-        return { envelopeId: bundle.envelope.envelopeId, bundle, incoming };
+        return { envelopeId: bundle.envelope.envelopeId, createdAt: bundle.envelope.createdAt, expiresAt: bundle.envelope.expiresAt, bundle, incoming };
       },
       onRejected: async ({ envelope, error, deliveryId }) => {
         const incoming = pending.get(envelope);
