@@ -77,8 +77,8 @@ describe('examples/two-agencies.ts', () => {
     expect(others).toEqual([]);
     expect(await readdir(join(kept, 'drop-folder', mailbox!, 'new'))).toEqual([]);
     expect(await readdir(join(kept, 'drop-folder', mailbox!, 'cur'))).toEqual([]);
-    // Header (8 bytes) and one 20-byte record per envelope processed: the folder one and the relay one.
-    expect((await stat(join(kept, 'polri', 'replay.log'))).size).toBe(8 + 2 * 20);
+    // Header (44 bytes) and one 28-byte record per envelope processed: the folder one and the relay one.
+    expect((await stat(join(kept, 'polri', 'replay.log'))).size).toBe(44 + 2 * 28);
   });
 
   it('cleans up after itself without --keep', async () => {
