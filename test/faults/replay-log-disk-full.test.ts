@@ -10,6 +10,7 @@ import { mkdtemp, open, readdir, rm, stat, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { generateIdentityKeys, mailboxId, MemoryTransport, receiveEnvelopes, seal } from '../../src/index.js';
 import { FileReplayGuard } from '../../src/node.js';
 
 /** How the injected file handle misbehaves: store at most `maxBytes` per write, then fail with ENOSPC once `budget` is spent. */
@@ -80,6 +81,38 @@ describe('FileReplayGuard with short writes (injected file handle)', () => {
     for (const i of [...kept, later]) expect(await again.has(i)).toBe(true);
     expect(await again.has(lost)).toBe(false);
     await again.close();
+  });
+
+  it('stops receiveEnvelopes without acknowledging when the id cannot be remembered; the envelope then runs once more and its replay is refused', async () => {
+    const [alice, bob] = await Promise.all([generateIdentityKeys(), generateIdentityKeys()]);
+    const box = mailboxId(bob.signing.publicKey);
+    const env = await seal(new TextEncoder().encode('tasking'), { recipients: [bob.x25519], sender: alice.signing });
+    const t = new MemoryTransport();
+    await t.send(box, env);
+    const g = await FileReplayGuard.open(join(dir, 'receive.log'));
+    let handled = 0;
+    const refused: string[] = [];
+    const run = () =>
+      receiveEnvelopes(t, box, {
+        keys: [bob.x25519],
+        trustedSenders: [alice.signing.publicKey],
+        replayGuard: g,
+        handler: () => void handled++,
+        onRejected: (r) => void refused.push(r.error.code),
+        untilEmpty: true,
+      });
+    injected.active = true;
+    injected.maxBytes = Infinity;
+    injected.budget = 8;
+    // Before the fix remember() resolved with 8 bytes written and the envelope was acknowledged.
+    await expect(run()).rejects.toMatchObject({ code: 'ERR_REPLAY_LOG_WRITE_FAILED' });
+    injected.active = false;
+    expect(await run()).toEqual({ processed: 1, rejected: 0 }); // redelivered: not acknowledged before
+    await t.send(box, env);
+    expect(await run()).toEqual({ processed: 0, rejected: 1 });
+    expect([handled, refused]).toEqual([2, ['ERR_REPLAY_DETECTED']]);
+    await g.close();
+    await t.close();
   });
 
   it('keeps the old log whole when the disk fills during a compaction, and compacts later', async () => {
