@@ -191,12 +191,13 @@ export class FileReplayGuard implements ReplayGuard {
    *   `ERR_REPLAY_LOG_LOCKED` (shared) if the lock stays busy.
    */
   async has(envelopeId: Uint8Array): Promise<boolean> {
-    const tag = this.tagOf(envelopeId);
+    checkId(envelopeId);
     if (!this.shared) {
       if (this.closed) throw closedError();
-      return this.table.has(tag, 0);
+      return this.table.has(this.tagOf(envelopeId), 0);
     }
-    return this.serialised(async () => this.table.has(tag, 0));
+    // The tag is computed after catching up: a log re-created by another process has another tag key.
+    return this.serialised(async () => this.table.has(this.tagOf(envelopeId), 0));
   }
 
   /**
@@ -207,9 +208,10 @@ export class FileReplayGuard implements ReplayGuard {
    *   {@link FileReplayGuard.close}; `ERR_REPLAY_LOG_LOCKED` (shared) if the lock stays busy.
    */
   async remember(envelopeId: Uint8Array, keepUntil?: Date): Promise<void> {
-    const tag = this.tagOf(envelopeId);
+    checkId(envelopeId);
     const until = checkKeepUntil(keepUntil);
     await this.serialised(async () => {
+      const tag = this.tagOf(envelopeId);
       if (this.table.has(tag, 0)) return;
       const record = new Uint8Array(RECORD_BYTES);
       record.set(new Uint8Array(tag.buffer, tag.byteOffset, TAG_BYTES));
@@ -244,8 +246,6 @@ export class FileReplayGuard implements ReplayGuard {
   }
 
   private tagOf(envelopeId: Uint8Array): DataView {
-    checkEnvelopeId(envelopeId);
-    if (envelopeId.length !== ID_BYTES) throw new RangeError(`envelopeId must be ${ID_BYTES} bytes`);
     const tag = hmacSha256(this.tagKey, concatBytes(TAG_CONTEXT, new Uint8Array([0]), envelopeId)).subarray(0, TAG_BYTES);
     return new DataView(tag.buffer, tag.byteOffset, TAG_BYTES);
   }
@@ -496,6 +496,11 @@ function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
 
 function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
+}
+
+function checkId(envelopeId: unknown): asserts envelopeId is Uint8Array {
+  checkEnvelopeId(envelopeId);
+  if (envelopeId.length !== ID_BYTES) throw new RangeError(`envelopeId must be ${ID_BYTES} bytes`);
 }
 
 function closedError(): LintasError {
