@@ -4,7 +4,7 @@
  * delivered envelopes twice. Each test runs real processes.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -110,6 +110,26 @@ describe('a lock whose holder is gone', () => {
     await writeFile(`${path}.lock`, JSON.stringify({ pid: process.pid, host: hostname(), boot: null, start: '1', mode: 'hold', token: 'x' }));
     const reopened = await FileReplayGuard.open(path);
     await reopened.close();
+  });
+
+  it('is kept while a holder on another host refreshes it, and broken once it has not for foreignLockStaleMs', async () => {
+    const path = join(await tempDir(), 'replay.log');
+    await (await FileReplayGuard.open(path)).close();
+    await writeFile(`${path}.lock`, JSON.stringify({ pid: 1, host: 'another-host.example', boot: null, start: null, mode: 'hold', token: 'x' }));
+    await expect(FileReplayGuard.open(path)).rejects.toMatchObject({ code: 'ERR_REPLAY_LOG_LOCKED' });
+    const old = new Date(Date.now() - 121_000);
+    await utimes(`${path}.lock`, old, old);
+    await (await FileReplayGuard.open(path)).close();
+  });
+
+  it('waits out an empty lock file (its writer died between create and write) for 5 s, then breaks it', async () => {
+    const path = join(await tempDir(), 'replay.log');
+    await (await FileReplayGuard.open(path)).close();
+    await writeFile(`${path}.lock`, '');
+    await expect(FileReplayGuard.open(path, { lockTimeoutMs: 50 })).rejects.toMatchObject({ code: 'ERR_REPLAY_LOG_LOCKED' });
+    const old = new Date(Date.now() - 6000);
+    await utimes(`${path}.lock`, old, old);
+    await (await FileReplayGuard.open(path, { lockTimeoutMs: 50 })).close();
   });
 
   it('is kept while its holder on this host runs', async () => {
