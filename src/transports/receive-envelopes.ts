@@ -105,10 +105,10 @@ export interface ReceiveEnvelopesResult {
  * Receive, open, de-duplicate and process a mailbox's envelopes until the transport closes, the
  * signal aborts, or (with `untilEmpty`) the mailbox is empty.
  *
- * Each delivery is read whole and opened; an envelope created more than `replayWindowSeconds`
- * ago is refused with `ERR_REPLAY_TOO_OLD` (its id may already be forgotten); an envelope whose id, from the same sender, the replay
+ * Each delivery is read whole and opened; an envelope whose id, from the same sender, the replay
  * guard knows is reported to `onRejected` with `ERR_REPLAY_DETECTED` and acknowledged without
- * calling the handler; so is an envelope that fails to open (it never will). Otherwise the
+ * calling the handler; so is an envelope that fails to open (it never will), and one created
+ * more than `replayWindowSeconds` ago (`ERR_REPLAY_TOO_OLD`: its id may already be forgotten). Otherwise the
  * handler runs, the id is remembered, and the delivery acknowledged, in that order. The guard is
  * given a 16-byte hash of the sender key (if any) and the envelope id, so one sender cannot
  * claim another sender's ids.
