@@ -118,9 +118,10 @@ export interface ReceiveEnvelopesResult {
  * @throws {TypeError | RangeError} for invalid options.
  * @throws {@link LintasError} transport errors: `ERR_TRANSPORT_CLOSED`, `ERR_TRANSPORT_UNAVAILABLE`,
  *   and the transport's own codes (`ERR_RELAY_AUTH_FAILED`, ...). Envelopes that fail to open
- *   (`ERR_ENVELOPE_*`, `ERR_UNKNOWN_SENDER`, ...) and replays (`ERR_REPLAY_DETECTED`) are not
- *   thrown but passed to `onRejected`. Whatever the handler, `onRejected` or the replay guard
- *   throw is thrown as it is.
+ *   (`ERR_ENVELOPE_*`, `ERR_UNKNOWN_SENDER`, ...), replays (`ERR_REPLAY_DETECTED`) and envelopes
+ *   older than the window (`ERR_REPLAY_TOO_OLD`) are not thrown but passed to `onRejected`.
+ *   Whatever the handler, `onRejected` or the replay guard throw is thrown as it is (e.g.
+ *   `ERR_REPLAY_LOG_WRITE_FAILED` from a `FileReplayGuard` on a full disk).
  * @example
  * ```ts
  * import { generateIdentityKeys, mailboxId, MemoryReplayGuard, MemoryTransport, receiveEnvelopes, seal } from 'lintas';
@@ -215,7 +216,8 @@ export async function receiveEnvelopes<T extends ReplayFields = OpenedEnvelope>(
  * sharing a guard at once; if the second checked the guard while the first copy's handler was
  * still running, before its id was remembered, it would be processed twice. The second copy
  * waits here for the first to finish, then checks the guard. (Loops in several processes
- * sharing a guard, such as a database, need the guard's own transaction for this.)
+ * sharing a guard, such as a database, a shared `FileReplayGuard` or Redis, need the guard's own
+ * transaction for this.)
  */
 const handling = new WeakMap<ReplayGuard, Map<string, Promise<void>>>();
 
