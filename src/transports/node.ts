@@ -12,3 +12,6 @@ export { FileReplayGuard } from './file-replay-guard.js';
 export type { FileReplayGuardOptions } from './file-replay-guard.js';
 export { RedisReplayGuard } from './redis-replay-guard.js';
 export type { RedisReplayGuardOptions } from './redis-replay-guard.js';
+export { startTaxiiServer } from './taxii/server.js';
+export type { TaxiiServer, TaxiiServerOptions, TaxiiServerCollection, TaxiiServerUser } from './taxii/server.js';
+export { FileTaxiiCursorStore } from './taxii/file-cursor-store.js';
