@@ -15,9 +15,10 @@ import { contactCommands } from './commands/contact.js';
 import { bundleCommands } from './commands/bundle.js';
 import { transportCommands } from './commands/transport.js';
 import { auditCommands } from './commands/audit.js';
+import { taxiiCommands } from './commands/taxii.js';
 
 /** Every command, in the order `lintas --help` lists them. */
-export const COMMANDS: readonly Command[] = [...identityCommands, ...contactCommands, ...bundleCommands, ...transportCommands, ...auditCommands];
+export const COMMANDS: readonly Command[] = [...identityCommands, ...contactCommands, ...bundleCommands, ...transportCommands, ...auditCommands, ...taxiiCommands];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.words.join(' ').length + c.args.length + 1));

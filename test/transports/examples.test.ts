@@ -11,6 +11,7 @@ const examples: [string, string][] = [
   ['transport-drop-folder.ts', 'POLRI <- "vessel sighted 03:10Z"'],
   ['transport-relay.ts', 'BIN   <- receipt: POLRI received it'],
   ['transport-redis.ts', 'POLRI <- "shipment leaves Tanjung Priok 22:00"'],
+  ['taxii.ts', 'POLRI <- "Poison Ivy C2 hosts" from BIN (verified)'],
 ];
 
 describe('transport examples', () => {

@@ -35,7 +35,17 @@ import { envelopeArtifact, envelopeFromObject, isStixId, isUuid, postedSize, TAX
 const INSPECT: unique symbol = Symbol.for('nodejs.util.inspect.custom');
 
 /** How the client authenticates to the TAXII server (TAXII 2.1 section 1.6.9: HTTP Basic, or a bearer token). */
-export type TaxiiAuth = { username: string; password: string } | { bearer: string };
+export type TaxiiAuth =
+  | {
+      /** The HTTP Basic user name (no ":"). */
+      username: string;
+      /** The HTTP Basic password. */
+      password: string;
+    }
+  | {
+      /** A bearer token. */
+      bearer: string;
+    };
 
 /** Options of {@link TaxiiTransport}. */
 export interface TaxiiTransportOptions {
@@ -67,10 +77,15 @@ export interface TaxiiTransportOptions {
 
 /** The discovery resource of a TAXII server (TAXII 2.1 section 4.1). */
 export interface TaxiiDiscovery {
+  /** The server's title. */
   title: string;
+  /** Its description, if it gives one. */
   description?: string;
+  /** Who runs it, if it says. */
   contact?: string;
+  /** The default API root, as an absolute URL. */
   default?: string;
+  /** The API roots this user may know of, as absolute URLs. */
   api_roots: string[];
 }
 
@@ -129,16 +144,16 @@ export async function discoverTaxii(url: string, options: { auth?: TaxiiAuth; fe
  *   dir: join(dir, 'server'),
  *   collections: [{ id: taxiiCollectionId(inbox), title: 'analyst inbox' }],
  *   users: [
- *     { username: 'source', password: 'source-pw', canWrite: [taxiiCollectionId(inbox)] },
- *     { username: 'analyst', password: 'analyst-pw', canRead: [taxiiCollectionId(inbox)] },
+ *     { username: 'source', password: 'source-password', canWrite: [taxiiCollectionId(inbox)] },
+ *     { username: 'analyst', password: 'analyst-password', canRead: [taxiiCollectionId(inbox)] },
  *   ],
  * });
  *
- * const sender = new TaxiiTransport({ apiRoot: server.apiRoot, auth: { username: 'source', password: 'source-pw' } });
+ * const sender = new TaxiiTransport({ apiRoot: server.apiRoot, auth: { username: 'source', password: 'source-password' } });
  * await sender.send(inbox, await seal(new TextEncoder().encode('tip'), { recipients: [analyst.xwing], sender: source.signing }));
  *
  * const cursors = new FileTaxiiCursorStore(join(dir, 'cursors'));
- * const receiver = new TaxiiTransport({ apiRoot: server.apiRoot, auth: { username: 'analyst', password: 'analyst-pw' }, cursorStore: cursors });
+ * const receiver = new TaxiiTransport({ apiRoot: server.apiRoot, auth: { username: 'analyst', password: 'analyst-password' }, cursorStore: cursors });
  * for await (const delivery of receiver.receive(inbox, { untilEmpty: true })) {
  *   const opened = await open(await envelopeBytes(delivery.envelope), { keys: [analyst.xwing] });
  *   console.log(new TextDecoder().decode(opened.payload)); // tip

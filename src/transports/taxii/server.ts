@@ -64,7 +64,12 @@ export interface TaxiiServerOptions {
   /** The largest request body accepted (`max_content_length`), in bytes. Default 96 MiB (a 64 MiB envelope in base64). */
   maxContentLength?: number;
   /** Serve HTTPS with this key and certificate (PEM). Default plain HTTP. */
-  tls?: { key: string | Uint8Array; cert: string | Uint8Array };
+  tls?: {
+    /** The private key, PEM. */
+    key: string | Uint8Array;
+    /** The certificate (chain), PEM. */
+    cert: string | Uint8Array;
+  };
   /** The discovery resource's title. Default "lintas TAXII server". */
   title?: string;
 }
