@@ -7,6 +7,7 @@ export type {
   RotateIdentityOptions,
   ImportKeyCardOptions,
   ImportKeyCardResult,
+  AttributeChange,
   UpdateContactOptions,
   ResolveOptions,
   KeyRingSealOptions,

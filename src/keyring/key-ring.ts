@@ -36,7 +36,7 @@ import { sealStream, type KeyRingSealOptions, type KeyRingSealStreamOptions } fr
 export { DEFAULT_VALIDITY_DAYS, CARD_CLOCK_SKEW_SECONDS } from './ring/validity.js';
 export type { CreateIdentityOptions, RotateIdentityOptions } from './ring/identities.js';
 export type { ImportKeyCardOptions, UpdateContactOptions } from './ring/contacts.js';
-export type { ImportKeyCardResult } from './ring/card-import.js';
+export type { ImportKeyCardResult, AttributeChange } from './ring/card-import.js';
 export type { RecipientRef, ResolvedRecipient, ResolveOptions } from './ring/resolution.js';
 export type { KeyRingSealOptions, KeyRingSealStreamOptions } from './ring/sealing.js';
 export type { SenderVerification, KeyRingOpenOptions, SenderReport, KeyRingOpenedEnvelope, KeyRingOpenedEnvelopeStream } from './ring/opening.js';
@@ -264,16 +264,25 @@ export class KeyRing {
   /**
    * Import a key card (bytes, armor or KeyCard), or a succession chain of them oldest first.
    * - A card that succeeds a contact's current card, signed by that card's key, updates the
-   *   contact ('rotated'); its verification carries over, unless the old card was revoked as
-   *   compromised (then the contact becomes 'unverified').
+   *   contact ('rotated'); its verification carries over, unless the rotation changes the name,
+   *   organization or country (then 'unverified', listed in `changedAttributes`) or one of the
+   *   contact's cards is revoked as compromised. A successor signed with a compromised key after
+   *   the compromise time is refused without `options.fingerprint`.
+   * - With `options.fingerprint`, a card that succeeds an *older* card of the contact replaces
+   *   the unconfirmed successors of that card (listed in `dropped`): the key signed twice.
    * - Any other card starts a new contact ('added'), named `options.name`: 'verified' if
    *   `options.fingerprint` matches, 'introduced' with a valid `options.introduction`, else
    *   'unverified'.
+   *
+   * The result does not depend on the order in which cards and revocations arrive
+   * (docs/KEYRING.md, "Revocation").
    * @throws {@link LintasError} the decoding errors of `decodeKeyCard`; `ERR_KEYCARD_SUCCESSION_INVALID`
-   *   (claims to succeed a known card whose key did not sign it, or one of your own cards),
-   *   `ERR_KEYCARD_SUCCESSION_CONFLICT` (a second successor of a card already succeeded),
-   *   `ERR_KEYRING_NAME_TAKEN`, `ERR_KEYRING_DUPLICATE_CARD`, `ERR_KEYRING_FINGERPRINT_MISMATCH`,
-   *   `ERR_INTRODUCTION_MALFORMED`, `ERR_INTRODUCTION_INVALID`.
+   *   (claims to succeed a known card whose key did not sign it, or one of your own cards, or
+   *   signed with a compromised key and imported without its fingerprint),
+   *   `ERR_KEYCARD_SUCCESSION_CONFLICT` (a second successor of a card already succeeded, without
+   *   a compared fingerprint), `ERR_KEYRING_NAME_TAKEN`, `ERR_KEYRING_DUPLICATE_CARD`,
+   *   `ERR_KEYRING_FINGERPRINT_MISMATCH`, `ERR_KEYRING_RECIPIENT_REVOKED` (a fingerprint given for
+   *   a known card revoked as compromised), `ERR_INTRODUCTION_MALFORMED`, `ERR_INTRODUCTION_INVALID`.
    */
   async importKeyCard(input: KeyCard | Uint8Array | string | (KeyCard | Uint8Array | string)[], options: ImportKeyCardOptions = {}): Promise<ImportKeyCardResult> {
     return importKeyCard(this.store, input, options);
@@ -293,13 +302,13 @@ export class KeyRing {
     return this.store.index.contact(this.store.contactRecord(name));
   }
 
-  /** Every group name used by a contact, sorted. */
+  /** Every group name used by a contact, sorted (groups of suspended contacts, see {@link Contact.suspendedGroups}, are not counted). */
   groups(): string[] {
     return groupNames(this.store);
   }
 
   /**
-   * The contacts in a group (empty if none).
+   * The contacts in a group (empty if none), without suspended contacts ({@link Contact.suspendedGroups}).
    * @throws {TypeError} if `group` is not a string.
    */
   groupMembers(group: string): Contact[] {
@@ -308,8 +317,10 @@ export class KeyRing {
 
   /**
    * Mark a contact 'verified' after comparing its fingerprint out of band (phone, in person).
+   * This also gives a suspended contact its groups back.
    * @throws {@link LintasError} `ERR_KEYRING_UNKNOWN_CONTACT`, `ERR_KEYRING_FINGERPRINT_MISMATCH` (the
-   *   fingerprint you were given is not the card's: do not trust it).
+   *   fingerprint you were given is not the card's: do not trust it), `ERR_KEYRING_RECIPIENT_REVOKED`
+   *   (the current card was revoked as compromised: import the owner's new card instead).
    */
   async verifyContact(contactName: string, fingerprint: string | Uint8Array): Promise<Contact> {
     return verifyContact(this.store, contactName, fingerprint);
@@ -332,10 +343,17 @@ export class KeyRing {
   }
 
   /**
-   * Import a revocation statement (bytes or armor). It takes effect for the card it names once
-   * that card is in the key ring, and only if it is signed by that card's own key. A key
-   * compromise also withdraws trust that came through the compromised card: contacts that
-   * rotated away from it, and contacts it introduced, become 'unverified'.
+   * Import a revocation statement (bytes or armor). It revokes the signing key that signed it:
+   * every card carrying that key (the one it names, and validity extensions that kept the key),
+   * and the cards of the same chain carrying an encryption key such a card certified; it takes
+   * effect when such a card arrives if none is in the key ring yet. If the card it names is in
+   * the key ring, it must carry that key.
+   *
+   * A key compromise also voids what the key signed from the compromise time on (see
+   * {@link Revocation}; all of it when no time is stated): a contact that followed a successor it
+   * signed drops back to the last card before it, contacts it introduced become 'unverified', and
+   * a contact with a compromised card is 'unverified', its groups suspended, until its current
+   * card is verified out of band (docs/KEYRING.md, "Revocation").
    * @throws {@link LintasError} `ERR_ARMOR_MALFORMED`, `ERR_REVOCATION_MALFORMED`,
    *   `ERR_REVOCATION_SIGNATURE_INVALID` (also when the card in the key ring has another key).
    */

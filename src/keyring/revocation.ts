@@ -35,13 +35,18 @@ export interface Revocation {
   /** Signing key of the revoked card (it signed this statement). */
   readonly signingPublicKey: Uint8Array;
   /**
-   * Why: 'key-compromise' revokes everything signed from `effectiveAt` on and makes contacts re-verify
-   * a successor; the others only retire the card.
+   * Why: 'key-compromise' flags every envelope signed with the key, voids the successor cards and
+   * introductions it signed from the compromise time on (`effectiveAt` if it lies before
+   * `issuedAt`, else from the start), and makes contacts re-verify out of band; the others only
+   * retire the key.
    */
   readonly reason: RevocationReason;
   /** When the statement was made. */
   readonly issuedAt: Date;
-  /** From when the card counts as revoked (may be before `issuedAt`, e.g. the suspected time of a compromise). */
+  /**
+   * From when the key counts as revoked (may be before `issuedAt`, e.g. the suspected time of a
+   * compromise: only a time before `issuedAt` states one).
+   */
   readonly effectiveAt: Date;
   /** A short explanation for partners (may be empty). */
   readonly comment: string;
@@ -53,7 +58,12 @@ export interface Revocation {
 export interface RevocationOptions {
   /** Why the card is revoked (see {@link RevocationReason}). */
   reason: RevocationReason;
-  /** Default: `issuedAt`. For a statement generated in advance, choose the start of the card's validity. */
+  /**
+   * Default: `issuedAt`. For a statement generated in advance, choose the start of the card's
+   * validity. For a key compromise, a time before `issuedAt` states when the key may have been
+   * taken (what the key signed before then still counts); the default states no time, so
+   * everything the key signed is void.
+   */
   effectiveAt?: Date;
   /** Default: now. */
   issuedAt?: Date;
@@ -161,6 +171,34 @@ export function revocationApplies(revocation: Revocation, card: KeyCard): boolea
  */
 export function revocationCovers(revocation: Revocation, signedAt: Date): boolean {
   return revocation.reason === 'key-compromise' || signedAt.getTime() >= revocation.effectiveAt.getTime();
+}
+
+/**
+ * When a key-compromise revocation says the key may have been in other hands from: its
+ * `effectiveAt` if that lies before `issuedAt` (the owner stated a time in the past), else null,
+ * which means no time was stated and the key counts as compromised from the start. A revocation
+ * created without `effectiveAt` (effective = issued) therefore states no time (docs/KEYRING.md,
+ * "Revocation").
+ */
+export function compromisedSince(revocation: Revocation): Date | null {
+  if (revocation.reason !== 'key-compromise') return null;
+  return revocation.effectiveAt.getTime() < revocation.issuedAt.getTime() ? revocation.effectiveAt : null;
+}
+
+/**
+ * Whether a statement signed with a revoked key (a successor card, an introduction) at the time
+ * it claims, `signedAt`, no longer counts. Only a key compromise voids statements: every one
+ * when no compromise time is stated, else every one claiming that time or later, or claiming a
+ * time before the signing card was valid (`signerValidFrom`; a thief backdating past the card).
+ * A thief who backdates into the window between the card's start and the stated time is not
+ * caught: state the earliest time you cannot rule out (docs/THREAT-MODEL.md).
+ */
+export function voidsStatement(revocation: Revocation, signerValidFrom: Date | null, signedAt: Date): boolean {
+  if (revocation.reason !== 'key-compromise') return false;
+  const since = compromisedSince(revocation);
+  if (since === null) return true;
+  if (signerValidFrom !== null && signedAt.getTime() < signerValidFrom.getTime()) return true;
+  return signedAt.getTime() >= since.getTime();
 }
 
 /** The revocation that matters most among several for one card: a compromise, else the earliest. */

@@ -8,6 +8,7 @@ import { recipientId } from '../keys/recipient.js';
 import type { KeyCard } from './key-card.js';
 import type { Revocation } from './revocation.js';
 import { strictestRevocation } from './revocation.js';
+import { bytesEqual } from './key-card.js';
 import type { ContactRecord, IdentityRecord, RingState, Verification } from './ring-state.js';
 
 /** One of your own identities, as the key ring shows it. */
@@ -45,11 +46,22 @@ export interface Contact {
   readonly country: string;
   /** Free-form tags. */
   readonly labels: readonly string[];
-  /** Named recipient sets; seal to all members with `group:NAME`. */
+  /** Named recipient sets; seal to all members with `group:NAME`. Empty while `suspendedGroups` holds them. */
   readonly groups: readonly string[];
+  /**
+   * The contact's groups, held back because one of its cards was revoked as compromised and its
+   * current card has not been verified out of band since: group seals skip it until
+   * {@link KeyRing.verifyContact} (or an import with the compared fingerprint) verifies it again
+   * (docs/KEYRING.md, "Revocation").
+   */
+  readonly suspendedGroups: readonly string[];
   /** Local attributes (lower-case keys) for the app's or the policy's own rules. */
   readonly attributes: Readonly<Record<string, string>>;
-  /** The revocation of the current card, if one was imported (strictest first). */
+  /**
+   * The revocation of the current card, if one was imported (strictest first): one of its
+   * signing key, or of the signing key of a card of the same chain that certified one of its
+   * encryption keys.
+   */
   readonly revocation: Revocation | null;
   /** When it was added to this key ring. */
   readonly addedAt: Date;
@@ -76,6 +88,7 @@ export class RingIndex {
   readonly byFingerprint = new Map<string, CardLocation>();
   /** Signing key -> the newest card that uses it. */
   readonly bySigningKey = new Map<string, CardLocation>();
+  /** Signing key (hex) -> the revocations signed with it. A revocation revokes a key, not one card. */
   readonly revocations = new Map<string, Revocation[]>();
   readonly ownKeys: OwnKey[] = [];
   readonly byRecipientId = new Map<string, IdentityRecord>();
@@ -100,17 +113,45 @@ export class RingIndex {
     }
     for (const record of state.contacts) record.cards.forEach((card, position) => place({ kind: 'contact', record, position }, card));
     for (const r of state.revocations) {
-      const k = hex(r.fingerprint);
+      const k = hex(r.signingPublicKey);
       const list = this.revocations.get(k) ?? [];
       list.push(r);
       this.revocations.set(k, list);
     }
   }
 
-  /** The strictest revocation of `card` made with its own key, or null. */
+  /** The revocations signed with `signingPublicKey`. */
+  revocationsOfKey(signingPublicKey: Uint8Array): readonly Revocation[] {
+    return this.revocations.get(hex(signingPublicKey)) ?? [];
+  }
+
+  /**
+   * The strictest revocation that applies to `card`, or null: one signed with its signing key
+   * (whichever card of that key it names, so a validity extension that kept the key is revoked
+   * with it), or one of the signing key of another card of the same chain that carries one of
+   * `card`'s encryption keys (the revoked key certified it). Only the same chain counts: anyone
+   * can publish a card carrying someone else's public encryption key and revoke it.
+   */
   revocationOf(card: KeyCard): Revocation | null {
-    const list = (this.revocations.get(hex(card.fingerprint)) ?? []).filter((r) => sameBytes(r.signingPublicKey, card.signingPublicKey));
+    const list = [...this.revocationsOfKey(card.signingPublicKey)];
+    const loc = this.byFingerprint.get(hex(card.fingerprint));
+    if (loc) {
+      for (const other of loc.record.cards) {
+        if (bytesEqual(other.signingPublicKey, card.signingPublicKey)) continue;
+        const shares = other.encryptionKeys.some((k) => card.encryptionKeys.some((e) => bytesEqual(e.publicKey, k.publicKey)));
+        if (shares) list.push(...this.revocationsOfKey(other.signingPublicKey));
+      }
+    }
     return strictestRevocation(list);
+  }
+
+  /**
+   * A contact is suspended while one of its cards is revoked as compromised and it is not
+   * verified (docs/KEYRING.md, "Revocation"): its groups are held back, so a group seal does not
+   * reach a card whose key a thief may hold, nor fails for the whole group because of it.
+   */
+  suspended(record: ContactRecord): boolean {
+    return record.verification !== 'verified' && record.cards.some((c) => this.revocationOf(c)?.reason === 'key-compromise');
   }
 
   identity(record: IdentityRecord): Identity {
@@ -133,6 +174,7 @@ export class RingIndex {
     let snap = this.contactSnapshots.get(record);
     if (!snap) {
       const card = record.cards[record.cards.length - 1]!;
+      const held = this.suspended(record);
       snap = Object.freeze({
         name: record.name,
         card,
@@ -142,7 +184,8 @@ export class RingIndex {
         organization: card.organization,
         country: card.country,
         labels: Object.freeze([...record.labels]),
-        groups: Object.freeze([...record.groups]),
+        groups: Object.freeze(held ? [] : [...record.groups]),
+        suspendedGroups: Object.freeze(held ? [...record.groups] : []),
         attributes: Object.freeze({ ...record.attributes }),
         revocation: this.revocationOf(card),
         addedAt: new Date(record.addedAt * 1000),
@@ -151,8 +194,4 @@ export class RingIndex {
     }
     return snap;
   }
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

@@ -5,11 +5,13 @@
  *     ring     = { "v": 1, "ids": [identity], "contacts": [contact], "revs": [bstr] }
  *     identity = { "name": tstr, "cards": [bstr], "keys": [{ "sign": bstr(64), "x": bstr(32), "xw": bstr(32) }],
  *                  "created": uint }
- *     contact  = { "name": tstr, "cards": [bstr], "ver": tstr, ? "intro": bstr, "labels": [tstr],
- *                  "groups": [tstr], "attrs": { tstr => tstr }, "added": uint }
+ *     contact  = { "name": tstr, "cards": [bstr], "ver": tstr, ? "intro": bstr, ? "conf": bstr(32),
+ *                  "labels": [tstr], "groups": [tstr], "attrs": { tstr => tstr }, "added": uint }
  *
  * `cards` is a succession chain, oldest first; an identity keeps the secret keys of every card
- * (`keys[i]` belongs to `cards[i]`) so envelopes sealed to rotated-out keys still open. Cards and
+ * (`keys[i]` belongs to `cards[i]`) so envelopes sealed to rotated-out keys still open. `conf` is
+ * the fingerprint of the contact's card you last compared out of band (absent in files written
+ * before it existed: nothing confirmed). Cards and
  * statements are stored in their signed encoding and verified again on load.
  */
 import { LintasError } from '../errors/index.js';
@@ -22,6 +24,7 @@ import { arrayField, bytesField, decodeStrict, exactMap, textField, uintField, t
 import { bytesEqual, decodeKeyCardSync, type KeyCard } from './key-card.js';
 import { decodeIntroductionSync, type Introduction } from './introduction.js';
 import { decodeRevocationSync, type Revocation } from './revocation.js';
+import { FINGERPRINT_BYTES } from './fingerprint.js';
 
 /** How a contact's card was checked: by you (fingerprint), through a verified contact, or not at all. */
 export type Verification = 'unverified' | 'verified' | 'introduced';
@@ -41,6 +44,12 @@ export interface ContactRecord {
   cards: KeyCard[];
   verification: Verification;
   introduction: Introduction | null;
+  /**
+   * Fingerprint of the card of this contact whose fingerprint you last compared out of band, or
+   * null. A card confirmed this way does not rest on its predecessor's signature, so a key
+   * compromise of the predecessor does not void it (docs/KEYRING.md, "Revocation").
+   */
+  confirmed: Uint8Array | null;
   labels: string[];
   groups: string[];
   attributes: Record<string, string>;
@@ -89,6 +98,7 @@ export function encodeState(s: RingState): Uint8Array {
         added: c.addedAt,
       };
       if (c.introduction) m.intro = c.introduction.bytes;
+      if (c.confirmed) m.conf = c.confirmed;
       return m;
     }),
     revs: s.revocations.map((r) => r.bytes),
@@ -134,7 +144,7 @@ export function decodeState(bytes: Uint8Array): RingState {
   );
   const contacts = arrayField(root, 'contacts', 'ring', fail, MAX_ITEMS).map((v) =>
     wrap(() => {
-      const m = exactMap(v, 'contact', ['name', 'cards', 'ver', 'labels', 'groups', 'attrs', 'added'], ['intro'], fail);
+      const m = exactMap(v, 'contact', ['name', 'cards', 'ver', 'labels', 'groups', 'attrs', 'added'], ['intro', 'conf'], fail);
       const verification = textField(m, 'ver', 'contact', fail);
       if (!(VERIFICATIONS as readonly string[]).includes(verification)) throw tampered('unknown verification state');
       const attrs = exactMap(m.attrs!, 'contact.attrs', [], Object.keys(m.attrs ?? {}), fail);
@@ -148,6 +158,7 @@ export function decodeState(bytes: Uint8Array): RingState {
         cards: decodeChain(arrayField(m, 'cards', 'contact', fail, MAX_ITEMS)),
         verification: verification as Verification,
         introduction: 'intro' in m ? decodeIntroductionSync(bytesField(m, 'intro', 'contact', fail)) : null,
+        confirmed: 'conf' in m ? bytesField(m, 'conf', 'contact', fail, FINGERPRINT_BYTES) : null,
         labels: textList(arrayField(m, 'labels', 'contact', fail, MAX_ITEMS)),
         groups: textList(arrayField(m, 'groups', 'contact', fail, MAX_ITEMS)),
         attributes,

@@ -7,9 +7,11 @@ import { armorBeginLine } from '../../armor/ascii-armor.js';
 import {
   decodeKeyCard,
   decodeRevocation,
+  fingerprintHex,
   formatFingerprint,
   safetyNumber,
   type Contact,
+  type ImportKeyCardResult,
   type KeyCard,
   type KeyRing,
 } from '../../keyring/index.js';
@@ -56,6 +58,7 @@ function contactJson(c: Contact): Record<string, unknown> {
     card: cardJson(c.card),
     previousCards: c.history.length,
     groups: c.groups,
+    suspendedGroups: c.suspendedGroups,
     labels: c.labels,
     revoked: c.revocation ? c.revocation.reason : null,
   };
@@ -63,7 +66,8 @@ function contactJson(c: Contact): Record<string, unknown> {
 
 function contactLine(c: Contact): string {
   const state = c.revocation ? `REVOKED (${c.revocation.reason})` : c.verification;
-  return `${c.name}  ${c.organization} (${c.country})  ${state}${c.groups.length ? `  groups: ${c.groups.join(', ')}` : ''}\n  ${formatFingerprint(c.card)}`;
+  const held = c.suspendedGroups.length ? `  groups held until verified: ${c.suspendedGroups.join(', ')}` : '';
+  return `${c.name}  ${c.organization} (${c.country})  ${state}${c.groups.length ? `  groups: ${c.groups.join(', ')}` : ''}${held}\n  ${formatFingerprint(c.card)}`;
 }
 
 const showCard: Command = {
@@ -90,8 +94,11 @@ const importCommand: Command = {
   details:
     'A new contact needs --name. Pass --fingerprint with the fingerprint your partner read to you\n' +
     'out of band to mark it verified at once (the import fails if it does not match). A card that\n' +
-    'succeeds a card you know (a rotation) is followed automatically. Revocations in the file are\n' +
-    'applied to the card they revoke.',
+    'succeeds a card you know (a rotation) is followed automatically, but a rotation that changes\n' +
+    'the name, organization or country leaves the contact unverified until you compare its\n' +
+    'fingerprint. Revocations in the file are applied first, wherever they are in it, to every card\n' +
+    'of the key that signed them; a key compromise drops a contact back to its last card the\n' +
+    'thief cannot have signed, and holds it out of its groups until you verify its new card.',
   options: {
     name: { type: 'string', value: 'NAME', description: 'your local name for a new contact' },
     fingerprint: { type: 'string', value: 'FP', description: 'the fingerprint you compared out of band' },
@@ -109,32 +116,81 @@ const importCommand: Command = {
     const ring = await ctx.keyRing();
     const results: Record<string, unknown>[] = [];
     const lines: string[] = [];
+    // Revocations first, whatever their place in the file: they only withdraw trust, so they
+    // always apply, and a new card that rests on a revoked key must meet the revocation
+    // (docs/KEYRING.md, "Revocation"). The key ring gives the same result in any order; this
+    // order also keeps a revocation from being lost when the card next to it is refused.
+    for (const text of revocations) {
+      const rev = await decodeRevocation(text);
+      const before = new Map(ring.contacts().map((c) => [c.name, c]));
+      await ring.importRevocation(rev);
+      const who = ring.lookupSigningKey(rev.signingPublicKey) ?? ring.findByFingerprint(rev.fingerprint);
+      const label = who?.contact?.name ?? who?.identity?.name ?? formatFingerprint(rev.fingerprint);
+      const affected = ring.contacts().filter((c) => {
+        const b = before.get(c.name);
+        return b !== undefined && (b.verification !== c.verification || !sameCard(b.card, c.card) || b.suspendedGroups.length !== c.suspendedGroups.length);
+      });
+      results.push({
+        action: 'revoked',
+        fingerprint: formatFingerprint(rev.fingerprint),
+        reason: rev.reason,
+        effectiveAt: rev.effectiveAt.toISOString(),
+        affected: affected.map(contactJson),
+      });
+      lines.push(`Applied a revocation (${rev.reason}) of ${label}, effective ${rev.effectiveAt.toISOString()}`);
+      for (const c of affected) lines.push(...revocationEffect(before.get(c.name)!, c));
+    }
     if (cards.length > 0) {
       const name = stringOption(input, 'name');
       const fingerprint = stringOption(input, 'fingerprint');
       const introduction = introductionFile === undefined ? undefined : new TextDecoder().decode(await readInput(ctx.io, introductionFile, 1 << 20));
-      const r = await ring.importKeyCard(cards, {
-        ...(name !== undefined ? { name } : {}),
-        ...(fingerprint !== undefined ? { fingerprint } : {}),
-        ...(introduction !== undefined ? { introduction } : {}),
-        groups: stringList(input, 'group'),
-        labels: stringList(input, 'label'),
+      let r: ImportKeyCardResult;
+      try {
+        r = await ring.importKeyCard(cards, {
+          ...(name !== undefined ? { name } : {}),
+          ...(fingerprint !== undefined ? { fingerprint } : {}),
+          ...(introduction !== undefined ? { introduction } : {}),
+          groups: stringList(input, 'group'),
+          labels: stringList(input, 'label'),
+        });
+      } catch (e) {
+        // The revocations stay applied; say so before the card's error is reported.
+        if (lines.length > 0) ctx.note(lines.join('\n'));
+        throw e;
+      }
+      results.push({
+        action: r.action,
+        contact: contactJson(r.contact),
+        changedAttributes: r.changedAttributes,
+        dropped: r.dropped.map((c) => formatFingerprint(c)),
       });
-      results.push({ action: r.action, contact: contactJson(r.contact) });
       lines.push(`${{ added: 'Added', rotated: 'Followed the rotation of', verified: 'Verified', unchanged: 'Already had' }[r.action]} contact "${r.contact.name}" (${r.contact.verification})`, `  ${formatFingerprint(r.contact.card)}`);
-      if (r.contact.verification === 'unverified') lines.push(`  Compare this fingerprint with ${r.contact.name} out of band, then: lintas contact verify ${r.contact.name} "FINGERPRINT"`);
-    }
-    for (const text of revocations) {
-      const rev = await decodeRevocation(text);
-      await ring.importRevocation(rev);
-      const who = ring.findByFingerprint(rev.fingerprint);
-      const label = who?.contact?.name ?? who?.identity?.name ?? formatFingerprint(rev.fingerprint);
-      results.push({ action: 'revoked', fingerprint: formatFingerprint(rev.fingerprint), reason: rev.reason, effectiveAt: rev.effectiveAt.toISOString() });
-      lines.push(`Applied a revocation (${rev.reason}) of ${label}, effective ${rev.effectiveAt.toISOString()}`);
+      for (const d of r.dropped) lines.push(`  Dropped a card that also claimed to succeed their old card (its key signed twice: not theirs): ${formatFingerprint(d)}`);
+      for (const c of r.changedAttributes) lines.push(`  The new card changes the ${c.attribute} from "${c.from}" to "${c.to}"`);
+      if (r.contact.verification === 'unverified') {
+        const why = r.changedAttributes.length > 0 ? 'The old key vouches for the new keys, not for a new identity: c' : 'C';
+        lines.push(`  ${why}ompare this fingerprint with ${r.contact.name} out of band, then: lintas contact verify ${r.contact.name} "FINGERPRINT"`);
+      }
+      if (r.contact.suspendedGroups.length > 0) lines.push(`  Held out of its groups (${r.contact.suspendedGroups.join(', ')}) until verified`);
     }
     ctx.result(results.length === 1 ? results[0] : results, lines.join('\n'));
   },
 };
+
+function sameCard(a: KeyCard, b: KeyCard): boolean {
+  return fingerprintHex(a) === fingerprintHex(b);
+}
+
+/** What a revocation did to one contact, for the person at the terminal. */
+function revocationEffect(before: Contact, after: Contact): string[] {
+  const out: string[] = [];
+  if (!sameCard(before.card, after.card)) {
+    out.push(`  "${after.name}" dropped back to its card ${formatFingerprint(after.card)}: the later card rested on the compromised key`);
+  }
+  if (before.verification !== after.verification) out.push(`  "${after.name}" is now ${after.verification}`);
+  if (after.suspendedGroups.length > 0) out.push(`  "${after.name}" is held out of its groups (${after.suspendedGroups.join(', ')}) until you verify its new card out of band`);
+  return out;
+}
 
 function contactsIn(ring: KeyRing, input: CommandInput): Contact[] {
   const group = stringOption(input, 'group');

@@ -7,10 +7,10 @@ import type { KeyCard } from '../key-card.js';
 import { fingerprintMatches, looksLikeFingerprint } from '../fingerprint.js';
 import type { Introduction } from '../introduction.js';
 import { RingIndex, type Contact } from '../ring-index.js';
-import type { ContactRecord } from '../ring-state.js';
 import { checkLocalName } from '../text-rules.js';
 import { attributeMap, decodeCardInput, decodeIntroductionInput, textList } from './arguments.js';
-import { importOne, type ImportKeyCardResult } from './card-import.js';
+import { importOne, refuseCompromised, type AttributeChange, type ImportKeyCardResult, type ImportStep } from './card-import.js';
+import { settleCompromises } from './compromise.js';
 import { fingerprintMismatch, unknownContact } from './errors.js';
 import type { RingStore } from './ring-store.js';
 import { assertNameFree } from './uniqueness.js';
@@ -69,15 +69,20 @@ export async function importKeyCard(
   const introduction = options.introduction === undefined ? null : decodeIntroductionInput(options.introduction);
   return store.commit((s, idx0) => {
     let idx = idx0;
-    let result: { record: ContactRecord; action: ImportKeyCardResult['action'] } | null = null;
+    let result: ImportStep | null = null;
+    const changedAttributes: AttributeChange[] = [];
+    const dropped: KeyCard[] = [];
     for (const card of cards) {
       const step = importOne(s, idx, card, { name, labels, groups, attributes, fingerprint, introduction }, (n) => assertNameFree(s, n));
+      changedAttributes.push(...step.changedAttributes);
+      dropped.push(...step.dropped);
       // Later cards of a chain must see the earlier ones.
       idx = new RingIndex(s);
       result = result === null || step.action !== 'unchanged' ? step : result;
     }
+    settleCompromises(s);
     const r = result!;
-    return (i) => ({ contact: i.contact(r.record), action: r.action });
+    return (i) => ({ contact: i.contact(r.record), action: r.action, changedAttributes, dropped });
   });
 }
 
@@ -85,7 +90,7 @@ export async function importKeyCard(
 export function groupNames(store: RingStore): string[] {
   store.assertOpen();
   const all = new Set<string>();
-  for (const c of store.state.contacts) for (const g of c.groups) all.add(g);
+  for (const c of store.state.contacts) if (!store.index.suspended(c)) for (const g of c.groups) all.add(g);
   return [...all].sort();
 }
 
@@ -94,20 +99,22 @@ export function groupMembers(store: RingStore, group: string): Contact[] {
   store.assertOpen();
   if (typeof group !== 'string') throw new TypeError('group must be a string');
   const nfc = group.normalize('NFC');
-  return store.state.contacts.filter((c) => c.groups.includes(nfc)).map((r) => store.index.contact(r));
+  return store.state.contacts.filter((c) => c.groups.includes(nfc) && !store.index.suspended(c)).map((r) => store.index.contact(r));
 }
 
 /** See {@link KeyRing.verifyContact}. */
 export async function verifyContact(store: RingStore, contactName: string, fingerprint: string | Uint8Array): Promise<Contact> {
   const { name } = store.contactRecord(contactName);
   if (typeof fingerprint !== 'string' && !(fingerprint instanceof Uint8Array)) throw new TypeError('fingerprint must be a string or Uint8Array');
-  return store.commit((s) => {
+  return store.commit((s, idx) => {
     const r = s.contacts.find((c) => c.name === name);
     if (!r) throw unknownContact(name);
     const card = r.cards[r.cards.length - 1]!;
     if (!fingerprintMatches(fingerprint, card.fingerprint)) throw fingerprintMismatch(name);
+    refuseCompromised(idx, r, card);
     r.verification = 'verified';
     r.introduction = null;
+    r.confirmed = card.fingerprint;
     return (i) => i.contact(r);
   });
 }
@@ -136,6 +143,7 @@ export async function updateContact(store: RingStore, contactName: string, optio
     if (options.verification === 'unverified') {
       r.verification = 'unverified';
       r.introduction = null;
+      r.confirmed = null;
     }
     return (i) => i.contact(r);
   });

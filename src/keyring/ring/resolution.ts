@@ -82,7 +82,9 @@ export function resolveRecipients(store: RingStore, refs: RecipientRef[], option
     if (typeof ref === 'string') {
       if (ref.startsWith('group:')) {
         const group = ref.slice('group:'.length).normalize('NFC');
-        const members = state.contacts.filter((c) => c.groups.includes(group));
+        // A suspended contact's groups are held back (KEYRING.md, "Revocation"): the group seal
+        // goes to the others instead of failing on, or reaching, a compromised card.
+        const members = state.contacts.filter((c) => c.groups.includes(group) && !index.suspended(c));
         if (members.length === 0) throw unknownRecipient(`group "${group}" has no members`);
         for (const m of members) add({ kind: 'contact', record: m, position: m.cards.length - 1 }, m.cards[m.cards.length - 1]!, false, ref);
         return;

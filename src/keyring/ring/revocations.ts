@@ -8,6 +8,7 @@ import { bytesEqual } from '../key-card.js';
 import { revocationApplies, type Revocation } from '../revocation.js';
 import { hex } from '../ring-index.js';
 import { decodeRevocationInput } from './arguments.js';
+import { settleCompromises } from './compromise.js';
 import type { RingStore } from './ring-store.js';
 
 /** See {@link KeyRing.importRevocation}. */
@@ -24,17 +25,7 @@ export async function importRevocation(store: RingStore, input: Revocation | Uin
       }
     }
     if (!s.revocations.some((r) => bytesEqual(r.bytes, revocation.bytes))) s.revocations.push(revocation);
-    if (revocation.reason === 'key-compromise') {
-      for (const c of s.contacts) {
-        const pos = c.cards.findIndex((k) => bytesEqual(k.fingerprint, revocation.fingerprint));
-        const rotatedAway = pos >= 0 && pos < c.cards.length - 1;
-        const introducedByIt = c.introduction !== null && bytesEqual(c.introduction.introducerFingerprint, revocation.fingerprint);
-        if (rotatedAway || introducedByIt) {
-          c.verification = 'unverified';
-          c.introduction = null;
-        }
-      }
-    }
+    settleCompromises(s);
     return () => revocation;
   });
 }

@@ -24,6 +24,7 @@ import {
 import { cloneState, decodeState, emptyState, encodeState, type ContactRecord, type IdentityRecord, type RingState } from '../ring-state.js';
 import { RingIndex } from '../ring-index.js';
 import type { KeyRingStorage } from '../storage.js';
+import { settleCompromises } from './compromise.js';
 import { conflict, unknownContact, unknownIdentity } from './errors.js';
 
 /** How the stored key ring is protected. */
@@ -63,8 +64,8 @@ export class RingStore {
     private stored: Uint8Array,
     state: RingState,
   ) {
-    this.state = state;
-    this.index = new RingIndex(state);
+    this.state = settled(state);
+    this.index = new RingIndex(this.state);
   }
 
   /** See `KeyRing.create`. */
@@ -226,13 +227,23 @@ export class RingStore {
     if (!sameKdf(parsed.kdf, this.fileKey.kdf)) throw conflict('Another process changed the key ring passphrase or key');
     const plaintext = decryptKeyRingFile(parsed, this.fileKey);
     try {
-      this.state = decodeState(plaintext);
+      this.state = settled(decodeState(plaintext));
     } finally {
       wipe(plaintext);
     }
     this.index = new RingIndex(this.state);
     this.stored = bytes;
   }
+}
+
+/**
+ * Loaded contents under today's key-compromise rules (compromise.ts): a ring saved by an
+ * earlier version may still follow a thief's successor that a revocation voids. The next save
+ * stores the settled state.
+ */
+function settled(state: RingState): RingState {
+  settleCompromises(state);
+  return state;
 }
 
 function checkStorage(storage: unknown): asserts storage is KeyRingStorage {
