@@ -19,7 +19,10 @@ import { assertNameFree } from './uniqueness.js';
 export interface ImportKeyCardOptions {
   /** Local name; required when the card starts a new contact (it does not succeed a known card). */
   name?: string;
-  /** The fingerprint you compared out of band (hex or formatted): the contact becomes 'verified'. */
+  /**
+   * The fingerprint you compared out of band (hex or formatted): the contact becomes 'verified'.
+   * For a chain, the fingerprint of its last (newest) card.
+   */
   fingerprint?: string | Uint8Array;
   /** An introduction by a contact you verified: the contact becomes 'introduced'. */
   introduction?: Introduction | Uint8Array | string;
@@ -72,8 +75,11 @@ export async function importKeyCard(
     let result: ImportStep | null = null;
     const changedAttributes: AttributeChange[] = [];
     const dropped: KeyCard[] = [];
-    for (const card of cards) {
-      const step = importOne(s, idx, card, { name, labels, groups, attributes, fingerprint, introduction }, (n) => assertNameFree(s, n));
+    for (const [i, card] of cards.entries()) {
+      // The fingerprint compared out of band is the newest card's (the one the owner reads out);
+      // the earlier cards of a chain reach it through their succession signatures.
+      const fp = i === cards.length - 1 ? fingerprint : undefined;
+      const step = importOne(s, idx, card, { name, labels, groups, attributes, fingerprint: fp, introduction }, (n) => assertNameFree(s, n));
       changedAttributes.push(...step.changedAttributes);
       dropped.push(...step.dropped);
       // Later cards of a chain must see the earlier ones.
