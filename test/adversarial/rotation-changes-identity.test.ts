@@ -38,6 +38,9 @@ describe('attack: a rotation changes the name, organization or country of a veri
     expect([r.contact.verification, r.contact.organization, r.contact.country]).toEqual(['unverified', 'Badan Intelijen Negara', 'ID']);
     // What handling policy sees: an unverified card, whatever it claims.
     expect(bin.ring.resolveRecipients(['group:ASEAN'])[0]!.verification).toBe('unverified');
+    // The old card's fingerprint, compared long ago, says nothing about the new one.
+    expect((await bin.ring.importKeyCard(pdrm.identity.card, { fingerprint: pdrm.identity.card.fingerprint })).action).toBe('unchanged');
+    expect(bin.ring.contact('PDRM').verification).toBe('unverified');
     // Comparing the new card's fingerprint out of band confirms the change.
     expect((await bin.ring.verifyContact('PDRM', next.card.fingerprint)).verification).toBe('verified');
   });

@@ -19,6 +19,8 @@ import {
   type KeyCard,
   type Revocation,
 } from '../../src/index.js';
+import { decryptKeyRingFile, deriveFileKey, encryptKeyRingFile, parseKeyRingFile } from '../../src/keyring/encrypted-file.js';
+import { decodeState, encodeState } from '../../src/keyring/ring-state.js';
 import { expectCode, sealWithSecrets } from '../envelope/envelope-kit.js';
 
 const HOUR = 3_600_000;
@@ -172,6 +174,28 @@ describe('attack: a thief rotates a stolen key before its owner revokes it', () 
       const verified = await bin.verifyContact('PDRM', before.fingerprint);
       expect([verified.verification, verified.groups]).toEqual(['verified', ['ASEAN']]);
     }
+  });
+
+  it('a key ring saved while it followed the thief, with the revocation already in it, is settled when opened', async () => {
+    // What an earlier lintas left on disk: the thief's card current, the revocation stored next to it.
+    const storage = new MemoryKeyRingStorage();
+    const ring = await KeyRing.create(storage, PASS);
+    await ring.createIdentity({ name: 'BIN', organization: 'BIN', country: 'ID' });
+    await ring.importKeyCard(original, { name: 'PDRM', fingerprint: original.fingerprint, groups: ['ASEAN'] });
+    await ring.importKeyCard(await thiefSuccessor());
+    ring.close();
+    const revocation = await pdrm.ring.revokeIdentity('PDRM', { reason: 'key-compromise' });
+    const saved = (await storage.load())!;
+    const parsed = parseKeyRingFile(saved);
+    const key = deriveFileKey(PASS, parsed.kdf);
+    const state = decodeState(decryptKeyRingFile(parsed, key));
+    state.revocations.push(revocation);
+    expect(await storage.save(encryptKeyRingFile(encodeState(state), key), saved)).toBe(true);
+
+    const reopened = await KeyRing.open(storage, PASS);
+    const c = reopened.contact('PDRM');
+    expect([fingerprintHex(c.card), c.verification, c.groups, c.suspendedGroups]).toEqual([fingerprintHex(original), 'unverified', [], ['ASEAN']]);
+    expect(reopened.lookupSigningKey(thief.signing.publicKey)).toBeNull();
   });
 
   it('introductions signed with the key from the compromise time on are void; earlier ones stand', async () => {

@@ -82,11 +82,13 @@ export function importOne(s: RingState, idx: RingIndex, card: KeyCard, p: Import
     if (p.fingerprint !== undefined) {
       if (!fingerprintMatches(p.fingerprint, card.fingerprint)) throw fingerprintMismatch(known.record.name);
       refuseCompromised(idx, known.record, card);
-      known.record.confirmed = card.fingerprint;
-      if (known.record.verification !== 'verified') {
+      // Verification is of the current card: comparing an older card's fingerprint says nothing
+      // about the card in use (it would undo the downgrade of case 6 in docs/KEYRING.md).
+      if (known.position === known.record.cards.length - 1 && known.record.verification !== 'verified') {
         confirm(known.record, card);
         return step(known.record, 'verified');
       }
+      if (known.position === known.record.cards.length - 1) known.record.confirmed = card.fingerprint;
     }
     return step(known.record, 'unchanged');
   }
