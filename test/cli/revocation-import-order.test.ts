@@ -3,11 +3,14 @@
  * card (issue 12, item 1; docs/CLI.md): the thief who copied POLRI's key ring has already
  * published a rotation, which BIN followed. Whatever the order of the blocks in POLRI's file,
  * the revocation is applied, the thief's card is dropped, and the owner's card is taken once
- * its fingerprint is given; the result is the same for both orders.
+ * its fingerprint is given; the result is the same for both orders. And a rotation that changes
+ * the organization is reported as such, leaving the contact unverified (item 3).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { armorKeyCard, KeyRing } from '../../src/index.js';
+import { FileKeyRingStorage } from '../../src/node.js';
 import { Cli, buildCli, expectOk, twoAgencies, workFolder } from './cli-kit.js';
 
 let script: string;
@@ -94,5 +97,24 @@ describe('contact import of a revocation and a new card in one file', () => {
       shown.push(contact);
     }
     expect(shown[1]).toEqual(shown[0]);
+  });
+});
+
+describe('contact import of a rotation that changes the organization', () => {
+  it('prints the change and leaves the contact unverified', async () => {
+    // Whoever holds the key (here the thief's copy, before any revocation reached BIN) signs a
+    // successor that claims another organization and country.
+    const ring = await KeyRing.open(new FileKeyRingStorage(join(w('thief-home'), 'keyring.lintas')), { passphrase: 'correct horse battery' });
+    const next = await ring.rotateIdentity('polri', { organization: 'Badan Intelijen Negara', country: 'MY' });
+    ring.close();
+    await writeFile(w('changed.card'), armorKeyCard(next.card));
+    const copy = await binCopy('bin-changed');
+    const r = await expectOk(copy.run(['contact', 'import', w('changed.card')]));
+    expect(r.stdout).toContain('changes the organization from "Kepolisian Negara Republik Indonesia" to "Badan Intelijen Negara"');
+    expect(r.stdout).toContain('changes the country from "ID" to "MY"');
+    expect(r.stdout).toContain('(unverified)');
+    expect(r.stdout).toContain('not for a new identity');
+    const shown = (await copy.json(['contact', 'show', 'polri'])).value;
+    expect([shown.verification, shown.card.organization]).toEqual(['unverified', 'Badan Intelijen Negara']);
   });
 });
