@@ -5,10 +5,9 @@
  */
 import type { RecipientKeyPair } from '../keys/recipient.js';
 import { recipientId } from '../keys/recipient.js';
-import type { KeyCard } from './key-card.js';
+import { bytesEqual, type KeyCard } from './key-card.js';
 import type { Revocation } from './revocation.js';
 import { strictestRevocation } from './revocation.js';
-import { bytesEqual } from './key-card.js';
 import type { ContactRecord, IdentityRecord, RingState, Verification } from './ring-state.js';
 
 /** One of your own identities, as the key ring shows it. */

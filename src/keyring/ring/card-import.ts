@@ -68,12 +68,6 @@ export interface ImportStep {
 
 /** One card of {@link KeyRing.importKeyCard}, applied to the draft state `s`. */
 export function importOne(s: RingState, idx: RingIndex, card: KeyCard, p: ImportParams, assertNameFree: (name: string) => void): ImportStep {
-  const step = (record: ContactRecord, action: ImportStep['action'], changedAttributes: AttributeChange[] = [], dropped: KeyCard[] = []): ImportStep => ({
-    record,
-    action,
-    changedAttributes,
-    dropped,
-  });
   const known = idx.byFingerprint.get(hex(card.fingerprint));
   if (known) {
     if (known.kind === 'identity') throw new LintasError('ERR_KEYRING_DUPLICATE_CARD', `This is a card of your own identity "${known.record.name}"`);
@@ -109,7 +103,7 @@ export function importOne(s: RingState, idx: RingIndex, card: KeyCard, p: Import
         );
       }
       const record = pred.record;
-      if (pred.position !== record.cards.length - 1) return replaceFork(record, pred.position, card, p, step);
+      if (pred.position !== record.cards.length - 1) return replaceFork(record, pred.position, card, p);
       // A successor signed with a key revoked as compromised, at or after the compromise time, may
       // be the thief's: its signature proves nothing. Following it unchecked would hand the thief
       // the contact's name and groups (a seal to the group would reach them), so the fingerprint
@@ -170,13 +164,7 @@ export function importOne(s: RingState, idx: RingIndex, card: KeyCard, p: Import
  * settle which: it replaces the unconfirmed successors (so an owner's confirmed card is taken
  * whether the thief's rotation arrived first or not); anything else is a conflict (case 3).
  */
-function replaceFork(
-  record: ContactRecord,
-  position: number,
-  card: KeyCard,
-  p: ImportParams,
-  step: (record: ContactRecord, action: ImportStep['action'], changed: AttributeChange[], dropped: KeyCard[]) => ImportStep,
-): ImportStep {
+function replaceFork(record: ContactRecord, position: number, card: KeyCard, p: ImportParams): ImportStep {
   const later = record.cards.slice(position + 1);
   const laterConfirmed = record.confirmed !== null && later.some((c) => bytesEqual(c.fingerprint, record.confirmed!));
   if (p.fingerprint === undefined || laterConfirmed) {
@@ -205,6 +193,10 @@ export function refuseCompromised(idx: RingIndex, record: ContactRecord, card: K
       `The card of "${record.name}" was revoked as compromised: verifying it would trust a key a thief may hold; ask them for their new card and import it with its fingerprint`,
     );
   }
+}
+
+function step(record: ContactRecord, action: ImportStep['action'], changedAttributes: AttributeChange[] = [], dropped: KeyCard[] = []): ImportStep {
+  return { record, action, changedAttributes, dropped };
 }
 
 /** The fingerprint of `card` was compared out of band: the contact is verified on it. */

@@ -1,9 +1,9 @@
 /**
  * What a key compromise does to your contacts (docs/KEYRING.md, "Revocation"). A key-compromise
  * revocation of key K voids every statement K signed from the stated compromise time on (all of
- * them when none is stated): successor cards and introductions. The key ring brings its contents to the state those rules define after
- * every import and on every load, so the result does not depend on the order in which cards and
- * revocations arrived:
+ * them when none is stated): successor cards and introductions. The key ring brings its
+ * contents to the state these rules define after every import and on every load, so the result
+ * does not depend on the order in which cards and revocations arrived:
  *
  * 1. a contact's chain drops back to the last card before the first voided succession, unless
  *    you compared the fingerprint of that successor (or a later card) out of band;
