@@ -34,9 +34,10 @@ import { sealCore, type SealStreamOptions } from '../src/envelope/seal.js';
 import { open, type OpenOptions } from '../src/envelope/open.js';
 import { armor } from '../src/envelope/armor.js';
 import { collectBytes, toAsyncIterable } from '../src/envelope/byte-source.js';
-import { CONTEXT, HEADER_MAC_BYTES, LIMITS, MAGIC, PREFIX_BYTES, SIGNATURE_BYTES } from '../src/envelope/constants.js';
+import { CHECKPOINT_BYTES, CONTEXT, HEADER_MAC_BYTES, LIMITS, MAGIC, PREFIX_BYTES, WINDOW_BYTES } from '../src/envelope/constants.js';
 import { decodeHeader, encodeHeader, encodePrefix, type EnvelopeHeader, type RecipientStanza } from '../src/envelope/header.js';
-import { deriveEnvelopeKeys, headerMac, signedMessage, type EnvelopeKeys } from '../src/envelope/key-schedule.js';
+import { deriveEnvelopeKeys, headerMac, type EnvelopeKeys } from '../src/envelope/key-schedule.js';
+import { checkpointMessage } from '../src/envelope/checkpoints.js';
 import { decodeMeta, encodeMeta, type EnvelopeMeta } from '../src/envelope/meta.js';
 import { chunkNonce } from '../src/envelope/payload-stream.js';
 import { x25519Scheme } from '../src/envelope/stanza-x25519.js';
@@ -97,8 +98,11 @@ export interface VectorIntermediate {
   plaintextStreamLength: number;
   /** Each payload chunk's nonce and plaintext length, in order. */
   chunks: { nonce: Hex; plaintextLength: number }[];
-  payloadHash: Hex;
+  /** SHA-256 of the window's data: payload || padding (every vector has one window). */
+  dataHash: Hex;
+  /** The message checkpoint 0 signs (SPEC 5.7); null when anonymous. */
   signedMessage: Hex | null;
+  /** Checkpoint 0: the sender's signature, or null when anonymous (the slot is then 64 zero bytes). */
   signature: Hex | null;
 }
 
@@ -264,7 +268,7 @@ interface Base {
   metaBytes: Uint8Array;
   chunks: Uint8Array[];
   chunkSize: number;
-  /** Plaintext stream: payload || padding || signature. */
+  /** Plaintext stream: payload || padding || checkpoint (one window). */
   stream: Uint8Array;
   paddingLength: number;
   signature: Uint8Array | null;
@@ -300,7 +304,7 @@ async function sealBase(spec: SealSpec): Promise<Base> {
   if (toHex(draws[1]!) !== toHex(header.salt)) throw new Error(`${spec.label}: the salt is not the second random draw`);
   const keys = deriveEnvelopeKeys(fileKey, header.salt);
   const metaBytes = chachaDecrypt(keys.metaKey, ZERO_NONCE, header.meta)!;
-  const meta = decodeMeta(metaBytes);
+  const meta = decodeMeta(metaBytes, header.stanzas.length);
   const chunkSize = 1 << header.chunkExponent;
   const chunks: Uint8Array[] = [];
   const body = envelope.subarray(PREFIX_BYTES + headerLength + HEADER_MAC_BYTES);
@@ -308,9 +312,11 @@ async function sealBase(spec: SealSpec): Promise<Base> {
     chunks.push(body.slice(off, off + chunkSize + AEAD_TAG_BYTES));
   }
   const stream = concatBytes(...chunks.map((c, i) => chachaDecrypt(keys.payloadKey, chunkNonce(i, i === chunks.length - 1), c)!));
+  // Vectors are small: one window, so the plaintext stream is payload || padding || checkpoint.
+  if (stream.length > WINDOW_BYTES) throw new Error(`${spec.label}: more than one window`);
   const sender = spec.sender ? id(spec.sender).keys.signing : null;
-  const signature = sender ? stream.slice(stream.length - SIGNATURE_BYTES) : null;
-  const paddingLength = stream.length - spec.payload.length - (sender ? SIGNATURE_BYTES : 0);
+  const signature = sender ? stream.slice(stream.length - CHECKPOINT_BYTES) : null;
+  const paddingLength = stream.length - spec.payload.length - CHECKPOINT_BYTES;
   return { spec, draws, envelope, fileKey, keys, prefix, headerBytes, header, mac, meta, metaBytes, chunks, chunkSize, stream, paddingLength, signature, sender };
 }
 
@@ -342,7 +348,10 @@ interface Rebuild {
   mac?: Uint8Array;
   /** Payload for the default plaintext stream (default: the base payload). */
   payload?: Uint8Array;
-  /** Signature for the default plaintext stream (default: the base sender signs the new header). */
+  /**
+   * Checkpoint for the default plaintext stream (default: the base sender signs the new header
+   * and data; zeros if anonymous). null: the anonymous zero checkpoint.
+   */
   signature?: Uint8Array | null;
   /** Padding for the default plaintext stream (default: the base padding, zeros). */
   padding?: Uint8Array;
@@ -365,12 +374,17 @@ function rebuild(base: Base, r: Rebuild): Uint8Array {
       const payload = r.payload ?? base.spec.payload;
       const padding = r.padding ?? new Uint8Array(base.paddingLength);
       const signature =
-        r.signature !== undefined ? r.signature : base.sender ? ed25519Sign(base.sender.secretKey, signedMessage(prefixAndHeader, sha256(payload))) : null;
-      stream = concatBytes(payload, padding, signature ?? EMPTY);
+        r.signature !== undefined ? r.signature : base.sender ? signCheckpoint(base.sender, prefixAndHeader, concatBytes(payload, padding)) : null;
+      stream = concatBytes(payload, padding, signature ?? new Uint8Array(CHECKPOINT_BYTES));
     }
     chunks = encryptStream(base.keys.payloadKey, stream, base.chunkSize);
   }
   return concatBytes(prefixAndHeader, mac, ...chunks);
+}
+
+/** Checkpoint `index` over `data` for this header (SPEC 5.7); by default the only, final one. */
+function signCheckpoint(sender: SigningKeyPair, prefixAndHeader: Uint8Array, data: Uint8Array, index = 0, final = true): Uint8Array {
+  return ed25519Sign(sender.secretKey, checkpointMessage(sha256(prefixAndHeader), index, final, sha256(data)));
 }
 
 /** The base header with some fields replaced, canonically encoded. */
@@ -559,7 +573,7 @@ function wrapsOf(base: Base): VectorIntermediate['wraps'] {
 
 function intermediateOf(base: Base): VectorIntermediate {
   const prefixAndHeader = concatBytes(base.prefix, base.headerBytes);
-  const payloadHash = sha256(base.spec.payload);
+  const dataHash = sha256(base.stream.subarray(0, base.stream.length - CHECKPOINT_BYTES));
   return {
     fileKey: toHex(base.fileKey),
     salt: toHex(base.header.salt),
@@ -573,8 +587,8 @@ function intermediateOf(base: Base): VectorIntermediate {
     headerMac: toHex(base.mac),
     plaintextStreamLength: base.stream.length,
     chunks: base.chunks.map((c, i) => ({ nonce: toHex(chunkNonce(i, i === base.chunks.length - 1)), plaintextLength: c.length - AEAD_TAG_BYTES })),
-    payloadHash: toHex(payloadHash),
-    signedMessage: base.sender ? toHex(signedMessage(prefixAndHeader, payloadHash)) : null,
+    dataHash: toHex(dataHash),
+    signedMessage: base.sender ? toHex(checkpointMessage(sha256(prefixAndHeader), 0, true, dataHash)) : null,
     signature: base.signature ? toHex(base.signature) : null,
   };
 }
@@ -728,7 +742,7 @@ async function defineVectors(): Promise<VectorDef[]> {
   const padded = await sealBase({ label: 'padding', payload: pattern(300), recipients: [to('bob')], sender: 'alice', padding: true });
   add({
     name: 'padding',
-    description: 'Padding: a 300-byte payload padded to its Padmé length 304 with zeros, and one real X25519 stanza among three random dummies, shuffled.',
+    description: 'Padding: a 300-byte payload padded to its Padmé length 304 with zeros, one real X25519 stanza among three dummies, shuffled, and a meta block padded with "pad" to 641 + 34 x 4 = 777 bytes.',
     base: padded,
     open: bobX,
     expect: 'success',
@@ -762,7 +776,7 @@ async function defineVectors(): Promise<VectorDef[]> {
   const empty = await sealBase({ label: 'empty-payload', payload: EMPTY, recipients: [to('bob')], sender: 'alice' });
   add({
     name: 'empty-payload',
-    description: 'An empty payload: the plaintext stream is just the 64-byte signature, in one final chunk.',
+    description: 'An empty payload: the plaintext stream is just the 64-byte checkpoint (the signature over the empty window), in one final chunk.',
     base: empty,
     open: bobX,
     expect: 'success',
@@ -771,7 +785,7 @@ async function defineVectors(): Promise<VectorDef[]> {
   const emptyAnon = await sealBase({ label: 'empty-payload-anonymous', payload: EMPTY, recipients: [to('bob')] });
   add({
     name: 'empty-payload-anonymous',
-    description: 'An empty anonymous payload: the plaintext stream is empty, so the only chunk is an empty final chunk (16 bytes: the tag).',
+    description: 'An empty anonymous payload: the plaintext stream is just the anonymous checkpoint, 64 zero bytes, in one final chunk.',
     base: emptyAnon,
     open: { keys: [to('bob')], allowAnonymous: true },
     expect: 'success',
@@ -804,10 +818,10 @@ async function defineVectors(): Promise<VectorDef[]> {
     expect: 'success',
   });
 
-  const anonFull = await sealBase({ label: 'chunks-anonymous-full-last', payload: pattern(4096, 4), recipients: [to('bob')], chunkSize: 4096 });
+  const anonFull = await sealBase({ label: 'chunks-anonymous-full-last', payload: pattern(4096 - 64, 4), recipients: [to('bob')], chunkSize: 4096 });
   add({
     name: 'chunks-anonymous-full-last',
-    description: 'Anonymous, payload of exactly one 4 KiB chunk: a single full-size final chunk.',
+    description: 'Anonymous, a 4,032-byte payload and its 64-byte zero checkpoint fill exactly one 4 KiB chunk: a single full-size final chunk.',
     base: anonFull,
     open: { keys: [to('bob')], allowAnonymous: true },
     expect: 'success',
@@ -1423,16 +1437,16 @@ async function defineVectors(): Promise<VectorDef[]> {
   });
   add({
     name: 'payload-padding-nonzero',
-    description: 'A padded envelope whose padding is not all zeros (padding is not covered by the signature, so the reader checks it).',
+    description: 'A padded envelope whose padding is not all zeros, signed by the sender as it is: padding must be zeros whoever signs it.',
     base: padded,
-    tamper: 'Last padding byte set to 0x01; stream re-encrypted under the payload key (the signature stays valid).',
-    envelope: rebuild(padded, { header: padded.headerBytes, mac: padded.mac, padding: flip(new Uint8Array(padded.paddingLength), -1), signature: padded.signature }),
+    tamper: 'Last padding byte set to 0x01; stream re-encrypted under the payload key; alice signs the checkpoint over the changed data.',
+    envelope: rebuild(padded, { header: padded.headerBytes, mac: padded.mac, padding: flip(new Uint8Array(padded.paddingLength), -1) }),
     open: bobX,
     expect: 'ERR_ENVELOPE_TAMPERED',
   });
   add({
     name: 'payload-signature-truncated',
-    description: 'A signed envelope whose plaintext stream is only 32 bytes: too short to hold the signature.',
+    description: 'A signed envelope whose plaintext stream is only 32 bytes: too short to hold the checkpoint.',
     base: empty,
     tamper: 'Stream re-encrypted under the payload key as the first 32 bytes of the signature.',
     envelope: withChunks(empty, encryptStream(empty.keys.payloadKey, empty.signature!.slice(0, 32), 65536)),
@@ -1444,7 +1458,7 @@ async function defineVectors(): Promise<VectorDef[]> {
 
   add({
     name: 'signature-invalid',
-    description: 'The signature at the end of the stream has one bit flipped; the stream itself is authentic (re-encrypted with the file key).',
+    description: 'The checkpoint (the signature at the end of the window) has one bit flipped; the stream itself is authentic (re-encrypted with the file key).',
     base: x25519Signed,
     tamper: 'Flipped the low bit of signature byte 0; stream re-encrypted under the payload key.',
     envelope: rebuild(x25519Signed, { header: x25519Signed.headerBytes, mac: x25519Signed.mac, signature: flip(x25519Signed.signature!, 0) }),
@@ -1490,6 +1504,111 @@ async function defineVectors(): Promise<VectorDef[]> {
     });
   }
 
+  // --- Checkpoints and padding (SPEC 5.5-5.7, 6.6) --------------------------------------------
+
+  add({
+    name: 'checkpoint-final-flag-clear',
+    description: 'alice signs the only window\'s checkpoint as not final (flag 0x00): read as the last window, it does not verify, as a stream cut at a window boundary would not.',
+    base: x25519Signed,
+    tamper: 'Checkpoint replaced by alice\'s signature of the checkpoint message with the final flag 0x00; stream re-encrypted under the payload key.',
+    envelope: rebuild(x25519Signed, { header: x25519Signed.headerBytes, mac: x25519Signed.mac, signature: signCheckpoint(x25519Signed.sender!, concatBytes(x25519Signed.prefix, x25519Signed.headerBytes), TEXT, 0, false) }),
+    open: bobX,
+    expect: 'ERR_SIGNATURE_INVALID',
+  });
+  add({
+    name: 'checkpoint-wrong-index',
+    description: 'alice signs the only window\'s checkpoint with index 1 instead of 0: windows cannot be moved.',
+    base: x25519Signed,
+    tamper: 'Checkpoint replaced by alice\'s signature of the checkpoint message with index 1; stream re-encrypted under the payload key.',
+    envelope: rebuild(x25519Signed, { header: x25519Signed.headerBytes, mac: x25519Signed.mac, signature: signCheckpoint(x25519Signed.sender!, concatBytes(x25519Signed.prefix, x25519Signed.headerBytes), TEXT, 1, true) }),
+    open: bobX,
+    expect: 'ERR_SIGNATURE_INVALID',
+  });
+  add({
+    name: 'checkpoint-anonymous-nonzero',
+    description: 'An anonymous envelope whose checkpoint slot is not all zeros.',
+    base: anonymous,
+    tamper: 'Last byte of the zero checkpoint set to 0x01; stream re-encrypted under the payload key.',
+    envelope: rebuild(anonymous, { header: anonymous.headerBytes, mac: anonymous.mac, signature: flip(new Uint8Array(CHECKPOINT_BYTES), -1) }),
+    open: { keys: [to('bob')], allowAnonymous: true },
+    expect: 'ERR_ENVELOPE_TAMPERED',
+  });
+  add({
+    name: 'payload-padding-not-padded',
+    description: 'An envelope sealed without padding whose data has a zero byte after the declared payload, signed by alice as it is: only a padded envelope (meta "pad") carries padding.',
+    base: x25519Signed,
+    tamper: 'One zero byte appended to the payload in the plaintext stream; alice signs the checkpoint over the longer data; stream re-encrypted.',
+    envelope: rebuild(x25519Signed, { header: x25519Signed.headerBytes, mac: x25519Signed.mac, padding: new Uint8Array(1) }),
+    open: bobX,
+    expect: 'ERR_ENVELOPE_TAMPERED',
+  });
+  {
+    // SPEC 5.6: with padding, sizes depend only on the stanzas and the padded payload length.
+    const payload = pattern(1000, 19);
+    const one = await sealBase({ label: 'padding-one-recipient', payload, recipients: [to('bob')], sender: 'alice', padding: true });
+    const three = await sealBase({ label: 'padding-three-recipients', payload, recipients: [to('bob'), to('carol'), to('dave')], sender: 'alice', padding: true, contentType: 'application/json' });
+    const anonymousPadded = await sealBase({ label: 'padding-anonymous', payload, recipients: [to('bob')], padding: true, expiresAt: VECTOR_NOW + 24 * HOUR });
+    for (const other of [three, anonymousPadded]) {
+      if (other.envelope.length !== one.envelope.length || other.headerBytes.length !== one.headerBytes.length || other.stream.length !== one.stream.length) {
+        throw new Error(`${other.spec.label}: a padded envelope whose size differs from padding-one-recipient`);
+      }
+    }
+    const size = `${one.envelope.length} bytes (header ${one.headerBytes.length}, plaintext stream ${one.stream.length})`;
+    add({
+      name: 'padding-one-recipient',
+      description: `Padding, one real recipient (bob) among 4 X25519 stanzas, signed, 1,000-byte payload: ${size}, the same as padding-three-recipients and padding-anonymous.`,
+      base: one,
+      open: bobX,
+      expect: 'success',
+    });
+    add({
+      name: 'padding-three-recipients',
+      description: `Padding, three real recipients (bob, carol, dave) among 4 X25519 stanzas, signed, with a content type, 1,000-byte payload: ${size}, the same as padding-one-recipient.`,
+      base: three,
+      open: { keys: [to('dave')] },
+      expect: 'success',
+    });
+    add({
+      name: 'padding-anonymous',
+      description: `Padding, one real recipient, anonymous (a zero checkpoint where the signature would be), with an expiry, 1,000-byte payload: ${size}, the same as the signed padding-one-recipient.`,
+      base: anonymousPadded,
+      open: { keys: [to('bob')], allowAnonymous: true },
+      expect: 'success',
+    });
+    add({
+      name: 'payload-repadded-by-insider',
+      description: 'bob, a recipient, re-encrypts alice\'s padded envelope with 128 more zero bytes of padding, keeping the header and alice\'s checkpoint: the signed meta block fixes the padding at Padmé(len).',
+      base: one,
+      tamper: 'Padding lengthened from 24 to 152 zero bytes; alice\'s checkpoint kept; stream re-encrypted under the payload key; header and MAC unchanged.',
+      envelope: rebuild(one, { header: one.headerBytes, mac: one.mac, padding: new Uint8Array(one.paddingLength + 128), signature: one.signature }),
+      open: bobX,
+      expect: 'ERR_ENVELOPE_TAMPERED',
+    });
+    const padAt = indexOfBytes(one.metaBytes, utf8('cpad')) + 4; // the "pad" key, then its 3-byte head
+    add({
+      name: 'meta-pad-nonzero',
+      description: 'A padded meta block whose "pad" byte string has a non-zero byte.',
+      base: one,
+      tamper: 'Last byte of the meta "pad" set to 0x01 and the meta block encrypted under the meta key; MAC and checkpoint recomputed.',
+      envelope: headerOnly(one, headerWithMeta(one, flip(one.metaBytes, padAt + 3 + one.metaBytes[padAt + 1]! * 256 + one.metaBytes[padAt + 2]! - 1))),
+      open: bobX,
+      expect: 'ERR_ENVELOPE_TAMPERED',
+    });
+    {
+      const k = one.metaBytes[padAt + 1]! * 256 + one.metaBytes[padAt + 2]! + 1;
+      const longer = concatBytes(one.metaBytes.subarray(0, padAt + 1), new Uint8Array([k >> 8, k & 0xff]), new Uint8Array(k), one.metaBytes.subarray(padAt + 3 + k - 1));
+      add({
+        name: 'meta-pad-wrong-length',
+        description: 'A padded meta block one byte longer than 641 + 34 x (number of stanzas).',
+        base: one,
+        tamper: 'One zero byte added to the meta "pad" (its length head adjusted) and the meta block encrypted under the meta key; MAC and checkpoint recomputed.',
+        envelope: headerOnly(one, headerWithMeta(one, longer)),
+        open: bobX,
+        expect: 'ERR_ENVELOPE_TAMPERED',
+      });
+    }
+  }
+
   // --- Sender and freshness policy ------------------------------------------------------------
 
   add({
@@ -1510,7 +1629,7 @@ async function defineVectors(): Promise<VectorDef[]> {
     const asAnonymous = await sealBase({ ...x25519Signed.spec, sender: undefined });
     if (toHex(stripped) !== toHex(asAnonymous.envelope)) throw new Error('signature-stripped: the insider forgery differs from an anonymous seal');
     const why =
-      'bob, a recipient of x25519-signed, strips alice\'s signature: he drops "sender" from the meta block, recomputes the MAC with the file key and re-encrypts the payload without the signature. The result is exactly the anonymous seal recorded here (same random bytes), so it can only be reported as unauthenticated';
+      'bob, a recipient of x25519-signed, strips alice\'s signature: he drops "sender" from the meta block, recomputes the MAC with the file key and re-encrypts the payload with the anonymous zero checkpoint in place of alice\'s. The result is exactly the anonymous seal recorded here (same random bytes), so it can only be reported as unauthenticated';
     add({ name: 'signature-stripped-allowed', description: `${why}; with allowAnonymous it opens with authenticated = false and no sender.`, base: asAnonymous, open: { keys: [to('bob')], allowAnonymous: true }, expect: 'success' });
     add({ name: 'signature-stripped-refused', description: `${why}; without allowAnonymous it is refused.`, base: asAnonymous, open: bobX, expect: 'ERR_ENVELOPE_ANONYMOUS' });
   }

@@ -16,7 +16,14 @@ export const SALT_BYTES = 32;
 export const COMMIT_BYTES = 32;
 export const ENVELOPE_ID_BYTES = 16;
 export const RECIPIENT_ID_BYTES = 32;
-export const SIGNATURE_BYTES = 64;
+/** An Ed25519 signature, and so a checkpoint slot (SPEC 5.7). */
+export const CHECKPOINT_BYTES = 64;
+/**
+ * The plaintext stream is cut into windows of this many bytes, each ending in a checkpoint
+ * (SPEC 5.5, 5.7): 4 MiB, a multiple of every chunk size, so windows end on chunk boundaries. A
+ * streaming reader holds one window before it may release it.
+ */
+export const WINDOW_BYTES = 1 << 22;
 
 /** HKDF info strings (SPEC section 3). Each derived key has exactly one. */
 export const CONTEXT = {
@@ -26,7 +33,7 @@ export const CONTEXT = {
   payload: 'lintas/v1 payload',
   x25519Wrap: 'lintas/v1 X25519 wrap',
   xwingWrap: 'lintas/v1 X-Wing wrap',
-  signature: 'lintas/v1 signature',
+  checkpoint: 'lintas/v1 checkpoint',
 } as const;
 
 /** Normative limits (SPEC section 7). A reader rejects anything beyond them before doing crypto. */

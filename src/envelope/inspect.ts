@@ -25,7 +25,7 @@ export interface EnvelopeInspection {
   payloadBytes: number;
   /** Number of payload chunks. */
   chunkCount: number;
-  /** Size of the plaintext stream: payload, padding and signature together. */
+  /** Size of the plaintext stream: payload, padding and checkpoints together (SPEC 1.2). */
   plaintextStreamBytes: number;
   /** True in hidden-recipients mode. */
   hiddenRecipients: boolean;

@@ -1,8 +1,8 @@
 /**
  * Everything derived from the file key (SPEC section 3.2), each with its own context string.
  */
-import { hkdfSha256Expand, hkdfSha256Extract, hmacSha256, sha256 } from '../crypto/hash.js';
-import { concatBytes, utf8, wipe } from '../crypto/bytes.js';
+import { hkdfSha256Expand, hkdfSha256Extract, hmacSha256 } from '../crypto/hash.js';
+import { utf8, wipe } from '../crypto/bytes.js';
 import { COMMIT_BYTES, CONTEXT } from './constants.js';
 
 /** The keys of one envelope. Call {@link wipeEnvelopeKeys} when done. */
@@ -13,15 +13,12 @@ export interface EnvelopeKeys {
   payloadKey: Uint8Array;
 }
 
-const ZERO_BYTE = new Uint8Array([0]);
-
 /** The context strings' bytes, encoded once (never handed out: the callers copy them). */
 const INFO = {
   headerMac: utf8(CONTEXT.headerMac),
   commitment: utf8(CONTEXT.commitment),
   meta: utf8(CONTEXT.meta),
   payload: utf8(CONTEXT.payload),
-  signature: utf8(CONTEXT.signature),
 };
 
 /**
@@ -50,14 +47,4 @@ export function wipeEnvelopeKeys(k: EnvelopeKeys): void {
 /** HMAC-SHA-256 over the prefix and header bytes exactly as they appear on the wire. */
 export function headerMac(macKey: Uint8Array, prefixAndHeader: Uint8Array): Uint8Array {
   return hmacSha256(macKey, prefixAndHeader);
-}
-
-/**
- * The message the sender signs (SPEC section 5.7):
- * "lintas/v1 signature" || 0x00 || SHA-256(prefix || header) || SHA-256(payload).
- * The header carries the version, the key commitment, the stanzas and the encrypted meta block
- * (sender, recipient ids, id, times), so one signature binds all of them to the payload.
- */
-export function signedMessage(prefixAndHeader: Uint8Array, payloadHash: Uint8Array): Uint8Array {
-  return concatBytes(INFO.signature, ZERO_BYTE, sha256(prefixAndHeader), payloadHash);
 }

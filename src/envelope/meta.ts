@@ -7,6 +7,7 @@ import { decodeCanonical, encodeCanonical, type CborMap } from '../cbor/index.js
 import { ED25519_PUBLIC_KEY_BYTES } from '../crypto/ed25519.js';
 import { ENVELOPE_ID_BYTES, LIMITS, RECIPIENT_ID_BYTES } from './constants.js';
 import { expectBytes, expectKeys, expectMap, expectUint } from './header.js';
+import { paddedMetaLength } from './padding.js';
 
 /** The decoded meta block. */
 export interface EnvelopeMeta {
@@ -24,21 +25,40 @@ export interface EnvelopeMeta {
   len: number | null;
   /** Media type of the payload, if given. */
   contentType: string | null;
+  /**
+   * Whether the envelope is padded (SPEC 5.6): the meta block carries `"pad"`, and the payload
+   * is followed by zeros up to its Padmé length. Absent means false; decoding always sets it.
+   */
+  padded?: boolean;
 }
 
-export function encodeMeta(m: EnvelopeMeta): Uint8Array {
+/**
+ * The meta block's canonical CBOR. A padded one (SPEC 5.6) gets a `"pad"` entry of zero bytes
+ * that brings it to {@link paddedMetaLength} of `stanzaCount`, the number of stanzas in the header.
+ */
+export function encodeMeta(m: EnvelopeMeta, stanzaCount?: number): Uint8Array {
   const map: CborMap = { created: m.created, id: m.id, to: m.to };
   if (m.expires !== null) map.expires = m.expires;
   if (m.sender !== null) map.sender = m.sender;
   if (m.len !== null) map.len = m.len;
   if (m.contentType !== null) map.cty = m.contentType;
+  const unpadded = encodeCanonical(map);
+  if (!m.padded) return unpadded;
+  if (stanzaCount === undefined) throw new TypeError('a padded meta block needs the stanza count');
+  // "pad" (4 bytes), a 3-byte byte string head (0x59 + u16be), then the zeros: the room of
+  // paddedMetaLength always leaves 256..65,535 of them, so the head is always 3 bytes.
+  map.pad = new Uint8Array(paddedMetaLength(stanzaCount) - unpadded.length - 7);
   return encodeCanonical(map);
 }
 
-/** Decode a meta block. Any failure is reported by the caller as ERR_ENVELOPE_TAMPERED. */
-export function decodeMeta(bytes: Uint8Array): EnvelopeMeta {
+/**
+ * Decode a meta block of a header with `stanzaCount` stanzas (needed only to check a padded
+ * one; without it a padded block is refused). Any failure is reported by the caller as
+ * ERR_ENVELOPE_TAMPERED.
+ */
+export function decodeMeta(bytes: Uint8Array, stanzaCount?: number): EnvelopeMeta {
   const map = expectMap(decodeCanonical(bytes, { maxDepth: LIMITS.maxCborDepth }), 'meta');
-  expectKeys(map, ['created', 'id', 'to'], ['expires', 'sender', 'len', 'cty'], 'meta');
+  expectKeys(map, ['created', 'id', 'to'], ['expires', 'sender', 'len', 'cty', 'pad'], 'meta');
   const id = expectBytes(map.id, 'id', ENVELOPE_ID_BYTES);
   const created = expectUint(map.created, 'created');
   const expires = 'expires' in map ? expectUint(map.expires, 'expires') : null;
@@ -55,5 +75,13 @@ export function decodeMeta(bytes: Uint8Array): EnvelopeMeta {
     contentType = map.cty;
   }
   if (expires !== null && expires < created) throw new Error('meta expires before it was created');
-  return { id, created, expires, sender, to, len, contentType };
+  const padded = 'pad' in map;
+  if (padded) {
+    // SPEC 6.4: a padded meta block has its one length, zero padding, and the payload length.
+    const pad = expectBytes(map.pad, 'pad');
+    if (pad.some((b) => b !== 0)) throw new Error('meta "pad" is not all zeros');
+    if (len === null) throw new Error('padded meta block without "len"');
+    if (stanzaCount === undefined || bytes.length !== paddedMetaLength(stanzaCount)) throw new Error('padded meta block of the wrong length');
+  }
+  return { id, created, expires, sender, to, len, contentType, padded };
 }

@@ -5,17 +5,15 @@
  * distinct codes; every failure inside decryption after it is ERR_ENVELOPE_TAMPERED.
  */
 import { LintasError } from '../errors/index.js';
-import { AEAD_NONCE_BYTES, AEAD_TAG_BYTES, chachaDecrypt } from '../crypto/aead.js';
+import { AEAD_NONCE_BYTES, chachaDecrypt } from '../crypto/aead.js';
 import { concatBytes, constantTimeEqual, wipe } from '../crypto/bytes.js';
-import { createSha256 } from '../crypto/hash.js';
-import { ed25519Verify } from '../crypto/ed25519.js';
 import { cryptoReady } from '../crypto/sodium.js';
 import { recipientId, type RecipientKeyPair } from '../keys/recipient.js';
-import { DEFAULT_MAX_CLOCK_SKEW_SECONDS, HEADER_MAC_BYTES, PREFIX_BYTES, SIGNATURE_BYTES } from './constants.js';
+import { DEFAULT_MAX_CLOCK_SKEW_SECONDS, HEADER_MAC_BYTES, PREFIX_BYTES } from './constants.js';
 import { decodeHeader, decodePrefix, type EnvelopeHeader, type RecipientStanza } from './header.js';
-import { deriveEnvelopeKeys, headerMac, signedMessage, wipeEnvelopeKeys, type EnvelopeKeys } from './key-schedule.js';
+import { deriveEnvelopeKeys, headerMac, wipeEnvelopeKeys, type EnvelopeKeys } from './key-schedule.js';
 import { decodeMeta, type EnvelopeMeta } from './meta.js';
-import { StreamDecryptor } from './payload-stream.js';
+import { readPlaintext } from './plaintext-reader.js';
 import { schemeFor } from './stanza-schemes.js';
 import { ByteReader } from './byte-reader.js';
 import { collectBytes, toAsyncIterable, type ByteSource } from './byte-source.js';
@@ -37,7 +35,7 @@ export interface OpenOptions {
 
 /** What a receiver learns about an envelope before reading its payload. */
 export interface EnvelopeInfo {
-  /** True when the payload is signed and the signature verified (or will, at the end of a stream). */
+  /** True when the payload is signed: every window is released only once its signature verified. */
   authenticated: boolean;
   /** The sender's Ed25519 public key; null for an anonymous envelope. */
   sender: Uint8Array | null;
@@ -71,14 +69,16 @@ export interface OpenedEnvelope extends EnvelopeInfo {
 /** A streamed open: metadata now, payload chunks as they are decrypted. */
 export interface OpenedEnvelopeStream {
   /**
-   * What is known before the payload: sender (claimed until the stream ends without error), times,
-   * recipients.
+   * What is known before the payload: sender (claimed; each window of the payload is checked
+   * against it before it is released), times, recipients.
    */
   info: EnvelopeInfo;
   /**
-   * The payload. The signature covers the whole payload, so it is checked after the last chunk:
-   * iteration throws ERR_SIGNATURE_INVALID or ERR_ENVELOPE_TAMPERED there, and a consumer must
-   * not act on the data before iteration completes without error. Can be iterated once.
+   * The payload, one 4 MiB window at a time, each handed out only after the sender's checkpoint
+   * over it has verified (SPEC 6.6), so every byte received is the sender's. Whether the payload
+   * is complete is known only at the end: iteration throws ERR_SIGNATURE_INVALID or
+   * ERR_ENVELOPE_TAMPERED at the first bad window, and a consumer must treat the data as
+   * unfinished until iteration completes without error (SPEC 6.7). Can be iterated once.
    */
   payload: AsyncIterable<Uint8Array>;
 }
@@ -118,9 +118,11 @@ export async function open(envelope: ByteSource | string, options: OpenOptions):
 
 /**
  * Open an envelope from a stream. Resolves once the header and meta block are verified; the
- * payload is then decrypted chunk by chunk in bounded memory. The signature covers the whole
- * payload, so it is checked after the last chunk: do not act on the payload before iterating
- * it has finished without error (SPEC 6.7).
+ * payload is then decrypted and handed out window by window, each window (4 MiB) only once the
+ * sender's checkpoint over it has verified, so no more than one window is held and no byte
+ * another recipient forged is ever released (SPEC 6.6). Anonymous envelopes are authenticated
+ * only against outsiders. Treat the payload as unfinished until iterating it has finished
+ * without error (SPEC 6.7).
  * @param envelope - The envelope, binary or armored, e.g. a file or network stream.
  * @param options - As for {@link open}.
  * @throws {TypeError | RangeError} for invalid options.
@@ -232,7 +234,7 @@ async function openHeader(reader: ByteReader, o: CheckedOpenOptions): Promise<Op
     if (metaPlain === null) throw tampered();
     let meta: EnvelopeMeta;
     try {
-      meta = decodeMeta(metaPlain);
+      meta = decodeMeta(metaPlain, header.stanzas.length);
     } catch {
       throw tampered();
     }
@@ -333,76 +335,11 @@ function idBucket(rid: Uint8Array): number {
   return ((rid[0]! << 24) | (rid[1]! << 16) | (rid[2]! << 8) | rid[3]!) >>> 0;
 }
 
-/** SPEC 6.6–6.7: decrypt chunks, split payload / padding / signature, verify at the end. */
-async function* payloadStream(
-  reader: ByteReader,
-  header: EnvelopeHeader,
-  keys: EnvelopeKeys,
-  meta: EnvelopeMeta,
-  prefixAndHeader: Uint8Array,
-): AsyncGenerator<Uint8Array> {
-  const chunkCipherBytes = (1 << header.chunkExponent) + AEAD_TAG_BYTES;
-  const dec = new StreamDecryptor(keys.payloadKey);
-  const sigLen = meta.sender === null ? 0 : SIGNATURE_BYTES;
-  // Only a signature needs the payload hash; a large one is computed on a second thread.
-  const hash = sigLen > 0 ? createSha256(meta.len ?? undefined) : null;
-  // The plaintext stream ends in the signature. Chunks are at least 4 KiB, so it lies within
-  // the last two: each chunk is held back until the next one arrives, and only the last two are
-  // split. Nothing is copied (joining a held-back tail to every chunk cost 14% of opening).
-  let held: Uint8Array | null = null;
-  let bodySeen = 0;
-  let paddingOk = true;
-  let chunks = 0;
-  // Splits plaintext that is known not to be the signature into payload and padding.
-  const emit = (p: Uint8Array): Uint8Array | null => {
-    let body = p;
-    if (meta.len !== null) {
-      const room = meta.len - bodySeen;
-      if (p.length > room) {
-        body = p.subarray(0, Math.max(room, 0));
-        for (let i = body.length; i < p.length; i++) if (p[i] !== 0) paddingOk = false;
-      }
-    }
-    bodySeen += body.length;
-    if (body.length === 0) return null;
-    hash?.update(body);
-    return body;
-  };
+/** SPEC 6.6: the payload, window by window; the keys are wiped and the input let go at the end. */
+async function* payloadStream(reader: ByteReader, header: EnvelopeHeader, keys: EnvelopeKeys, meta: EnvelopeMeta, prefixAndHeader: Uint8Array): AsyncGenerator<Uint8Array> {
   try {
-    for (;;) {
-      const ct = await reader.read(chunkCipherBytes);
-      const last = ct.length < chunkCipherBytes || (await reader.atEnd());
-      // A payload has at least one chunk; an empty read here means the stream was cut.
-      if (ct.length === 0 && chunks > 0) throw tampered();
-      const plain = dec.decrypt(ct, last);
-      chunks++;
-      if (plain === null) throw tampered();
-      // Only the final chunk may be short or empty, and empty only if it is the only chunk.
-      if (last && plain.length === 0 && chunks > 1) throw tampered();
-      if (!last) {
-        // Not the last chunk, so the one before it holds no signature byte.
-        const out = held && emit(held);
-        if (out) yield out;
-        held = plain;
-        continue;
-      }
-      const heldLength = held?.length ?? 0;
-      const cut = heldLength + plain.length - sigLen; // where the signature starts in held || plain
-      if (cut < 0) throw tampered();
-      // Hashed now, handed out only once the signature has verified.
-      const outs = [held?.subarray(0, Math.min(cut, heldLength)), plain.subarray(0, Math.max(0, cut - heldLength))].map((p) => p && emit(p));
-      if (!paddingOk || (meta.len !== null && bodySeen !== meta.len)) throw tampered();
-      if (sigLen > 0) {
-        const signature = cut >= heldLength ? plain.subarray(cut - heldLength) : concatBytes(held!.subarray(cut), plain);
-        if (!ed25519Verify(meta.sender!, signedMessage(prefixAndHeader, hash!.digest()), signature)) {
-          throw new LintasError('ERR_SIGNATURE_INVALID', 'Envelope decrypted but the sender signature does not verify: do not trust its content or sender');
-        }
-      }
-      for (const out of outs) if (out) yield out;
-      return;
-    }
+    yield* readPlaintext({ reader, chunkExponent: header.chunkExponent, payloadKey: keys.payloadKey, meta, prefixAndHeader });
   } finally {
-    hash?.release();
     wipeEnvelopeKeys(keys);
     await reader.cancel();
   }

@@ -27,6 +27,17 @@ export function paddedLength(length: number): number {
   return Math.ceil(l / (mask + 1)) * (mask + 1);
 }
 
+/**
+ * The encoded length of a padded meta block's plaintext for a header of `stanzaCount` stanzas
+ * (SPEC 5.6): 34 bytes per stanza (room for a recipient id in `"to"`), plus room for every other
+ * entry at its largest (378 bytes with the `"to"` key and array head) and for a `"pad"` entry of at
+ * least 256 bytes (263). So the meta block, and with it the header, has one length for every
+ * envelope with the same stanzas, whatever its real recipients, sender, times or content type.
+ */
+export function paddedMetaLength(stanzaCount: number): number {
+  return 641 + 34 * stanzaCount;
+}
+
 /** How many stanzas of one type a padded header carries for `count` real ones. */
 export function paddedStanzaCount(count: number): number {
   let n = 4;

@@ -5,8 +5,8 @@
 import { LintasError } from '../errors/index.js';
 import { AEAD_NONCE_BYTES, chachaEncrypt } from '../crypto/aead.js';
 import { concatBytes, wipe } from '../crypto/bytes.js';
-import { createSha256, type IncrementalHash } from '../crypto/hash.js';
-import { ed25519Sign, ED25519_PUBLIC_KEY_BYTES } from '../crypto/ed25519.js';
+import { sha256 } from '../crypto/hash.js';
+import { ED25519_PUBLIC_KEY_BYTES } from '../crypto/ed25519.js';
 import { cryptoReady } from '../crypto/sodium.js';
 import { systemRandom, type RandomSource } from '../crypto/random.js';
 import { recipientId, type RecipientPublicKey, type SigningKeyPair } from '../keys/recipient.js';
@@ -16,13 +16,12 @@ import {
   FILE_KEY_BYTES,
   LIMITS,
   SALT_BYTES,
-  SIGNATURE_BYTES,
 } from './constants.js';
 import { encodeHeader, encodePrefix, type RecipientStanza } from './header.js';
-import { deriveEnvelopeKeys, headerMac, signedMessage, wipeEnvelopeKeys } from './key-schedule.js';
+import { deriveEnvelopeKeys, headerMac, wipeEnvelopeKeys } from './key-schedule.js';
 import { encodeMeta } from './meta.js';
 import { dummyStanza, paddedLength, paddedStanzaCount, shuffle } from './padding.js';
-import { StreamEncryptor } from './payload-stream.js';
+import { PlaintextWriter } from './plaintext-writer.js';
 import { schemeFor } from './stanza-schemes.js';
 import type { StanzaScheme } from './stanza-scheme.js';
 import { collectBytes, toAsyncIterable, type ByteSource } from './byte-source.js';
@@ -234,7 +233,7 @@ export async function* sealCore(
   const fileKey = ctx.random(FILE_KEY_BYTES);
   const salt = ctx.random(SALT_BYTES);
   const keys = deriveEnvelopeKeys(fileKey, salt);
-  let hash: IncrementalHash | null = null;
+  let writer: PlaintextWriter | null = null;
   try {
     // SPEC 5.1: one stanza per recipient, in the caller's order unless padding shuffles them.
     let stanzas: RecipientStanza[] = o.recipients.map((r) => {
@@ -251,15 +250,19 @@ export async function* sealCore(
     }
     const payloadLength = o.size;
     const paddedPayload = o.padding && payloadLength !== null ? paddedLength(payloadLength) : payloadLength;
-    const meta = encodeMeta({
-      id: ctx.random(ENVELOPE_ID_BYTES),
-      created: nowSeconds,
-      expires: o.expiresAt,
-      sender: o.sender ? o.sender.publicKey : null,
-      to: o.recipients.map((r) => r.rid),
-      len: payloadLength,
-      contentType: o.contentType,
-    });
+    const meta = encodeMeta(
+      {
+        id: ctx.random(ENVELOPE_ID_BYTES),
+        created: nowSeconds,
+        expires: o.expiresAt,
+        sender: o.sender ? o.sender.publicKey : null,
+        to: o.recipients.map((r) => r.rid),
+        len: payloadLength,
+        contentType: o.contentType,
+        padded: o.padding,
+      },
+      stanzas.length,
+    );
     const header = encodeHeader({
       chunkExponent: o.chunkExponent,
       commit: keys.commitment,
@@ -271,11 +274,9 @@ export async function* sealCore(
     const prefixAndHeader = concatBytes(encodePrefix(header.length), header);
     yield concatBytes(prefixAndHeader, headerMac(keys.macKey, prefixAndHeader));
 
-    // SPEC 1.2, 5.5: plaintext stream = payload || zero padding || signature.
-    const streamLength = paddedPayload === null ? null : paddedPayload + (o.sender ? SIGNATURE_BYTES : 0);
-    const chunker = new Chunker(1 << o.chunkExponent, new StreamEncryptor(keys.payloadKey), streamLength);
-    // Only a signature needs the payload hash; a large one is computed on a second thread.
-    hash = o.sender ? createSha256(payloadLength ?? undefined) : null;
+    // SPEC 1.2, 5.5-5.7: the data (payload || zero padding) in windows, each closed by a checkpoint.
+    const signer = o.sender ? { secretKey: o.sender.secretKey, headerHash: sha256(prefixAndHeader) } : null;
+    writer = new PlaintextWriter(o.chunkExponent, keys.payloadKey, paddedPayload, signer);
     // At least two chunks, so the chunker can encrypt whole chunks straight from each slice.
     const hashSlice = Math.max(1 << 20, 2 << o.chunkExponent);
     let seen = 0;
@@ -287,11 +288,7 @@ export async function* sealCore(
       }
       // Hash and encrypt in step, a slice at a time, so that a hash running on another thread
       // works alongside the encryption instead of taking a whole large piece first.
-      for (let off = 0; off < piece.length; off += hashSlice) {
-        const slice = piece.subarray(off, off + hashSlice);
-        hash?.update(slice);
-        yield* chunker.push(slice);
-      }
+      for (let off = 0; off < piece.length; off += hashSlice) yield* writer.write(piece.subarray(off, off + hashSlice));
     }
     if (payloadLength !== null && seen !== payloadLength) {
       throw new LintasError('ERR_SEAL_SIZE_MISMATCH', `payload is ${seen} bytes, not the declared ${payloadLength}`);
@@ -301,63 +298,14 @@ export async function* sealCore(
       const zeros = new Uint8Array(Math.min(left, 1 << o.chunkExponent));
       while (left > 0) {
         const n = Math.min(left, zeros.length);
-        yield* chunker.push(zeros.subarray(0, n));
+        yield* writer.write(zeros.subarray(0, n));
         left -= n;
       }
     }
-    if (o.sender) yield* chunker.push(ed25519Sign(o.sender.secretKey, signedMessage(prefixAndHeader, hash!.digest())));
-    yield chunker.finish();
+    yield* writer.finish();
   } finally {
-    hash?.release();
+    writer?.release();
     wipe(fileKey);
     wipeEnvelopeKeys(keys);
-  }
-}
-
-/**
- * Cuts the plaintext stream into chunks. A full chunk is held back until more data arrives, so
- * the final chunk (possibly full-size) is the one that gets the last-chunk flag (SPEC 5.5).
- */
-class Chunker {
-  private buf: Uint8Array;
-  private fill = 0;
-  /**
-   * `streamLength`: the plaintext stream's exact length if known, so a short message does not
-   * allocate and wipe a whole chunk (sealCore refuses a payload longer than declared before it
-   * gets here, so the buffer never needs to grow).
-   */
-  constructor(
-    private readonly size: number,
-    private readonly enc: StreamEncryptor,
-    streamLength: number | null,
-  ) {
-    this.buf = new Uint8Array(Math.min(size, streamLength ?? size));
-  }
-
-  *push(data: Uint8Array): Generator<Uint8Array> {
-    let off = 0;
-    while (off < data.length) {
-      if (this.fill === this.size) {
-        // More data follows, so the buffered full chunk is not the last one.
-        yield this.enc.encrypt(this.buf, false);
-        this.fill = 0;
-      }
-      // Whole chunks straight from a large piece while more of it follows, without copying them
-      // into the buffer first. (sealCore pulls no further piece before this one is used up.)
-      while (this.fill === 0 && data.length - off > this.size) {
-        yield this.enc.encrypt(data.subarray(off, off + this.size), false);
-        off += this.size;
-      }
-      const n = Math.min(this.size - this.fill, data.length - off);
-      this.buf.set(data.subarray(off, off + n), this.fill);
-      this.fill += n;
-      off += n;
-    }
-  }
-
-  finish(): Uint8Array {
-    const out = this.enc.encrypt(this.buf.subarray(0, this.fill), true);
-    wipe(this.buf);
-    return out;
   }
 }

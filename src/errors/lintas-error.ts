@@ -20,7 +20,7 @@ export type LintasErrorCode =
   | 'ERR_ENVELOPE_HEADER_TAMPERED'
   // Everything after the header MAC (SPEC 6.4, 6.6, 6.7): one fixed code, so there is no parsing or padding oracle.
   | 'ERR_ENVELOPE_TAMPERED'
-  // The sender's signature, verified after the last chunk (SPEC 6.7).
+  // The sender's signature: a window's checkpoint, verified before the window is released (SPEC 6.6).
   | 'ERR_SIGNATURE_INVALID'
   // Audience, sender and freshness policy, checked after the meta block is decrypted (SPEC 6.5).
   | 'ERR_ENVELOPE_ANONYMOUS'

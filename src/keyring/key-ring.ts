@@ -469,8 +469,9 @@ export class KeyRing {
   }
 
   /**
-   * Streaming {@link KeyRing.open}. As with `openStream`, the signature is checked after the last
-   * chunk: do not act on the payload before iteration completes without error.
+   * Streaming {@link KeyRing.open}. As with `openStream`, each window of the payload is released
+   * only once the sender's checkpoint over it verified; treat the payload as unfinished until
+   * iteration completes without error.
    * @throws {TypeError | RangeError} for invalid options.
    * @throws {@link LintasError} the codes of {@link KeyRing.open}; from iterating `payload`:
    *   `ERR_ENVELOPE_TAMPERED`, `ERR_SIGNATURE_INVALID`, `ERR_ARMOR_MALFORMED`.

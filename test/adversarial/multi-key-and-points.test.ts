@@ -70,7 +70,8 @@ function polyKey(key: Uint8Array, nonce: Uint8Array): { r: bigint; s: bigint } {
  * but one at random and solve the Poly1305 equation for the last one. ChaCha20-Poly1305 does not
  * commit to its key, so this always succeeds within a few tries.
  */
-function multiKeyCiphertext(k1: Uint8Array, k2: Uint8Array, nonce: Uint8Array, blocks = 3): Uint8Array {
+/** `tail`: fixed ciphertext for the last blocks (whole 16-byte blocks), the others are random. */
+function multiKeyCiphertext(k1: Uint8Array, k2: Uint8Array, nonce: Uint8Array, blocks = 3, tail: Uint8Array = new Uint8Array(0)): Uint8Array {
   const a = polyKey(k1, nonce);
   const b = polyKey(k2, nonce);
   // Poly1305 blocks: the ciphertext blocks, then le64(len aad = 0) || le64(len ciphertext); each plus 2^128.
@@ -83,7 +84,8 @@ function multiKeyCiphertext(k1: Uint8Array, k2: Uint8Array, nonce: Uint8Array, b
     return (acc + s) % 2n ** 128n;
   };
   for (let attempt = 0; attempt < 1000; attempt++) {
-    const free = Array.from({ length: blocks - 1 }, () => fromLe(systemRandom(16)) + 2n ** 128n);
+    const fixed = Array.from({ length: tail.length / 16 }, (_, i) => fromLe(tail.subarray(16 * i, 16 * i + 16)) + 2n ** 128n);
+    const free = [...Array.from({ length: blocks - 1 - fixed.length }, () => fromLe(systemRandom(16)) + 2n ** 128n), ...fixed];
     // Block 0 is solved for: f1 - f2 = s2 - s1 (mod p), where f = sum of m_i * r^(n - i).
     let rest = diff(1n) * lengthBlock;
     free.forEach((m, i) => (rest += diff(n - BigInt(i + 1)) * m));
@@ -111,25 +113,30 @@ describe('attack: invisible salamanders (multi-key ciphertexts)', () => {
     const k2 = systemRandom(32);
     const salt = systemRandom(32);
     const finalChunkNonce = concatBytes(new Uint8Array(11), new Uint8Array([1]));
-    const chunk = multiKeyCiphertext(deriveEnvelopeKeys(k1, salt).payloadKey, deriveEnvelopeKeys(k2, salt).payloadKey, finalChunkNonce);
-    const forBob = chachaDecrypt(deriveEnvelopeKeys(k1, salt).payloadKey, finalChunkNonce, chunk);
-    const forDave = chachaDecrypt(deriveEnvelopeKeys(k2, salt).payloadKey, finalChunkNonce, chunk);
-    // The primitive really is not key-committing: both keys accept the same bytes.
-    expect(forBob).not.toBeNull();
-    expect(forDave).not.toBeNull();
-    expect(forDave).not.toEqual(forBob);
-
+    const payloadKey = (k: Uint8Array) => deriveEnvelopeKeys(k, salt).payloadKey;
     const meta = { id: systemRandom(16), created: Math.floor(Date.now() / 1000), expires: null, sender: null, to: [recipientId(bob.x25519), recipientId(dave.x25519)], len: null, contentType: null };
     const stanzas = [wrapFor(bob.x25519, k1), wrapFor(dave.x25519, k2)];
-    for (const [committed, reader, other] of [
-      [k1, bob, dave],
-      [k2, dave, bob],
+    for (const [committed, uncommitted, reader, other] of [
+      [k1, k2, bob, dave],
+      [k2, k1, dave, bob],
     ] as const) {
+      // Six blocks: 32 bytes of payload and, under the committed key, the 64 zero bytes that
+      // close an anonymous envelope's window (SPEC 5.7): the last four ciphertext blocks are
+      // that key's keystream there.
+      const keystream = chachaEncrypt(payloadKey(committed), finalChunkNonce, new Uint8Array(96)).subarray(32, 96);
+      const chunk = multiKeyCiphertext(payloadKey(committed), payloadKey(uncommitted), finalChunkNonce, 6, keystream);
+      const forReader = chachaDecrypt(payloadKey(committed), finalChunkNonce, chunk);
+      const forOther = chachaDecrypt(payloadKey(uncommitted), finalChunkNonce, chunk);
+      // The primitive really is not key-committing: both keys accept the same bytes.
+      expect(forReader).not.toBeNull();
+      expect(forOther).not.toBeNull();
+      expect(forOther).not.toEqual(forReader);
+      expect(forReader!.subarray(32)).toEqual(new Uint8Array(64));
       // Header (commitment, MAC, meta) under one file key, then the two-key chunk as the payload.
       const { prefixAndHeader, envelope } = forgeEnvelope({ fileKey: committed, salt, stanzas, meta, plaintext: new Uint8Array(0), chunkExponent: 12 });
       const env = concatBytes(envelope.subarray(0, prefixAndHeader.length + 32), chunk);
       const opened = await open(env, { keys: [reader.x25519], allowAnonymous: true });
-      expect(opened.payload).toEqual(committed === k1 ? forBob : forDave);
+      expect(opened.payload).toEqual(forReader!.subarray(0, 32));
       await expectCode(open(env, { keys: [other.x25519], allowAnonymous: true }), 'ERR_ENVELOPE_HEADER_TAMPERED');
     }
   });
@@ -189,7 +196,8 @@ describe('attack: low-order and non-canonical X25519 points', () => {
       return { type: 'X25519', recipientId: hidden ? null : recipientId(bob.x25519), args: [share], body: chachaEncrypt(wrapKey, new Uint8Array(12), fileKey) };
     };
     const meta = { id: systemRandom(16), created: Math.floor(Date.now() / 1000), expires: null, sender: null, to: [recipientId(bob.x25519)], len: 2, contentType: null };
-    const envelopeWith = (s: RecipientStanza) => forgeEnvelope({ fileKey, salt, stanzas: [s], meta, plaintext: new Uint8Array([1, 2]) }).envelope;
+    // The payload, then the zero checkpoint of an anonymous envelope (SPEC 5.7).
+    const envelopeWith = (s: RecipientStanza) => forgeEnvelope({ fileKey, salt, stanzas: [s], meta, plaintext: concatBytes(new Uint8Array([1, 2]), new Uint8Array(64)) }).envelope;
     for (const hidden of [false, true]) {
       // Control: the same construction with a real ephemeral key opens, so the forgery is faithful.
       const e = systemRandom(32);

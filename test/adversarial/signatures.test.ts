@@ -77,7 +77,8 @@ describe('attack: signature stripping and replacement', () => {
 
   it('making it look anonymous is refused by default and never reported as authenticated', async () => {
     const g = await genuine();
-    const anonymous = forgeEnvelope({ ...g.draft, meta: { ...g.meta, sender: null }, plaintext: g.payload }).envelope;
+    // An anonymous envelope closes its window with 64 zero bytes (SPEC 5.7).
+    const anonymous = forgeEnvelope({ ...g.draft, meta: { ...g.meta, sender: null }, plaintext: concatBytes(g.payload, new Uint8Array(64)) }).envelope;
     await expectCode(open(anonymous, { keys: [bob.x25519] }), 'ERR_ENVELOPE_ANONYMOUS');
     await expectCode(open(anonymous, fromAlice()), 'ERR_ENVELOPE_ANONYMOUS');
     const accepted = await open(anonymous, { keys: [bob.x25519], allowAnonymous: true });

@@ -7,7 +7,8 @@ import { expect } from 'vitest';
 import { LintasError, type LintasErrorCode } from '../../src/errors/index.js';
 import { sealCore, type SealStreamOptions } from '../../src/envelope/seal.js';
 import { decodeHeader, encodeHeader, encodePrefix, type EnvelopeHeader, type RecipientStanza } from '../../src/envelope/header.js';
-import { deriveEnvelopeKeys, headerMac, signedMessage, type EnvelopeKeys } from '../../src/envelope/key-schedule.js';
+import { deriveEnvelopeKeys, headerMac, type EnvelopeKeys } from '../../src/envelope/key-schedule.js';
+import { checkpointMessage } from '../../src/envelope/checkpoints.js';
 import { decodeMeta, encodeMeta, type EnvelopeMeta } from '../../src/envelope/meta.js';
 import { StreamEncryptor } from '../../src/envelope/payload-stream.js';
 import { HEADER_MAC_BYTES, PREFIX_BYTES } from '../../src/envelope/constants.js';
@@ -128,10 +129,10 @@ const ZERO_NONCE = new Uint8Array(AEAD_NONCE_BYTES);
 export function readMeta(keys: EnvelopeKeys, header: EnvelopeHeader): EnvelopeMeta {
   const plain = chachaDecrypt(keys.metaKey, ZERO_NONCE, header.meta);
   if (plain === null) throw new Error('meta does not decrypt with these keys');
-  return decodeMeta(plain);
+  return decodeMeta(plain, header.stanzas.length);
 }
 
-/** Decrypt the plaintext stream (payload || padding || signature) of an envelope. */
+/** Decrypt the plaintext stream (data and checkpoints, SPEC 1.2) of an envelope. */
 export function readPlaintextStream(keys: EnvelopeKeys, parts: EnvelopeParts): Uint8Array {
   const plain = parts.chunks.map((c, i) => {
     const nonce = new Uint8Array(AEAD_NONCE_BYTES);
@@ -152,7 +153,7 @@ export interface ForgeInput {
   meta: EnvelopeMeta;
   /** Meta plaintext bytes to encrypt instead of encoding `meta` (to forge malformed meta blocks). */
   rawMeta?: Uint8Array;
-  /** The plaintext stream: payload || padding || signature (if any). */
+  /** The plaintext stream: data (payload || padding) and checkpoints, windows in order. */
   plaintext: Uint8Array;
   chunkExponent?: number;
   /** Replace the key commitment (to attack it); default: the true one. */
@@ -166,7 +167,7 @@ export function forgeEnvelope(input: ForgeInput): { envelope: Uint8Array; prefix
   const header = encodeHeader({
     chunkExponent,
     commit: input.commit ?? keys.commitment,
-    meta: chachaEncrypt(keys.metaKey, ZERO_NONCE, input.rawMeta ?? encodeMeta(input.meta)),
+    meta: chachaEncrypt(keys.metaKey, ZERO_NONCE, input.rawMeta ?? encodeMeta(input.meta, input.stanzas.length)),
     salt: input.salt,
     stanzas: input.stanzas,
   });
@@ -191,9 +192,12 @@ export function reassemble(header: EnvelopeHeader, macKey: Uint8Array, chunks: U
   return concatBytes(prefixAndHeader, headerMac(macKey, prefixAndHeader), ...chunks);
 }
 
-/** The sender's signature over a header and payload, as seal.ts computes it. */
-export function signEnvelope(sender: SigningKeyPair, prefixAndHeader: Uint8Array, payload: Uint8Array): Uint8Array {
-  return ed25519Sign(sender.secretKey, signedMessage(prefixAndHeader, sha256(payload)));
+/**
+ * The sender's checkpoint over one window's data (payload and padding) of an envelope with this
+ * header, as seal.ts computes it (SPEC 5.7). By default the one, final window of a small envelope.
+ */
+export function signEnvelope(sender: SigningKeyPair, prefixAndHeader: Uint8Array, data: Uint8Array, index = 0, final = true): Uint8Array {
+  return ed25519Sign(sender.secretKey, checkpointMessage(sha256(prefixAndHeader), index, final, sha256(data)));
 }
 
 /** A payload of `n` bytes with a recognisable, position-dependent pattern. */

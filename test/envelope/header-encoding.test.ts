@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { encodeCanonical, type CborMap, type CborValue } from '../../src/cbor/index.js';
+import { decodeCanonical, encodeCanonical, type CborMap, type CborValue } from '../../src/cbor/index.js';
 import { isLintasError, type LintasErrorCode } from '../../src/errors/index.js';
 import {
   COMMIT_BYTES,
@@ -20,6 +20,7 @@ import {
 } from '../../src/envelope/constants.js';
 import { decodeHeader, decodePrefix, encodeHeader, encodePrefix, type EnvelopeHeader, type RecipientStanza } from '../../src/envelope/header.js';
 import { decodeMeta, encodeMeta, type EnvelopeMeta } from '../../src/envelope/meta.js';
+import { paddedMetaLength } from '../../src/envelope/padding.js';
 
 const utf8Length = (s: string): number => new TextEncoder().encode(s).length;
 const filled = (n: number, byte = 0xab): Uint8Array => new Uint8Array(n).fill(byte);
@@ -312,9 +313,12 @@ const metaArb: fc.Arbitrary<EnvelopeMeta> = fc
     to: fc.array(bytesOf(RECIPIENT_ID_BYTES), { minLength: 1, maxLength: 5 }),
     len: fc.option(fc.maxSafeNat(), { nil: null }),
     contentType: fc.option(fc.string({ unit: 'binary', maxLength: 40 }), { nil: null }),
+    padded: fc.boolean(),
   })
   .map(({ expiresAfter, ...m }) => ({
     ...m,
+    // SPEC 5.3: a padded meta block always declares the payload length.
+    len: m.padded ? (m.len ?? 0) : m.len,
     expires: expiresAfter === null ? null : Math.min(Number.MAX_SAFE_INTEGER, m.created + expiresAfter),
   }));
 
@@ -326,16 +330,54 @@ describe('meta round trip', () => {
   it('decodeMeta(encodeMeta(m)) equals m, with every optional field present or absent', () => {
     fc.assert(
       fc.property(metaArb, (m) => {
-        const bytes = encodeMeta(m);
-        expect(decodeMeta(bytes)).toEqual(m);
-        expect(encodeMeta(decodeMeta(bytes))).toEqual(bytes);
+        // A header of 8 stanzas has room for the at most 5 recipients of metaArb.
+        const bytes = encodeMeta(m, 8);
+        expect(decodeMeta(bytes, 8)).toEqual(m);
+        expect(encodeMeta(decodeMeta(bytes, 8), 8)).toEqual(bytes);
+        if (m.padded) expect(bytes.length).toBe(paddedMetaLength(8));
       }),
       { numRuns: 300 },
     );
   });
 
+  it('a padded meta block has one length per stanza count, from the smallest content to the largest (SPEC 5.6)', () => {
+    const id = filled(ENVELOPE_ID_BYTES);
+    for (const stanzas of [1, 4, 23, 24, 255, 256, 1024]) {
+      const smallest: EnvelopeMeta = { id, created: 0, expires: null, sender: null, to: [filled(32)], len: 0, contentType: null, padded: true };
+      const largest: EnvelopeMeta = {
+        id,
+        created: Number.MAX_SAFE_INTEGER - 1,
+        expires: Number.MAX_SAFE_INTEGER,
+        sender: filled(32),
+        to: Array.from({ length: stanzas }, () => filled(32)),
+        len: Number.MAX_SAFE_INTEGER,
+        contentType: '€'.repeat(85) + 'x',
+        padded: true,
+      };
+      expect(new TextEncoder().encode(largest.contentType!).length).toBe(256);
+      for (const m of [smallest, largest]) {
+        const bytes = encodeMeta(m, stanzas);
+        expect(bytes.length).toBe(paddedMetaLength(stanzas));
+        expect(decodeMeta(bytes, stanzas)).toEqual(m);
+        // The same block read as belonging to a header with one stanza more is refused.
+        expect(() => decodeMeta(bytes, stanzas + 1)).toThrow();
+      }
+    }
+  });
+
+  it('refuses a padded meta block with non-zero padding or without "len"', () => {
+    const good = encodeMeta({ id: filled(16), created: 5, expires: null, sender: null, to: [filled(32)], len: 3, contentType: null, padded: true }, 4);
+    expect(decodeMeta(good, 4).padded).toBe(true);
+    const pad = (decodeCanonical(good) as CborMap).pad as Uint8Array;
+    const nonZero = pad.slice();
+    nonZero[nonZero.length - 1] = 1;
+    expect(() => decodeMeta(metaMap({ created: 5, len: 3, pad: nonZero }), 4)).toThrow();
+    expect(() => decodeMeta(metaMap({ created: 5, pad: new Uint8Array(pad.length + 4) }), 4)).toThrow();
+    expect(decodeMeta(metaMap({ created: 5, len: 3, pad }), 4).padded).toBe(true);
+  });
+
   it('writes absent optional fields as absent keys, not as null', () => {
-    const m: EnvelopeMeta = { id: filled(16), created: 5, expires: null, sender: null, to: [filled(32)], len: null, contentType: null };
+    const m: EnvelopeMeta = { id: filled(16), created: 5, expires: null, sender: null, to: [filled(32)], len: null, contentType: null, padded: false };
     expect(encodeMeta(m)).toEqual(metaMap({ created: 5 }));
   });
 });

@@ -193,8 +193,10 @@ describe('padding', () => {
       const payload = patternBytes(size);
       const env = await seal(payload, { recipients: [bob.x25519], sender: alice.signing, padding: true });
       expect((await inspect(env)).plaintextStreamBytes).toBe(padded + 64);
+      // SPEC 5.6: signed or anonymous, a padded envelope has the same sizes.
       const anon = await seal(payload, { recipients: [bob.x25519], anonymous: true, padding: true });
-      expect((await inspect(anon)).plaintextStreamBytes).toBe(padded);
+      expect((await inspect(anon)).plaintextStreamBytes).toBe(padded + 64);
+      expect(anon.length).toBe(env.length);
       const o = await open(env, { keys: [bob.x25519] });
       expect(o.payload).toEqual(payload);
       expect(o.payloadLength).toBe(size);
@@ -241,7 +243,8 @@ describe('payload sizes around chunk boundaries (chunkSize 4096)', () => {
         const payload = patternBytes(size, size);
         const base = { recipients: [bob.x25519], chunkSize: 4096, ...(anonymous ? { anonymous: true } : { sender: alice.signing }) };
         const env = await seal(payload, base);
-        const plain = size + (anonymous ? 0 : 64);
+        // SPEC 1.2: one window, closed by a 64-byte checkpoint (a signature, or zeros if anonymous).
+        const plain = size + 64;
         const view = await inspect(env);
         expect(view.chunkSize).toBe(4096);
         expect(view.plaintextStreamBytes).toBe(plain);

@@ -34,6 +34,8 @@ import {
 const KiB = 1024;
 const MiB = 1024 * KiB;
 const CHUNK = 64 * KiB;
+/** SPEC 5.5: the plaintext stream's windows, each closed by a checkpoint. */
+const WINDOW = 4 * MiB;
 
 let alice: IdentityKeys;
 let bob: IdentityKeys;
@@ -97,7 +99,8 @@ describe('streaming in bounded memory', () => {
   });
 
   it('open pulls the envelope only as fast as the payload is read, and releases it when reading stops', async () => {
-    const envelope = await collect(sealStream(countingSource(64, CHUNK).source, { recipients: [bob.x25519], sender: alice.signing }));
+    // 16 MiB: four windows of 4 MiB (SPEC 5.5).
+    const envelope = await collect(sealStream(countingSource(256, CHUNK).source, { recipients: [bob.x25519], sender: alice.signing }));
     const { state, source } = (() => {
       const s = { pulled: 0, released: false };
       async function* pieces(): AsyncGenerator<Uint8Array> {
@@ -116,15 +119,16 @@ describe('streaming in bounded memory', () => {
     let bytes = 0;
     for await (const part of opened.payload) {
       bytes += part.length;
-      // Bytes pulled from the envelope stay within two chunks of the payload bytes handed out.
-      expect(state.pulled * 10_000 - bytes).toBeLessThanOrEqual(2 * (CHUNK + 16) + 10_000 + 4 * KiB);
+      // Bytes pulled from the envelope stay within one window (and a chunk) of the payload
+      // bytes handed out: the window whose checkpoint is being verified.
+      expect(state.pulled * 10_000 - bytes).toBeLessThanOrEqual(WINDOW + 2 * (CHUNK + 16) + 10_000 + 4 * KiB);
       if (bytes >= 20 * CHUNK) break;
     }
     expect(state.pulled * 10_000).toBeLessThan(envelope.length / 2);
     expect(state.released).toBe(true);
   });
 
-  it('holds at most a few chunks between source and consumer through seal and open of 48 MiB', async () => {
+  it('holds at most one window and a few chunks between source and consumer through seal and open of 48 MiB', async () => {
     const { state, source } = countingSource(48 * 16, CHUNK);
     let delivered = 0;
     let maxInFlight = 0;
@@ -136,7 +140,9 @@ describe('streaming in bounded memory', () => {
       maxInFlight = Math.max(maxInFlight, state.bytes - delivered);
     }
     expect(delivered).toBe(48 * MiB);
-    expect(maxInFlight).toBeLessThanOrEqual(4 * CHUNK);
+    // SPEC 6.6: a window is released once its checkpoint has verified, not before.
+    expect(maxInFlight).toBeGreaterThanOrEqual(WINDOW - 64 - CHUNK);
+    expect(maxInFlight).toBeLessThanOrEqual(WINDOW + 4 * CHUNK);
   });
 
   it('reads a chunk that lies inside one input piece as a view of that piece, without copying', async () => {

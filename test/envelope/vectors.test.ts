@@ -215,7 +215,8 @@ describe('envelope test vectors', () => {
         }
         expect(off).toBe(sealed.length);
         const payload = fromHex(v.seal.payload);
-        const signature = im.signature === null ? new Uint8Array(0) : fromHex(im.signature);
+        // The checkpoint closing the one window: the signature, or 64 zero bytes if anonymous.
+        const signature = im.signature === null ? new Uint8Array(64) : fromHex(im.signature);
         const padding = new Uint8Array(im.plaintextStreamLength - payload.length - signature.length);
         expect(toHex(concatBytes(...plain))).toBe(toHex(concatBytes(payload, padding, signature)));
         if (v.tamper === undefined) {
@@ -273,12 +274,15 @@ describe('envelope test vectors', () => {
           expect(toHex(chachaDecrypt(wrapKey, new Uint8Array(12), stanza.body)!)).toBe(im.fileKey);
         }
 
-        const payloadHash = sha256(fromHex(v.seal.payload));
-        expect(toHex(payloadHash)).toBe(im.payloadHash);
+        // SPEC 5.7: one window here, whose data is payload || zero padding.
+        const paddingLength = im.plaintextStreamLength - fromHex(v.seal.payload).length - 64;
+        const dataHash = sha256(concatBytes(fromHex(v.seal.payload), new Uint8Array(paddingLength)));
+        expect(toHex(dataHash)).toBe(im.dataHash);
         if (v.seal.options.sender === undefined) {
           expect([im.signedMessage, im.signature]).toEqual([null, null]);
         } else {
-          const message = concatBytes(utf8('lintas/v1 signature'), new Uint8Array([0]), sha256(prefixAndHeader), payloadHash);
+          const position = new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0, 1]); // u64be(0) || final
+          const message = concatBytes(utf8('lintas/v1 checkpoint'), new Uint8Array([0]), sha256(prefixAndHeader), position, dataHash);
           expect(toHex(message)).toBe(im.signedMessage);
           expect(ed25519Verify(signingPublicKey(v, v.seal.options.sender), message, fromHex(im.signature!))).toBe(true);
         }
