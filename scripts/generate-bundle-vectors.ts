@@ -172,7 +172,7 @@ async function sealed(cast: Record<string, Cast>, label: string, def: { title: s
   const ayu = cast.ayu!;
   const recipients = def.to.map((n) => ({
     encryptionKey: { type: 'X25519' as const, publicKey: cast[n]!.keys.x25519.publicKey },
-    attributes: { fingerprint: cast[n]!.bundleParty.fingerprint, name: n, organization: cast[n]!.party.organization, country: cast[n]!.party.country, explicit: true },
+    attributes: { fingerprint: cast[n]!.bundleParty.fingerprint, name: n, organization: cast[n]!.party.organization, country: cast[n]!.party.country, explicit: true, verification: 'verified' as const },
   }));
   const p = prepareSeal(bundleDraftOf(b), { sender: { signing: ayu.keys.signing, card: { ...ayu.party, fingerprint: ayu.bundleParty.fingerprint } }, recipients, ...(def.override ? { override: def.override } : {}) }, { random: randomFor(label), now: () => NOW * 1000 });
   if (p.deliveries.length !== 1) throw new Error(`${label}: expected one delivery`);

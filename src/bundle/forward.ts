@@ -19,7 +19,7 @@ import { encodeForwardRecord, encodeHead, headPrefix, signForwardRecord, type Fo
 import { checkIdentity, checkRecipients, type BundleIdentity, type BundleRecipient } from './identity.js';
 import type { BundleManifest } from './manifest.js';
 import { internalsOf, openBundle, type OpenBundleOptions, type OpenedBundle } from './open.js';
-import { checkAudit } from './seal.js';
+import { checkAcceptIntroduced, checkAudit } from './seal.js';
 
 /** Options for {@link forwardBundle}: how to open the received envelope, and whom to forward to. */
 export interface ForwardBundleOptions extends Omit<OpenBundleOptions, 'strictExpiry'> {
@@ -29,6 +29,11 @@ export interface ForwardBundleOptions extends Omit<OpenBundleOptions, 'strictExp
   recipients: BundleRecipient[];
   /** Forward despite overridable rule violations; recorded in the forward record and audit trail. */
   override?: PolicyOverride;
+  /**
+   * Count the organization and country of `introduced` recipients like verified ones (SPEC
+   * 12.5, 12.6). Default false.
+   */
+  acceptIntroduced?: boolean;
   /** Record `opened`, `override` and `forwarded` entries here. */
   audit?: AuditLog;
   /** Envelope option, as for `seal`. */
@@ -71,7 +76,7 @@ export interface ForwardedBundle extends Omit<ForwardedBundleStream, 'envelope'>
 export async function forwardBundleStream(received: ByteSource | string, options: ForwardBundleOptions): Promise<ForwardedBundleStream> {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
   const checked = checkForwardOptions(options);
-  const { forwarder: _f, recipients: _r, override: _o, padding: _p, hideRecipients: _h, chunkSize: _c, ...openOptions } = options;
+  const { forwarder: _f, recipients: _r, override: _o, acceptIntroduced: _i, padding: _p, hideRecipients: _h, chunkSize: _c, ...openOptions } = options;
   return forwardOpened(await openBundle(received, openOptions), checked);
 }
 
@@ -80,6 +85,7 @@ export interface CheckedForwardOptions {
   forwarder: ReturnType<typeof checkIdentity>;
   recipients: BundleRecipient[];
   override: PolicyOverride | undefined;
+  acceptIntroduced: boolean;
   audit: AuditLog | null;
   now: Date | undefined;
   envelope: Pick<ForwardBundleOptions, 'padding' | 'hideRecipients' | 'chunkSize'>;
@@ -89,7 +95,7 @@ export interface CheckedForwardOptions {
  * Check the forwarding part of {@link ForwardBundleOptions}.
  * @throws {TypeError | RangeError} for malformed options.
  */
-export function checkForwardOptions(options: Pick<ForwardBundleOptions, 'forwarder' | 'recipients' | 'override' | 'audit' | 'now' | 'padding' | 'hideRecipients' | 'chunkSize'>): CheckedForwardOptions {
+export function checkForwardOptions(options: Pick<ForwardBundleOptions, 'forwarder' | 'recipients' | 'override' | 'acceptIntroduced' | 'audit' | 'now' | 'padding' | 'hideRecipients' | 'chunkSize'>): CheckedForwardOptions {
   const envelope: CheckedForwardOptions['envelope'] = {};
   if (options.padding !== undefined) envelope.padding = options.padding;
   if (options.hideRecipients !== undefined) envelope.hideRecipients = options.hideRecipients;
@@ -99,6 +105,7 @@ export function checkForwardOptions(options: Pick<ForwardBundleOptions, 'forward
     forwarder: checkIdentity(options.forwarder, 'options.forwarder'),
     recipients: checkRecipients(options.recipients, 'options.recipients'),
     override: options.override === undefined ? undefined : checkOverride(options.override, 'options.override'),
+    acceptIntroduced: checkAcceptIntroduced(options.acceptIntroduced),
     audit: checkAudit(options.audit),
     now: options.now,
     envelope,
@@ -124,6 +131,7 @@ export async function forwardOpened(bundle: OpenedBundle, options: CheckedForwar
       recipients: recipients.map((r) => r.attributes),
       items: manifest.items,
       expired: bundle.expired,
+      acceptIntroduced: options.acceptIntroduced,
     });
     const applied = enforcePolicy(violations, override);
     const now = Math.floor((options.now?.getTime() ?? Date.now()) / 1000);

@@ -208,7 +208,7 @@ function originatorReport(ring: KeyRing, originator: BundleParty, created: Date,
 }
 
 /** Options for {@link forwardBundleWithKeyRing}. */
-export interface KeyRingForwardBundleOptions extends Pick<ForwardBundleOptions, 'override' | 'audit' | 'now' | 'padding' | 'hideRecipients' | 'chunkSize'> {
+export interface KeyRingForwardBundleOptions extends Pick<ForwardBundleOptions, 'override' | 'acceptIntroduced' | 'audit' | 'now' | 'padding' | 'hideRecipients' | 'chunkSize'> {
   /** Your identity that forwards. */
   from: string;
   /** The new recipients, by key ring reference. */

@@ -154,7 +154,7 @@ export function internalsOf(b: OpenedBundle): BundleInternals {
  * const card = (name: string, organization: string, n: number) => ({ fingerprint: new Uint8Array(32).fill(n), name, organization, country: 'ID' });
  * const sealed = await sealBundle(new BundleBuilder({ title: 'Daily summary', markings: { tlp: 'GREEN' } }).addText('summary.txt', 'Nothing to report.'), {
  *   sender: { signing: bin.signing, card: card('BIN desk', 'BIN', 1) },
- *   recipients: [{ encryptionKey: polri.xwing, attributes: { ...card('POLRI desk', 'POLRI', 2), explicit: true } }],
+ *   recipients: [{ encryptionKey: polri.xwing, attributes: { ...card('POLRI desk', 'POLRI', 2), explicit: true, verification: 'verified' } }],
  * });
  *
  * const bundle = await openBundle(sealed.deliveries[0]!.envelope, { keys: [polri.xwing], trustedSenders: [bin.signing.publicKey] });

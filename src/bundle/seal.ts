@@ -12,7 +12,7 @@ import { LintasError } from '../errors/index.js';
 import { sealStream } from '../envelope/seal.js';
 import { collectBytes } from '../envelope/byte-source.js';
 import type { AuditLog } from '../audit/log.js';
-import { checkSealPolicy, isReleasableTo, type PolicyViolation } from '../policy/rules.js';
+import { checkSealPolicy, isReleasableToRecipient, type PolicyViolation } from '../policy/rules.js';
 import { checkOverride, enforcePolicy, type AppliedOverride, type PolicyOverride } from '../policy/override.js';
 import type { PolicyRecipient } from '../policy/party.js';
 import { publicMarkings } from '../policy/markings.js';
@@ -33,6 +33,12 @@ export interface SealBundleOptions {
    * (visible to its recipients) and in the audit trail. Ignored when nothing is violated.
    */
   override?: PolicyOverride;
+  /**
+   * Count the organization and country of recipients whose card is only `introduced` (vouched
+   * for by a contact you verified) like verified ones (SPEC 12.5). Default false: only verified
+   * cards' attributes count.
+   */
+  acceptIntroduced?: boolean;
   /** Record `override` and `sealed` entries here. */
   audit?: AuditLog;
   /** Envelope option, as for `seal`. */
@@ -113,12 +119,13 @@ export function prepareSeal(draft: BundleDraft, options: SealBundleOptions, ctx:
   const sender = checkIdentity(options.sender, 'options.sender');
   const recipients = checkRecipients(options.recipients, 'options.recipients');
   const override = options.override === undefined ? undefined : checkOverride(options.override, 'options.override');
+  const acceptIntroduced = checkAcceptIntroduced(options.acceptIntroduced);
   const nowSeconds = Math.floor(ctx.now() / 1000);
   if (draft.expires !== null && draft.expires.getTime() / 1000 <= nowSeconds) throw new RangeError('the bundle expiresAt must be in the future');
 
   // Selective release: which items each recipient may receive.
-  const released = recipients.map((r) => draft.items.filter((it) => isReleasableTo(it.releasableTo, r.attributes)));
-  const violations = checkSealPolicy({ markings: draft.markings, originator: sender.party, recipients: recipients.map((r) => r.attributes) });
+  const released = recipients.map((r) => draft.items.filter((it) => isReleasableToRecipient(it.releasableTo, r.attributes, acceptIntroduced)));
+  const violations = checkSealPolicy({ markings: draft.markings, originator: sender.party, recipients: recipients.map((r) => r.attributes), acceptIntroduced });
   recipients.forEach((r, i) => {
     if (draft.items.length > 0 && released[i]!.length === 0) {
       const a = r.attributes;
@@ -286,6 +293,15 @@ export async function sealBundle(bundle: BundleBuilder, options: SealBundleOptio
   const deliveries: BundleDelivery<Uint8Array>[] = [];
   for (const d of sealed.deliveries) deliveries.push({ ...d, envelope: await collectBytes(d.envelope) });
   return { ...sealed, deliveries };
+}
+
+/**
+ * Validate the optional `acceptIntroduced` option.
+ * @throws {TypeError} if it is not a boolean.
+ */
+export function checkAcceptIntroduced(value: boolean | undefined): boolean {
+  if (value !== undefined && typeof value !== 'boolean') throw new TypeError('options.acceptIntroduced must be a boolean');
+  return value ?? false;
 }
 
 /** Validate an optional audit log option. */

@@ -14,9 +14,10 @@ export function policyPartyFromCard(card: KeyCard): PolicyParty {
 
 /**
  * The policy attributes of a recipient resolved by `KeyRing.resolveRecipients`: the current
- * card's attributes, and `explicit` as the key ring reports it (false when the recipient was
- * reached only through a group).
+ * card's attributes, `explicit` as the key ring reports it (false when the recipient was
+ * reached only through a group), and how the key ring knows the card (`verification`), so the
+ * rules count the attributes of verified cards only (SPEC 12.5).
  */
 export function policyRecipientFromResolved(r: ResolvedRecipient): PolicyRecipient {
-  return { ...policyPartyFromCard(r.card), explicit: r.explicit };
+  return { ...policyPartyFromCard(r.card), explicit: r.explicit, verification: r.verification };
 }

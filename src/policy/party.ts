@@ -17,6 +17,17 @@ export interface PolicyParty {
   country: string;
 }
 
+/**
+ * How the attributes of a recipient were established (SPEC 12.5): `verified` (its key card's
+ * fingerprint was compared out of band, or it is one of your own identities), `introduced`
+ * (vouched for by a contact you verified) or `unverified` (the card only says so about itself).
+ * Names the key ring's `Verification` states, without importing key ring code.
+ */
+export type PartyVerification = 'verified' | 'introduced' | 'unverified';
+
+/** Every {@link PartyVerification}. */
+export const PARTY_VERIFICATIONS: readonly PartyVerification[] = ['verified', 'introduced', 'unverified'];
+
 /** A recipient of a bundle. */
 export interface PolicyRecipient extends PolicyParty {
   /**
@@ -24,6 +35,13 @@ export interface PolicyRecipient extends PolicyParty {
    * false if the recipient came in through a group or distribution list. TLP:RED needs true.
    */
   explicit: boolean;
+  /**
+   * How its attributes were established. The rules count the organization and country of a
+   * `verified` recipient (and of an `introduced` one when the caller accepts introductions); an
+   * `unverified` card's claims count for nothing (SPEC 12.5). Whoever supplies attributes from
+   * its own directory states here whether it checked them.
+   */
+  verification: PartyVerification;
 }
 
 /** Size of a key card fingerprint. */
@@ -53,11 +71,13 @@ export function checkParty(p: PolicyParty, what: string): PolicyParty {
 }
 
 /**
- * Check a recipient like {@link checkParty}, plus `explicit`.
+ * Check a recipient like {@link checkParty}, plus `explicit` and `verification`.
  * @throws {TypeError | RangeError} for missing or malformed attributes.
  */
 export function checkRecipient(r: PolicyRecipient, what: string): PolicyRecipient {
   const party = checkParty(r, what);
   if (typeof r.explicit !== 'boolean') throw new TypeError(`${what}.explicit must be a boolean`);
-  return { ...party, explicit: r.explicit };
+  if (typeof r.verification !== 'string') throw new TypeError(`${what}.verification must be 'verified', 'introduced' or 'unverified'`);
+  if (!PARTY_VERIFICATIONS.includes(r.verification)) throw new RangeError(`${what}.verification "${r.verification}" is not 'verified', 'introduced' or 'unverified'`);
+  return { ...party, explicit: r.explicit, verification: r.verification };
 }

@@ -15,12 +15,20 @@
  *   (clients cannot be checked from key cards, so sharing with them needs an override).
  * - GREEN and CLEAR: no rule on who receives it (community / public).
  * "REL TO" is checked on top of TLP at sealing and at every forward.
+ *
+ * Verified facts only (SPEC 12.5): a recipient's organization and country count only when its
+ * card is verified (or introduced, when the caller accepts introductions). A card that merely
+ * claims the originator's organization is covered by no organization rule and no "REL TO", and
+ * any material above TLP:GREEN to such a recipient breaks `unverified-recipient`. All of these
+ * can be lifted only by an explicit override, which is recorded.
  */
 import type { NormalizedMarkings, Releasability } from './markings.js';
 import type { PolicyParty, PolicyRecipient } from './party.js';
+import { tlpRank } from './markings.js';
 
 /** Stable names of the rules; a violation names one. */
 export type PolicyRule =
+  | 'unverified-recipient'
   | 'tlp-red-named-only'
   | 'tlp-red-no-forward'
   | 'tlp-amber-strict-organization'
@@ -67,38 +75,84 @@ function releasabilityText(rel: Releasability): string {
   return [...rel.countries, ...rel.organizations].join(', ');
 }
 
+/** True if the rules may count `r`'s organization and country (SPEC 12.5). */
+function attested(r: PolicyRecipient, acceptIntroduced: boolean): boolean {
+  return r.verification === 'verified' || (acceptIntroduced && r.verification === 'introduced');
+}
+
+/** Why an unattested recipient's claims do not count, appended to its violations. */
+function unattestedNote(r: PolicyRecipient): string {
+  return r.verification === 'introduced'
+    ? ' (its card is only introduced, and introductions were not accepted: its organization and country do not count)'
+    : ' (its card is unverified: what it says about its organization and country does not count; verify its fingerprint out of band)';
+}
+
+/**
+ * The recipient as the rules see it: its own attributes when attested, otherwise an
+ * organization and country that match nothing, so no organization rule or "REL TO" covers it.
+ */
+function counted(r: PolicyRecipient, acceptIntroduced: boolean): { organization: string | null; country: string | null; note: string } {
+  if (attested(r, acceptIntroduced)) return { organization: r.organization, country: r.country, note: '' };
+  return { organization: null, country: null, note: unattestedNote(r) };
+}
+
+function covered(rel: Releasability | null, c: { organization: string | null; country: string | null }): boolean {
+  if (rel === null) return true;
+  return (c.country !== null && rel.countries.includes(c.country)) || (c.organization !== null && rel.organizations.includes(c.organization));
+}
+
+/**
+ * True if `recipient` is covered by the "REL TO" list counting only attested attributes (SPEC
+ * 12.5): an unverified card is covered by no list (and by the absence of one).
+ */
+export function isReleasableToRecipient(releasableTo: Releasability | null, recipient: PolicyRecipient, acceptIntroduced = false): boolean {
+  return covered(releasableTo, counted(recipient, acceptIntroduced));
+}
+
+/** Above TLP:GREEN, an unattested recipient is a violation of its own (SPEC 12.5). */
+function unverifiedViolation(markings: NormalizedMarkings, r: PolicyRecipient, acceptIntroduced: boolean): PolicyViolation | null {
+  if (tlpRank(markings.tlp) <= tlpRank('GREEN') || attested(r, acceptIntroduced)) return null;
+  return violation('unverified-recipient', r, `${who(r)} may not receive TLP:${markings.tlp}${unattestedNote(r)}`);
+}
+
 /** What {@link checkSealPolicy} decides on. */
 export interface SealPolicyInput {
   /** The bundle's markings, normalised. */
   markings: NormalizedMarkings;
   /** The sealing identity. */
   originator: PolicyParty;
-  /** Every recipient, with how it was named. */
+  /** Every recipient, with how it was named and how its attributes were established. */
   recipients: PolicyRecipient[];
+  /** Count the attributes of `introduced` recipients like verified ones. Default false. */
+  acceptIntroduced?: boolean;
 }
 
 /** Every violation of the sealing rules, in recipient order; empty if sealing is allowed. */
 export function checkSealPolicy(input: SealPolicyInput): PolicyViolation[] {
   const { markings, originator } = input;
+  const acceptIntroduced = input.acceptIntroduced ?? false;
   const out: PolicyViolation[] = [];
   for (const r of input.recipients) {
+    const c = counted(r, acceptIntroduced);
+    const unverified = unverifiedViolation(markings, r, acceptIntroduced);
+    if (unverified) out.push(unverified);
     if (markings.tlp === 'RED' && !r.explicit) {
       out.push(violation('tlp-red-named-only', r, `${who(r)} was not named individually (reached through a group); TLP:RED goes only to recipients named one by one`));
     }
-    if (markings.tlp === 'AMBER+STRICT' && r.organization !== originator.organization) {
-      out.push(violation('tlp-amber-strict-organization', r, `${who(r)} is outside the originator's organization ${originator.organization}; TLP:AMBER+STRICT stays inside it`));
+    if (markings.tlp === 'AMBER+STRICT' && c.organization !== originator.organization) {
+      out.push(violation('tlp-amber-strict-organization', r, `${who(r)} is outside the originator's organization ${originator.organization}; TLP:AMBER+STRICT stays inside it${c.note}`));
     }
-    if (markings.tlp === 'AMBER' && r.organization !== originator.organization && !markings.amberOrganizations.includes(r.organization)) {
+    if (markings.tlp === 'AMBER' && c.organization !== originator.organization && (c.organization === null || !markings.amberOrganizations.includes(c.organization))) {
       out.push(
         violation(
           'tlp-amber-organizations',
           r,
-          `${who(r)} belongs to an organization not named as involved; TLP:AMBER goes to ${[originator.organization, ...markings.amberOrganizations].join(', ')} (add it to amberOrganizations if intended)`,
+          `${who(r)} belongs to an organization not named as involved; TLP:AMBER goes to ${[originator.organization, ...markings.amberOrganizations].join(', ')} (add it to amberOrganizations if intended)${c.note}`,
         ),
       );
     }
-    if (!isReleasableTo(markings.releasableTo, r)) {
-      out.push(violation('releasability', r, `${who(r)} is not covered by REL TO ${releasabilityText(markings.releasableTo!)}`));
+    if (!covered(markings.releasableTo, c)) {
+      out.push(violation('releasability', r, `${who(r)} is not covered by REL TO ${releasabilityText(markings.releasableTo!)}${c.note}`));
     }
   }
   return out;
@@ -123,6 +177,8 @@ export interface ForwardPolicyInput {
   }[];
   /** True if the bundle is past its expiry. */
   expired: boolean;
+  /** Count the attributes of `introduced` recipients like verified ones. Default false. */
+  acceptIntroduced?: boolean;
 }
 
 /** Every violation of the forwarding rules; empty if forwarding is allowed. */
@@ -133,19 +189,23 @@ export function checkForwardPolicy(input: ForwardPolicyInput): PolicyViolation[]
     out.push(violation('tlp-red-no-forward', null, 'TLP:RED may not be forwarded to anyone: ask the originator to share it', null, false));
   }
   if (input.expired) out.push(violation('expired', null, 'The bundle has expired; its originator no longer releases it'));
+  const acceptIntroduced = input.acceptIntroduced ?? false;
   for (const r of input.recipients) {
-    if (markings.tlp === 'AMBER+STRICT' && r.organization !== originator.organization) {
-      out.push(violation('tlp-amber-strict-organization', r, `${who(r)} is outside the originator's organization ${originator.organization}; TLP:AMBER+STRICT stays inside it`));
+    const c = counted(r, acceptIntroduced);
+    const unverified = unverifiedViolation(markings, r, acceptIntroduced);
+    if (unverified) out.push(unverified);
+    if (markings.tlp === 'AMBER+STRICT' && c.organization !== originator.organization) {
+      out.push(violation('tlp-amber-strict-organization', r, `${who(r)} is outside the originator's organization ${originator.organization}; TLP:AMBER+STRICT stays inside it${c.note}`));
     }
-    if (markings.tlp === 'AMBER' && r.organization !== forwarder.organization) {
-      out.push(violation('tlp-amber-forward-organization', r, `${who(r)} is outside your organization ${forwarder.organization}; a received TLP:AMBER bundle is shared only inside it`));
+    if (markings.tlp === 'AMBER' && c.organization !== forwarder.organization) {
+      out.push(violation('tlp-amber-forward-organization', r, `${who(r)} is outside your organization ${forwarder.organization}; a received TLP:AMBER bundle is shared only inside it${c.note}`));
     }
-    if (!isReleasableTo(markings.releasableTo, r)) {
-      out.push(violation('releasability', r, `${who(r)} is not covered by REL TO ${releasabilityText(markings.releasableTo!)}`));
+    if (!covered(markings.releasableTo, c)) {
+      out.push(violation('releasability', r, `${who(r)} is not covered by REL TO ${releasabilityText(markings.releasableTo!)}${c.note}`));
     }
     for (const item of input.items) {
-      if (!isReleasableTo(item.releasableTo, r)) {
-        out.push(violation('item-releasability', r, `${who(r)} is not covered by REL TO ${releasabilityText(item.releasableTo!)} of item "${item.name}"`, item.name));
+      if (!covered(item.releasableTo, c)) {
+        out.push(violation('item-releasability', r, `${who(r)} is not covered by REL TO ${releasabilityText(item.releasableTo!)} of item "${item.name}"${c.note}`, item.name));
       }
     }
   }

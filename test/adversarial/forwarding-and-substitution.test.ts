@@ -77,7 +77,7 @@ describe('attack: surreptitious forwarding', () => {
     const bundle = new BundleBuilder({ title: 'Port watch', markings: { tlp: 'GREEN' } }).addText('report.txt', 'vessel sighted');
     const sealed = await sealBundle(bundle, {
       sender: { signing: alice.signing, card: { fingerprint: systemRandom(32), name: 'Alice', organization: 'BIN', country: 'ID' } },
-      recipients: [{ encryptionKey: bob.xwing, attributes: { fingerprint: systemRandom(32), name: 'Bob', organization: 'PDRM', country: 'MY', explicit: true } }],
+      recipients: [{ encryptionKey: bob.xwing, attributes: { fingerprint: systemRandom(32), name: 'Bob', organization: 'PDRM', country: 'MY', explicit: true, verification: 'verified' } }],
     });
     const bundlePayload = (await open(sealed.deliveries[0]!.envelope, { keys: [bob.xwing] })).payload;
     const resealed = await seal(bundlePayload, { recipients: [carol.xwing], sender: bob.signing, contentType: BUNDLE_CONTENT_TYPE });

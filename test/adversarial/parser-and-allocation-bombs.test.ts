@@ -50,7 +50,7 @@ const openAsBob = (env: Uint8Array | AsyncIterable<Uint8Array>) => open(env, { k
 async function bundleParts() {
   const sealed = await sealBundle(new BundleBuilder({ title: 'Watch list', markings: { tlp: 'GREEN' } }).addText('list.txt', 'three names'), {
     sender: { signing: alice.signing, card: { fingerprint: sha256(alice.signing.publicKey), name: 'Alice', organization: 'BIN', country: 'ID' } },
-    recipients: [{ encryptionKey: bob.xwing, attributes: { fingerprint: sha256(bob.signing.publicKey), name: 'Bob', organization: 'PDRM', country: 'MY', explicit: true } }],
+    recipients: [{ encryptionKey: bob.xwing, attributes: { fingerprint: sha256(bob.signing.publicKey), name: 'Bob', organization: 'PDRM', country: 'MY', explicit: true, verification: 'verified' } }],
   });
   const payload = (await open(sealed.deliveries[0]!.envelope, { keys: [bob.xwing] })).payload;
   const headLength = new DataView(payload.buffer, payload.byteOffset).getUint32(0);

@@ -222,7 +222,7 @@ describe('secrets in errors: bundles, transports, receipts and the audit log', (
 
   it('policy refusals, tampered items and a malformed STIX item', async () => {
     const red = new BundleBuilder({ title: 'Kestrel', markings: { tlp: 'RED' } }).addText('order.txt', PLAINTEXT);
-    const viaGroup = { encryptionKey: bob.xwing, attributes: { ...party(bob, 'PDRM', 'MY'), explicit: false } };
+    const viaGroup = { encryptionKey: bob.xwing, attributes: { ...party(bob, 'PDRM', 'MY'), explicit: false, verification: 'verified' as const } };
     await failsCleanly('TLP:RED through a group', () => sealBundle(red, { sender: { signing: alice.signing, card: party(alice, 'BIN', 'ID') }, recipients: [viaGroup] }), 'ERR_POLICY_VIOLATION');
     await failsCleanly('STIX that is not JSON', () => new BundleBuilder({ title: 't', markings: { tlp: 'GREEN' } }).addStix('x.json', `{"type":"bundle", "note": "${PLAINTEXT}"`));
     const green = new BundleBuilder({ title: 'Kestrel', markings: { tlp: 'GREEN' } }).addText('order.txt', PLAINTEXT);
@@ -270,7 +270,7 @@ describe('secrets in errors: bundles, transports, receipts and the audit log', (
     const green = new BundleBuilder({ title: 'Kestrel', markings: { tlp: 'GREEN' } }).addText('order.txt', PLAINTEXT);
     const sealed = await sealBundle(green, {
       sender: { signing: alice.signing, card: party(alice, 'BIN', 'ID') },
-      recipients: [{ encryptionKey: bob.xwing, attributes: { ...party(bob, 'PDRM', 'MY'), explicit: true } }],
+      recipients: [{ encryptionKey: bob.xwing, attributes: { ...party(bob, 'PDRM', 'MY'), explicit: true, verification: 'verified' } }],
       audit,
     });
     expect(sealed.deliveries).toHaveLength(1);

@@ -38,7 +38,7 @@ export async function agent(name: string, organization: string, country: string)
   // Tests do not need real key cards: a fingerprint derived from the signing key is enough.
   const fingerprint = sha256(keys.signing.publicKey);
   const card = { fingerprint, name, organization, country };
-  const attributes: PolicyRecipient = { ...card, explicit: true };
+  const attributes: PolicyRecipient = { ...card, explicit: true, verification: 'verified' };
   return {
     keys,
     identity: { signing: keys.signing, card },

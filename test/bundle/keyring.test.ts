@@ -28,10 +28,11 @@ beforeAll(async () => {
   bin = await agency('ayu', 'BIN', 'ID');
   pdrm = await agency('mei', 'PDRM', 'MY');
   isd = await agency('tan', 'ISD', 'SG');
-  await bin.ring.importKeyCard(pdrm.identity.card, { name: 'mei', groups: ['ASEAN-CT-desk'] });
-  await bin.ring.importKeyCard(isd.identity.card, { name: 'tan', groups: ['ASEAN-CT-desk'] });
-  await pdrm.ring.importKeyCard(bin.identity.card, { name: 'ayu' });
-  await pdrm.ring.importKeyCard(isd.identity.card, { name: 'tan' });
+  // Fingerprints compared out of band: the policy counts only verified cards' attributes (SPEC 12.5).
+  await bin.ring.importKeyCard(pdrm.identity.card, { name: 'mei', groups: ['ASEAN-CT-desk'], fingerprint: pdrm.identity.card.fingerprint });
+  await bin.ring.importKeyCard(isd.identity.card, { name: 'tan', groups: ['ASEAN-CT-desk'], fingerprint: isd.identity.card.fingerprint });
+  await pdrm.ring.importKeyCard(bin.identity.card, { name: 'ayu', fingerprint: bin.identity.card.fingerprint });
+  await pdrm.ring.importKeyCard(isd.identity.card, { name: 'tan', fingerprint: isd.identity.card.fingerprint });
 });
 
 const report = (tlp: 'RED' | 'GREEN', rel?: string[]) =>

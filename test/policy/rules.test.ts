@@ -12,7 +12,7 @@ import { decodeCanonical, encodeCanonical } from '../../src/cbor/index.js';
 
 function party(name: string, organization: string, country: string, explicit = true): PolicyRecipient {
   const fingerprint = new Uint8Array(32).fill(name.charCodeAt(0));
-  return { fingerprint, name, organization, country, explicit };
+  return { fingerprint, name, organization, country, explicit, verification: 'verified' };
 }
 
 const ayu = party('Ayu', 'BIN', 'ID'); // originator
