@@ -77,7 +77,7 @@ export async function forwardBundleStream(received: ByteSource | string, options
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
   const checked = checkForwardOptions(options);
   const { forwarder: _f, recipients: _r, override: _o, acceptIntroduced: _i, padding: _p, hideRecipients: _h, chunkSize: _c, ...openOptions } = options;
-  return forwardOpened(await openBundle(received, openOptions), checked);
+  return forwardOpened(await openBundle(received, openOptions), checked, null);
 }
 
 /** The forwarding options of {@link forwardBundleStream}, checked. */
@@ -115,9 +115,11 @@ export function checkForwardOptions(options: Pick<ForwardBundleOptions, 'forward
 /**
  * Forward a bundle that was just opened (no item read yet), by any means of opening. Closes it
  * if forwarding is refused.
+ * @param confirmedOriginator - The originator's card fingerprint if a key ring confirmed the
+ *   manifest's claim, else null: audit entries then name no originator (SPEC 12.8).
  * @throws see {@link forwardBundleStream}.
  */
-export async function forwardOpened(bundle: OpenedBundle, options: CheckedForwardOptions): Promise<ForwardedBundleStream> {
+export async function forwardOpened(bundle: OpenedBundle, options: CheckedForwardOptions, confirmedOriginator: Uint8Array | null): Promise<ForwardedBundleStream> {
   const { forwarder, recipients, override, audit } = options;
   try {
     const { manifest } = bundle;
@@ -157,7 +159,7 @@ export async function forwardOpened(bundle: OpenedBundle, options: CheckedForwar
     const common = {
       bundleId: manifest.id,
       manifestDigest: bundle.manifestDigest,
-      originator: manifest.originator.fingerprint,
+      ...(confirmedOriginator ? { originator: confirmedOriginator } : {}),
       from: forwarder.party.fingerprint,
       to: record.to,
       markings: publicMarkings(manifest.markings),

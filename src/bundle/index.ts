@@ -15,4 +15,5 @@ export type { StixBundle, StixBundleSummary } from './stix.js';
 export { TLP2_EXTENSION_ID, TLP2_MARKING_IDS, TLP1_MARKING_IDS, stixTlpMarking, tlpFromStixMarking, tlpFromStixMarkingId, isFixedTlpMarkingId } from './tlp-stix.js';
 export type { StixMarkingDefinition } from './tlp-stix.js';
 export { bundleRecipientsFromKeyRing, bundleIdentityFromKeyRing, openBundleWithKeyRing, forwardBundleWithKeyRing } from './keyring-adapter.js';
-export type { KeyRingOpenBundleOptions, KeyRingOpenedBundle, OriginatorReport, KeyRingForwardBundleOptions } from './keyring-adapter.js';
+export type { KeyRingOpenBundleOptions, KeyRingOpenedBundle, KeyRingForwardBundleOptions } from './keyring-adapter.js';
+export type { OriginatorReport, OriginatorClaimField } from './originator-report.js';

@@ -8,14 +8,12 @@ import { LintasError } from '../errors/index.js';
 import { wipe } from '../crypto/bytes.js';
 import type { ByteSource } from '../envelope/byte-source.js';
 import type { KeyRing, KeyRingOpenOptions, RecipientRef, ResolveOptions, SenderReport } from '../keyring/key-ring.js';
-import { bytesEqual, preferredEncryptionKey, type KeyCard } from '../keyring/key-card.js';
-import { revocationCovers, type Revocation } from '../keyring/revocation.js';
-import type { Contact, Identity } from '../keyring/ring-index.js';
-import type { Verification } from '../keyring/ring-state.js';
+import { preferredEncryptionKey } from '../keyring/key-card.js';
+import { revocationCovers } from '../keyring/revocation.js';
 import { policyPartyFromCard, policyRecipientFromResolved } from '../policy/keyring-adapter.js';
 import type { BundleIdentity, BundleRecipient } from './identity.js';
-import type { BundleParty } from './manifest.js';
-import { bundleFromEnvelope, checkBundleOpenOptions, type OpenBundleOptions, type OpenedBundle } from './open.js';
+import { bundleFromEnvelope, checkBundleOpenOptions, recordOpened, type OpenBundleOptions, type OpenedBundle } from './open.js';
+import { originatorReport, type OriginatorReport } from './originator-report.js';
 import { checkForwardOptions, forwardOpened, type ForwardBundleOptions, type ForwardedBundleStream } from './forward.js';
 
 /**
@@ -51,42 +49,16 @@ export function bundleIdentityFromKeyRing(ring: KeyRing, name: string, options: 
 }
 
 /** Options for {@link openBundleWithKeyRing}. */
-export type KeyRingOpenBundleOptions = Omit<KeyRingOpenOptions, 'allowAnonymous'> & Pick<OpenBundleOptions, 'strictExpiry' | 'audit'>;
-
-/**
- * What the key ring knows about a bundle's originator: the party that signed the manifest
- * (SPEC 12.1), found by its signing key. The same checks as the {@link SenderReport} makes for
- * the envelope's sealer; for a bundle that was not forwarded both describe the same key.
- */
-export interface OriginatorReport {
-  /**
-   * How the key ring knows the originator's card: `verified`, `introduced` or `unverified` for a
-   * contact (`verified` for one of your own identities), `unknown` if its signing key is not in
-   * this key ring: the manifest signature is then valid, but only for a key nobody vouched for.
-   */
-  originatorVerification: Verification | 'unknown';
-  /** The contact whose card signed the manifest, or null (unknown, or one of your identities). */
-  originatorContact: Contact | null;
-  /** Your own identity, if you originated the bundle. */
-  originatorIdentity: Identity | null;
-  /**
-   * The exact card whose signing key signed the manifest, or null if unknown. The name,
-   * organization and country in {@link OpenedBundle.originator} are the originator's own words;
-   * this is the card your key ring holds for that key.
-   */
-  originatorCard: KeyCard | null;
-  /**
-   * The originator's card is revoked for this bundle: a key compromise, or a manifest created at
-   * or after the revocation time (the manifest's `created`, the originator's claim).
-   */
-  originatorRevoked: boolean;
-  /** The strictest revocation known for the originator's card, or null. */
-  originatorRevocation: Revocation | null;
-  /** The originator's card's validity has ended (at the `now` of the open options). */
-  originatorExpired: boolean;
-  /** The originator's card has been replaced by a newer card of the same party. */
-  originatorSuperseded: boolean;
-}
+export type KeyRingOpenBundleOptions = Omit<KeyRingOpenOptions, 'allowAnonymous'> &
+  Pick<OpenBundleOptions, 'strictExpiry' | 'audit'> & {
+    /**
+     * Open a bundle whose manifest describes its originator differently from the key card your
+     * key ring holds for the signing key (another fingerprint, name, organization or country),
+     * and report the difference in `originatorMismatch` instead of refusing with
+     * `ERR_BUNDLE_ORIGINATOR_CLAIM_MISMATCH`. For inspecting such a bundle, never for acting on it.
+     */
+    allowOriginatorMismatch?: boolean;
+  };
 
 /**
  * A bundle opened through the key ring: the {@link OpenedBundle}, plus what the key ring knows
@@ -102,6 +74,8 @@ export interface OriginatorReport {
  *
  * Each is a report, not a refusal (only `requireKnownSender` refuses, and only an unknown
  * sender): a revoked, expired, unknown or downgrading party is for the application to act on.
+ * The one exception is a manifest whose originator claim contradicts the key ring's card for
+ * the signing key: refused unless `allowOriginatorMismatch` (see {@link OriginatorReport}).
  */
 export interface KeyRingOpenedBundle extends OpenedBundle, SenderReport, OriginatorReport {}
 
@@ -113,7 +87,9 @@ export interface KeyRingOpenedBundle extends OpenedBundle, SenderReport, Origina
  * may be trusted.
  * @throws {TypeError | RangeError} for invalid options.
  * @throws {@link LintasError} the codes of {@link openBundle}; `ERR_UNKNOWN_SENDER` with
- *   `requireKnownSender`; `ERR_KEYRING_CLOSED`.
+ *   `requireKnownSender`; `ERR_BUNDLE_ORIGINATOR_CLAIM_MISMATCH` if the manifest's originator
+ *   (fingerprint, name, organization, country) is not the key ring's card for its signing key,
+ *   unless `allowOriginatorMismatch`; `ERR_KEYRING_CLOSED`.
  * @example
  * ```ts
  * import { bundleIdentityFromKeyRing, bundleRecipientsFromKeyRing, BundleBuilder, KeyRing, MemoryKeyRingStorage, openBundleWithKeyRing, sealBundle } from 'lintas';
@@ -146,15 +122,19 @@ export interface KeyRingOpenedBundle extends OpenedBundle, SenderReport, Origina
 export async function openBundleWithKeyRing(ring: KeyRing, envelope: ByteSource | string, options: KeyRingOpenBundleOptions = {}): Promise<KeyRingOpenedBundle> {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
   const checked = checkBundleOpenOptions(options);
-  const { strictExpiry: _s, audit: _a, ...ringOptions } = options;
+  const { strictExpiry: _s, audit: _a, allowOriginatorMismatch, ...ringOptions } = options;
+  if (allowOriginatorMismatch !== undefined && typeof allowOriginatorMismatch !== 'boolean') throw new TypeError('options.allowOriginatorMismatch must be a boolean');
   const opened = await ring.openStream(envelope, ringOptions);
   const sender = senderReportOf(opened.info);
-  const bundle = await bundleFromEnvelope(opened, checked);
+  // The opened entry is recorded below, once the originator claim has been checked (SPEC 12.8).
+  const bundle = await bundleFromEnvelope(opened, { ...checked, audit: null });
   try {
+    const originator = originatorReport(ring, bundle.originator, bundle.manifest.created, checked.now ?? new Date(), allowOriginatorMismatch ?? false);
+    if (checked.audit) await recordOpened(checked.audit, bundle, originator.originatorConfirmed ? originator.originatorCard!.fingerprint : null);
     // Added to the bundle object itself, not a copy: its internals (for forwarding) are keyed by it.
-    return Object.assign(bundle, sender, originatorReport(ring, bundle.originator, bundle.manifest.created, checked.now ?? new Date()));
+    return Object.assign(bundle, sender, originator);
   } catch (e) {
-    // The ring was closed while the head was read.
+    // A contradicted originator claim, an audit log that cannot record, or a ring closed meanwhile.
     await bundle.close();
     throw e;
   }
@@ -173,37 +153,6 @@ function senderReportOf(r: SenderReport): SenderReport {
     senderSuperseded: r.senderSuperseded,
     recipientIdentity: r.recipientIdentity,
     downgraded: r.downgraded,
-  };
-}
-
-/** The key ring's view of the manifest signer, with the rules the key ring applies to a sealer. */
-function originatorReport(ring: KeyRing, originator: BundleParty, created: Date, now: Date): OriginatorReport {
-  const found = ring.lookupSigningKey(originator.signingKey);
-  if (found === null) {
-    return {
-      originatorVerification: 'unknown',
-      originatorContact: null,
-      originatorIdentity: null,
-      originatorCard: null,
-      originatorRevoked: false,
-      originatorRevocation: null,
-      originatorExpired: false,
-      originatorSuperseded: false,
-    };
-  }
-  const { identity, contact, card } = found;
-  const current = (contact ?? identity)!.card;
-  const revocation = ring.revocationOf(card);
-  return {
-    originatorVerification: contact ? contact.verification : 'verified',
-    originatorContact: contact,
-    originatorIdentity: identity,
-    originatorCard: card,
-    originatorRevoked: revocation !== null && revocationCovers(revocation, created),
-    originatorRevocation: revocation,
-    // Whole seconds, as the key ring's sender report compares them.
-    originatorExpired: Math.floor(now.getTime() / 1000) >= card.validUntil.getTime() / 1000,
-    originatorSuperseded: !bytesEqual(card.fingerprint, current.fingerprint),
   };
 }
 
@@ -258,7 +207,8 @@ export interface KeyRingForwardBundleOptions extends Pick<ForwardBundleOptions, 
  * @throws {TypeError | RangeError} for invalid options.
  * @throws {@link LintasError} the codes of {@link forwardBundleStream}, of
  *   {@link bundleIdentityFromKeyRing} (the forwarder) and of {@link bundleRecipientsFromKeyRing}
- *   (the new recipients); `ERR_UNKNOWN_SENDER` with `requireKnownSender`; `ERR_KEYRING_CLOSED`.
+ *   (the new recipients); `ERR_BUNDLE_ORIGINATOR_CLAIM_MISMATCH` (see
+ *   {@link openBundleWithKeyRing}); `ERR_UNKNOWN_SENDER` with `requireKnownSender`; `ERR_KEYRING_CLOSED`.
  */
 export async function forwardBundleWithKeyRing(ring: KeyRing, received: ByteSource | string, options: KeyRingForwardBundleOptions): Promise<ForwardedBundleStream> {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
@@ -271,8 +221,18 @@ export async function forwardBundleWithKeyRing(ring: KeyRing, received: ByteSour
   if (options.now !== undefined) ringOptions.now = options.now;
   let forwarded: ForwardedBundleStream;
   try {
-    const bundle = await bundleFromEnvelope(await ring.openStream(received, ringOptions), checkBundleOpenOptions({ now: options.now, audit: options.audit }));
-    forwarded = await forwardOpened(bundle, checked);
+    const bundle = await bundleFromEnvelope(await ring.openStream(received, ringOptions), checkBundleOpenOptions({ now: options.now, audit: undefined }));
+    let confirmed: Uint8Array | null;
+    try {
+      // A manifest that misdescribes its originator is not passed on (SPEC 12.6).
+      const originator = originatorReport(ring, bundle.originator, bundle.manifest.created, options.now ?? new Date(), false);
+      confirmed = originator.originatorConfirmed ? originator.originatorCard!.fingerprint : null;
+      if (checked.audit) await recordOpened(checked.audit, bundle, confirmed);
+    } catch (e) {
+      await bundle.close();
+      throw e;
+    }
+    forwarded = await forwardOpened(bundle, checked, confirmed);
   } catch (e) {
     wipe(forwarder.signing.secretKey);
     throw e;

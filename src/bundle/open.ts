@@ -224,24 +224,33 @@ export async function bundleFromEnvelope(opened: OpenedEnvelopeStream, options: 
     if (expired && strictExpiry) {
       throw new LintasError('ERR_BUNDLE_EXPIRED', `Bundle expired at ${manifest.expires!.toISOString()}; its originator no longer releases it`);
     }
-    if (audit) {
-      await audit.record({
-        event: 'opened',
-        bundleId: manifest.id,
-        manifestDigest: verified.manifestDigest,
-        envelopeId: info.envelopeId,
-        originator: manifest.originator.fingerprint,
-        from: verified.expectedSender.fingerprint,
-        markings: publicMarkings(manifest.markings),
-      });
-    }
     const bundle = makeBundle(manifest, verified.manifestDigest, info, verified.forwards, verified.expectedSender, expired, cursor);
     internals.set(bundle, { head, cursor });
+    // Without a key ring nothing confirms the manifest's originator fingerprint (SPEC 12.8).
+    if (audit) await recordOpened(audit, bundle, null);
     return bundle;
   } catch (e) {
     await cursor.cancel();
     throw e;
   }
+}
+
+/**
+ * Record the `opened` entry of a bundle whose head verified (SPEC 12.8). `originator` is the
+ * originator's key card fingerprint only when a key ring confirmed it; the manifest's own claim
+ * is never recorded as fact, so without confirmation the entry has no originator.
+ * @throws {@link LintasError} `ERR_AUDIT_BROKEN` if the log cannot record.
+ */
+export async function recordOpened(audit: AuditLog, bundle: OpenedBundle, originator: Uint8Array | null): Promise<void> {
+  await audit.record({
+    event: 'opened',
+    bundleId: bundle.manifest.id,
+    manifestDigest: bundle.manifestDigest,
+    envelopeId: bundle.envelope.envelopeId,
+    ...(originator ? { originator } : {}),
+    from: bundle.sender.fingerprint,
+    markings: publicMarkings(bundle.manifest.markings),
+  });
 }
 
 function makeBundle(

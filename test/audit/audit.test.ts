@@ -243,7 +243,9 @@ describe('bundles record what happened, never contents', () => {
     expect(budiView.entries[0]!.envelopeId).toEqual(opened.envelope.envelopeId);
     expect(budiView.entries[3]!.override!.lifted).toEqual([{ rule: 'tlp-amber-forward-organization', recipient: c.mei.attributes.fingerprint }]);
     expect(budiView.entries[4]!.from).toEqual(c.budi.attributes.fingerprint);
-    expect(budiView.entries[4]!.originator).toEqual(c.ayu.attributes.fingerprint);
+    // Without a key ring nothing confirms the manifest's originator claim: never recorded as fact (SPEC 12.8).
+    expect(budiView.entries[0]!.originator).toBeUndefined();
+    expect(budiView.entries[4]!.originator).toBeUndefined();
 
     for (const log of [ayuStore.bytes(), budiStore.bytes()]) {
       for (const text of [title, secret, 'Surveillance plan', 'plan.txt', 'apt1.json', 'APT1']) expect(contains(log, utf8(text)), text).toBe(false);

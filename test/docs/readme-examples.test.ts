@@ -152,7 +152,8 @@ async function store(payload: Uint8Array): Promise<void> {
   'Bundles and handling rules #1': {
     inputs: ['ring', 'stixJson', 'send', 'pdrmRing', 'received', 'save', 'pdrmAudit'],
     code: `${TWO_RINGS}
-await pdrmRing.importKeyCard(await __lintas.createKeyCard({ keys: await __lintas.generateIdentityKeys(), name: 'PDRM-ops', organization: 'PDRM', country: 'MY', validUntil: new Date(Date.now() + 86_400_000) }), { name: 'PDRM-ops' });
+const __ops = await __lintas.createKeyCard({ keys: await __lintas.generateIdentityKeys(), name: 'PDRM-ops', organization: 'PDRM', country: 'MY', validUntil: new Date(Date.now() + 86_400_000) });
+await pdrmRing.importKeyCard(__ops, { name: 'PDRM-ops', fingerprint: __ops.fingerprint });
 const stixJson = await (await import('node:fs/promises')).readFile(${JSON.stringify(join(ROOT, 'examples', 'data', 'poisonivy.json'))}, 'utf8');
 await (await import('node:fs/promises')).writeFile('capture.pcap', crypto.getRandomValues(new Uint8Array(50_000)));
 /** The transport: what is sent to PDRM arrives as \`received\`. */

@@ -21,6 +21,7 @@ import {
   openBundleWithKeyRing,
   sealBundleStream,
   type BundleParty,
+  type KeyRingOpenedBundle,
   type OpenedBundle,
 } from '../../bundle/index.js';
 import { fileItemSource } from '../../bundle/node.js';
@@ -190,7 +191,8 @@ export function describeParty(ring: KeyRing, party: BundleParty): { label: strin
   const known = ring.lookupSigningKey(party.signingKey);
   if (known?.contact) {
     const state = known.contact.revocation ? `revoked: ${known.contact.revocation.reason}` : known.contact.verification;
-    return { label: `${known.contact.name} (${party.organization}, ${party.country})`, verification: state };
+    // The card's attributes, not the manifest's words (openBundleWithKeyRing refuses a contradiction).
+    return { label: `${known.contact.name} (${known.card.organization}, ${known.card.country})`, verification: state };
   }
   if (known?.identity) return { label: `${known.identity.name} (yourself)`, verification: 'self' };
   return { label: `${party.name} (${party.organization}, ${party.country})`, verification: 'unknown' };
@@ -337,8 +339,11 @@ function isText(mediaType: string): boolean {
   return /^text\//.test(mediaType) || mediaType === 'application/json' || mediaType.startsWith('application/stix+json');
 }
 
-/** Record an `opened` entry in the receiving identity's audit log, after everything verified. */
-export async function recordOpened(ctx: CommandContext, ring: KeyRing, bundle: OpenedBundle, envelope: Uint8Array): Promise<void> {
+/**
+ * Record an `opened` entry in the receiving identity's audit log, after everything verified.
+ * The originator is recorded only when the key ring confirmed the manifest's claim (SPEC 12.8).
+ */
+export async function recordOpened(ctx: CommandContext, ring: KeyRing, bundle: KeyRingOpenedBundle, envelope: Uint8Array): Promise<void> {
   const identity = identityForRecipient(ring, bundle.envelope);
   if (identity === null) return;
   const log = await ctx.auditLog(ring, identity);
@@ -348,7 +353,7 @@ export async function recordOpened(ctx: CommandContext, ring: KeyRing, bundle: O
     manifestDigest: bundle.manifestDigest,
     envelopeId: bundle.envelope.envelopeId,
     envelopeDigest: sha256(envelope),
-    originator: bundle.originator.fingerprint,
+    ...(bundle.originatorConfirmed ? { originator: bundle.originatorCard!.fingerprint } : {}),
     from: bundle.sender.fingerprint,
     markings: {
       tlp: bundle.manifest.markings.tlp,

@@ -18,7 +18,7 @@ import { toHex } from '../../envelope/hex.js';
 import { wipe } from '../../crypto/bytes.js';
 import type { SigningKeyPair } from '../../keys/index.js';
 import type { KeyRing } from '../../keyring/index.js';
-import { openBundleWithKeyRing, type OpenedBundle } from '../../bundle/index.js';
+import { openBundleWithKeyRing, type KeyRingOpenedBundle } from '../../bundle/index.js';
 import { mailboxId } from '../../transports/mailbox.js';
 import type { Transport } from '../../transports/transport.js';
 import { receiveEnvelopes } from '../../transports/receive-envelopes.js';
@@ -161,7 +161,7 @@ interface Received {
   /** Signed times, for the replay window: older envelopes are refused and ids compacted (docs/TRANSPORTS.md section 4). */
   createdAt: Date;
   expiresAt: Date | null;
-  bundle: OpenedBundle;
+  bundle: KeyRingOpenedBundle;
   /** Hidden folder holding the verified items until the handler moves them into place. */
   incoming: string;
 }
