@@ -225,7 +225,7 @@ export async function readPayload(payload: Uint8Array, sender: Uint8Array, decla
   })();
   let stage: 'head' | 'items' = 'head';
   try {
-    const b = await bundleFromEnvelope({ info, payload: source }, { now: new Date(now * 1000), strictExpiry: false, audit: null });
+    const b = await bundleFromEnvelope({ info, payload: source }, { now: new Date(now * 1000), strictExpiry: false, audit: null, reader: null });
     stage = 'items';
     const items = [];
     for await (const item of b.items()) {
@@ -313,6 +313,8 @@ async function defineBundleVectors(cast: Record<string, Cast>): Promise<BundleDe
   const empty = await sealed(cast, 'empty', { title: 'Call me', summary: 'On the secure line, today.', markings: { tlp: 'CLEAR' }, items: [], to: ['tan'] });
   const once = forwarded(cast, minimal, 'mei', ['tan'], NOW + 600);
   const twice = forwarded(cast, once, 'tan', ['budi'], NOW + 1200);
+  // mei passes the TLP:RED bundle on to budi: a validly signed record of a forbidden forward (12.6).
+  const redForwarded = forwarded(cast, full, 'mei', ['budi'], NOW + 600);
 
   const m = decodeManifest(minimal.head.manifest);
   const editedTitle = encodeManifest({ ...m, title: 'Nothing to see' });
@@ -351,6 +353,7 @@ async function defineBundleVectors(cast: Record<string, Cast>): Promise<BundleDe
     { name: 'forward-stripped', description: 'The forwarder removed its forward record and sealed the payload itself.', parts: { ...once, head: { ...once.head, forwards: [] } }, sender: 'mei' },
     { name: 'forward-sender-mismatch', description: 'A forwarded payload sealed by someone other than the last forwarder.', parts: once, sender: 'budi' },
     { name: 'forwards-reordered', description: 'Two forward records in swapped order.', parts: { ...twice, head: { ...twice.head, forwards: [r2!, r1!] } }, sender: 'mei' },
+    { name: 'forwarded-red', description: 'The TLP:RED bundle forwarded by mei with a valid forward record: readers refuse it (12.6), no override lifts it.', parts: redForwarded, sender: 'mei' },
     { name: 'forward-record-edited', description: "A later forwarder edited an earlier forwarder's record (its recipient list).", parts: { ...twice, head: { ...twice.head, forwards: [{ record: editedRecord, signature: r1!.signature }, r2!] } }, sender: 'tan' },
     { name: 'head-unknown-field', description: 'The head has a field this version does not know.', parts: minimal, head: rawHead({ note: 'x' }), sender: 'ayu' },
     { name: 'head-unsupported-version', description: 'The head says version 2.', parts: minimal, head: rawHead({ v: 2 }), sender: 'ayu' },

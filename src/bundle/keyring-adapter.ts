@@ -127,7 +127,7 @@ export async function openBundleWithKeyRing(ring: KeyRing, envelope: ByteSource 
   const opened = await ring.openStream(envelope, ringOptions);
   const sender = senderReportOf(opened.info);
   // The opened entry is recorded below, once the originator claim has been checked (SPEC 12.8).
-  const bundle = await bundleFromEnvelope(opened, { ...checked, audit: null });
+  const bundle = await bundleFromEnvelope(opened, { ...checked, audit: null, reader: policyPartyFromCard(sender.recipientIdentity.card) });
   try {
     const originator = originatorReport(ring, bundle.originator, bundle.manifest.created, checked.now ?? new Date(), allowOriginatorMismatch ?? false);
     if (checked.audit) await recordOpened(checked.audit, bundle, originator.originatorConfirmed ? originator.originatorCard!.fingerprint : null);
@@ -221,7 +221,9 @@ export async function forwardBundleWithKeyRing(ring: KeyRing, received: ByteSour
   if (options.now !== undefined) ringOptions.now = options.now;
   let forwarded: ForwardedBundleStream;
   try {
-    const bundle = await bundleFromEnvelope(await ring.openStream(received, ringOptions), checkBundleOpenOptions({ now: options.now, audit: undefined }));
+    const opened = await ring.openStream(received, ringOptions);
+    const reader = policyPartyFromCard(opened.info.recipientIdentity.card);
+    const bundle = await bundleFromEnvelope(opened, { ...checkBundleOpenOptions({ now: options.now, audit: undefined }), reader });
     let confirmed: Uint8Array | null;
     try {
       // A manifest that misdescribes its originator is not passed on (SPEC 12.6).

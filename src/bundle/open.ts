@@ -17,6 +17,8 @@ import type { BundleManifest, BundleParty, ManifestItem } from './manifest.js';
 import { PayloadCursor } from './payload-cursor.js';
 import { parseStixBundle, type StixBundle, type StixBundleSummary } from './stix.js';
 import { isStixMediaType } from './builder.js';
+import { checkReceivedForwards } from './received-forwards.js';
+import type { PolicyParty } from '../policy/party.js';
 import { checkAudit } from './seal.js';
 
 /**
@@ -178,6 +180,8 @@ export interface BundleOpenOptions {
   now: Date | undefined;
   strictExpiry: boolean;
   audit: AuditLog | null;
+  /** The reader's own key card attributes, when known (a key ring's identity), for SPEC 12.6. */
+  reader: PolicyParty | null;
 }
 
 /**
@@ -187,7 +191,7 @@ export interface BundleOpenOptions {
 export function checkBundleOpenOptions(options: Pick<OpenBundleOptions, 'now' | 'strictExpiry' | 'audit'>): BundleOpenOptions {
   if (options.strictExpiry !== undefined && typeof options.strictExpiry !== 'boolean') throw new TypeError('options.strictExpiry must be a boolean');
   if (options.now !== undefined && (!(options.now instanceof Date) || Number.isNaN(options.now.getTime()))) throw new TypeError('options.now must be a valid Date');
-  return { now: options.now, strictExpiry: options.strictExpiry ?? false, audit: checkAudit(options.audit) };
+  return { now: options.now, strictExpiry: options.strictExpiry ?? false, audit: checkAudit(options.audit), reader: null };
 }
 
 /**
@@ -215,6 +219,8 @@ export async function bundleFromEnvelope(opened: OpenedEnvelopeStream, options: 
     const head = decodeHead(headBytes);
     const verified = verifyHead(head, info.sender);
     const { manifest } = verified;
+    // A validly signed record of a forbidden forward is refused, not shown (SPEC 12.6).
+    checkReceivedForwards(manifest, verified.forwards, options.reader);
     const expected = manifest.items.reduce((n, it) => n + it.size, 4 + headLength);
     if (info.payloadLength !== null && info.payloadLength !== expected) {
       throw new LintasError('ERR_BUNDLE_MALFORMED', `Bundle is malformed: the payload is ${info.payloadLength} bytes but the manifest accounts for ${expected}`);

@@ -5,5 +5,5 @@ export type { PolicyParty, PolicyRecipient, PartyVerification } from './party.js
 export { checkSealPolicy, checkForwardPolicy, isReleasableTo, isReleasableToRecipient } from './rules.js';
 export type { PolicyRule, PolicyViolation, SealPolicyInput, ForwardPolicyInput } from './rules.js';
 export { PolicyViolationError, enforcePolicy, checkOverride, MAX_OVERRIDE_REASON_BYTES } from './override.js';
-export type { PolicyOverride, AppliedOverride } from './override.js';
+export type { PolicyOverride, AppliedOverride, PolicyViolationAdvice } from './override.js';
 export { policyPartyFromCard, policyRecipientFromResolved } from './keyring-adapter.js';

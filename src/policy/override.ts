@@ -34,17 +34,28 @@ export interface AppliedOverride {
   }[];
 }
 
-/** Thrown when sealing or forwarding would break a handling rule; lists every violation. */
+/**
+ * What a person can do about a {@link PolicyViolationError}: `override` (sealing or forwarding:
+ * change recipients or markings, or override), `not-overridable` (an override was given but a
+ * rule no override lifts is broken), `received` (a reader refuses a bundle whose forward chain
+ * broke a rule, SPEC 12.6).
+ */
+export type PolicyViolationAdvice = 'override' | 'not-overridable' | 'received';
+
+const ADVICE: Record<PolicyViolationAdvice, string> = {
+  override: 'Remove those recipients, change the markings, or pass an override with a reason if you are authorised to',
+  'not-overridable': 'An override cannot lift a rule marked not overridable',
+  received: 'The forward record proves someone shared it against its markings: do not use or pass it on, and tell its originator',
+};
+
+/** Thrown when sealing, forwarding or receiving would break a handling rule; lists every violation. */
 export class PolicyViolationError extends LintasError {
   /** Every violation found, in recipient order. */
   readonly violations: readonly PolicyViolation[];
 
-  constructor(violations: PolicyViolation[], overrideRefused: boolean) {
+  constructor(violations: PolicyViolation[], advice: PolicyViolationAdvice) {
     const lines = violations.map((v) => `${v.rule}: ${v.message}`);
-    const advice = overrideRefused
-      ? 'An override cannot lift a rule marked not overridable'
-      : 'Remove those recipients, change the markings, or pass an override with a reason if you are authorised to';
-    super('ERR_POLICY_VIOLATION', `Handling policy refuses this: ${lines.join('; ')}. ${advice}.`);
+    super('ERR_POLICY_VIOLATION', `Handling policy refuses this: ${lines.join('; ')}. ${ADVICE[advice]}.`);
     this.name = 'PolicyViolationError';
     this.violations = violations;
   }
@@ -79,8 +90,8 @@ export function checkOverride(o: PolicyOverride, what = 'override'): PolicyOverr
 export function enforcePolicy(violations: PolicyViolation[], override: PolicyOverride | undefined): AppliedOverride | null {
   if (violations.length === 0) return null;
   const blocking = violations.filter((v) => !v.overridable);
-  if (blocking.length > 0) throw new PolicyViolationError(violations, override !== undefined);
-  if (override === undefined) throw new PolicyViolationError(violations, false);
+  if (blocking.length > 0) throw new PolicyViolationError(violations, override !== undefined ? 'not-overridable' : 'override');
+  if (override === undefined) throw new PolicyViolationError(violations, 'override');
   const o = checkOverride(override);
   return {
     reason: o.reason,
