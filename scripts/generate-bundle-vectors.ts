@@ -216,6 +216,7 @@ export async function readPayload(payload: Uint8Array, sender: Uint8Array, decla
     expiresAt: null,
     recipients: [],
     openedWith: { type: 'X25519', recipientId: new Uint8Array(32) },
+    stanzaTypes: ['X25519'],
     contentType: BUNDLE_CONTENT_TYPE,
     payloadLength: declaredLength,
   };

@@ -10,6 +10,7 @@ import { concatBytes } from '../crypto/bytes.js';
 import { createSha256, sha256 } from '../crypto/hash.js';
 import { collectBytes, type ByteSource } from '../envelope/byte-source.js';
 import { sealStream } from '../envelope/seal.js';
+import { checkClassicalMix } from '../envelope/classical-mix.js';
 import type { AuditLog } from '../audit/log.js';
 import { publicMarkings } from '../policy/markings.js';
 import { checkForwardPolicy } from '../policy/rules.js';
@@ -42,6 +43,8 @@ export interface ForwardBundleOptions extends Omit<OpenBundleOptions, 'strictExp
   hideRecipients?: boolean;
   /** Envelope option, as for `seal`. */
   chunkSize?: number;
+  /** Seal X25519-only recipients beside X-Wing ones, as for `sealBundle` (SPEC 10.9). Default false. */
+  allowClassicalRecipients?: boolean;
 }
 
 /** Result of {@link forwardBundleStream}. */
@@ -70,13 +73,14 @@ export interface ForwardedBundle extends Omit<ForwardedBundleStream, 'envelope'>
  * @throws {TypeError | RangeError} for malformed options, or a forwarder who is the originator
  *   (seal a new bundle instead).
  * @throws {@link LintasError} any code of {@link openBundle}; `ERR_POLICY_VIOLATION` (a
- *   {@link PolicyViolationError} naming each recipient and rule). While reading the envelope:
+ *   {@link PolicyViolationError} naming each recipient and rule); `ERR_SEAL_CLASSICAL_RECIPIENT`
+ *   for X25519 recipients beside X-Wing ones without `allowClassicalRecipients`. While reading the envelope:
  *   `ERR_BUNDLE_ITEM_MISMATCH` and the envelope's own codes if the received bundle is damaged.
  */
 export async function forwardBundleStream(received: ByteSource | string, options: ForwardBundleOptions): Promise<ForwardedBundleStream> {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
   const checked = checkForwardOptions(options);
-  const { forwarder: _f, recipients: _r, override: _o, acceptIntroduced: _i, padding: _p, hideRecipients: _h, chunkSize: _c, ...openOptions } = options;
+  const { forwarder: _f, recipients: _r, override: _o, acceptIntroduced: _i, padding: _p, hideRecipients: _h, chunkSize: _c, allowClassicalRecipients: _k, ...openOptions } = options;
   return forwardOpened(await openBundle(received, openOptions), checked, null);
 }
 
@@ -94,16 +98,21 @@ export interface CheckedForwardOptions {
 /**
  * Check the forwarding part of {@link ForwardBundleOptions}.
  * @throws {TypeError | RangeError} for malformed options.
+ * @throws {@link LintasError} `ERR_SEAL_CLASSICAL_RECIPIENT` for X25519 recipients beside X-Wing
+ *   ones without `allowClassicalRecipients` (SPEC 10.9).
  */
-export function checkForwardOptions(options: Pick<ForwardBundleOptions, 'forwarder' | 'recipients' | 'override' | 'acceptIntroduced' | 'audit' | 'now' | 'padding' | 'hideRecipients' | 'chunkSize'>): CheckedForwardOptions {
+export function checkForwardOptions(options: Pick<ForwardBundleOptions, 'forwarder' | 'recipients' | 'override' | 'acceptIntroduced' | 'audit' | 'now' | 'padding' | 'hideRecipients' | 'chunkSize' | 'allowClassicalRecipients'>): CheckedForwardOptions {
   const envelope: CheckedForwardOptions['envelope'] = {};
   if (options.padding !== undefined) envelope.padding = options.padding;
   if (options.hideRecipients !== undefined) envelope.hideRecipients = options.hideRecipients;
   if (options.chunkSize !== undefined) envelope.chunkSize = options.chunkSize;
   if (options.now !== undefined && (!(options.now instanceof Date) || Number.isNaN(options.now.getTime()))) throw new TypeError('options.now must be a valid Date');
+  const recipients = checkRecipients(options.recipients, 'options.recipients');
+  // Refused before the received bundle is opened (SPEC 10.9).
+  checkClassicalMix(recipients.map((r) => r.encryptionKey), options.allowClassicalRecipients, (i) => recipients[i]!.attributes.name);
   return {
     forwarder: checkIdentity(options.forwarder, 'options.forwarder'),
-    recipients: checkRecipients(options.recipients, 'options.recipients'),
+    recipients,
     override: options.override === undefined ? undefined : checkOverride(options.override, 'options.override'),
     acceptIntroduced: checkAcceptIntroduced(options.acceptIntroduced),
     audit: checkAudit(options.audit),

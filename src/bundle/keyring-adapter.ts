@@ -157,7 +157,7 @@ function senderReportOf(r: SenderReport): SenderReport {
 }
 
 /** Options for {@link forwardBundleWithKeyRing}. */
-export interface KeyRingForwardBundleOptions extends Pick<ForwardBundleOptions, 'override' | 'acceptIntroduced' | 'audit' | 'now' | 'padding' | 'hideRecipients' | 'chunkSize'> {
+export interface KeyRingForwardBundleOptions extends Pick<ForwardBundleOptions, 'override' | 'acceptIntroduced' | 'audit' | 'now' | 'padding' | 'hideRecipients' | 'chunkSize' | 'allowClassicalRecipients'> {
   /** Your identity that forwards. */
   from: string;
   /** The new recipients, by key ring reference. */

@@ -10,6 +10,7 @@ import { systemRandom, type RandomSource } from '../crypto/random.js';
 import { cryptoReady } from '../crypto/sodium.js';
 import { LintasError } from '../errors/index.js';
 import { sealStream } from '../envelope/seal.js';
+import { checkClassicalMix } from '../envelope/classical-mix.js';
 import { collectBytes } from '../envelope/byte-source.js';
 import type { AuditLog } from '../audit/log.js';
 import { checkSealPolicy, isReleasableToRecipient, type PolicyViolation } from '../policy/rules.js';
@@ -47,6 +48,13 @@ export interface SealBundleOptions {
   hideRecipients?: boolean;
   /** Envelope option, as for `seal`. */
   chunkSize?: number;
+  /**
+   * Seal X25519-only recipients in the same envelope as X-Wing ones. The file key is the same
+   * in every stanza, so that removes post-quantum protection for all of them (SPEC 10.9).
+   * Default false: refused with `ERR_SEAL_CLASSICAL_RECIPIENT`; seal the classical recipients a
+   * bundle of their own instead.
+   */
+  allowClassicalRecipients?: boolean;
 }
 
 /** One envelope of a sealed bundle: for one release group. */
@@ -112,6 +120,7 @@ export interface BundleSealContext {
 /**
  * Decide and sign (SPEC 12.5, 12.7): policy, release groups, one signed manifest per group.
  * @throws {TypeError | RangeError} for malformed options or an expiry not in the future.
+ * @throws {@link LintasError} `ERR_SEAL_CLASSICAL_RECIPIENT` (SPEC 10.9).
  * @throws {PolicyViolationError} `ERR_POLICY_VIOLATION`.
  */
 export function prepareSeal(draft: BundleDraft, options: SealBundleOptions, ctx: BundleSealContext): PreparedSeal {
@@ -120,6 +129,8 @@ export function prepareSeal(draft: BundleDraft, options: SealBundleOptions, ctx:
   const recipients = checkRecipients(options.recipients, 'options.recipients');
   const override = options.override === undefined ? undefined : checkOverride(options.override, 'options.override');
   const acceptIntroduced = checkAcceptIntroduced(options.acceptIntroduced);
+  // Before the policy: a refused mix must not leave an override entry in the audit log.
+  checkClassicalMix(recipients.map((r) => r.encryptionKey), options.allowClassicalRecipients, (i) => recipients[i]!.attributes.name);
   const nowSeconds = Math.floor(ctx.now() / 1000);
   if (draft.expires !== null && draft.expires.getTime() / 1000 <= nowSeconds) throw new RangeError('the bundle expiresAt must be in the future');
 
@@ -211,8 +222,9 @@ async function* checkedItem(item: DraftItem): AsyncGenerator<Uint8Array> {
  * envelope is read, once per delivery). The policy is checked before anything is returned.
  * @throws {TypeError | RangeError} for malformed options, or a bundle expiry not in the future.
  * @throws {@link PolicyViolationError} `ERR_POLICY_VIOLATION` naming each recipient and rule.
- * @throws {@link LintasError} `ERR_AUDIT_BROKEN` if the audit log cannot record an override.
- *   While reading an envelope: `ERR_BUNDLE_ITEM_MISMATCH` if an item source changed,
+ * @throws {@link LintasError} `ERR_SEAL_CLASSICAL_RECIPIENT` for X25519 recipients beside X-Wing
+ *   ones without `allowClassicalRecipients`; `ERR_AUDIT_BROKEN` if the audit log cannot record
+ *   an override. While reading an envelope: `ERR_BUNDLE_ITEM_MISMATCH` if an item source changed,
  *   `ERR_SEAL_INVALID_RECIPIENT` for an unusable encryption key, `ERR_AUDIT_BROKEN`.
  */
 export async function sealBundleStream(bundle: BundleBuilder, options: SealBundleOptions): Promise<SealedBundleStream> {
@@ -262,8 +274,9 @@ export async function sealBundleStream(bundle: BundleBuilder, options: SealBundl
  * @throws {@link PolicyViolationError} (a {@link LintasError}) `ERR_POLICY_VIOLATION`, naming
  *   each recipient and rule, before anything is sealed.
  * @throws {@link LintasError} `ERR_BUNDLE_ITEM_MISMATCH` if an item source changed since it was
- *   added; `ERR_SEAL_INVALID_RECIPIENT` for an unusable encryption key; `ERR_AUDIT_BROKEN` if the
- *   audit log cannot record.
+ *   added; `ERR_SEAL_INVALID_RECIPIENT` for an unusable encryption key; `ERR_SEAL_CLASSICAL_RECIPIENT`
+ *   for X25519 recipients beside X-Wing ones without `allowClassicalRecipients`; `ERR_AUDIT_BROKEN`
+ *   if the audit log cannot record.
  * @example
  * ```ts
  * import { bundleIdentityFromKeyRing, bundleRecipientsFromKeyRing, BundleBuilder, KeyRing, MemoryKeyRingStorage, sealBundle } from 'lintas';

@@ -54,6 +54,12 @@ export interface EnvelopeInfo {
     /** The key's recipient id (SPEC 3.3). */
     recipientId: Uint8Array;
   };
+  /**
+   * The stanza types in the header (each once, in header order), e.g. `["X-Wing", "X25519"]`.
+   * The envelope is only as strong as its weakest stanza (SPEC 10.9): an `X25519` stanza next to
+   * `X-Wing` ones means no post-quantum protection for anyone.
+   */
+  stanzaTypes: string[];
   /** The media type the sealer declared, or null. */
   contentType: string | null;
   /** Payload length if the sealer declared it. */
@@ -263,6 +269,7 @@ async function openHeader(reader: ByteReader, o: CheckedOpenOptions): Promise<Op
       expiresAt: meta.expires === null ? null : new Date(meta.expires * 1000),
       recipients: meta.to,
       openedWith: { type: key.type, recipientId: ownId },
+      stanzaTypes: [...new Set(header.stanzas.map((st) => st.type))],
       contentType: meta.contentType,
       payloadLength: meta.len,
     };

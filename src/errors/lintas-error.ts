@@ -31,6 +31,7 @@ export type LintasErrorCode =
   // Sealing-side misuse that is not a plain type/range error.
   | 'ERR_SEAL_INVALID_RECIPIENT'
   | 'ERR_SEAL_SIZE_MISMATCH'
+  | 'ERR_SEAL_CLASSICAL_RECIPIENT'
   // Crypto layer.
   | 'ERR_CRYPTO_INVALID_KEY'
   | 'ERR_CRYPTO_DECRYPT_FAILED'

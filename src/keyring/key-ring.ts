@@ -412,12 +412,14 @@ export class KeyRing {
 
   /**
    * Seal `payload` from one of your identities to recipients named by reference. Each recipient
-   * card's X-Wing key is used when it has one, else its X25519 key.
+   * card's X-Wing key is used when it has one, else its X25519 key; a card with only an X25519
+   * key beside X-Wing cards is refused unless `allowClassicalRecipients` (SPEC 10.9).
    * @throws {TypeError | RangeError} for invalid options, as the envelope-level `seal` function.
    * @throws {@link LintasError} `ERR_KEYRING_UNKNOWN_IDENTITY`, `ERR_KEYRING_IDENTITY_REVOKED`,
    *   `ERR_KEYRING_IDENTITY_EXPIRED` (the sender); `ERR_KEYRING_UNKNOWN_RECIPIENT`,
    *   `ERR_KEYRING_RECIPIENT_REVOKED`, `ERR_KEYRING_RECIPIENT_EXPIRED` (a recipient, see
-   *   {@link KeyRing.resolveRecipients}); `ERR_SEAL_INVALID_RECIPIENT`; `ERR_KEYRING_CLOSED`.
+   *   {@link KeyRing.resolveRecipients}); `ERR_SEAL_CLASSICAL_RECIPIENT` (X25519-only and X-Wing
+   *   cards mixed); `ERR_SEAL_INVALID_RECIPIENT`; `ERR_KEYRING_CLOSED`.
    */
   async seal(payload: Uint8Array, options: KeyRingSealOptions): Promise<Uint8Array> {
     if (!(payload instanceof Uint8Array)) throw new TypeError('payload must be a Uint8Array');

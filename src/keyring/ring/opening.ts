@@ -43,11 +43,13 @@ export interface SenderReport {
   /** Which of your identities the envelope was opened for. */
   recipientIdentity: Identity;
   /**
-   * The envelope was opened with the X25519 key of one of your identities whose card also
-   * publishes an X-Wing key. The key ring never seals that way (SPEC 10.9): the sealer used the
-   * classic key instead of the post-quantum one, so this envelope is only as strong as X25519
-   * against someone who records it now and has a quantum computer later. Nobody but the sealer
-   * can make such an envelope; ask the sender to seal to your card's X-Wing key.
+   * The envelope is only as strong as X25519 against someone who records it now and has a
+   * quantum computer later (SPEC 10.9). Either it was opened with the X25519 key of one of your
+   * identities whose card also publishes an X-Wing key (the sealer used the classic key instead
+   * of the post-quantum one), or it carries an X25519 stanza beside X-Wing ones: a classical
+   * recipient shares the one file key, so breaking its stanza opens the envelope for every
+   * recipient. The key ring seals neither way unless the sealer passed
+   * `allowClassicalRecipients`; ask the sender to seal to X-Wing keys only.
    */
   downgraded: boolean;
 }
@@ -92,10 +94,14 @@ function senderReport(index: RingIndex, info: EnvelopeInfo, now: number): Sender
   const opener = hex(info.openedWith.recipientId);
   const recipient = index.byRecipientId.get(opener)!;
   // A hybrid card asks senders for its X-Wing key only (SPEC 10.9); its X25519 key opening the
-  // envelope means the sealer bypassed that, which must not go unnoticed.
-  const downgraded =
+  // envelope means the sealer bypassed that, which must not go unnoticed. And the envelope is
+  // only as strong as its weakest stanza: an X25519 stanza beside X-Wing ones (another,
+  // classical recipient) exposes the one file key to whoever breaks X25519, so every opener is told.
+  const openedClassicallyDespiteHybrid =
     info.openedWith.type === 'X25519' &&
     recipient.cards.some((card) => card.encryptionKeys.some((k) => k.type === 'X-Wing') && card.encryptionKeys.some((k) => k.type === 'X25519' && hex(recipientId(k)) === opener));
+  const mixedStanzas = info.stanzaTypes.includes('X25519') && info.stanzaTypes.includes('X-Wing');
+  const downgraded = openedClassicallyDespiteHybrid || mixedStanzas;
   const base: SenderReport = {
     senderContact: null,
     senderIdentity: null,

@@ -7,6 +7,7 @@ import type { SigningKeyPair } from '../../keys/recipient.js';
 import { sealStream as sealEnvelopeStream, type SealOptions, type SealStreamOptions } from '../../envelope/seal.js';
 import type { ByteSource } from '../../envelope/byte-source.js';
 import { preferredEncryptionKey } from '../key-card.js';
+import { checkClassicalMix } from '../../envelope/classical-mix.js';
 import { revocationCovers } from '../revocation.js';
 import { nowSeconds } from './arguments.js';
 import { resolveRecipients, type RecipientRef } from './resolution.js';
@@ -21,6 +22,13 @@ export interface KeyRingSealOptions extends Omit<SealOptions, 'recipients' | 'se
   to: RecipientRef[];
   /** The time to check validity and revocation at. Default: now. */
   now?: Date;
+  /**
+   * Seal to recipients whose cards publish only an X25519 key together with recipients whose
+   * cards publish X-Wing. The file key is the same in every stanza, so that removes post-quantum
+   * protection for all of them, and every opener is told (`downgraded`, SPEC 10.9). Default
+   * false: refused with `ERR_SEAL_CLASSICAL_RECIPIENT`; seal the classical recipients separately.
+   */
+  allowClassicalRecipients?: boolean;
 }
 
 /** Options of {@link KeyRing.sealStream}. */
@@ -31,12 +39,19 @@ export interface KeyRingSealStreamOptions extends Omit<SealStreamOptions, 'recip
   to: RecipientRef[];
   /** The time to check validity and revocation at. Default: now. */
   now?: Date;
+  /**
+   * Seal to recipients whose cards publish only an X25519 key together with recipients whose
+   * cards publish X-Wing. The file key is the same in every stanza, so that removes post-quantum
+   * protection for all of them, and every opener is told (`downgraded`, SPEC 10.9). Default
+   * false: refused with `ERR_SEAL_CLASSICAL_RECIPIENT`; seal the classical recipients separately.
+   */
+  allowClassicalRecipients?: boolean;
 }
 
 /** See {@link KeyRing.sealStream}. */
 export function sealStream(store: RingStore, payload: ByteSource, options: KeyRingSealStreamOptions): AsyncIterable<Uint8Array> {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-  const { from, to, now, ...rest } = options;
+  const { from, to, now, allowClassicalRecipients, ...rest } = options;
   if (typeof from !== 'string') throw new TypeError('options.from must be the name of one of your identities');
   for (const k of ['recipients', 'sender', 'anonymous'] as const) {
     if (k in options) throw new TypeError(`options.${k} is not accepted here: the key ring chooses keys from options.from and options.to`);
@@ -45,7 +60,10 @@ export function sealStream(store: RingStore, payload: ByteSource, options: KeyRi
   // A hybrid (X-Wing) card gets only an X-Wing stanza: adding an X25519 stanza for the same
   // recipient would let whoever breaks X25519 (a future quantum computer) unwrap the file key
   // through it, which would throw away the post-quantum protection the card asked for.
-  const recipients = resolveRecipients(store, to, now === undefined ? {} : { now }).map((r) => preferredEncryptionKey(r.card));
+  const resolved = resolveRecipients(store, to, now === undefined ? {} : { now });
+  const recipients = resolved.map((r) => preferredEncryptionKey(r.card));
+  // And one classical-only card must not silently strip that protection from the others.
+  checkClassicalMix(recipients, allowClassicalRecipients, (i) => resolved[i]!.label);
   return sealEnvelopeStream(payload, { ...rest, recipients, sender });
 }
 
