@@ -57,6 +57,8 @@ export interface ItemSource {
 /** An item ready for sealing. */
 export interface DraftItem extends ManifestItem {
   open: () => AsyncIterable<Uint8Array>;
+  /** STIX items: marking-definitions lintas cannot read (SPEC 12.5 `stix-unknown-marking`); else empty. */
+  unknownMarkings: string[];
 }
 
 /** A checked bundle, as the sealing code consumes it. */
@@ -139,7 +141,9 @@ export class BundleBuilder {
   /**
    * Add a STIX 2.1 bundle (JSON text, UTF-8 bytes or a parsed object). It is checked for shape
    * and marking references, and refused if its content carries a TLP marking more restrictive
-   * than the bundle's. The bytes are carried unchanged (an object is serialised with JSON.stringify).
+   * than the bundle's, in any form (SPEC 12.4: fixed ids, custom TLP 1.0 and 2.0 definitions).
+   * Markings lintas cannot read make sealing below TLP:AMBER need an override (SPEC 12.5). The
+   * bytes are carried unchanged (an object is serialised with JSON.stringify).
    * @throws {@link LintasError} `ERR_BUNDLE_STIX_INVALID`, `ERR_BUNDLE_MARKING_CONFLICT`.
    * @throws {TypeError | RangeError} as {@link BundleBuilder.addBytes}.
    */
@@ -158,7 +162,7 @@ export class BundleBuilder {
         `STIX item "${name}" contains content marked TLP:${summary.tlp}, more restrictive than the bundle's TLP:${markings.tlp}; raise the bundle's TLP or remove that content`,
       );
     }
-    return this.push(name, STIX_MEDIA_TYPE, bytes.length, sha256(bytes), () => single(bytes), options);
+    return this.push(name, STIX_MEDIA_TYPE, bytes.length, sha256(bytes), () => single(bytes), options, summary.unknownMarkings);
   }
 
   /**
@@ -179,7 +183,7 @@ export class BundleBuilder {
     return this.push(source.name, source.mediaType, source.size, source.sha256.slice(), () => toAsyncIterable(open(), 'item source'), options);
   }
 
-  private push(name: unknown, mediaType: unknown, size: number, digest: Uint8Array, open: () => AsyncIterable<Uint8Array>, options: ItemOptions | undefined): this {
+  private push(name: unknown, mediaType: unknown, size: number, digest: Uint8Array, open: () => AsyncIterable<Uint8Array>, options: ItemOptions | undefined, unknownMarkings: string[] = []): this {
     const draft = bundleDraftOf(this);
     const itemName = checkText(name, 'name', itemNameProblem);
     if (typeof mediaType !== 'string') throw new TypeError('mediaType must be a string');
@@ -191,7 +195,7 @@ export class BundleBuilder {
     const releasableTo = options?.releasableTo === undefined ? null : checkReleasability(options.releasableTo, 'options.releasableTo');
     const total = draft.items.reduce((n, i) => n + i.size, size);
     if (!Number.isSafeInteger(total)) throw new RangeError('the items add up to more than 2^53 - 1 bytes');
-    draft.items.push({ name: itemName, mediaType, size, sha256: digest, releasableTo, open });
+    draft.items.push({ name: itemName, mediaType, size, sha256: digest, releasableTo, open, unknownMarkings });
     return this;
   }
 }

@@ -16,7 +16,7 @@ import type { AuditLog } from '../audit/log.js';
 import { checkSealPolicy, isReleasableToRecipient, type PolicyViolation } from '../policy/rules.js';
 import { checkOverride, enforcePolicy, type AppliedOverride, type PolicyOverride } from '../policy/override.js';
 import type { PolicyRecipient } from '../policy/party.js';
-import { publicMarkings } from '../policy/markings.js';
+import { publicMarkings, tlpRank } from '../policy/markings.js';
 import { BUNDLE_CONTENT_TYPE, BUNDLE_ID_BYTES } from './constants.js';
 import { bundleDraftOf, type BundleBuilder, type BundleDraft, type DraftItem } from './builder.js';
 import { encodeManifest, signManifest, type BundleManifest, type BundleParty } from './manifest.js';
@@ -149,6 +149,19 @@ export function prepareSeal(draft: BundleDraft, options: SealBundleOptions, ctx:
       });
     }
   });
+  // SPEC 12.5: below TLP:AMBER, STIX content may carry only markings lintas can read.
+  if (tlpRank(draft.markings.tlp) < tlpRank('AMBER')) {
+    for (const it of draft.items) {
+      if (it.unknownMarkings.length === 0) continue;
+      violations.push({
+        rule: 'stix-unknown-marking',
+        recipient: null,
+        item: it.name,
+        overridable: true,
+        message: `STIX item "${it.name}" carries markings lintas cannot read (${it.unknownMarkings.join(', ')}) in a TLP:${draft.markings.tlp} bundle; raise the bundle's TLP or remove them`,
+      });
+    }
+  }
   const applied = enforcePolicy(violations, override);
 
   const groups = new Map<string, { recipients: BundleRecipient[]; items: DraftItem[] }>();

@@ -8,7 +8,7 @@
  */
 import { LintasError } from '../errors/index.js';
 import { tlpRank, type TlpLevel } from '../policy/markings.js';
-import { isFixedTlpMarkingId, stixTlpMarking, tlpFromStixMarking, tlpFromStixMarkingId, TLP2_MARKING_IDS } from './tlp-stix.js';
+import { isFixedTlpMarkingId, stixMarkingMeaning, stixTlpMarking, tlpFromStixMarkingId, TLP2_MARKING_IDS, type StixMarkingMeaning } from './tlp-stix.js';
 
 /** A parsed STIX bundle (JSON object). */
 export type StixBundle = Record<string, unknown> & {
@@ -30,8 +30,19 @@ export interface StixBundleSummary {
   types: string[];
   /** Every marking-definition id referenced (object level or granular), sorted. */
   markingRefs: string[];
-  /** The most restrictive TLP level referenced anywhere in the content, or null if none. */
+  /**
+   * The most restrictive TLP level in the content, or null if none: every marking referenced
+   * (object level or granular) and every marking-definition the bundle defines, read in each
+   * form of SPEC 12.4 (fixed TLP 1.0 and 2.0 ids, and custom definitions in TLP 1.0, TLP 2.0 or
+   * `TLP:<LEVEL>` name form).
+   */
   tlp: TlpLevel | null;
+  /**
+   * Marking-definitions (referenced or defined) that are neither TLP nor a statement, sorted:
+   * lintas cannot tell what they restrict. Content sealed below TLP:AMBER with any of these is
+   * refused unless overridden (SPEC 12.5, `stix-unknown-marking`).
+   */
+  unknownMarkings: string[];
 }
 
 // RFC 4122 UUID as the STIX 2.1 JSON schemas define identifiers (version 1-5, variant 10xx).
@@ -66,11 +77,14 @@ export function validateStixBundle(value: unknown): StixBundleSummary {
   const objects = value.objects ?? [];
   if (!Array.isArray(objects)) throw invalid('"objects" is not an array');
 
-  const definitions = new Set<string>();
+  const definitions = new Map<string, StixMarkingMeaning>();
   objects.forEach((o, i) => {
     if (isObject(o) && o.type === 'marking-definition' && typeof o.id === 'string') {
-      if (tlpFromStixMarking(o) === 'conflict') throw invalid(`objects[${i}] uses the fixed TLP id ${o.id} but does not define that TLP level`);
-      definitions.add(o.id);
+      const meaning = stixMarkingMeaning(o);
+      if (meaning.kind === 'conflict') throw invalid(`objects[${i}] uses the fixed TLP id ${o.id} but does not define that TLP level`);
+      // Two objects with one id could each say something else: the strictest reading must win.
+      if (definitions.has(o.id)) throw invalid(`objects[${i}] defines marking-definition ${o.id} a second time`);
+      definitions.set(o.id, meaning);
     }
   });
 
@@ -112,12 +126,16 @@ export function validateStixBundle(value: unknown): StixBundleSummary {
     types.add(o.type);
   });
 
+  // Every marking resolved before the content's TLP is decided (SPEC 12.4): what is referenced,
+  // and what is defined even if nothing references it (a tool may apply it by default).
   let tlp: TlpLevel | null = null;
-  for (const id of refs) {
-    const level = tlpFromStixMarkingId(id);
-    if (level !== null && (tlp === null || tlpRank(level) > tlpRank(tlp))) tlp = level;
+  const unknown = new Set<string>();
+  for (const id of new Set([...refs, ...definitions.keys()])) {
+    const meaning: StixMarkingMeaning = definitions.get(id) ?? { kind: 'tlp', level: tlpFromStixMarkingId(id)! };
+    if (meaning.kind === 'unknown') unknown.add(id);
+    if (meaning.kind === 'tlp' && (tlp === null || tlpRank(meaning.level) > tlpRank(tlp))) tlp = meaning.level;
   }
-  return { id: value.id as string, objectCount: objects.length, types: [...types].sort(), markingRefs: [...refs].sort(), tlp };
+  return { id: value.id as string, objectCount: objects.length, types: [...types].sort(), markingRefs: [...refs].sort(), tlp, unknownMarkings: [...unknown].sort() };
 }
 
 /**

@@ -12,7 +12,7 @@
  *   section 7.2.1.4 "TLP Marking", definition_type "tlp", created 2017-01-20T00:00:00.000Z);
  *   real STIX content still uses them (see test/fixtures/stix/using-granular-markings.json).
  */
-import type { TlpLevel } from '../policy/markings.js';
+import { tlpFromName, tlpRank, type TlpLevel } from '../policy/markings.js';
 
 /** The TLP 2.0 extension definition id. */
 export const TLP2_EXTENSION_ID = 'extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d';
@@ -92,9 +92,74 @@ export function stixTlpMarking(level: TlpLevel): StixMarkingDefinition {
 }
 
 /**
- * The TLP level of a marking-definition object, or null if it is not a TLP marking. Recognises
- * only the fixed ids; an object that uses a fixed id but says something else is a forgery or a
- * mistake, reported by returning `'conflict'` so callers can refuse it.
+ * What a marking-definition object means to the handling rules (SPEC 12.4, "TLP in STIX"):
+ *
+ * - `tlp`: a TLP level, by a fixed id (checked against its official form) or, for any other id,
+ *   by any of the forms a tool may write: TLP 1.0 (`definition: { tlp: "red" }`, whatever its
+ *   `definition_type`), TLP 2.0 (the extension's `tlp_2_0`), or a `name` of the form `TLP:RED`.
+ *   When a definition states several levels, the most restrictive counts.
+ * - `statement`: a STIX statement marking (`definition_type: "statement"`), no handling rule.
+ * - `unknown`: anything else, including a TLP form whose value is no TLP level (`tlp: "purple"`):
+ *   lintas cannot tell what it restricts.
+ * - `conflict`: a fixed TLP id whose object says something else: a forgery or a mistake.
+ */
+export type StixMarkingMeaning =
+  | {
+      /** A TLP marking. */
+      kind: 'tlp';
+      /** Its level (the most restrictive stated). */
+      level: TlpLevel;
+    }
+  | {
+      /** A statement, an unknown marking, or a fixed id misused. */
+      kind: 'statement' | 'unknown' | 'conflict';
+    };
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/**
+ * The meaning of a marking-definition object (see {@link StixMarkingMeaning}); `unknown` for
+ * anything that is not a marking-definition with an id.
+ */
+export function stixMarkingMeaning(def: unknown): StixMarkingMeaning {
+  if (!isRecord(def) || def.type !== 'marking-definition' || typeof def.id !== 'string') return { kind: 'unknown' };
+  const fixed = tlpFromStixMarking(def);
+  if (fixed === 'conflict') return { kind: 'conflict' };
+  if (fixed !== null) return { kind: 'tlp', level: fixed };
+  const levels: TlpLevel[] = [];
+  let unreadable = false;
+  const claim = (value: unknown): void => {
+    const level = typeof value === 'string' ? tlpFromName(value) : null;
+    if (level === null) unreadable = true;
+    else levels.push(level);
+  };
+  // TLP 1.0 form (STIX 2.1 section 7.2.1.3), on any id and whatever the definition_type says.
+  if (isRecord(def.definition) && 'tlp' in def.definition) claim(def.definition.tlp);
+  else if (def.definition_type === 'tlp') unreadable = true;
+  // TLP 2.0 extension form, on any id.
+  const extensions = isRecord(def.extensions) ? def.extensions : {};
+  if (TLP2_EXTENSION_ID in extensions) {
+    const ext = extensions[TLP2_EXTENSION_ID];
+    if (isRecord(ext) && 'tlp_2_0' in ext) claim(ext.tlp_2_0);
+    else unreadable = true;
+  }
+  // A name such as "TLP:RED" is how people read it, whatever the rest says.
+  if (typeof def.name === 'string' && /^\s*tlp\s*:/i.test(def.name)) claim(def.name.replace(/\s+/g, ''));
+  if (levels.length > 0 && !unreadable) return { kind: 'tlp', level: levels.reduce((a, b) => (tlpRank(b) > tlpRank(a) ? b : a)) };
+  if (levels.length > 0 || unreadable) return { kind: 'unknown' };
+  if (def.definition_type === 'statement' && isRecord(def.definition) && typeof def.definition.statement === 'string' && Object.keys(extensions).length === 0) {
+    return { kind: 'statement' };
+  }
+  return { kind: 'unknown' };
+}
+
+/**
+ * The TLP level of a marking-definition object that uses one of the fixed TLP ids, or null if
+ * it does not (any other definition: {@link stixMarkingMeaning}). An object that uses a fixed id
+ * but says something else is a forgery or a mistake, reported by returning `'conflict'` so
+ * callers can refuse it.
  */
 export function tlpFromStixMarking(def: unknown): TlpLevel | null | 'conflict' {
   if (def === null || typeof def !== 'object') return null;

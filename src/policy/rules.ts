@@ -37,6 +37,7 @@ export type PolicyRule =
   | 'releasability'
   | 'item-releasability'
   | 'nothing-released'
+  | 'stix-unknown-marking'
   | 'expired';
 
 /** One broken rule, for one recipient (or for the whole bundle when `recipient` is null). */
