@@ -88,6 +88,47 @@ describe('sealing rules', () => {
   });
 });
 
+describe('verified facts only (SPEC 12.5)', () => {
+  const claimant = { ...budi, name: 'Mallory', fingerprint: new Uint8Array(32).fill(77), verification: 'unverified' as const };
+  const introduced = { ...claimant, name: 'Intro', verification: 'introduced' as const };
+
+  it('an unverified card claiming the originator organization breaks unverified-recipient and every organization rule above GREEN', () => {
+    expect(rules(seal({ tlp: 'AMBER+STRICT' }, [claimant]))).toEqual([
+      ['unverified-recipient', 'Mallory'],
+      ['tlp-amber-strict-organization', 'Mallory'],
+    ]);
+    expect(rules(seal({ tlp: 'AMBER' }, [claimant]))).toEqual([
+      ['unverified-recipient', 'Mallory'],
+      ['tlp-amber-organizations', 'Mallory'],
+    ]);
+    expect(rules(seal({ tlp: 'RED' }, [claimant]))).toEqual([['unverified-recipient', 'Mallory']]);
+  });
+
+  it('REL TO covers no unverified card, at any TLP; without REL TO, GREEN and CLEAR need nothing', () => {
+    const rel = { tlp: 'GREEN' as const, releasableTo: { countries: ['ID'], organizations: ['BIN'] } };
+    expect(rules(seal(rel, [claimant]))).toEqual([['releasability', 'Mallory']]);
+    expect(seal({ tlp: 'GREEN' }, [claimant])).toEqual([]);
+    expect(seal({ tlp: 'CLEAR' }, [claimant])).toEqual([]);
+  });
+
+  it('introduced cards count only when accepted', () => {
+    expect(rules(seal({ tlp: 'AMBER+STRICT' }, [introduced]))).toEqual([
+      ['unverified-recipient', 'Intro'],
+      ['tlp-amber-strict-organization', 'Intro'],
+    ]);
+    expect(checkSealPolicy({ markings: checkMarkings({ tlp: 'AMBER+STRICT' }), originator: ayu, recipients: [introduced], acceptIntroduced: true })).toEqual([]);
+  });
+
+  it('forwarding counts verified cards only as well', () => {
+    const v = checkForwardPolicy({ markings: checkMarkings({ tlp: 'AMBER' }), originator: ayu, forwarder: budi, recipients: [claimant], items: [], expired: false });
+    expect(rules(v)).toEqual([
+      ['unverified-recipient', 'Mallory'],
+      ['tlp-amber-forward-organization', 'Mallory'],
+    ]);
+    expect(v.every((x) => x.overridable)).toBe(true);
+  });
+});
+
 describe('forwarding rules', () => {
   const items: ForwardPolicyInput['items'] = [{ name: 'report.txt', releasableTo: null }];
   const forward = (markings: HandlingMarkings, forwarder: PolicyParty, recipients: PolicyRecipient[], more: { expired?: boolean; items?: typeof items } = {}) =>
