@@ -407,6 +407,8 @@ export async function bundleTarget(): Promise<DecoderTarget> {
     'ERR_BUNDLE_ITEM_MISMATCH',
     'ERR_BUNDLE_STIX_INVALID',
     'ERR_BUNDLE_MARKING_CONFLICT',
+    // A validly signed record of a forbidden forward (SPEC 12.6; vector forwarded-red).
+    'ERR_POLICY_VIOLATION',
   ];
   const name = 'bundle';
   return {
