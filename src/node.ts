@@ -12,4 +12,5 @@ export * from './transports/node.js';
 export { FileKeyRingStorage } from './keyring/file-storage.js';
 export type { FileKeyRingStorageOptions } from './keyring/file-storage.js';
 export { fileItemSource } from './bundle/node.js';
+export { DirectoryQuarantine } from './transports/directory-quarantine.js';
 export { FileAuditStore, openAuditLogFile, verifyAuditLog } from './audit/node.js';

@@ -17,3 +17,7 @@ export type { StixMarkingDefinition, StixMarkingMeaning } from './tlp-stix.js';
 export { bundleRecipientsFromKeyRing, bundleIdentityFromKeyRing, openBundleWithKeyRing, forwardBundleWithKeyRing } from './keyring-adapter.js';
 export type { KeyRingOpenBundleOptions, KeyRingOpenedBundle, KeyRingForwardBundleOptions } from './keyring-adapter.js';
 export type { OriginatorReport, OriginatorClaimField } from './originator-report.js';
+export { trustWarnings, refuseTrustWarnings } from './trust-warnings.js';
+export type { TrustWarning } from './trust-warnings.js';
+export { receiveBundles } from './receive-bundles.js';
+export type { ReceiveBundlesOptions, ReceivedBundle, VerifiedItem } from './receive-bundles.js';

@@ -37,6 +37,11 @@ const BY_CODE: Partial<Record<LintasErrorCode, number>> = {
   ERR_UNKNOWN_SENDER: EXIT.refused,
   ERR_ENVELOPE_EXPIRED: EXIT.refused,
   ERR_ENVELOPE_NOT_YET_VALID: EXIT.refused,
+  ERR_BUNDLE_EXPIRED: EXIT.refused,
+  // STIX content marked more restrictively than its bundle: a handling rule, not damage (SPEC 12.3).
+  ERR_BUNDLE_MARKING_CONFLICT: EXIT.refused,
+  // --strict: the key ring reported a revoked, expired or superseded card, a downgrade, ...
+  ERR_BUNDLE_UNTRUSTED: EXIT.refused,
   // The card is not the one the partner read out over a trusted channel: treat it as an attack.
   ERR_KEYRING_FINGERPRINT_MISMATCH: EXIT.tampered,
 };

@@ -105,6 +105,7 @@ export type LintasErrorCode =
   | 'ERR_BUNDLE_STIX_INVALID'
   | 'ERR_BUNDLE_MARKING_CONFLICT'
   | 'ERR_BUNDLE_EXPIRED'
+  | 'ERR_BUNDLE_UNTRUSTED'
   // Handling policy (SPEC section 12.5).
   | 'ERR_POLICY_VIOLATION'
   // Audit trail (SPEC section 12.8).

@@ -20,5 +20,7 @@ export type { TaxiiCursorStore, TaxiiCursorState } from './taxii/cursor.js';
 export type { ReplayGuard } from './replay-guard.js';
 export { receiveEnvelopes, DEFAULT_REPLAY_WINDOW_SECONDS } from './receive-envelopes.js';
 export type { ReplayFields, ReceiveEnvelopesOptions, ReceiveEnvelopesResult, DeliveryContext, RejectedDelivery } from './receive-envelopes.js';
+export { MemoryQuarantine } from './quarantine.js';
+export type { Quarantine } from './quarantine.js';
 export { createReceipt, verifyReceipt, envelopeHeaderHash } from './receipt.js';
 export type { DeliveryReceipt } from './receipt.js';
