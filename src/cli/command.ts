@@ -6,6 +6,11 @@
 import { parseArgs } from 'node:util';
 import { LintasError } from '../errors/index.js';
 import type { CommandContext } from './context.js';
+import { usageError, type CommandInput } from './options.js';
+
+// Commands import the option accessors from here, with the rest of what describes a command.
+export { usageError, stringOption, requiredString, stringList, flag, integerOption, dateOption } from './options.js';
+export type { CommandInput } from './options.js';
 
 /** One option of a command. */
 export interface OptionSpec {
@@ -16,12 +21,6 @@ export interface OptionSpec {
   /** Placeholder for the value in help text, e.g. "NAME". */
   value?: string;
   description: string;
-}
-
-/** The parsed command line of one command. */
-export interface CommandInput {
-  values: Record<string, string | boolean | string[] | undefined>;
-  positionals: string[];
 }
 
 /** A command such as `lintas identity create`. */
@@ -50,11 +49,6 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   'passphrase-file': { type: 'string', value: 'PATH', description: 'read the key ring passphrase from the first line of a file' },
   help: { type: 'boolean', short: 'h', description: 'show help for this command' },
 };
-
-/** A usage error: the command line itself is wrong (exit 2). */
-export function usageError(message: string): LintasError {
-  return new LintasError('ERR_USAGE', message);
-}
 
 /** Parse `argv` (the words after the command's own words) for `command`. */
 export function parseCommandLine(command: Command, argv: string[]): CommandInput {
@@ -91,42 +85,4 @@ export function commandHelp(command: Command): string {
   lines.push('', 'Global options:', ...optionLines(GLOBAL_OPTIONS));
   if (command.examples?.length) lines.push('', 'Examples:', ...command.examples.map((e) => `  ${e}`));
   return lines.join('\n') + '\n';
-}
-
-/** Typed access to parsed option values, with the usage errors a person can act on. */
-export function stringOption(input: CommandInput, name: string): string | undefined {
-  const v = input.values[name];
-  return typeof v === 'string' ? v : undefined;
-}
-
-export function requiredString(input: CommandInput, name: string): string {
-  const v = stringOption(input, name);
-  if (v === undefined || v === '') throw usageError(`--${name} is required`);
-  return v;
-}
-
-export function stringList(input: CommandInput, name: string): string[] {
-  const v = input.values[name];
-  return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
-}
-
-export function flag(input: CommandInput, name: string): boolean {
-  return input.values[name] === true;
-}
-
-/** A positive whole number option. */
-export function integerOption(input: CommandInput, name: string): number | undefined {
-  const v = stringOption(input, name);
-  if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v)) throw usageError(`--${name} must be a whole number, not "${v}"`);
-  return Number(v);
-}
-
-/** A date option: an ISO 8601 date or date-time. */
-export function dateOption(input: CommandInput, name: string): Date | undefined {
-  const v = stringOption(input, name);
-  if (v === undefined) return undefined;
-  const d = new Date(v);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(v) || Number.isNaN(d.getTime())) throw usageError(`--${name} must be an ISO 8601 date such as 2027-01-31 or 2027-01-31T12:00:00Z, not "${v}"`);
-  return d;
 }

@@ -13,7 +13,7 @@ import { openAuditLogFile } from '../audit/node.js';
 import type { AuditLog } from '../audit/index.js';
 import { FileReplayGuard } from '../transports/file-replay-guard.js';
 import { wipe } from '../crypto/bytes.js';
-import { flag, integerOption, stringOption, type CommandInput } from './command.js';
+import { flag, integerOption, stringOption, type CommandInput } from './options.js';
 import { readPassphrase, type CliIo } from './terminal.js';
 
 /** Everything a command needs from its surroundings. */

@@ -9,7 +9,7 @@ import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { finished } from 'node:stream/promises';
 import type { CliIo } from './terminal.js';
-import { usageError } from './command.js';
+import { usageError } from './options.js';
 
 /** The whole of a file, or of stdin for "-" or no path. */
 export async function readInput(io: CliIo, path: string | undefined, limit = 1 << 30): Promise<Uint8Array> {
