@@ -433,6 +433,13 @@ async function defineAuditVectors(cast: Record<string, Cast>): Promise<AuditVect
     ['audit-entries-reordered', 'Entries 2 and 3 swapped.', concatBytes(...swapped)],
     ['audit-torn-tail', 'The last record cut short, as by a crash during an append.', bytes.subarray(0, bytes.length - 9)],
   ];
+  // The transport and refusal fields, in a log of their own so the five-entry log above stays as it was.
+  const transportStore = new MemoryAuditStore();
+  const transportLog = await AuditLog.open(transportStore, signer.keys.signing, { now: () => (t += 1500) });
+  await transportLog.record({ event: 'sent', bundleId, envelopeDigest: sha256(utf8('envelope')), to: [fp('mei')], transport: 'https://relay.example.org', mailbox: 'mbx1'.padEnd(52, 'a') });
+  await transportLog.record({ event: 'received', bundleId, envelopeDigest: sha256(utf8('reply')), from: fp('mei'), transport: 'drop:/mnt/exchange', mailbox: 'mbx1'.padEnd(52, 'b') });
+  await transportLog.record({ event: 'refused', envelopeDigest: sha256(utf8('replayed copy')), envelopeId: new Uint8Array(16).fill(2), from: fp('mei'), reason: 'ERR_REPLAY_DETECTED' });
+  defs.push(['audit-log-transport', 'Sent, received and refused entries with their transport, mailbox and reason fields; verifies.', transportStore.bytes()]);
   const out: AuditVector[] = [];
   for (const [name, description, logBytes] of defs) {
     const v = await verifyAuditLog(logBytes);

@@ -32,10 +32,10 @@ export const MAX_AUDIT_RECORD_BYTES = 256 * 1024;
 export const AUDIT_HASH_BYTES = 32;
 
 /** What can happen to a bundle. */
-export type AuditEventType = 'sealed' | 'sent' | 'received' | 'opened' | 'forwarded' | 'override';
+export type AuditEventType = 'sealed' | 'sent' | 'received' | 'opened' | 'forwarded' | 'override' | 'refused';
 
 /** Every event type, for validation. */
-export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = ['sealed', 'sent', 'received', 'opened', 'forwarded', 'override'];
+export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = ['sealed', 'sent', 'received', 'opened', 'forwarded', 'override', 'refused'];
 
 /** An override as the audit trail records it. */
 export interface AuditOverride {
@@ -74,6 +74,12 @@ export interface AuditEvent {
   markings?: HandlingMarkings;
   /** The override applied, for `override` events. */
   override?: AuditOverride;
+  /** How it travelled, for `sent` and `received` events: the transport, e.g. `https://relay.example.org` or `drop:/mnt/exchange`. */
+  transport?: string;
+  /** The mailbox id it was sent to or received from (`mailboxId`), for `sent` and `received` events. */
+  mailbox?: string;
+  /** Why it was refused, for `refused` events: the error code, e.g. `ERR_REPLAY_DETECTED`, `ERR_ENVELOPE_TAMPERED`, `ERR_POLICY_VIOLATION`. */
+  reason?: string;
 }
 
 /** A recorded entry, as read back. */
@@ -124,6 +130,9 @@ export function auditEventFields(e: AuditEvent): CborMap {
     out.to = e.to.map((t, i) => checkBytes(t, PARTY_ID_BYTES, `event.to[${i}]`));
   }
   if (e.markings !== undefined) out.markings = markingsToCbor(checkMarkings(e.markings, 'event.markings'));
+  if (e.transport !== undefined) out.transport = checkAuditText(e.transport, 'event.transport');
+  if (e.mailbox !== undefined) out.mailbox = checkAuditText(e.mailbox, 'event.mailbox');
+  if (e.reason !== undefined) out.reason = checkAuditText(e.reason, 'event.reason');
   if (e.override !== undefined) {
     const o = e.override;
     if (o === null || typeof o !== 'object' || !Array.isArray(o.lifted)) throw new TypeError('event.override must be { reason, authorisedBy, lifted }');
@@ -172,7 +181,7 @@ export class AuditRecordError extends Error {
   }
 }
 
-const ENTRY_KEYS = ['v', 'seq', 'prev', 'at', 'signer', 'event', 'bundle', 'manifest', 'envelopeId', 'envelopeDigest', 'originator', 'from', 'to', 'markings', 'override'];
+const ENTRY_KEYS = ['v', 'seq', 'prev', 'at', 'signer', 'event', 'bundle', 'manifest', 'envelopeId', 'envelopeDigest', 'originator', 'from', 'to', 'markings', 'override', 'transport', 'mailbox', 'reason'];
 
 function isMap(v: CborValue | undefined): v is CborMap {
   return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array);
@@ -245,6 +254,12 @@ export function decodeAuditRecord(record: Uint8Array): AuditEntry {
     }
   }
   if (m.override !== undefined) entry.override = decodeOverride(m.override);
+  for (const key of ['transport', 'mailbox', 'reason'] as const) {
+    const v = m[key];
+    if (v === undefined) continue;
+    if (typeof v !== 'string') throw new AuditRecordError('malformed', `entry field "${key}" must be text`);
+    entry[key] = v;
+  }
   return entry;
 }
 

@@ -85,6 +85,20 @@ describe('AuditLog', () => {
     expect((await verifyAuditLog(store.bytes())).ok).toBe(true);
   });
 
+  it('records the transport, mailbox and refusal reason of sent, received and refused entries', async () => {
+    const store = new MemoryAuditStore();
+    const log = await AuditLog.open(store, c.ayu.keys.signing);
+    await log.record({ event: 'sent', bundleId, transport: 'https://relay.example.org', mailbox: 'mbx-polri', envelopeDigest: new Uint8Array(32).fill(1) });
+    await log.record({ event: 'refused', reason: 'ERR_REPLAY_DETECTED', envelopeId: new Uint8Array(16).fill(2) });
+    const r = await verifyAuditLog(store.bytes());
+    expect(r.ok).toBe(true);
+    expect(r.entries.map((e) => [e.event, e.transport, e.mailbox, e.reason])).toEqual([
+      ['sent', 'https://relay.example.org', 'mbx-polri', undefined],
+      ['refused', undefined, undefined, 'ERR_REPLAY_DETECTED'],
+    ]);
+    expect(() => log.record({ event: 'refused', reason: '' })).toThrow(RangeError);
+  });
+
   it('refuses malformed events', async () => {
     const log = await AuditLog.open(new MemoryAuditStore(), c.ayu.keys.signing);
     expect(() => log.record({ event: 'deleted' as 'sent' })).toThrow(RangeError);
