@@ -21,6 +21,8 @@ export interface OptionSpec {
   /** Placeholder for the value in help text, e.g. "NAME". */
   value?: string;
   description: string;
+  /** The value names a file the command reads: checked before the command runs (input-files.ts). */
+  readsFile?: boolean;
 }
 
 /** A command such as `lintas identity create`. */
@@ -33,6 +35,8 @@ export interface Command {
   args: string;
   /** Fewest and most positional arguments. */
   positionals: [number, number];
+  /** The positional arguments name files the command reads ("-" is stdin). */
+  positionalFiles?: boolean;
   /** Paragraphs shown by `--help` after the usage line. */
   details?: string;
   options: Record<string, OptionSpec>;
@@ -46,7 +50,7 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   home: { type: 'string', value: 'DIR', description: 'lintas home holding the key ring, audit logs and replay logs (default $LINTAS_HOME or ~/.lintas)' },
   json: { type: 'boolean', description: 'print one JSON document on stdout instead of text, for scripts' },
   'passphrase-fd': { type: 'string', value: 'N', description: 'read the key ring passphrase from file descriptor N' },
-  'passphrase-file': { type: 'string', value: 'PATH', description: 'read the key ring passphrase from the first line of a file' },
+  'passphrase-file': { type: 'string', value: 'PATH', readsFile: true, description: 'read the key ring passphrase from the first line of a file' },
   help: { type: 'boolean', short: 'h', description: 'show help for this command' },
 };
 

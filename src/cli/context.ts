@@ -28,6 +28,8 @@ export class CommandContext {
    */
   exitCode = 0;
   private ring: KeyRing | null = null;
+  /** Open audit logs by identity: one writer per log file (SPEC 12.8), however many entries a command records. */
+  private readonly auditLogs = new Map<string, Promise<AuditLog>>();
   private readonly closers: (() => Promise<void> | void)[] = [];
 
   constructor(
@@ -118,7 +120,16 @@ export class CommandContext {
    * (home/audit/NAME.KEYID.log), since a log is signed by one key throughout (SPEC 12.8): after
    * a rotation the new key starts a new log and the old one stays verifiable as it was.
    */
-  async auditLog(ring: KeyRing, identity: string): Promise<AuditLog> {
+  auditLog(ring: KeyRing, identity: string): Promise<AuditLog> {
+    let log = this.auditLogs.get(identity);
+    if (!log) {
+      log = this.openAuditLog(ring, identity);
+      this.auditLogs.set(identity, log);
+    }
+    return log;
+  }
+
+  private async openAuditLog(ring: KeyRing, identity: string): Promise<AuditLog> {
     await mkdir(join(this.home, 'audit'), { recursive: true, mode: 0o700 });
     const keys = ring.identityKeys(identity);
     wipe(keys.x25519.secretKey, keys.xwing.secretKey);

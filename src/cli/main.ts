@@ -10,15 +10,19 @@ import { commandHelp, parseCommandLine, type Command } from './command.js';
 import { CommandContext } from './context.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import type { CliIo } from './terminal.js';
+import type { CommandInput } from './options.js';
+import { checkInputFiles, describeFileError } from './input-files.js';
+import { inCliWords } from './library-words.js';
 import { identityCommands } from './commands/identity.js';
 import { contactCommands } from './commands/contact.js';
 import { bundleCommands } from './commands/bundle.js';
+import { forwardCommands } from './commands/forward.js';
 import { transportCommands } from './commands/transport.js';
 import { auditCommands } from './commands/audit.js';
 import { taxiiCommands } from './commands/taxii.js';
 
 /** Every command, in the order `lintas --help` lists them. */
-export const COMMANDS: readonly Command[] = [...identityCommands, ...contactCommands, ...bundleCommands, ...transportCommands, ...auditCommands, ...taxiiCommands];
+export const COMMANDS: readonly Command[] = [...identityCommands, ...contactCommands, ...bundleCommands, ...forwardCommands, ...transportCommands, ...auditCommands, ...taxiiCommands];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.words.join(' ').length + c.args.length + 1));
@@ -103,24 +107,26 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
 
   const json = found.rest.includes('--json');
   let ctx: CommandContext | null = null;
+  let input: CommandInput | null = null;
   try {
-    const input = parseCommandLine(found.command, found.rest);
+    input = parseCommandLine(found.command, found.rest);
     if (input.values.help) {
       print(commandHelp(found.command));
       return EXIT.ok;
     }
+    await checkInputFiles(found.command, input);
     ctx = new CommandContext(io, input);
     await found.command.run(ctx, input);
     return ctx.exitCode;
   } catch (e) {
-    return reportError(io, e, json);
+    return reportError(io, e, json, input, Object.keys(found.command.options));
   } finally {
     await ctx?.close();
   }
 }
 
 /** One line on stderr (and a JSON document with --json); the exit code for the error. */
-function reportError(io: CliIo, e: unknown, json: boolean): number {
+function reportError(io: CliIo, e: unknown, json: boolean, input: CommandInput | null, options: readonly string[]): number {
   let code: string;
   let message: string;
   let exit: number;
@@ -131,12 +137,12 @@ function reportError(io: CliIo, e: unknown, json: boolean): number {
   } else if (e instanceof TypeError || e instanceof RangeError) {
     // The library validates its arguments at the edge: here they came from the command line.
     code = 'ERR_USAGE';
-    message = e.message;
+    message = inCliWords(e.message, options);
     exit = EXIT.usage;
   } else if (e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string') {
-    // File system and network errors: Node's message names the file or address.
+    // File system and network errors: say what failed on which path, in words.
     code = (e as NodeJS.ErrnoException).code!;
-    message = e.message;
+    message = 'syscall' in e ? describeFileError(e as NodeJS.ErrnoException, input) : e.message;
     exit = EXIT.failure;
   } else {
     code = 'ERR_INTERNAL';

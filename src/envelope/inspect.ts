@@ -8,6 +8,7 @@ import { AEAD_TAG_BYTES } from '../crypto/aead.js';
 import { LintasError } from '../errors/index.js';
 import { dearmor, looksArmored } from './armor.js';
 import { toHex } from './hex.js';
+import { checkStanzaShapes } from './open.js';
 
 /** The key-free view of an envelope. */
 export interface EnvelopeInspection {
@@ -73,6 +74,8 @@ export async function inspect(envelope: Uint8Array | string): Promise<EnvelopeIn
     throw new LintasError('ERR_ENVELOPE_TRUNCATED', 'Envelope is truncated: it ends inside the header');
   }
   const header = decodeHeader(bytes.subarray(PREFIX_BYTES, PREFIX_BYTES + headerLength));
+  // A header a receiver would refuse before any crypto is malformed here too (SPEC 6.1).
+  checkStanzaShapes(header);
   const chunkSize = 1 << header.chunkExponent;
   const payloadBytes = bytes.length - PREFIX_BYTES - headerLength - HEADER_MAC_BYTES;
   const chunkCount = Math.max(1, Math.ceil(payloadBytes / (chunkSize + AEAD_TAG_BYTES)));

@@ -280,8 +280,8 @@ async function openHeader(reader: ByteReader, o: CheckedOpenOptions): Promise<Op
   }
 }
 
-/** Every stanza of a known type must have that type's shape, checked before any crypto. */
-function checkStanzaShapes(header: EnvelopeHeader): void {
+/** Every stanza of a known type must have that type's shape, checked before any crypto (also by `inspect`). */
+export function checkStanzaShapes(header: EnvelopeHeader): void {
   for (const [i, s] of header.stanzas.entries()) {
     const scheme = schemeFor(s.type);
     if (!scheme) continue;

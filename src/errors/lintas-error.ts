@@ -114,6 +114,7 @@ export type LintasErrorCode =
   // Command line (docs/CLI.md): the command cannot run as given.
   | 'ERR_USAGE'
   | 'ERR_USAGE_NO_PASSPHRASE'
+  | 'ERR_USAGE_FILE'
   | 'ERR_USAGE_CANCELLED';
 
 /** Base class of every error lintas throws deliberately. */

@@ -69,6 +69,7 @@ const verify: Command = {
   summary: 'Verify an audit log file, without a key ring (for reviewers)',
   args: 'FILE',
   positionals: [1, 1],
+  positionalFiles: true,
   details:
     'Checks every signature and hash link and reports the first broken entry (exit 4).\n' +
     'With --signer the log must be signed by that Ed25519 key; with --anchor (a head noted\n' +

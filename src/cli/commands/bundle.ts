@@ -13,13 +13,15 @@ import { inspect, armorStream } from '../../envelope/index.js';
 import type { EnvelopeInfo } from '../../envelope/open.js';
 import { recipientId } from '../../keys/index.js';
 import { formatFingerprint, type KeyRing } from '../../keyring/index.js';
-import { tlpFromName, type HandlingMarkings, type Releasability } from '../../policy/index.js';
+import { tlpFromName, type HandlingMarkings } from '../../policy/index.js';
 import {
   BundleBuilder,
   bundleIdentityFromKeyRing,
   bundleRecipientsFromKeyRing,
   openBundleWithKeyRing,
+  refuseTrustWarnings,
   sealBundleStream,
+  trustWarnings,
   type BundleParty,
   type KeyRingOpenedBundle,
   type OpenedBundle,
@@ -31,6 +33,9 @@ import { dateOption, flag, requiredString, stringList, stringOption, usageError,
 import { readInput, writeOutput } from '../files.js';
 import { ProgressBar, formatBytes } from '../terminal.js';
 import type { CommandContext } from '../context.js';
+import { releasabilityOption } from '../releasability.js';
+import { checkSealInputs } from '../seal-inputs.js';
+import { describePadding } from '../stanza-padding.js';
 
 const MEDIA_TYPES: Record<string, string> = {
   '.txt': 'text/plain;charset=utf-8',
@@ -43,13 +48,6 @@ const MEDIA_TYPES: Record<string, string> = {
   '.jpeg': 'image/jpeg',
   '.zip': 'application/zip',
 };
-
-/** "REL TO" entries: two capital letters are a country (ISO 3166-1 alpha-2), anything else an organization. */
-function releasability(entries: string[]): Releasability | undefined {
-  if (entries.length === 0) return undefined;
-  const all = entries.flatMap((e) => e.split(',')).map((e) => e.trim()).filter((e) => e.length > 0);
-  return { countries: all.filter((e) => /^[A-Z]{2}$/.test(e)), organizations: all.filter((e) => !/^[A-Z]{2}$/.test(e)) };
-}
 
 /** Pass envelope bytes through, counting them for the progress bar. */
 async function* counted(source: AsyncIterable<Uint8Array>, bar: ProgressBar, start: number): AsyncGenerator<Uint8Array> {
@@ -66,6 +64,7 @@ const seal: Command = {
   summary: 'Seal files (or stdin) as a signed bundle for contacts and groups, with handling markings',
   args: '[FILE...]',
   positionals: [0, 1000],
+  positionalFiles: true,
   details:
     'Each FILE becomes an item of the bundle; with no FILE and no --stix, stdin becomes one text item.\n' +
     'The bundle is signed by your identity (--from) and encrypted separately for every recipient.\n' +
@@ -82,7 +81,7 @@ const seal: Command = {
     'rel-to': { type: 'string', multiple: true, value: 'LIST', description: 'REL TO: country codes (ID, MY) and organization names, comma-separated' },
     'amber-org': { type: 'string', multiple: true, value: 'ORG', description: 'TLP:AMBER: another organization the bundle may go to' },
     caveat: { type: 'string', multiple: true, value: 'TEXT', description: 'handling caveat, e.g. NOFORN' },
-    stix: { type: 'string', multiple: true, value: 'FILE', description: 'a STIX 2.1 bundle (JSON) to add as a checked STIX item' },
+    stix: { type: 'string', multiple: true, value: 'FILE', readsFile: true, description: 'a STIX 2.1 bundle (JSON) to add as a checked STIX item' },
     expires: { type: 'string', value: 'DATE', description: 'when the bundle expires (ISO 8601)' },
     'hide-recipients': { type: 'boolean', description: 'do not reveal recipient key ids in the envelope header' },
     'no-padding': { type: 'boolean', description: 'do not pad the envelope size (padding hides the exact size)' },
@@ -110,7 +109,9 @@ const seal: Command = {
 
     const files = input.positionals;
     const stixFiles = stringList(input, 'stix');
-    const relTo = releasability(stringList(input, 'rel-to'));
+    const relTo = releasabilityOption(stringList(input, 'rel-to'));
+    const warnings = await checkSealInputs(files);
+    for (const w of warnings) ctx.note(`WARNING: ${w}`);
     const markings: HandlingMarkings = {
       tlp,
       ...(stringOption(input, 'classification') !== undefined ? { classification: stringOption(input, 'classification')! } : {}),
@@ -167,7 +168,7 @@ const seal: Command = {
     if (out !== undefined && out !== '-') {
       const size = (await stat(out)).size;
       ctx.result(
-        { bundleId: sealed.bundleId, out, bytes: size, from, to, items: builder.items, markings, override: sealed.override !== null },
+        { bundleId: sealed.bundleId, out, bytes: size, from, to, items: builder.items, markings, override: sealed.override !== null, warnings },
         `Sealed ${builder.items.length} item${builder.items.length === 1 ? '' : 's'} (${formatBytes(total)}) from ${from} to ${to.map((t) => t.name).join(', ')}: ${out} (${formatBytes(size)})`,
       );
     } else {
@@ -199,10 +200,11 @@ export function describeParty(ring: KeyRing, party: BundleParty): { label: strin
 }
 
 /** Summary of an opened bundle, for text and JSON output. */
-export function bundleReport(ring: KeyRing, bundle: OpenedBundle): { json: Record<string, unknown>; lines: string[] } {
+export function bundleReport(ring: KeyRing, bundle: KeyRingOpenedBundle): { json: Record<string, unknown>; lines: string[] } {
   const originator = describeParty(ring, bundle.originator);
   const sender = describeParty(ring, bundle.sender);
   const m = bundle.manifest;
+  const warnings = trustWarnings(bundle);
   const marks = [`TLP:${m.markings.tlp}`];
   if (m.markings.classification) marks.push(m.markings.classification);
   if (m.markings.releasableTo) marks.push(`REL TO ${[...m.markings.releasableTo.countries, ...m.markings.releasableTo.organizations].join(', ')}`);
@@ -212,9 +214,10 @@ export function bundleReport(ring: KeyRing, bundle: OpenedBundle): { json: Recor
     `Title: ${m.title}`,
     `Markings: ${marks.join(' / ')}`,
     ...(m.summary ? [`Summary: ${m.summary}`] : []),
-    ...(bundle.expired ? ['WARNING: this bundle has expired'] : []),
     ...(m.override ? [`NOTE: sealed under a handling-rule override: ${m.override.reason} (authorised by ${m.override.authorisedBy})`] : []),
     ...(originator.verification === 'unknown' || originator.verification === 'unverified' ? [`WARNING: the originator is ${originator.verification}: compare fingerprints before trusting it`] : []),
+    // Every flag the key ring raised (revoked, expired, superseded, downgraded, ...), by name.
+    ...warnings.map((w) => `WARNING: ${w.message} [${w.flag}]`),
   ];
   const json = {
     bundleId: m.id,
@@ -229,6 +232,7 @@ export function bundleReport(ring: KeyRing, bundle: OpenedBundle): { json: Recor
     sender: { ...bundle.sender, fingerprint: formatFingerprint(bundle.sender.fingerprint), verification: sender.verification },
     forwarded: bundle.forwarded,
     override: m.override ? { reason: m.override.reason, authorisedBy: m.override.authorisedBy } : null,
+    warnings,
   };
   return { json, lines };
 }
@@ -242,7 +246,7 @@ export async function saveItems(
   ctx: CommandContext,
   bundle: OpenedBundle,
   dir: string,
-  options: { force: boolean },
+  options: { force: boolean; beforeCommit?: () => void },
 ): Promise<{ name: string; mediaType: string; size: number; sha256: Uint8Array; path: string }[]> {
   await mkdir(dir, { recursive: true });
   const targets = bundle.manifest.items.map((item) => {
@@ -283,6 +287,7 @@ export async function saveItems(
     }
     bar.finish();
     // items() ended without error: every item and the envelope signature verified.
+    options.beforeCommit?.();
     for (const [i, s] of saved.entries()) await rename(parts[i]!, s.path);
     return saved;
   } finally {
@@ -296,16 +301,23 @@ const open: Command = {
   summary: 'Open and verify a sealed bundle; print its text, or save its items to a folder',
   args: '[FILE]',
   positionals: [0, 1],
+  positionalFiles: true,
   details:
     'Nothing is printed or written until every item and the signature verified. Without -o, text\n' +
     'items are printed and binary items listed; with -o DIR every item is saved there.\n' +
+    'Every flag the key ring raises about the parties (revoked, expired or superseded card,\n' +
+    'downgraded envelope, originator mismatch, ...) is printed as a WARNING and listed in --json;\n' +
+    'with --strict any of them refuses the bundle (exit 5, ERR_BUNDLE_UNTRUSTED) before anything\n' +
+    'is printed or saved.\n' +
     'Exit codes: 3 not for any of your keys, 4 tampered or badly signed, 5 refused (unknown sender\n' +
-    'with --require-known-sender, expired with --strict-expiry), 7 not a lintas envelope.',
+    'with --require-known-sender, expired with --strict-expiry, a warning with --strict), 7 not a\n' +
+    'lintas envelope.',
   options: {
     out: { type: 'string', short: 'o', value: 'DIR', description: 'save the items into DIR' },
     force: { type: 'boolean', description: 'overwrite files that already exist in DIR' },
     'require-known-sender': { type: 'boolean', description: 'refuse bundles whose sender is not in your key ring' },
     'strict-expiry': { type: 'boolean', description: 'refuse an expired bundle instead of warning' },
+    strict: { type: 'boolean', description: 'refuse the bundle if the key ring raises any warning about it (exit 5)' },
   },
   async run(ctx, input) {
     const source = await readInput(ctx.io, input.positionals[0]);
@@ -317,14 +329,17 @@ const open: Command = {
     ctx.onClose(() => bundle.close());
     const report = bundleReport(ring, bundle);
     const dir = stringOption(input, 'out');
+    // The sender flags are settled once the envelope signature verified: judge them only then (SPEC 12.2).
+    const strict = flag(input, 'strict') ? () => refuseTrustWarnings(bundle) : () => {};
     let items: Record<string, unknown>[];
     let shown: string[] = [];
     if (dir !== undefined) {
-      const saved = await saveItems(ctx, bundle, dir, { force: flag(input, 'force') });
+      const saved = await saveItems(ctx, bundle, dir, { force: flag(input, 'force'), beforeCommit: strict });
       items = saved;
       shown = saved.map((s) => `  saved ${s.path} (${s.mediaType}, ${formatBytes(s.size)})`);
     } else {
       const all = await bundle.readAll();
+      strict();
       items = all.map((i) => ({ name: i.name, mediaType: i.mediaType, size: i.bytes.length, ...(isText(i.mediaType) ? { text: new TextDecoder().decode(i.bytes) } : {}) }));
       for (const i of all) {
         shown.push(isText(i.mediaType) ? `--- ${i.name} (${i.mediaType})\n${new TextDecoder().decode(i.bytes)}` : `--- ${i.name} (${i.mediaType}, ${formatBytes(i.bytes.length)}): binary, save it with -o DIR`);
@@ -370,17 +385,20 @@ const inspectCommand: Command = {
   summary: 'Describe an envelope without any key: size, chunks, recipient stanzas',
   args: '[FILE]',
   positionals: [0, 1],
+  positionalFiles: true,
   details: 'Shows what anyone handling the file can see, and checks its structure as a receiver would before decrypting.',
   options: {},
   async run(ctx, input) {
     const bytes = await readInput(ctx.io, input.positionals[0]);
     const r = await inspect(bytes);
+    const padding = describePadding(r.stanzas.map((s) => s.type));
     ctx.result(
-      r,
+      { ...r, padding: padding.map(({ text: _text, ...p }) => p) },
       [
         `lintas envelope v${r.version}${r.armored ? ' (armored)' : ''}: ${formatBytes(r.totalBytes)}, header ${r.headerBytes} bytes`,
         `payload: ${r.chunkCount} chunk${r.chunkCount === 1 ? '' : 's'} of ${formatBytes(r.chunkSize)}, ${formatBytes(r.plaintextStreamBytes)} of plaintext stream (payload, padding and signature)`,
         `recipients: ${r.stanzas.length} stanza${r.stanzas.length === 1 ? '' : 's'}${r.hiddenRecipients ? ' (hidden: no recipient ids)' : ''}`,
+        ...padding.map((p) => `  ${p.text}`),
         ...r.stanzas.map((s) => `  ${s.type.padEnd(7)} ${s.recipientId ?? '(hidden)'}`),
       ].join('\n'),
     );

@@ -75,6 +75,7 @@ const showCard: Command = {
   summary: 'Show the cards in a key card file and their fingerprints, without a key ring',
   args: '[FILE]',
   positionals: [0, 1],
+  positionalFiles: true,
   details: 'Read the fingerprint to your partner over a trusted channel (phone, in person) before you import it with --fingerprint.',
   options: {},
   async run(ctx, input) {
@@ -91,6 +92,7 @@ const importCommand: Command = {
   summary: 'Import a partner\'s key card (or rotated card chain, revocation) into your key ring',
   args: '[FILE]',
   positionals: [0, 1],
+  positionalFiles: true,
   details:
     'A new contact needs --name. Pass --fingerprint with the fingerprint your partner read to you\n' +
     'out of band to mark it verified at once (the import fails if it does not match). A card that\n' +
@@ -102,7 +104,7 @@ const importCommand: Command = {
   options: {
     name: { type: 'string', value: 'NAME', description: 'your local name for a new contact' },
     fingerprint: { type: 'string', value: 'FP', description: 'the fingerprint you compared out of band' },
-    introduction: { type: 'string', value: 'FILE', description: 'an introduction by a contact you verified' },
+    introduction: { type: 'string', value: 'FILE', readsFile: true, description: 'an introduction by a contact you verified' },
     group: { type: 'string', multiple: true, value: 'GROUP', description: 'add to a group (seal to all with --to group:GROUP)' },
     label: { type: 'string', multiple: true, value: 'LABEL', description: 'a free-form tag' },
   },

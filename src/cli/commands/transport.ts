@@ -8,7 +8,8 @@
  *
  * Mailboxes are derived from signing keys (mailboxId), never from names.
  */
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { LintasError } from '../../errors/index.js';
@@ -18,10 +19,11 @@ import { toHex } from '../../envelope/hex.js';
 import { wipe } from '../../crypto/bytes.js';
 import type { SigningKeyPair } from '../../keys/index.js';
 import type { KeyRing } from '../../keyring/index.js';
-import { openBundleWithKeyRing, type KeyRingOpenedBundle } from '../../bundle/index.js';
+import { receiveBundles, type KeyRingOpenedBundle } from '../../bundle/index.js';
+import { sha256 } from '../../crypto/hash.js';
 import { mailboxId } from '../../transports/mailbox.js';
 import type { Transport } from '../../transports/transport.js';
-import { receiveEnvelopes } from '../../transports/receive-envelopes.js';
+import { DirectoryQuarantine } from '../../transports/directory-quarantine.js';
 import { RelayTransport } from '../../transports/relay/client.js';
 import { DropFolderTransport } from '../../transports/drop-folder.js';
 import { RedisStreamsTransport, type RedisCommandClient } from '../../transports/redis-streams.js';
@@ -116,6 +118,7 @@ const send: Command = {
   summary: 'Send sealed envelopes to the mailboxes of contacts through a transport',
   args: 'FILE...',
   positionals: [1, 1000],
+  positionalFiles: true,
   details:
     `--via names the transport: ${VIA_HELP}.\n` +
     'Each --to (a contact, group:NAME or fingerprint) is resolved in your key ring; every envelope\n' +
@@ -143,28 +146,20 @@ const send: Command = {
     const recipients = ring.resolveRecipients(to);
     const from = ctx.chooseIdentity(ring, stringOption(input, 'from'), 'from');
     const transport = await openTransport(ctx, via, transportKind(via) === 'relay' ? { sender: signingKeysOf(ctx, ring, from) } : {});
+    const audit = await ctx.auditLog(ring, from);
     const sent: { file: string; to: string; mailbox: string; bytes: number }[] = [];
     for (const e of envelopes) {
+      const envelopeDigest = sha256(e.bytes);
       for (const r of recipients) {
         const mailbox = mailboxId(r.card);
         await transport.send(mailbox, e.bytes);
+        await audit.record({ event: 'sent', envelopeDigest, to: [r.card.fingerprint], transport: via, mailbox });
         sent.push({ file: e.file, to: r.label, mailbox, bytes: e.bytes.length });
       }
     }
     ctx.result({ via, sent }, sent.map((s) => `Sent ${s.file} (${formatBytes(s.bytes)}) to ${s.to} via ${via}`).join('\n'));
   },
 };
-
-/** What `receive` keeps of an envelope between opening it and handing it over. */
-interface Received {
-  envelopeId: Uint8Array;
-  /** Signed times, for the replay window: older envelopes are refused and ids compacted (docs/TRANSPORTS.md section 4). */
-  createdAt: Date;
-  expiresAt: Date | null;
-  bundle: KeyRingOpenedBundle;
-  /** Hidden folder holding the verified items until the handler moves them into place. */
-  incoming: string;
-}
 
 const receive: Command = {
   words: ['receive'],
@@ -173,18 +168,22 @@ const receive: Command = {
   positionals: [0, 0],
   details:
     `--via names the transport: ${VIA_HELP}.\n` +
-    'Each bundle is opened and verified, its items saved to DIR/<envelope id>/, and an "opened"\n' +
-    'entry added to your audit log; only then is it acknowledged. Envelopes already processed\n' +
-    '(replays) and envelopes that fail verification are removed from the mailbox, copied to\n' +
-    'DIR/rejected/ with the reason, and make the exit code non-zero (that of the first refusal:\n' +
-    '4 tampered, 3 not for you, 5 refused or replayed). Without --follow it stops when the\n' +
-    'mailbox is empty; with --follow it waits for more until interrupted (Ctrl-C).',
+    'Each bundle is opened and verified, its items saved to DIR/<envelope id>-<sealer key id>/,\n' +
+    'and "received" and "opened" entries added to your audit log; only then is it acknowledged.\n' +
+    'A bundle the key ring raises a warning about (revoked, expired or superseded card, downgraded\n' +
+    'envelope, originator mismatch, ...) is refused unless --no-strict is given. Envelopes already\n' +
+    'processed (replays: the same envelope id from the same sealer) and envelopes that fail\n' +
+    'verification or a rule are removed from the mailbox, copied to DIR/rejected/ with the reason,\n' +
+    'recorded as "refused" in your audit log, and make the exit code non-zero (that of the first\n' +
+    'refusal: 4 tampered, 3 not for you, 5 refused, untrusted or replayed). Without --follow it\n' +
+    'stops when the mailbox is empty; with --follow it waits for more until interrupted (Ctrl-C).',
   options: {
     via: { type: 'string', value: 'URI', description: `the transport (required): ${VIA_HELP}` },
     as: { type: 'string', value: 'IDENTITY', description: 'your identity whose mailbox to read (default: your only one)' },
     out: { type: 'string', short: 'o', value: 'DIR', description: 'where to save received bundles (default: ./lintas-inbox)' },
     follow: { type: 'boolean', short: 'f', description: 'keep waiting for new envelopes until interrupted' },
     'require-known-sender': { type: 'boolean', description: 'refuse bundles whose sender is not in your key ring' },
+    'no-strict': { type: 'boolean', description: 'accept bundles the key ring warns about (the warnings are still printed)' },
   },
   examples: ['lintas receive --via drop:/mnt/exchange -o inbox', 'lintas receive --via https://relay.example.org --follow -o inbox'],
   async run(ctx, input) {
@@ -197,8 +196,8 @@ const receive: Command = {
     const mailbox = mailboxId(signing.publicKey);
     const transport = await openTransport(ctx, via, transportKind(via) === 'relay' ? { mailboxes: [signing] } : {});
     const guard = await ctx.replayGuard(identity);
+    const audit = await ctx.auditLog(ring, identity);
     await mkdir(dir, { recursive: true });
-    const requireKnownSender = flag(input, 'require-known-sender');
     const follow = flag(input, 'follow');
     const stop = new AbortController();
     const interrupt = (): void => stop.abort();
@@ -211,44 +210,53 @@ const receive: Command = {
       });
       ctx.note(`Waiting for envelopes in ${identity}'s mailbox via ${via} (Ctrl-C to stop)`);
     }
-    // Opened envelopes by the bytes object receiveEnvelopes hands to open() and onRejected().
-    const pending = new Map<Uint8Array, string>();
+    const quarantine = new DirectoryQuarantine(join(dir, 'rejected'));
     const received: Record<string, unknown>[] = [];
     const rejected: { reason: string; code: string; savedAs: string }[] = [];
-    const result = await receiveEnvelopes<Received>(transport, mailbox, {
+    const result = await receiveBundles<string>(transport, mailbox, {
+      ring,
       replayGuard: guard,
+      quarantine,
+      strict: !flag(input, 'no-strict'),
+      open: { requireKnownSender: flag(input, 'require-known-sender') },
       untilEmpty: !follow,
       signal: stop.signal,
-      open: async (envelope) => {
-        const bundle = await openBundleWithKeyRing(ring, envelope, { requireKnownSender });
-        ctx.onClose(() => bundle.close());
-        const incoming = join(dir, `.incoming-${toHex(bundle.envelope.envelopeId)}`);
-        pending.set(envelope, incoming);
-        await rm(incoming, { recursive: true, force: true });
-        await saveItems(ctx, bundle, incoming, { force: true });
-        return { envelopeId: bundle.envelope.envelopeId, createdAt: bundle.envelope.createdAt, expiresAt: bundle.envelope.expiresAt, bundle, incoming };
+      // Items stream into a hidden folder while the envelope is verified; it is renamed into place by the handler.
+      keep: async (bundle) => {
+        const incoming = join(dir, `.incoming-${randomBytes(8).toString('hex')}`);
+        try {
+          await saveItems(ctx, bundle, incoming, { force: true });
+        } catch (e) {
+          await rm(incoming, { recursive: true, force: true });
+          throw e;
+        }
+        return incoming;
       },
-      onRejected: async ({ envelope, error, deliveryId }) => {
-        const incoming = pending.get(envelope);
-        pending.delete(envelope);
-        if (incoming) await rm(incoming, { recursive: true, force: true });
-        const rejectedDir = join(dir, 'rejected');
-        await mkdir(rejectedDir, { recursive: true });
-        const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${deliveryId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40)}`;
-        await writeFile(join(rejectedDir, `${name}.lintas`), envelope, { mode: 0o600 });
-        await writeFile(join(rejectedDir, `${name}.reason.txt`), `${error.code}: ${error.message}\n`);
-        rejected.push({ reason: error.message, code: error.code, savedAs: join(rejectedDir, `${name}.lintas`) });
+      discard: (incoming) => rm(incoming, { recursive: true, force: true }),
+      onRejected: async ({ envelope, error }) => {
+        await audit.record({ event: 'refused', envelopeDigest: sha256(envelope), reason: error.code, transport: via, mailbox });
+        rejected.push({ reason: error.message, code: error.code, savedAs: quarantine.kept.at(-1)! });
         if (ctx.exitCode === 0) ctx.exitCode = exitCodeFor(error.code);
-        ctx.note(`Refused an envelope (${error.code}): ${error.message}; kept in ${rejectedDir}`);
+        ctx.note(`Refused an envelope (${error.code}): ${error.message}; kept in ${quarantine.dir}`);
       },
-      handler: async (opened, context) => {
-        const target = join(dir, toHex(opened.envelopeId));
+      handler: async ({ bundle, items: incoming }, context) => {
+        const target = join(dir, receivedFolderName(bundle));
+        // Only a redelivery of this very envelope (same id, same sealer) can be there: replace it.
         await rm(target, { recursive: true, force: true });
-        await rename(opened.incoming, target);
-        pending.delete(context.envelope);
-        await recordOpened(ctx, ring, opened.bundle, context.envelope);
-        const report = bundleReport(ring, opened.bundle);
-        const entry = { ...report.json, savedTo: target, items: opened.bundle.manifest.items.map((i) => i.name) };
+        await rename(incoming, target);
+        await audit.record({
+          event: 'received',
+          bundleId: bundle.manifest.id,
+          envelopeId: bundle.envelope.envelopeId,
+          envelopeDigest: sha256(context.envelope),
+          originator: bundle.originator.fingerprint,
+          from: bundle.sender.fingerprint,
+          transport: via,
+          mailbox,
+        });
+        await recordOpened(ctx, ring, bundle, context.envelope);
+        const report = bundleReport(ring, bundle);
+        const entry = { ...report.json, savedTo: target, items: bundle.manifest.items.map((i) => i.name) };
         received.push(entry);
         // With --follow the command may run for days: report each bundle as it arrives (one JSON line each with --json).
         if (ctx.json && follow) ctx.io.stdout.write(`${JSON.stringify(entry, jsonReplacer)}\n`);
@@ -262,6 +270,17 @@ const receive: Command = {
     );
   },
 };
+
+/**
+ * The folder a received bundle is saved in: its envelope id and the sealer's key id. Envelope
+ * ids are chosen by each sealer, so the id alone would let a co-recipient who read a genuine
+ * envelope's id send its own envelope with that id and have it saved over the genuine one
+ * (SPEC 10.7 binds the replay cache to the sender key for the same reason).
+ */
+function receivedFolderName(bundle: KeyRingOpenedBundle): string {
+  const sealer = bundle.envelope.sender ?? new Uint8Array(8);
+  return `${toHex(bundle.envelope.envelopeId)}-${toHex(sealer.subarray(0, 8))}`;
+}
 
 const relayStart: Command = {
   words: ['relay', 'start'],
@@ -277,9 +296,9 @@ const relayStart: Command = {
     port: { type: 'string', value: 'N', description: 'TCP port (default: any free port, printed)' },
     host: { type: 'string', value: 'ADDR', description: 'address to listen on (default 127.0.0.1)' },
     origin: { type: 'string', value: 'URL', description: 'public origin clients sign, e.g. https://relay.example.org (required with --host 0.0.0.0)' },
-    'allow-card': { type: 'string', multiple: true, value: 'FILE', description: 'only senders with these key cards may send (default: anyone)' },
-    'tls-key': { type: 'string', value: 'PEM', description: 'serve HTTPS with this private key file' },
-    'tls-cert': { type: 'string', value: 'PEM', description: 'and this certificate (chain) file' },
+    'allow-card': { type: 'string', multiple: true, value: 'FILE', readsFile: true, description: 'only senders with these key cards may send (default: anyone)' },
+    'tls-key': { type: 'string', value: 'PEM', readsFile: true, description: 'serve HTTPS with this private key file' },
+    'tls-cert': { type: 'string', value: 'PEM', readsFile: true, description: 'and this certificate (chain) file' },
   },
   examples: ['lintas relay start --dir /var/lib/lintas-relay --port 8443 --tls-key key.pem --tls-cert cert.pem --origin https://relay.example.org'],
   async run(ctx, input) {
