@@ -14,7 +14,12 @@ import type { AuditLog } from '../audit/index.js';
 import { FileReplayGuard } from '../transports/file-replay-guard.js';
 import { wipe } from '../crypto/bytes.js';
 import { flag, integerOption, stringOption, type CommandInput } from './options.js';
-import { readPassphrase, type CliIo } from './terminal.js';
+import { readPassphrase, type CliIo, type PassphraseSources } from './terminal.js';
+
+/** Shortest key ring passphrase the CLI accepts (docs/CLI.md, "Passphrases"). */
+export const MIN_PASSPHRASE_LENGTH = 8;
+/** How often a new passphrase is asked for at the prompt before giving up. */
+const PASSPHRASE_ATTEMPTS = 3;
 
 /** Everything a command needs from its surroundings. */
 export class CommandContext {
@@ -61,10 +66,35 @@ export class CommandContext {
     else this.say(text);
   }
 
-  private async passphrase(prompt: string): Promise<string> {
+  private async passphrase(prompt: string, sources: PassphraseSources = this.passphraseSources()): Promise<string> {
+    return readPassphrase(this.io, sources, prompt);
+  }
+
+  /** Where the key ring passphrase comes from: --passphrase-fd, --passphrase-file, LINTAS_PASSPHRASE, the prompt. */
+  private passphraseSources(): PassphraseSources {
     const fd = integerOption(this.input, 'passphrase-fd');
     const file = stringOption(this.input, 'passphrase-file');
-    return readPassphrase(this.io, { ...(fd !== undefined ? { fd } : {}), ...(file !== undefined ? { file } : {}) }, prompt);
+    return { ...(fd !== undefined ? { fd } : {}), ...(file !== undefined ? { file } : {}) };
+  }
+
+  /**
+   * A new key ring passphrase: from `sources` (default: where the current one comes from), or at
+   * the prompt, asked twice and asked again (up to three times) when too short or mistyped.
+   * @throws {LintasError} `ERR_USAGE` for a passphrase that is too short or not repeated exactly.
+   */
+  async newPassphrase(sources: PassphraseSources = this.passphraseSources()): Promise<string> {
+    const fromPrompt = sources.fd === undefined && sources.file === undefined && !this.io.env[sources.env ?? 'LINTAS_PASSPHRASE'];
+    // At a prompt a short or mistyped passphrase is asked for again; from a file, a descriptor or
+    // the environment it cannot change, so it is refused at once.
+    for (let attempt = 1; ; attempt++) {
+      const passphrase = await this.passphrase('New key ring passphrase: ', sources);
+      let problem: string | null = null;
+      if (passphrase.length < MIN_PASSPHRASE_LENGTH) problem = `The key ring passphrase must be at least ${MIN_PASSPHRASE_LENGTH} characters`;
+      else if (fromPrompt && (await this.passphrase('Repeat the passphrase: ', sources)) !== passphrase) problem = 'The two passphrases differ';
+      if (problem === null) return passphrase;
+      if (!fromPrompt || attempt === PASSPHRASE_ATTEMPTS) throw new LintasError('ERR_USAGE', `${problem}; nothing was changed`);
+      this.note(`${problem}; try again (${PASSPHRASE_ATTEMPTS - attempt} more attempt${PASSPHRASE_ATTEMPTS - attempt === 1 ? '' : 's'})`);
+    }
   }
 
   /**
@@ -91,12 +121,7 @@ export class CommandContext {
   async keyRingOrNew(): Promise<{ ring: KeyRing; created: boolean }> {
     const storage = new FileKeyRingStorage(this.keyRingPath);
     if ((await storage.load()) !== null || (await storage.loadBackup()) !== null) return { ring: await this.keyRing(), created: false };
-    const passphrase = await this.passphrase('New key ring passphrase: ');
-    if (passphrase.length < 8) throw new LintasError('ERR_USAGE', 'The key ring passphrase must be at least 8 characters');
-    const fromPrompt = this.input.values['passphrase-fd'] === undefined && this.input.values['passphrase-file'] === undefined && !this.io.env.LINTAS_PASSPHRASE;
-    if (fromPrompt && (await this.passphrase('Repeat the passphrase: ')) !== passphrase) {
-      throw new LintasError('ERR_USAGE', 'The two passphrases differ; nothing was created');
-    }
+    const passphrase = await this.newPassphrase();
     await mkdir(this.home, { recursive: true, mode: 0o700 });
     this.ring = await KeyRing.create(storage, { passphrase });
     this.closers.push(() => this.ring?.close());

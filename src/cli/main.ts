@@ -17,12 +17,13 @@ import { identityCommands } from './commands/identity.js';
 import { contactCommands } from './commands/contact.js';
 import { bundleCommands } from './commands/bundle.js';
 import { forwardCommands } from './commands/forward.js';
+import { keyRingCommands } from './commands/keyring.js';
 import { transportCommands } from './commands/transport.js';
 import { auditCommands } from './commands/audit.js';
 import { taxiiCommands } from './commands/taxii.js';
 
 /** Every command, in the order `lintas --help` lists them. */
-export const COMMANDS: readonly Command[] = [...identityCommands, ...contactCommands, ...bundleCommands, ...forwardCommands, ...transportCommands, ...auditCommands, ...taxiiCommands];
+export const COMMANDS: readonly Command[] = [...identityCommands, ...keyRingCommands, ...contactCommands, ...bundleCommands, ...forwardCommands, ...transportCommands, ...auditCommands, ...taxiiCommands];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.words.join(' ').length + c.args.length + 1));

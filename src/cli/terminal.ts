@@ -25,6 +25,8 @@ export interface PassphraseSources {
   fd?: number;
   /** `--passphrase-file PATH`: read the first line of a file. */
   file?: string;
+  /** The environment variable to read (default LINTAS_PASSPHRASE; a new passphrase: LINTAS_NEW_PASSPHRASE). */
+  env?: string;
 }
 
 /**
@@ -35,7 +37,7 @@ export interface PassphraseSources {
 export async function readPassphrase(io: CliIo, sources: PassphraseSources, prompt: string): Promise<string> {
   if (sources.fd !== undefined) return firstLine(await readAll(createReadStream('', { fd: sources.fd, autoClose: false })));
   if (sources.file !== undefined) return firstLine(await readFile(sources.file));
-  const fromEnv = io.env.LINTAS_PASSPHRASE;
+  const fromEnv = io.env[sources.env ?? 'LINTAS_PASSPHRASE'];
   if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
   const stdin = io.stdin as NodeJS.ReadStream;
   if (stdin.isTTY && typeof stdin.setRawMode === 'function') return promptNoEcho(stdin, io.stderr, prompt);

@@ -5,18 +5,53 @@
 import { readFile, stat } from 'node:fs/promises';
 import { verifyAuditLog, type AuditEntry, type AuditVerification } from '../../audit/index.js';
 import { toHex } from '../../envelope/hex.js';
+import { formatFingerprint, type KeyRing } from '../../keyring/index.js';
 import { stringOption, usageError, type Command } from '../command.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 
-function entryLine(e: AuditEntry): string {
+/** How a party (a key card fingerprint) is shown: by name where the key ring knows it. */
+type PartyName = (fingerprint: Uint8Array) => string;
+
+/** Without a key ring (`audit verify`): the fingerprint alone. */
+const byFingerprint: PartyName = (fp) => `[${formatFingerprint(fp)}]`;
+
+/** With the key ring (`audit show`): contact or identity name, and the fingerprint. */
+function partyNamesFrom(ring: KeyRing): PartyName {
+  return (fp) => {
+    const known = ring.findByFingerprint(fp);
+    const name = known?.contact?.name ?? (known?.identity ? `${known.identity.name} (you)` : 'unknown card');
+    return `${name} ${byFingerprint(fp)}`;
+  };
+}
+
+function entryLine(e: AuditEntry, party: PartyName): string {
   const parts = [`#${e.seq}`, e.at.toISOString(), e.event.padEnd(9)];
   if (e.bundleId) parts.push(`bundle ${toHex(e.bundleId)}`);
   if (e.markings) parts.push(`TLP:${e.markings.tlp}`);
-  if (e.from) parts.push(`from ${toHex(e.from).slice(0, 16)}`);
-  if (e.to) parts.push(`to ${e.to.length} recipient${e.to.length === 1 ? '' : 's'}`);
+  if (e.reason) parts.push(`reason ${e.reason}`);
+  if (e.originator && (!e.from || toHex(e.originator) !== toHex(e.from))) parts.push(`originator ${party(e.originator)}`);
+  if (e.from) parts.push(`from ${party(e.from)}`);
+  if (e.to) parts.push(`to ${e.to.map(party).join(', ')}`);
+  if (e.transport) parts.push(`via ${e.transport}`);
+  if (e.mailbox) parts.push(`mailbox ${e.mailbox}`);
+  if (e.envelopeDigest) parts.push(`envelope sha256 ${toHex(e.envelopeDigest).slice(0, 16)}…`);
   if (e.override) parts.push(`OVERRIDE by ${e.override.authorisedBy}: ${e.override.reason}`);
   return parts.join('  ');
+}
+
+/** An entry for --json, with the names of its parties beside their fingerprints. */
+function entryJson(e: AuditEntry, ring: KeyRing): Record<string, unknown> {
+  const name = (fp: Uint8Array): string | null => {
+    const known = ring.findByFingerprint(fp);
+    return known?.contact?.name ?? known?.identity?.name ?? null;
+  };
+  return {
+    ...e,
+    ...(e.originator ? { originatorName: name(e.originator) } : {}),
+    ...(e.from ? { fromName: name(e.from) } : {}),
+    ...(e.to ? { toNames: e.to.map(name) } : {}),
+  };
 }
 
 function verdict(r: AuditVerification): string {
@@ -35,7 +70,8 @@ const show: Command = {
   args: '',
   positionals: [0, 0],
   details:
-    'Every seal, open and forward is recorded in a log signed by the identity and chained by hashes,\n' +
+    'Parties are named by contact (or identity) name and key card fingerprint.\n' +
+    'Every seal, send, receive, open, forward and refusal is recorded in a log signed by the identity and chained by hashes,\n' +
     'so an edited, reordered or deleted entry shows. Each signing key has its own log; after a\n' +
     'rotation the earlier logs are shown too. Exits 4 if a log does not verify.',
   options: {
@@ -52,8 +88,8 @@ const show: Command = {
       if (!(await stat(file).then(() => true, () => false))) continue;
       // The log must be signed by this card's key, whoever signed its first entry.
       const r = await verifyAuditLog(new Uint8Array(await readFile(file)), { signer: card.signingPublicKey });
-      logs.push(report(ctx, file, r));
-      lines.push(`${file}:`, ...r.entries.map(entryLine), verdict(r), '');
+      logs.push({ ...report(ctx, file, r), entries: r.entries.map((e) => entryJson(e, ring)) });
+      lines.push(`${file}:`, ...r.entries.map((e) => entryLine(e, partyNamesFrom(ring))), verdict(r), '');
     }
     ctx.result({ identity: name, logs }, logs.length === 0 ? `${name} has no audit entries yet` : lines.join('\n').trimEnd());
   },
@@ -90,7 +126,7 @@ const verify: Command = {
     }
     const bytes = new Uint8Array(await readFile(file));
     const r = await verifyAuditLog(bytes, { ...(signer !== undefined ? { signer: hexKey(signer, '--signer') } : {}), ...(anchorValue ? { anchor: anchorValue } : {}) });
-    ctx.result(report(ctx, file, r), [...r.entries.map(entryLine), verdict(r)].join('\n'));
+    ctx.result(report(ctx, file, r), [...r.entries.map((e) => entryLine(e, byFingerprint)), verdict(r)].join('\n'));
   },
 };
 

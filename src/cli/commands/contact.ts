@@ -20,6 +20,7 @@ import { flag, stringList, stringOption, usageError, type Command, type CommandI
 import { readInput } from '../files.js';
 import type { CommandContext } from '../context.js';
 import { cardJson } from './identity.js';
+import { checkFingerprintArgument } from '../fingerprint-argument.js';
 
 const CARD_BEGIN = armorBeginLine('KEY CARD');
 const REVOCATION_BEGIN = armorBeginLine('REVOCATION');
@@ -51,10 +52,17 @@ export async function readKeyCards(ctx: CommandContext, path: string | undefined
   return cards;
 }
 
+/** Expired now: sealing to it is refused, and what it signs is reported as senderExpired. */
+function expired(c: Contact): boolean {
+  return Date.now() >= c.card.validUntil.getTime();
+}
+
 function contactJson(c: Contact): Record<string, unknown> {
   return {
     name: c.name,
     verification: c.verification,
+    validUntil: c.card.validUntil.toISOString(),
+    expired: expired(c),
     card: cardJson(c.card),
     previousCards: c.history.length,
     groups: c.groups,
@@ -65,9 +73,12 @@ function contactJson(c: Contact): Record<string, unknown> {
 }
 
 function contactLine(c: Contact): string {
-  const state = c.revocation ? `REVOKED (${c.revocation.reason})` : c.verification;
+  const state = c.revocation ? `REVOKED (${c.revocation.reason}, ${c.revocation.effectiveAt.toISOString().slice(0, 10)})` : c.verification;
+  const until = c.card.validUntil.toISOString().slice(0, 10);
+  const validity = expired(c) ? `EXPIRED ${until}` : `valid until ${until}`;
   const held = c.suspendedGroups.length ? `  groups held until verified: ${c.suspendedGroups.join(', ')}` : '';
-  return `${c.name}  ${c.organization} (${c.country})  ${state}${c.groups.length ? `  groups: ${c.groups.join(', ')}` : ''}${held}\n  ${formatFingerprint(c.card)}`;
+  return `${c.name}  ${c.organization} (${c.country})  ${state}  ${validity}${c.groups.length ? `  groups: ${c.groups.join(', ')}` : ''}${held}
+  ${formatFingerprint(c.card)}`;
 }
 
 const showCard: Command = {
@@ -114,6 +125,8 @@ const importCommand: Command = {
     const cards = blocks.filter((b) => b.begin === CARD_BEGIN).map((b) => b.text);
     const revocations = blocks.filter((b) => b.begin === REVOCATION_BEGIN).map((b) => b.text);
     const introductionFile = stringOption(input, 'introduction');
+    const given = stringOption(input, 'fingerprint');
+    if (given !== undefined) checkFingerprintArgument(given, '--fingerprint');
     if (blocks.some((b) => b.begin === INTRODUCTION_BEGIN)) throw usageError('Pass an introduction with --introduction FILE, next to the card it introduces');
     const ring = await ctx.keyRing();
     const results: Record<string, unknown>[] = [];
@@ -144,7 +157,7 @@ const importCommand: Command = {
     }
     if (cards.length > 0) {
       const name = stringOption(input, 'name');
-      const fingerprint = stringOption(input, 'fingerprint');
+      const fingerprint = given === undefined ? undefined : checkFingerprintArgument(given, '--fingerprint');
       const introduction = introductionFile === undefined ? undefined : new TextDecoder().decode(await readInput(ctx.io, introductionFile, 1 << 20));
       let r: ImportKeyCardResult;
       try {
@@ -245,8 +258,9 @@ const verifyCommand: Command = {
   details: 'FINGERPRINT is what your partner read to you; it must match the contact\'s card exactly.',
   options: {},
   async run(ctx, input) {
+    const fingerprint = checkFingerprintArgument(input.positionals[1]!, 'FINGERPRINT');
     const ring = await ctx.keyRing();
-    const c = await ring.verifyContact(input.positionals[0]!, input.positionals[1]!);
+    const c = await ring.verifyContact(input.positionals[0]!, fingerprint);
     ctx.result(contactJson(c), `Contact "${c.name}" is now verified`);
   },
 };
