@@ -42,6 +42,8 @@ const BY_CODE: Partial<Record<LintasErrorCode, number>> = {
   ERR_BUNDLE_MARKING_CONFLICT: EXIT.refused,
   // --strict: the key ring reported a revoked, expired or superseded card, a downgrade, ...
   ERR_BUNDLE_UNTRUSTED: EXIT.refused,
+  // A file named on the command line is missing or a folder: an I/O failure, as it always was (exit 1).
+  ERR_USAGE_FILE: EXIT.failure,
   // The card is not the one the partner read out over a trusted channel: treat it as an attack.
   ERR_KEYRING_FINGERPRINT_MISMATCH: EXIT.tampered,
 };

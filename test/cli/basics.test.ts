@@ -89,8 +89,11 @@ describe('usage errors exit 2 and name the problem', () => {
     const r = await runCli(script, ['inspect', join(work.dir, 'missing.lintas'), '--json']);
     expect(r.code).toBe(1);
     const doc = JSON.parse(r.stdout) as { error: { code: string; exitCode: number } };
-    expect(doc.error.code).toBe('ENOENT');
+    // The missing file is named with the argument it came from, not as a bare ENOENT.
+    expect(doc.error.code).toBe('ERR_USAGE_FILE');
     expect(doc.error.exitCode).toBe(1);
+    expect(r.stderr).toContain('FILE "');
+    expect(r.stderr).toContain('missing.lintas" does not exist');
   });
 });
 

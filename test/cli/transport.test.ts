@@ -33,7 +33,7 @@ async function sealTo(name: string, text: string): Promise<string> {
 }
 
 describe('drop folder', () => {
-  it('send, receive into DIR/<envelope id>/, a replay refused (exit 5) and quarantined', async () => {
+  it('send, receive into DIR/<envelope id>-<sealer key id>/, a replay refused (exit 5) and quarantined', async () => {
     const file = await sealTo('drop-report', 'via the drop folder');
     const sent = await bin.json(['send', file, '--to', 'polri', '--via', `drop:${w('drop')}`]);
     expect(sent.run.code).toBe(0);
