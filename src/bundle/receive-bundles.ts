@@ -130,7 +130,7 @@ interface Opened<K> extends ReplayFields {
  *   untilEmpty: true,
  *   handler: ({ bundle, items }) => console.log(bundle.manifest.title, new TextDecoder().decode(items[0]!.bytes)), // Courier arrives 07:40
  * });
- * console.log(result, quarantine.entries.map((r) => r.error.code)); // { processed: 1, rejected: 1 } [ 'ERR_ENVELOPE_TRUNCATED' ]
+ * console.log(result, quarantine.entries.map((r) => r.error.code)); // { processed: 1, rejected: 1 } [ 'ERR_ENVELOPE_TAMPERED' ]
  * await transport.close();
  * bin.close();
  * polri.close();
