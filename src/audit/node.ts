@@ -81,7 +81,7 @@ export async function openAuditLogFile(path: string, signer: SigningKeyPair, opt
 
 /**
  * Verify an audit log given as bytes or as a file path; reports the first broken record.
- * Ready for a command line: `npm run audit:verify -- <file> [--signer <hex>]`.
+ * From a shell: `lintas audit verify FILE [--signer HEX] [--anchor SEQ:HASH]` (docs/CLI.md).
  * @throws {TypeError} for malformed arguments; file system errors (missing file) as Node reports them.
  */
 export async function verifyAuditLog(log: Uint8Array | string, options?: VerifyAuditLogOptions): Promise<AuditVerification> {

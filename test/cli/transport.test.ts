@@ -71,6 +71,10 @@ describe('drop folder', () => {
     const entries = await readdir(w('inbox2'));
     expect(entries).toEqual(['rejected']);
     expect(r.run.stdout).not.toContain('secret that must not leak');
+    // Both refusals (the replay of the test before, this tampered envelope) are in the audit trail, with their codes.
+    const audit = (await polri.json(['audit', 'show'])).value.logs[0].entries as { event: string; reason?: string; transport?: string }[];
+    expect(audit.filter((e) => e.event === 'refused').map((e) => e.reason)).toEqual(['ERR_REPLAY_DETECTED', 'ERR_ENVELOPE_TAMPERED']);
+    expect(audit.filter((e) => e.event === 'refused').map((e) => e.transport)).toEqual([`drop:${w('drop')}`, `drop:${w('drop2')}`]);
   });
 
   it('send refuses a file that is not an envelope before anything leaves (exit 7)', async () => {
