@@ -31,7 +31,7 @@ function isLintasData(bytes: Uint8Array): boolean {
 }
 
 /** A JSON object whose top level says `"type": "bundle"` with a STIX bundle id (STIX 2.1, 8.1). */
-function looksLikeStixBundle(bytes: Uint8Array): boolean {
+export function looksLikeStixBundle(bytes: Uint8Array): boolean {
   const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes).replace(/^\uFEFF/, '');
   return /^\s*\{/.test(text) && /"type"\s*:\s*"bundle"/.test(text) && /"id"\s*:\s*"bundle--/.test(text);
 }

@@ -4,7 +4,7 @@
  * about, and a STIX bundle given as a plain file is refused with the option to use.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Cli, buildCli, expectOk, twoAgencies, workFolder } from './cli-kit.js';
 
@@ -90,6 +90,9 @@ describe('seal guards against forwarding by re-sealing', () => {
     const r = await bin.run(['seal', join(STIX, 'poisonivy.json'), '--to', 'polri', '--tlp', 'GREEN', '-o', w('plain-stix.lintas')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--stix');
+    const piped = await bin.run(['seal', '--to', 'polri', '--tlp', 'GREEN', '-o', w('piped-stix.lintas')], { input: await readFile(join(STIX, 'poisonivy.json')) });
+    expect(piped.code).toBe(2);
+    expect(piped.stderr).toContain('--stix');
     await writeFile(w('notes.json'), JSON.stringify({ type: 'note', text: 'not STIX' }));
     await expectOk(bin.run(['seal', w('notes.json'), '--to', 'polri', '--tlp', 'GREEN', '-o', w('notes.lintas')]));
   });

@@ -34,7 +34,7 @@ import { readInput, writeOutput } from '../files.js';
 import { ProgressBar, formatBytes } from '../terminal.js';
 import type { CommandContext } from '../context.js';
 import { releasabilityOption } from '../releasability.js';
-import { checkSealInputs } from '../seal-inputs.js';
+import { checkSealInputs, looksLikeStixBundle } from '../seal-inputs.js';
 import { describePadding } from '../stanza-padding.js';
 
 const MEDIA_TYPES: Record<string, string> = {
@@ -136,6 +136,9 @@ const seal: Command = {
         text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
       } catch {
         // Not UTF-8: carried as bytes.
+      }
+      if (text !== null && looksLikeStixBundle(bytes.subarray(0, 4096))) {
+        throw usageError('stdin is a STIX 2.1 bundle: save it to a file and pass it with --stix FILE, so it is checked and its markings compared with --tlp');
       }
       if (text !== null) builder.addText('message.txt', text);
       else builder.addBytes('message.bin', 'application/octet-stream', bytes);
