@@ -3,8 +3,9 @@
  * on. {@link openBundleWithKeyRing} reports revoked, expired and superseded cards, downgraded
  * envelopes and the like as flags, not refusals; this turns every raised flag into one warning,
  * so a caller that prints or refuses "every warning" also covers flags added later: any `true`
- * field of the report (except `forwarded`, which says how the bundle travelled, not that
- * something is wrong) and any non-null `...Mismatch` field is a warning.
+ * field of the report (except `forwarded` and `originatorConfirmed`, which say how the bundle
+ * travelled and that all is well) and any `...Mismatch` field that holds something (not null,
+ * false or an empty list) is a warning.
  */
 import { LintasError } from '../errors/index.js';
 
@@ -16,8 +17,12 @@ export interface TrustWarning {
   message: string;
 }
 
-/** Report fields that are `true` without anything being wrong. */
-const NOT_WARNINGS = new Set(['forwarded']);
+/**
+ * Report fields that are `true` without anything being wrong: how the bundle travelled, and the
+ * key ring's confirmation that the manifest's originator claim matches its card (the absence of
+ * that confirmation for an unknown originator is shown by the CLI as a note, not a warning).
+ */
+const NOT_WARNINGS = new Set(['forwarded', 'originatorConfirmed']);
 
 /** What each flag known today means; a flag added later is still reported, by its name. */
 const MESSAGES: Record<string, string> = {
@@ -53,10 +58,16 @@ export function trustWarnings(report: object): TrustWarning[] {
   const warnings: TrustWarning[] = [];
   for (const [flag, value] of Object.entries(report)) {
     if (NOT_WARNINGS.has(flag)) continue;
-    const raised = value === true || (flag.endsWith('Mismatch') && value !== null && value !== undefined && value !== false);
+    const raised = value === true || (flag.endsWith('Mismatch') && mismatchRaised(value));
     if (raised) warnings.push({ flag, message: MESSAGES[flag] ?? `the key ring reports "${flag}"` });
   }
   return warnings;
+}
+
+/** A `...Mismatch` field is raised when it holds something: not null, false or an empty list. */
+function mismatchRaised(value: unknown): boolean {
+  if (value === null || value === undefined || value === false) return false;
+  return !Array.isArray(value) || value.length > 0;
 }
 
 /**

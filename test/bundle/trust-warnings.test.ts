@@ -26,6 +26,12 @@ describe('trustWarnings', () => {
     expect(trustWarnings({ senderRevoked: false, forwarded: true })).toEqual([]);
   });
 
+  it('reads the key ring report as openBundleWithKeyRing returns it: a confirmed originator and an empty mismatch list raise nothing', () => {
+    // The shape of a clean report (src/bundle/originator-report.ts): originatorConfirmed is good news.
+    expect(trustWarnings({ originatorConfirmed: true, originatorMismatch: [], senderRevoked: false, downgraded: false })).toEqual([]);
+    expect(trustWarnings({ originatorConfirmed: false, originatorMismatch: ['organization'] }).map((w) => w.flag)).toEqual(['originatorMismatch']);
+  });
+
   it('refuseTrustWarnings throws ERR_BUNDLE_UNTRUSTED naming every flag, and passes a clean report', () => {
     expect(() => refuseTrustWarnings({ senderExpired: false })).not.toThrow();
     try {
