@@ -327,6 +327,8 @@ async function defineBundleVectors(cast: Record<string, Cast>): Promise<BundleDe
   const unsortedManifest = concatBytes(new Uint8Array([0xa0 + Object.keys(manifestMap).length]), ...Object.keys(manifestMap).sort().reverse().map((k) => concatBytes(encodeCanonical(k), encodeCanonical(manifestMap[k]!))));
   // Markings with REL TO countries out of order, correctly signed by the originator.
   const unsortedMarkings = encodeCanonical({ ...manifestMap, markings: { tlp: 'GREEN', rel: { countries: ['MY', 'ID'], orgs: [] } } });
+  // An item name SPEC 12.3 excludes on every platform (a DOS device on Windows), correctly signed.
+  const deviceItemName = encodeCanonical({ ...manifestMap, items: (manifestMap.items as CborMap[]).map((it) => ({ ...it, name: 'NUL.txt' })) });
   const signedHead = (manifest: Uint8Array) => encodeHead({ manifest, signature: signManifest(manifest, cast.ayu!.keys.signing.secretKey), forwards: [] });
   const [r1, r2] = twice.head.forwards;
   const editedRecord = encodeForwardRecord({ ...decodeForwardRecord(r1!.record, 'record'), to: [cast.budi!.bundleParty.fingerprint] });
@@ -345,6 +347,7 @@ async function defineBundleVectors(cast: Record<string, Cast>): Promise<BundleDe
     { name: 'manifest-signed-by-other', description: 'An edited manifest re-signed by the envelope sender instead of the originator it names.', parts: minimal, head: encodeHead({ manifest: editedTitle, signature: signManifest(editedTitle, cast.mei!.keys.signing.secretKey), forwards: [] }), sender: 'mei' },
     { name: 'manifest-not-canonical', description: 'A correctly signed manifest whose map keys are not in deterministic order.', parts: minimal, head: signedHead(unsortedManifest), sender: 'ayu' },
     { name: 'markings-not-normal', description: 'A correctly signed manifest whose REL TO countries are not sorted.', parts: minimal, head: signedHead(unsortedMarkings), sender: 'ayu' },
+    { name: 'item-name-windows-device', description: 'A correctly signed manifest naming its item "NUL.txt", a device on Windows, which SPEC 12.3 excludes on every platform.', parts: minimal, head: signedHead(deviceItemName), sender: 'ayu' },
     { name: 'item-flipped', description: 'One bit of the item changed; the head is genuine, so the failure is at the item.', parts: minimal, items: flipped, sender: 'ayu' },
     { name: 'items-swapped', description: 'Two items of the same size in swapped order.', parts: pair, items: [pair.items[1]!.content, pair.items[0]!.content], sender: 'ayu' },
     { name: 'item-truncated-undeclared', description: 'The item is cut short and the envelope declared no length.', parts: minimal, items: [text(minimal)[0]!.subarray(0, 10)], sender: 'ayu', declaredLength: null },

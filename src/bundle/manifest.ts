@@ -88,9 +88,19 @@ function byteLength(s: string): number {
   return utf8(s).length;
 }
 
+// Characters Windows does not allow in a file name (besides controls): a drive or stream
+// separator (":"), wildcards and redirections. "/" and "\\" are path separators everywhere.
+const NOT_IN_FILE_NAMES = /[/\\<>:"|?*]/;
+// DOS device names, reserved in every folder with any extension ("NUL.txt", "com1.tar.gz"),
+// including the superscript-digit ports Windows also maps to devices.
+const DEVICE_NAMES = /^(CON|PRN|AUX|NUL|COM[0-9\u00b9\u00b2\u00b3]|LPT[0-9\u00b9\u00b2\u00b3]|CONIN\$|CONOUT\$)$/i;
+
 /**
- * Why `name` is not acceptable as an item name, or null. Apps save items under their names, so
- * anything that could act as a path (separators, "." and "..") or hide in a file dialog is out.
+ * Why `name` is not acceptable as an item name, or null (SPEC 12.3). Apps save items under
+ * their names, so a name must be one plain file name on every platform: nothing that acts as a
+ * path, drive or stream on POSIX or Windows ("a/b", "a\\b", "D:x.exe", "a.pdf:x", "."), no DOS
+ * device ("CON", "NUL.txt", "COM1"), no trailing dot or space (Windows drops them, so two names
+ * would mean one file), and nothing that hides in a file dialog.
  */
 export function itemNameProblem(name: string): string | null {
   if (name.length === 0) return 'is empty';
@@ -98,7 +108,9 @@ export function itemNameProblem(name: string): string | null {
   if (name !== name.normalize('NFC')) return 'is not in Unicode NFC';
   if (name.trim() !== name) return 'has leading or trailing whitespace';
   if (CONTROL.test(name) || /[\ud800-\udfff]/u.test(name)) return 'contains control or text-direction characters';
-  if (/[/\\]/.test(name) || name === '.' || name === '..') return 'is a path, not a file name';
+  if (NOT_IN_FILE_NAMES.test(name)) return 'contains a path separator or one of < > : " | ? *, which are not allowed in file names on every platform';
+  if (name.endsWith('.')) return 'ends with a dot, which Windows drops';
+  if (DEVICE_NAMES.test(name.split('.')[0]!.trimEnd())) return 'is a reserved device name on Windows (CON, PRN, AUX, NUL, COM0-9, LPT0-9)';
   return null;
 }
 

@@ -5,9 +5,11 @@
  */
 import { createWriteStream } from 'node:fs';
 import { readFile, rename, rm, open } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import path, { basename, dirname, join, posix, win32 } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { finished } from 'node:stream/promises';
+import { LintasError } from '../errors/index.js';
+import { itemNameProblem } from '../bundle/manifest.js';
 import type { CliIo } from './terminal.js';
 import { usageError } from './options.js';
 
@@ -23,6 +25,27 @@ export async function readInput(io: CliIo, path: string | undefined, limit = 1 <
     parts.push(b);
   }
   return new Uint8Array(Buffer.concat(parts));
+}
+
+/**
+ * Where an item named `name` is saved in `dir`: directly inside it, on every OS. Item names are
+ * single file names by SPEC 12.3, which the reader already enforced; this is a second lock on
+ * the door, so a bug there cannot write elsewhere. The name must be one component under both
+ * POSIX and Windows path rules (no "/" or "\\", no drive as in "D:x", not "." or ".."), and the
+ * joined path is checked with the rules of `paths` (the running OS unless a test passes
+ * `path.win32` or `path.posix`).
+ * @throws {@link LintasError} `ERR_BUNDLE_MALFORMED` if it would not land directly in `dir`.
+ */
+export function itemOutputPath(dir: string, name: string, paths: typeof posix = path): string {
+  const refuse = (why: string) => new LintasError('ERR_BUNDLE_MALFORMED', `Item name "${name}" ${why}; nothing was saved`);
+  const problem = itemNameProblem(name);
+  if (problem !== null) throw refuse(problem);
+  for (const p of [posix, win32]) {
+    if (p.isAbsolute(name) || p.basename(name) !== name || name === '.' || name === '..') throw refuse('is not a plain file name');
+  }
+  const target = paths.resolve(dir, name);
+  if (paths.dirname(target) !== paths.resolve(dir) || paths.basename(target) !== name) throw refuse('does not stay inside the output folder');
+  return target;
 }
 
 /** A temporary name beside `path`, so the final rename stays on one file system. */

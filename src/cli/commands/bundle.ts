@@ -6,7 +6,7 @@
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
-import { basename, extname, join, resolve } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { LintasError } from '../../errors/index.js';
 import { inspect, armorStream } from '../../envelope/index.js';
@@ -30,7 +30,7 @@ import { fileItemSource } from '../../bundle/node.js';
 import { sha256 } from '../../crypto/hash.js';
 import { wipe } from '../../crypto/bytes.js';
 import { dateOption, flag, requiredString, stringList, stringOption, usageError, type Command } from '../command.js';
-import { readInput, writeOutput } from '../files.js';
+import { itemOutputPath, readInput, writeOutput } from '../files.js';
 import { ProgressBar, formatBytes } from '../terminal.js';
 import type { CommandContext } from '../context.js';
 import { releasabilityOption } from '../releasability.js';
@@ -252,12 +252,7 @@ export async function saveItems(
   options: { force: boolean; beforeCommit?: () => void },
 ): Promise<{ name: string; mediaType: string; size: number; sha256: Uint8Array; path: string }[]> {
   await mkdir(dir, { recursive: true });
-  const targets = bundle.manifest.items.map((item) => {
-    const path = resolve(dir, item.name);
-    // Item names are plain file names (SPEC 12.3); this is a second lock on the door.
-    if (resolve(dir) !== resolve(path, '..')) throw new LintasError('ERR_BUNDLE_MALFORMED', `Item name "${item.name}" is not a plain file name`);
-    return path;
-  });
+  const targets = bundle.manifest.items.map((item) => itemOutputPath(dir, item.name));
   if (!options.force) {
     for (const t of targets) {
       const exists = await stat(t).then(() => true, () => false);
