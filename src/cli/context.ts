@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { LintasError } from '../errors/index.js';
-import { KeyRing } from '../keyring/index.js';
+import { KEYRING_KDF_DEFAULTS, KeyRing } from '../keyring/index.js';
 import { FileKeyRingStorage } from '../keyring/file-storage.js';
 import { openAuditLogFile } from '../audit/node.js';
 import type { AuditLog } from '../audit/index.js';
@@ -20,6 +20,9 @@ import { readPassphrase, type CliIo, type PassphraseSources } from './terminal.j
 export const MIN_PASSPHRASE_LENGTH = 8;
 /** How often a new passphrase is asked for at the prompt before giving up. */
 const PASSPHRASE_ATTEMPTS = 3;
+
+/** The command that raises a key ring's passphrase cost (commands/keyring.ts), named in the warning about a cheap one. */
+export const REKEY_COMMAND = 'lintas keyring rekey';
 
 /** Everything a command needs from its surroundings. */
 export class CommandContext {
@@ -35,6 +38,7 @@ export class CommandContext {
   private ring: KeyRing | null = null;
   /** Open audit logs by identity: one writer per log file (SPEC 12.8), however many entries a command records. */
   private readonly auditLogs = new Map<string, Promise<AuditLog>>();
+  private openedWith: string | null = null;
   private readonly closers: (() => Promise<void> | void)[] = [];
 
   constructor(
@@ -113,8 +117,31 @@ export class CommandContext {
       }
       throw e;
     }
+    this.openedWith = passphrase;
     this.closers.push(() => this.ring?.close());
+    this.warnIfCheap(this.ring);
     return this.ring;
+  }
+
+  /**
+   * The passphrase the key ring was opened with (a file descriptor or stdin can be read only
+   * once), for `keyring rekey` when the passphrase stays the same.
+   * @throws {LintasError} `ERR_USAGE` if the key ring was not opened yet.
+   */
+  currentPassphrase(): string {
+    if (this.openedWith === null) throw new LintasError('ERR_USAGE', 'The key ring is not open');
+    return this.openedWith;
+  }
+
+  /** A passphrase cost below today's recommendation is weak against a stolen file: say so, and how to fix it. */
+  private warnIfCheap(ring: KeyRing): void {
+    const p = ring.storageProtection;
+    if (p.kind !== 'passphrase' || !p.belowDefaults) return;
+    const mib = (n: number) => `${Math.round(n / 1024 / 1024)} MiB`;
+    this.note(
+      `WARNING: the key ring passphrase is protected by Argon2id at ${p.opslimit} pass${p.opslimit === 1 ? '' : 'es'} over ${mib(p.memlimit)}, below the ` +
+        `recommended ${KEYRING_KDF_DEFAULTS.opslimit} passes over ${mib(KEYRING_KDF_DEFAULTS.memlimit)}: a stolen copy is cheaper to guess. Re-key it with "${REKEY_COMMAND}"`,
+    );
   }
 
   /** Open the key ring, or create an empty one (asking for the new passphrase twice on a terminal). */

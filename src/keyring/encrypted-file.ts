@@ -56,8 +56,13 @@ export const KEYRING_KDF_DEFAULTS: Readonly<Argon2idParams> = Object.freeze({ op
  * explicitly to stay fast; there is no global switch that lowers the default.
  */
 export const KEYRING_KDF_MINIMUM: Readonly<Argon2idParams> = Object.freeze({ opslimit: 1, memlimit: 8 * MiB });
-/** The highest cost accepted, so a planted header cannot make opening exhaust memory or time. */
-export const KEYRING_KDF_MAXIMUM: Readonly<Argon2idParams> = Object.freeze({ opslimit: 64, memlimit: 1024 * MiB });
+/**
+ * The highest cost accepted, also when opening, so a planted header cannot make every open cost
+ * minutes and a gigabyte: 10 passes over 256 MiB, about 13 times the default (about 3 s and
+ * 256 MiB in Node's WebAssembly libsodium). A file above it is refused with
+ * `ERR_KEYRING_KDF_LIMIT_EXCEEDED` before Argon2id runs.
+ */
+export const KEYRING_KDF_MAXIMUM: Readonly<Argon2idParams> = Object.freeze({ opslimit: 10, memlimit: 256 * MiB });
 
 const MAGIC = utf8('LINTASKR');
 const KEYRING_FILE_VERSION = 1;
@@ -204,7 +209,8 @@ export function encryptKeyRingFile(plaintext: Uint8Array, key: FileKey): Uint8Ar
 /**
  * Parse a key ring file's framing without any key.
  * @throws {@link LintasError} `ERR_KEYRING_MALFORMED` (not a key ring file, damaged or truncated),
- *   `ERR_KEYRING_UNSUPPORTED_VERSION`.
+ *   `ERR_KEYRING_UNSUPPORTED_VERSION`, `ERR_KEYRING_KDF_LIMIT_EXCEEDED` (Argon2id cost above
+ *   {@link KEYRING_KDF_MAXIMUM}).
  */
 export function parseKeyRingFile(bytes: Uint8Array): ParsedKeyRingFile {
   if (bytes.length === 0) throw malformed('the file is empty');
@@ -236,6 +242,15 @@ export function parseKeyRingFile(bytes: Uint8Array): ParsedKeyRingFile {
     const m = exactMap(kdfMap, 'header.kdf', ['alg', 'salt', 'ops', 'mem'], [], fail);
     textField(m, 'alg', 'header.kdf', fail);
     const params = { opslimit: uintField(m, 'ops', 'header.kdf', fail), memlimit: uintField(m, 'mem', 'header.kdf', fail) };
+    // Checked here, before any key is derived: a planted header must not get Argon2id to run.
+    if (params.opslimit > KEYRING_KDF_MAXIMUM.opslimit || params.memlimit > KEYRING_KDF_MAXIMUM.memlimit) {
+      throw new LintasError(
+        'ERR_KEYRING_KDF_LIMIT_EXCEEDED',
+        `Key ring file asks for Argon2id with ${params.opslimit} passes over ${Math.ceil(params.memlimit / MiB)} MiB, above the ceiling of ` +
+          `${KEYRING_KDF_MAXIMUM.opslimit} passes over ${KEYRING_KDF_MAXIMUM.memlimit / MiB} MiB; it was not run. If you did not set that cost yourself, ` +
+          'the file was planted: restore your key ring from a copy you trust',
+      );
+    }
     try {
       checkKdfParams(params, 'kdf');
     } catch {

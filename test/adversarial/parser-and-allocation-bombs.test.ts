@@ -185,6 +185,6 @@ describe('attack: decompression and allocation bombs', () => {
     const oldLength = (file[9]! << 8) | file[10]!;
     const header = { ...(decodeCanonical(file.subarray(11, 11 + oldLength)) as CborMap) };
     header.kdf = { ...(header.kdf as CborMap), mem: 64 * 1024 * MiB };
-    await expectCode(KeyRing.open(new MemoryKeyRingStorage(withKeyRingHeader(file, encodeCanonical(header))), { passphrase: 'p', kdf: KEYRING_KDF_MINIMUM }), 'ERR_KEYRING_MALFORMED');
+    await expectCode(KeyRing.open(new MemoryKeyRingStorage(withKeyRingHeader(file, encodeCanonical(header))), { passphrase: 'p', kdf: KEYRING_KDF_MINIMUM }), 'ERR_KEYRING_KDF_LIMIT_EXCEEDED');
   });
 });

@@ -160,7 +160,7 @@ describe('distinct errors', () => {
   it('refuses planted KDF parameters outside the accepted range before running Argon2id', async () => {
     const { bytes } = await storedRing();
     const huge = rewriteHeader(bytes, (h) => void (h.kdf = { ...(h.kdf as CborMap), mem: 64 * 1024 * MiB }));
-    await expectCode(KeyRing.open(new MemoryKeyRingStorage(huge), PASS), 'ERR_KEYRING_MALFORMED');
+    await expectCode(KeyRing.open(new MemoryKeyRingStorage(huge), PASS), 'ERR_KEYRING_KDF_LIMIT_EXCEEDED');
     const tiny = rewriteHeader(bytes, (h) => void (h.kdf = { ...(h.kdf as CborMap), ops: 0 }));
     await expectCode(KeyRing.open(new MemoryKeyRingStorage(tiny), PASS), 'ERR_KEYRING_MALFORMED');
   });
