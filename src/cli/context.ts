@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { LintasError } from '../errors/index.js';
-import { KEYRING_KDF_DEFAULTS, KeyRing } from '../keyring/index.js';
+import { KEYRING_KDF_DEFAULTS, KeyRing, type OpenKeyRingOptions } from '../keyring/index.js';
 import { FileKeyRingStorage } from '../keyring/file-storage.js';
 import { openAuditLogFile } from '../audit/node.js';
 import type { AuditLog } from '../audit/index.js';
@@ -102,15 +102,16 @@ export class CommandContext {
   }
 
   /**
-   * Open the key ring.
-   * @throws {LintasError} `ERR_KEYRING_NOT_FOUND` with what to do, and the errors of `KeyRing.open`.
+   * Open the key ring (`acceptOlderGeneration` only for `keyring recover`).
+   * @throws {LintasError} `ERR_KEYRING_NOT_FOUND` with what to do, and the errors of `KeyRing.open`
+   *   (`ERR_KEYRING_ROLLBACK`: an older copy was put in place; docs/CLI.md says how to recover).
    */
-  async keyRing(): Promise<KeyRing> {
+  async keyRing(options: OpenKeyRingOptions = {}): Promise<KeyRing> {
     if (this.ring) return this.ring;
     const storage = new FileKeyRingStorage(this.keyRingPath);
     const passphrase = await this.passphrase('Key ring passphrase: ');
     try {
-      this.ring = await KeyRing.open(storage, { passphrase });
+      this.ring = await KeyRing.open(storage, { passphrase }, options);
     } catch (e) {
       if (e instanceof LintasError && e.code === 'ERR_KEYRING_NOT_FOUND') {
         throw new LintasError('ERR_KEYRING_NOT_FOUND', `No key ring in ${this.home}: create one with "lintas identity create NAME --org ORG --country CC", or pass --home`, { cause: e });

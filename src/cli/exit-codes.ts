@@ -46,6 +46,10 @@ const BY_CODE: Partial<Record<LintasErrorCode, number>> = {
   ERR_USAGE_FILE: EXIT.failure,
   // The card is not the one the partner read out over a trusted channel: treat it as an attack.
   ERR_KEYRING_FINGERPRINT_MISMATCH: EXIT.tampered,
+  // An older key ring put in place, or a planted Argon2id cost: the key ring cannot be opened as
+  // it is (docs/CLI.md, "Exit codes"; recover with "lintas keyring recover" or a trusted copy).
+  ERR_KEYRING_ROLLBACK: EXIT.keyring,
+  ERR_KEYRING_KDF_LIMIT_EXCEEDED: EXIT.keyring,
 };
 
 /** The exit code for a LintasError code; prefix rules cover module groups added later. */

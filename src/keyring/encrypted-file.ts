@@ -2,13 +2,16 @@
  * The key ring at rest (docs/KEYRING.md, "Storage format"): one XChaCha20-Poly1305 blob under a
  * key derived from a passphrase (Argon2id) or supplied raw (OS keychain, HSM).
  *
- *     file   = "LINTASKR" | version 0x01 | u16be header length | header | checksum(16) | ciphertext
+ *     file   = "LINTASKR" | version 0x02 | u16be header length | header | checksum(16) | ciphertext
  *     header = { "kdf": { "alg": "argon2id", "salt": bstr(16), "ops": uint, "mem": uint }
  *                     / { "alg": "raw", "salt": bstr(16) },
- *                "check": bstr(16), "nonce": bstr(24), "len": uint }
+ *                "check": bstr(16), "nonce": bstr(24), "len": uint, "gen": uint }
  *
  * Everything before the ciphertext is the AEAD's associated data, so the version, the KDF
- * parameters and the nonce are authenticated with the contents. Three checks give three
+ * parameters, the nonce and the generation are authenticated with the contents. `gen` counts
+ * saves (1 for a new key ring, +1 per save), so an older copy put back in place is recognised
+ * (docs/KEYRING.md, "Rollback"). Version 1 files (no `gen`) are still read, as generation 0;
+ * they are never written. Three checks give three
  * distinct errors:
  * - `checksum` = SHA-256("lintas/v1 key ring header checksum" || 0x00 || prefix || header)[0..16]
  *   and `len` catch accidental damage and truncation without any key: ERR_KEYRING_MALFORMED;
@@ -65,7 +68,9 @@ export const KEYRING_KDF_MINIMUM: Readonly<Argon2idParams> = Object.freeze({ ops
 export const KEYRING_KDF_MAXIMUM: Readonly<Argon2idParams> = Object.freeze({ opslimit: 10, memlimit: 256 * MiB });
 
 const MAGIC = utf8('LINTASKR');
-const KEYRING_FILE_VERSION = 1;
+const KEYRING_FILE_VERSION = 2;
+/** Version 1 had no generation counter; read as generation 0, never written. */
+const KEYRING_FILE_VERSION_WITHOUT_GENERATION = 1;
 const PREFIX_BYTES = MAGIC.length + 1 + 2;
 const CHECK_BYTES = 16;
 const CHECKSUM_BYTES = 16;
@@ -85,6 +90,8 @@ export interface FileKey {
 /** A parsed file, not yet decrypted. */
 export interface ParsedKeyRingFile {
   kdf: KdfHeader;
+  /** The save counter (0 for a version 1 file); trustworthy once the file decrypted. */
+  generation: number;
   check: Uint8Array;
   nonce: Uint8Array;
   aad: Uint8Array;
@@ -188,14 +195,15 @@ function headerChecksum(prefixAndHeader: Uint8Array): Uint8Array {
   return sha256(concatBytes(utf8('lintas/v1 key ring header checksum'), new Uint8Array([0]), prefixAndHeader)).subarray(0, CHECKSUM_BYTES);
 }
 
-/** Encrypt `plaintext` into a complete key ring file under `key`, with a fresh nonce. */
-export function encryptKeyRingFile(plaintext: Uint8Array, key: FileKey): Uint8Array {
+/** Encrypt `plaintext` into a complete key ring file of save counter `generation` under `key`, with a fresh nonce. */
+export function encryptKeyRingFile(plaintext: Uint8Array, key: FileKey, generation: number): Uint8Array {
+  if (!Number.isSafeInteger(generation) || generation < 1) throw new RangeError('generation must be a positive safe integer');
   const nonce = systemRandom(XAEAD_NONCE_BYTES);
   const kdf: CborMap =
     key.kdf.alg === 'raw'
       ? { alg: 'raw', salt: key.kdf.salt }
       : { alg: 'argon2id', salt: key.kdf.salt, ops: key.kdf.opslimit, mem: key.kdf.memlimit };
-  const header = encodeCanonical({ kdf, check: key.check, nonce, len: plaintext.length + 16 });
+  const header = encodeCanonical({ kdf, check: key.check, nonce, len: plaintext.length + 16, gen: generation });
   const prefix = new Uint8Array(PREFIX_BYTES);
   prefix.set(MAGIC, 0);
   prefix[MAGIC.length] = KEYRING_FILE_VERSION;
@@ -220,7 +228,7 @@ export function parseKeyRingFile(bytes: Uint8Array): ParsedKeyRingFile {
   }
   if (bytes.length < PREFIX_BYTES) throw malformed('the file is truncated');
   const version = bytes[MAGIC.length]!;
-  if (version !== KEYRING_FILE_VERSION) {
+  if (version !== KEYRING_FILE_VERSION && version !== KEYRING_FILE_VERSION_WITHOUT_GENERATION) {
     throw new LintasError(
       'ERR_KEYRING_UNSUPPORTED_VERSION',
       `Key ring file format version ${version} is not supported by this version of lintas (it reads version ${KEYRING_FILE_VERSION}); upgrade lintas`,
@@ -234,7 +242,8 @@ export function parseKeyRingFile(bytes: Uint8Array): ParsedKeyRingFile {
   if (!constantTimeEqual(headerChecksum(prefixAndHeader), bytes.subarray(headerEnd, headerEnd + CHECKSUM_BYTES))) {
     throw malformed('its header checksum does not match');
   }
-  const header = exactMap(decodeStrict(bytes.subarray(PREFIX_BYTES, headerEnd), fail, 3), 'header', ['kdf', 'check', 'nonce', 'len'], [], fail);
+  const fields = version === KEYRING_FILE_VERSION ? ['kdf', 'check', 'nonce', 'len', 'gen'] : ['kdf', 'check', 'nonce', 'len'];
+  const header = exactMap(decodeStrict(bytes.subarray(PREFIX_BYTES, headerEnd), fail, 3), 'header', fields, [], fail);
   const kdfMap = header.kdf!;
   const alg = kdfMap !== null && typeof kdfMap === 'object' && !Array.isArray(kdfMap) && !(kdfMap instanceof Uint8Array) ? kdfMap.alg : undefined;
   let kdf: KdfHeader;
@@ -268,11 +277,13 @@ export function parseKeyRingFile(bytes: Uint8Array): ParsedKeyRingFile {
   const check = bytesField(header, 'check', 'header', fail, CHECK_BYTES);
   const nonce = bytesField(header, 'nonce', 'header', fail, XAEAD_NONCE_BYTES);
   const len = uintField(header, 'len', 'header', fail);
+  const generation = version === KEYRING_FILE_VERSION ? uintField(header, 'gen', 'header', fail) : 0;
+  if (version === KEYRING_FILE_VERSION && generation < 1) throw malformed('its generation is 0');
   const bodyStart = headerEnd + CHECKSUM_BYTES;
   const actual = bytes.length - bodyStart;
   if (actual < len) throw malformed(`the file is truncated (${actual} of ${len} ciphertext bytes)`);
   if (actual > len) throw malformed(`the file has ${actual - len} unexpected bytes at its end`);
-  return { kdf, check, nonce, aad: bytes.subarray(0, bodyStart), ciphertext: bytes.subarray(bodyStart) };
+  return { kdf, generation, check, nonce, aad: bytes.subarray(0, bodyStart), ciphertext: bytes.subarray(bodyStart) };
 }
 
 /**

@@ -12,13 +12,17 @@
  *   an older generation is told to reload instead of overwriting a newer one.
  *
  * Reads take no lock: a reader opens either the old or the new file, never a partial one.
+ *
+ * `<path>.seen` records the highest key ring generation opened or saved here, as one decimal
+ * line, raised under the lock and never lowered, so a copy of an older generation put in place
+ * of the key ring is recognised (docs/KEYRING.md, "Rollback").
  */
 import { promises as fs, constants as fsConstants } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { LintasError } from '../errors/index.js';
-import { sameGeneration, type KeyRingStorage } from './storage.js';
+import { checkGeneration, sameGeneration, type KeyRingStorage } from './storage.js';
 
 /** Options of {@link FileKeyRingStorage}. */
 export interface FileKeyRingStorageOptions {
@@ -101,6 +105,8 @@ export class FileKeyRingStorage implements KeyRingStorage {
   readonly backupPath: string;
   /** The lock file held during saves. */
   readonly lockPath: string;
+  /** The highest generation seen on this machine (docs/KEYRING.md, "Rollback"). */
+  readonly seenPath: string;
   private readonly lockTimeoutMs: number;
   private readonly foreignLockStaleMs: number;
 
@@ -110,6 +116,7 @@ export class FileKeyRingStorage implements KeyRingStorage {
     this.path = path;
     this.backupPath = `${path}.bak`;
     this.lockPath = `${path}.lock`;
+    this.seenPath = `${path}.seen`;
     this.lockTimeoutMs = options.lockTimeoutMs ?? 10_000;
     this.foreignLockStaleMs = options.foreignLockStaleMs ?? 120_000;
     for (const [k, v] of [['lockTimeoutMs', this.lockTimeoutMs], ['foreignLockStaleMs', this.foreignLockStaleMs]] as const) {
@@ -126,6 +133,43 @@ export class FileKeyRingStorage implements KeyRingStorage {
   /** {@inheritDoc KeyRingStorage.loadBackup} */
   loadBackup(): Promise<Uint8Array | null> {
     return readOrNull(this.backupPath);
+  }
+
+  /** {@inheritDoc KeyRingStorage.loadSeenGeneration} */
+  async loadSeenGeneration(): Promise<number | null> {
+    const bytes = await readOrNull(this.seenPath);
+    if (bytes === null) return null;
+    const m = /^(\d{1,15})\n?$/.exec(new TextDecoder().decode(bytes));
+    if (!m) {
+      throw new LintasError(
+        'ERR_KEYRING_ROLLBACK',
+        `${this.seenPath} (the record of the newest key ring generation seen here) is damaged, so an older key ring cannot be told from the current one; ` +
+          'if you trust this key ring, open it with recovery (lintas keyring recover)',
+      );
+    }
+    return Number(m[1]);
+  }
+
+  /**
+   * {@inheritDoc KeyRingStorage.saveSeenGeneration}
+   * Raises `<path>.seen` under the lock, so two processes never lower each other's record.
+   * @throws {@link LintasError} `ERR_KEYRING_LOCKED` as {@link FileKeyRingStorage.save}.
+   */
+  async saveSeenGeneration(generation: number): Promise<void> {
+    checkGeneration(generation);
+    await fs.mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+    const owner = await this.acquireLock();
+    const temp = this.tempName('.seen.tmp');
+    try {
+      const recorded = await this.loadSeenGeneration().catch(() => null);
+      if (recorded !== null && recorded >= generation) return;
+      await writeDurably(temp, new TextEncoder().encode(`${generation}\n`));
+      await fs.rename(temp, this.seenPath);
+      await syncDirectory(dirname(this.path));
+    } finally {
+      await fs.unlink(temp).catch(() => undefined);
+      await this.releaseLock(owner);
+    }
   }
 
   /**
@@ -174,7 +218,7 @@ export class FileKeyRingStorage implements KeyRingStorage {
       return;
     }
     for (const name of names) {
-      const m = /^(?:\.tmp|\.bak\.tmp|\.lock\.stale)-(\d+)-[0-9a-f]+$/.exec(name.startsWith(base) ? name.slice(base.length) : '');
+      const m = /^(?:\.tmp|\.bak\.tmp|\.seen\.tmp|\.lock\.stale)-(\d+)-[0-9a-f]+$/.exec(name.startsWith(base) ? name.slice(base.length) : '');
       if (!m) continue;
       const pid = Number(m[1]);
       if (pid !== process.pid && !processAlive(pid)) await fs.unlink(join(dir, name)).catch(() => undefined);

@@ -17,6 +17,7 @@ export type {
   KeyRingOpenedEnvelope,
   KeyRingOpenedEnvelopeStream,
   StorageProtection,
+  OpenKeyRingOptions,
 } from './key-ring.js';
 export type { Identity, Contact } from './ring-index.js';
 export type { Verification } from './ring-state.js';

@@ -30,7 +30,7 @@ import {
 import { openStream, type KeyRingOpenedEnvelope, type KeyRingOpenedEnvelopeStream, type KeyRingOpenOptions } from './ring/opening.js';
 import { findByFingerprint, lookupSigningKey, resolveRecipients, type RecipientRef, type ResolvedRecipient, type ResolveOptions } from './ring/resolution.js';
 import { importRevocation } from './ring/revocations.js';
-import { RingStore, type StorageProtection } from './ring/ring-store.js';
+import { RingStore, type OpenKeyRingOptions, type StorageProtection } from './ring/ring-store.js';
 import { sealStream, type KeyRingSealOptions, type KeyRingSealStreamOptions } from './ring/sealing.js';
 
 export { DEFAULT_VALIDITY_DAYS, CARD_CLOCK_SKEW_SECONDS } from './ring/validity.js';
@@ -40,7 +40,7 @@ export type { ImportKeyCardResult, AttributeChange } from './ring/card-import.js
 export type { RecipientRef, ResolvedRecipient, ResolveOptions } from './ring/resolution.js';
 export type { KeyRingSealOptions, KeyRingSealStreamOptions } from './ring/sealing.js';
 export type { SenderVerification, KeyRingOpenOptions, SenderReport, KeyRingOpenedEnvelope, KeyRingOpenedEnvelopeStream } from './ring/opening.js';
-export type { StorageProtection } from './ring/ring-store.js';
+export type { OpenKeyRingOptions, StorageProtection } from './ring/ring-store.js';
 
 /** Node's `util.inspect` hook; a registered symbol, so this module still loads in browsers. */
 const INSPECT: unique symbol = Symbol.for('nodejs.util.inspect.custom');
@@ -120,22 +120,44 @@ export class KeyRing {
    * console.log(ring.identities().length, ring.storageProtection.kind); // 0 "passphrase"
    * ring.close();
    * ```
+   * @param options - `acceptOlderGeneration: true` is the explicit recovery of an older copy
+   *   (docs/KEYRING.md, "Rollback"): the key ring opens although a newer generation was seen
+   *   through this storage, and is saved at once as a generation above every one seen, so the
+   *   newer copies it replaces now read as older.
    * @throws {@link LintasError} `ERR_KEYRING_NOT_FOUND`, `ERR_KEYRING_MALFORMED` (damaged or truncated:
    *   see {@link KeyRing.restoreFromBackup}), `ERR_KEYRING_UNSUPPORTED_VERSION`,
-   *   `ERR_KEYRING_WRONG_PASSPHRASE`, `ERR_KEYRING_TAMPERED`.
+   *   `ERR_KEYRING_KDF_LIMIT_EXCEEDED` (an Argon2id cost above {@link KEYRING_KDF_MAXIMUM}, not run),
+   *   `ERR_KEYRING_WRONG_PASSPHRASE`, `ERR_KEYRING_TAMPERED`, `ERR_KEYRING_ROLLBACK` (an older
+   *   generation than one already seen through this storage, or a damaged record of it).
+   * @throws {TypeError} for malformed options.
    */
-  static async open(storage: KeyRingStorage, secret: KeyRingSecret): Promise<KeyRing> {
-    return new KeyRing(await RingStore.open(storage, secret));
+  static async open(storage: KeyRingStorage, secret: KeyRingSecret, options: OpenKeyRingOptions = {}): Promise<KeyRing> {
+    if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+    if (options.acceptOlderGeneration !== undefined && typeof options.acceptOlderGeneration !== 'boolean') throw new TypeError('options.acceptOlderGeneration must be a boolean');
+    return new KeyRing(await RingStore.open(storage, secret, { acceptOlderGeneration: options.acceptOlderGeneration === true }));
   }
 
   /**
    * Open the previous generation (the backup) and make it the current one again, after the
    * current one was reported damaged or tampered with. Changes made in the lost generation are
-   * gone; the damaged generation becomes the backup until the next save.
+   * gone; the damaged generation becomes the backup until the next save. Restoring is an explicit
+   * recovery: the backup's contents are saved as a generation above every one seen, so neither
+   * the replaced generation nor the backup file is refused or accepted by mistake later.
    * @throws {@link LintasError} `ERR_KEYRING_NOT_FOUND` (no backup), and the errors of {@link KeyRing.open} for the backup.
    */
   static async restoreFromBackup(storage: KeyRingStorage, secret: KeyRingSecret): Promise<KeyRing> {
     return new KeyRing(await RingStore.restoreFromBackup(storage, secret));
+  }
+
+  /**
+   * The save counter of the stored key ring (docs/KEYRING.md, "Rollback"): 1 when created, one
+   * more with every save by any process (0 for a version 1 file never saved since). Record it
+   * somewhere an attacker cannot roll back (the reference CLI signs it into its audit anchors)
+   * and refuse to continue if the key ring you open later is older.
+   */
+  get generation(): number {
+    this.store.assertOpen();
+    return this.store.generation;
   }
 
   /** How the stored key ring is protected, and whether its Argon2id cost is below today's default (then call {@link KeyRing.rekey}). */
@@ -145,7 +167,9 @@ export class KeyRing {
 
   /**
    * Protect the stored key ring with a new secret: change the passphrase, raise the Argon2id
-   * cost, or switch to (or from) a raw key. Takes effect with this save.
+   * cost, or switch to (or from) a raw key. Takes effect with this save, and saves once more so
+   * the storage's backup generation is under the new secret too: no generation stays readable
+   * with the old passphrase through the storage (a file system may still hold old blocks).
    * @throws {@link LintasError} `ERR_KEYRING_CONFLICT` if another process changed the secret first.
    */
   async rekey(secret: KeyRingSecret): Promise<void> {

@@ -32,6 +32,20 @@ export interface KeyRingStorage {
    *   writer got there first).
    */
   save(next: Uint8Array, expected: Uint8Array | null): Promise<boolean>;
+  /**
+   * Optional, for rollback detection (docs/KEYRING.md, "Rollback"): the highest key ring
+   * generation ever opened or saved through this storage on this machine, or null if none was
+   * recorded. Keep it outside the key ring bytes (a copy of the key ring must not carry it) but
+   * beside them. A storage without these two methods gets no rollback detection.
+   * @throws {@link LintasError} `ERR_KEYRING_ROLLBACK` if the record exists but cannot be read:
+   *   a rollback cannot be ruled out.
+   */
+  loadSeenGeneration?(): Promise<number | null>;
+  /**
+   * Raise the record to `generation`; a lower or equal value changes nothing, so the record is
+   * never lowered (an explicit recovery saves the recovered contents as a new, higher generation).
+   */
+  saveSeenGeneration?(generation: number): Promise<void>;
 }
 
 /** Byte equality of stored generations (encrypted bytes, so not secret). */
@@ -46,6 +60,7 @@ export function sameGeneration(a: Uint8Array | null, b: Uint8Array | null): bool
 export class MemoryKeyRingStorage implements KeyRingStorage {
   private current: Uint8Array | null = null;
   private backup: Uint8Array | null = null;
+  private seen: number | null = null;
 
   /** Start empty, or from a previously saved generation (e.g. bytes the app kept itself). */
   constructor(initial?: Uint8Array) {
@@ -73,4 +88,34 @@ export class MemoryKeyRingStorage implements KeyRingStorage {
     this.current = next.slice();
     return true;
   }
+
+  /** {@inheritDoc KeyRingStorage.loadSeenGeneration} */
+  async loadSeenGeneration(): Promise<number | null> {
+    return this.seen;
+  }
+
+  /** {@inheritDoc KeyRingStorage.saveSeenGeneration} */
+  async saveSeenGeneration(generation: number): Promise<void> {
+    checkGeneration(generation);
+    if (this.seen === null || generation > this.seen) this.seen = generation;
+  }
+
+  /**
+   * Put other bytes in place as the current generation, bypassing compare-and-swap and keeping
+   * the seen record: what someone with access to the store can do (tests of rollback detection,
+   * or an app that restores a copy it kept itself, then opens it with `acceptOlderGeneration`).
+   */
+  replaceCurrent(bytes: Uint8Array): void {
+    if (!(bytes instanceof Uint8Array)) throw new TypeError('bytes must be a Uint8Array');
+    this.current = bytes.slice();
+  }
+}
+
+/**
+ * Check a generation number given to {@link KeyRingStorage.saveSeenGeneration}.
+ * @throws {RangeError} unless it is a non-negative safe integer.
+ */
+export function checkGeneration(generation: unknown): number {
+  if (typeof generation !== 'number' || !Number.isSafeInteger(generation) || generation < 0) throw new RangeError('generation must be a non-negative safe integer');
+  return generation;
 }

@@ -190,7 +190,7 @@ describe('attack: a thief rotates a stolen key before its owner revokes it', () 
     const key = deriveFileKey(PASS, parsed.kdf);
     const state = decodeState(decryptKeyRingFile(parsed, key));
     state.revocations.push(revocation);
-    expect(await storage.save(encryptKeyRingFile(encodeState(state), key), saved)).toBe(true);
+    expect(await storage.save(encryptKeyRingFile(encodeState(state), key, parsed.generation + 1), saved)).toBe(true);
 
     const reopened = await KeyRing.open(storage, PASS);
     const c = reopened.contact('PDRM');

@@ -77,7 +77,7 @@ describe('generations on disk', () => {
     await ring.createIdentity({ name: 'Second', organization: 'x', country: 'ID' });
     expect(await fs.readFile(`${path}.bak`)).toEqual(first);
     if (process.platform !== 'win32') expect((await fs.stat(path)).mode & 0o777).toBe(0o600);
-    expect((await fs.readdir(join(path, '..'))).sort()).toEqual(['keyring.lintas', 'keyring.lintas.bak']);
+    expect((await fs.readdir(join(path, '..'))).sort()).toEqual(['keyring.lintas', 'keyring.lintas.bak', 'keyring.lintas.seen']);
   });
 
   it('a truncated or damaged file gives a clear error, and the backup restores it', async () => {
@@ -152,11 +152,11 @@ describe('the lock', () => {
     const path = freshPath();
     const ring = await newRingFile(path);
     const dead = await deadPid();
-    const leftovers = [`keyring.lintas.tmp-${dead}-0a1b2c`, `keyring.lintas.bak.tmp-${dead}-0a1b2c`, `keyring.lintas.lock.stale-${dead}-0a1b2c`];
+    const leftovers = [`keyring.lintas.tmp-${dead}-0a1b2c`, `keyring.lintas.bak.tmp-${dead}-0a1b2c`, `keyring.lintas.seen.tmp-${dead}-0a1b2c`, `keyring.lintas.lock.stale-${dead}-0a1b2c`];
     const alive = 'keyring.lintas.tmp-1-0a1b2c'; // pid 1 always exists
     for (const name of [...leftovers, alive]) await fs.writeFile(join(path, '..', name), 'partial');
     await ring.createIdentity({ name: 'Cleaner', organization: 'x', country: 'ID' });
-    expect((await fs.readdir(join(path, '..'))).sort()).toEqual(['keyring.lintas', 'keyring.lintas.bak', alive]);
+    expect((await fs.readdir(join(path, '..'))).sort()).toEqual(['keyring.lintas', 'keyring.lintas.bak', 'keyring.lintas.seen', alive]);
   });
 
   it('serialises two storages on one file in one process', async () => {
@@ -228,7 +228,7 @@ describe('several processes', () => {
     // Abandoned temp files and locks of the killed writers are cleaned up by the next save.
     const ring = await KeyRing.open(new FileKeyRingStorage(path), SECRET);
     await ring.updateContact('Counter', { labels: ['survived'] });
-    expect((await fs.readdir(join(path, '..'))).sort()).toEqual(['keyring.lintas', 'keyring.lintas.bak']);
+    expect((await fs.readdir(join(path, '..'))).sort()).toEqual(['keyring.lintas', 'keyring.lintas.bak', 'keyring.lintas.seen']);
     expect(lastSeen).toBeGreaterThan(0);
     // The writer spends nearly all its time inside save(), so most kills land there; this shows
     // the test exercised interrupted saves rather than only kills between them.

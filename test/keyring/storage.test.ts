@@ -150,9 +150,9 @@ describe('distinct errors', () => {
 
   it('unsupported version: a newer file format or key derivation', async () => {
     const { bytes } = await storedRing();
-    const v2 = bytes.slice();
-    v2[8] = 2;
-    await expectCode(KeyRing.open(new MemoryKeyRingStorage(v2), PASS), 'ERR_KEYRING_UNSUPPORTED_VERSION');
+    const v3 = bytes.slice();
+    v3[8] = 3;
+    await expectCode(KeyRing.open(new MemoryKeyRingStorage(v3), PASS), 'ERR_KEYRING_UNSUPPORTED_VERSION');
     const scrypt = rewriteHeader(bytes, (h) => void (h.kdf = { alg: 'scrypt', salt: new Uint8Array(16) }));
     await expectCode(KeyRing.open(new MemoryKeyRingStorage(scrypt), PASS), 'ERR_KEYRING_UNSUPPORTED_VERSION');
   });

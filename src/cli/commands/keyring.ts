@@ -2,7 +2,8 @@
  * `lintas keyring ...`: the key ring file itself (docs/CLI.md, docs/KEYRING.md "Storage"):
  * `passphrase` re-keys it under a new passphrase, `rekey` re-encrypts it at today's recommended
  * Argon2id cost (the command the warning about a cheap key ring names), optionally under a new
- * passphrase read from a file.
+ * passphrase read from a file, and `recover` accepts on purpose an older copy that the rollback
+ * check refuses.
  */
 import { readFile } from 'node:fs/promises';
 import { KEYRING_KDF_DEFAULTS } from '../../keyring/index.js';
@@ -76,5 +77,26 @@ const rekey: Command = {
   },
 };
 
+const recover: Command = {
+  words: ['keyring', 'recover'],
+  summary: 'Accept an older copy of the key ring that was put in place on purpose (after ERR_KEYRING_ROLLBACK)',
+  args: '',
+  positionals: [0, 0],
+  details:
+    'Every save of the key ring counts up its generation, and this machine remembers the newest one\n' +
+    'it saw (keyring.lintas.seen, and the audit anchors). An older copy in place of the key ring, such\n' +
+    'as the .bak file copied over it, is refused (exit 6, ERR_KEYRING_ROLLBACK): it can bring back a\n' +
+    'revoked key or a withdrawn verification. If you restored that copy yourself, this command\n' +
+    'accepts it: it is saved again as a generation newer than any seen, and every later command\n' +
+    'uses it. Changes made after that copy was taken (imported revocations, verifications) are\n' +
+    'lost: import them again.',
+  options: {},
+  examples: ['cp backup/keyring.lintas ~/.lintas/keyring.lintas && lintas keyring recover'],
+  async run(ctx) {
+    const ring = await ctx.keyRing({ acceptOlderGeneration: true });
+    ctx.result({ recovered: true, generation: ring.generation }, `Key ring accepted as generation ${ring.generation}; changes made after this copy was taken are not in it`);
+  },
+};
+
 /** The key ring commands. */
-export const keyRingCommands: Command[] = [passphrase, rekey];
+export const keyRingCommands: Command[] = [passphrase, rekey, recover];

@@ -44,6 +44,16 @@ export type StorageProtection =
       kind: 'raw-key';
     };
 
+/** Options of `KeyRing.open`. */
+export interface OpenKeyRingOptions {
+  /**
+   * Explicit recovery of an older copy: open it although a newer generation was seen through
+   * this storage, and save it at once as a generation above every one seen (docs/KEYRING.md,
+   * "Rollback"). Default false: such a key ring is refused with `ERR_KEYRING_ROLLBACK`.
+   */
+  acceptOlderGeneration?: boolean;
+}
+
 const MAX_SAVE_ATTEMPTS = 20;
 
 /**
@@ -63,6 +73,8 @@ export class RingStore {
     private fileKey: FileKey,
     private stored: Uint8Array,
     state: RingState,
+    /** The save counter of `stored` (docs/KEYRING.md, "Rollback"). */
+    public generation: number,
   ) {
     this.state = settled(state);
     this.index = new RingIndex(this.state);
@@ -76,18 +88,22 @@ export class RingStore {
     if ((await storage.load()) !== null || (await storage.loadBackup()) !== null) {
       throw new LintasError('ERR_KEYRING_EXISTS', 'This storage already holds a key ring; open it instead of creating a new one');
     }
+    // Past any generation seen here before (a key ring deleted and created again), so the new
+    // one is never mistaken for an older copy.
+    const generation = ((await seenGeneration(storage)) ?? 0) + 1;
     const fileKey = newFileKey(s);
     const state = emptyState();
-    const bytes = encryptKeyRingFile(encodeState(state), fileKey);
+    const bytes = encryptKeyRingFile(encodeState(state), fileKey, generation);
     if (!(await storage.save(bytes, null))) {
       wipeFileKey(fileKey);
       throw new LintasError('ERR_KEYRING_EXISTS', 'Another process created a key ring in this storage at the same time; open it instead');
     }
-    return new RingStore(storage, fileKey, bytes, state);
+    await raiseSeen(storage, generation);
+    return new RingStore(storage, fileKey, bytes, state, generation);
   }
 
   /** See `KeyRing.open`. */
-  static async open(storage: KeyRingStorage, secret: KeyRingSecret): Promise<RingStore> {
+  static async open(storage: KeyRingStorage, secret: KeyRingSecret, options: { acceptOlderGeneration: boolean }): Promise<RingStore> {
     checkStorage(storage);
     const s = checkSecret(secret);
     await cryptoReady();
@@ -101,8 +117,26 @@ export class RingStore {
       }
       throw new LintasError('ERR_KEYRING_NOT_FOUND', 'No key ring in this storage; create one with KeyRing.create()');
     }
-    const { fileKey, state } = decryptWithSecret(bytes, s);
-    return new RingStore(storage, fileKey, bytes, state);
+    // A damaged seen record refuses like a rollback, unless the user recovers explicitly.
+    const seen = options.acceptOlderGeneration ? await seenGeneration(storage).catch(() => null) : await seenGeneration(storage);
+    const { fileKey, state, generation } = decryptWithSecret(bytes, s);
+    const store = new RingStore(storage, fileKey, bytes, state, generation);
+    // Compared only after decryption: the generation is authenticated with the contents.
+    if (seen !== null && generation < seen) {
+      if (!options.acceptOlderGeneration) {
+        store.close();
+        throw rollback(generation, seen);
+      }
+      try {
+        await store.resaveAbove(seen);
+      } catch (e) {
+        store.close();
+        throw e;
+      }
+    } else {
+      await raiseSeen(storage, generation);
+    }
+    return store;
   }
 
   /** See `KeyRing.restoreFromBackup`. */
@@ -112,13 +146,35 @@ export class RingStore {
     await cryptoReady();
     const backup = await storage.loadBackup();
     if (backup === null) throw new LintasError('ERR_KEYRING_NOT_FOUND', 'This storage holds no backup generation of the key ring');
-    const { fileKey, state } = decryptWithSecret(backup, s);
+    const { fileKey, state, generation } = decryptWithSecret(backup, s);
     const current = await storage.load();
-    if (!(await storage.save(backup, current))) {
+    // Restoring is an explicit recovery: the backup's contents become a new generation, newer
+    // than anything seen, so the generation it replaces now reads as the older one.
+    let newest = Math.max(generation, (await seenGeneration(storage).catch(() => null)) ?? 0);
+    if (current !== null) {
+      try {
+        newest = Math.max(newest, parseKeyRingFile(current).generation);
+      } catch {
+        // The current generation is damaged (the usual reason to restore): its counter is unknown.
+      }
+    }
+    const bytes = encryptKeyRingFile(encodeState(state), fileKey, newest + 1);
+    if (!(await storage.save(bytes, current))) {
       wipeFileKey(fileKey);
       throw conflict('Another process saved the key ring while it was being restored');
     }
-    return new RingStore(storage, fileKey, backup, state);
+    await raiseSeen(storage, newest + 1);
+    return new RingStore(storage, fileKey, bytes, state, newest + 1);
+  }
+
+  /** Save the contents again as a generation above `seen` (explicit recovery of an older copy). */
+  private async resaveAbove(seen: number): Promise<void> {
+    const generation = Math.max(seen, this.generation) + 1;
+    const bytes = encryptKeyRingFile(encodeState(this.state), this.fileKey, generation);
+    if (!(await this.storage.save(bytes, this.stored))) throw conflict('Another process saved the key ring while an older generation was being recovered');
+    this.stored = bytes;
+    this.generation = generation;
+    await raiseSeen(this.storage, generation);
   }
 
   get storageProtection(): StorageProtection {
@@ -135,11 +191,22 @@ export class RingStore {
     await this.serial(async () => {
       const next = newFileKey(s);
       for (let attempt = 0; attempt < MAX_SAVE_ATTEMPTS; attempt++) {
-        const bytes = encryptKeyRingFile(encodeState(this.state), next);
+        const bytes = encryptKeyRingFile(encodeState(this.state), next, this.generation + 1);
         if (await this.storage.save(bytes, this.stored)) {
           wipeFileKey(this.fileKey);
           this.fileKey = next;
           this.stored = bytes;
+          this.generation++;
+          // The save made the generation under the old secret the backup: readable with the old
+          // passphrase, which is what re-keying is meant to retire. Save once more so the backup
+          // is under the new secret too (the storage keeps one previous generation only).
+          const again = encryptKeyRingFile(encodeState(this.state), next, this.generation + 1);
+          if (await this.storage.save(again, this.stored)) {
+            this.stored = again;
+            this.generation++;
+          }
+          // If another process saved in between, its save already replaced that backup.
+          await raiseSeen(this.storage, this.generation);
           return;
         }
         await this.reload();
@@ -196,11 +263,13 @@ export class RingStore {
       for (let attempt = 0; attempt < MAX_SAVE_ATTEMPTS; attempt++) {
         const draft = cloneState(this.state);
         const result = mutate(draft, new RingIndex(draft));
-        const bytes = encryptKeyRingFile(encodeState(draft), this.fileKey);
+        const bytes = encryptKeyRingFile(encodeState(draft), this.fileKey, this.generation + 1);
         if (await this.storage.save(bytes, this.stored)) {
           this.state = draft;
           this.index = new RingIndex(draft);
           this.stored = bytes;
+          this.generation++;
+          await raiseSeen(this.storage, this.generation);
           return result(this.index);
         }
         await this.reload();
@@ -226,13 +295,19 @@ export class RingStore {
     const parsed = parseKeyRingFile(bytes);
     if (!sameKdf(parsed.kdf, this.fileKey.kdf)) throw conflict('Another process changed the key ring passphrase or key');
     const plaintext = decryptKeyRingFile(parsed, this.fileKey);
+    let state: RingState;
     try {
-      this.state = settled(decodeState(plaintext));
+      state = settled(decodeState(plaintext));
     } finally {
       wipe(plaintext);
     }
+    // Another process saves newer generations only; an older one was put back underneath us.
+    if (parsed.generation < this.generation) throw rollback(parsed.generation, this.generation);
+    this.state = state;
     this.index = new RingIndex(this.state);
     this.stored = bytes;
+    this.generation = parsed.generation;
+    await raiseSeen(this.storage, this.generation);
   }
 }
 
@@ -246,6 +321,23 @@ function settled(state: RingState): RingState {
   return state;
 }
 
+function rollback(found: number, seen: number): LintasError {
+  return new LintasError(
+    'ERR_KEYRING_ROLLBACK',
+    `This key ring is generation ${found}, but generation ${seen} was already seen here: an older copy (such as the .bak file) was put in its place, ` +
+      'which can bring back revoked keys and withdrawn trust. Nothing was changed. If you restored it on purpose, open it with recovery ' +
+      '(KeyRing.open with acceptOlderGeneration, or lintas keyring recover)',
+  );
+}
+
+async function seenGeneration(storage: KeyRingStorage): Promise<number | null> {
+  return typeof storage.loadSeenGeneration === 'function' ? storage.loadSeenGeneration() : null;
+}
+
+async function raiseSeen(storage: KeyRingStorage, generation: number): Promise<void> {
+  if (typeof storage.saveSeenGeneration === 'function') await storage.saveSeenGeneration(generation);
+}
+
 function checkStorage(storage: unknown): asserts storage is KeyRingStorage {
   const s = storage as KeyRingStorage;
   if (!s || typeof s.load !== 'function' || typeof s.save !== 'function' || typeof s.loadBackup !== 'function') {
@@ -253,13 +345,13 @@ function checkStorage(storage: unknown): asserts storage is KeyRingStorage {
   }
 }
 
-function decryptWithSecret(bytes: Uint8Array, secret: KeyRingSecret): { fileKey: FileKey; state: RingState } {
+function decryptWithSecret(bytes: Uint8Array, secret: KeyRingSecret): { fileKey: FileKey; state: RingState; generation: number } {
   const parsed = parseKeyRingFile(bytes);
   const fileKey = deriveFileKey(secret, parsed.kdf);
   try {
     const plaintext = decryptKeyRingFile(parsed, fileKey);
     try {
-      return { fileKey, state: decodeState(plaintext) };
+      return { fileKey, state: decodeState(plaintext), generation: parsed.generation };
     } finally {
       wipe(plaintext);
     }
