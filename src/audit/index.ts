@@ -4,3 +4,5 @@ export { AuditLog, MemoryAuditStore } from './log.js';
 export type { AuditStore, AuditLogOptions } from './log.js';
 export { verifyAuditLog } from './verify.js';
 export type { AuditVerification, AuditLogBreak, VerifyAuditLogOptions } from './verify.js';
+export { decodeAuditAnchor, AUDIT_ANCHOR_CONTEXT } from './anchor.js';
+export type { AuditAnchor } from './anchor.js';

@@ -8,6 +8,7 @@ import { cryptoReady } from '../crypto/sodium.js';
 import type { SigningKeyPair } from '../keys/recipient.js';
 import { auditEventFields, encodeAuditEntry, frameAuditRecord, decodeAuditRecord, AUDIT_HASH_BYTES, type AuditEntry, type AuditEvent } from './entry.js';
 import { verifyAuditLog } from './verify.js';
+import { decodeAuditAnchor, signAuditAnchor, type AuditAnchor } from './anchor.js';
 
 /** Node's `util.inspect` hook; a registered symbol, so this module still loads in browsers. */
 const INSPECT: unique symbol = Symbol.for('nodejs.util.inspect.custom');
@@ -67,6 +68,12 @@ export class MemoryAuditStore implements AuditStore {
 export interface AuditLogOptions {
   /** Clock for entry times (tests pin it). Default: `Date.now`. */
   now?: () => number;
+  /**
+   * The signed anchor kept from earlier ({@link AuditLog.anchor}'s `bytes`, SPEC 12.8): the log
+   * must still hold every entry it vouches for, or opening fails with `ERR_AUDIT_TRUNCATED` and
+   * nothing is cut or appended.
+   */
+  anchor?: Uint8Array;
 }
 
 /**
@@ -126,9 +133,13 @@ export class AuditLog {
    * Open a log for appending: verify what is stored, drop a torn last record left by a crash
    * during an append (it was never acknowledged), and continue the chain.
    * @throws {TypeError | RangeError} for a malformed store, signer or option.
-   * @throws {@link LintasError} `ERR_AUDIT_BROKEN` if stored entries fail verification anywhere else;
-   *   `ERR_AUDIT_SIGNER_MISMATCH` if the log was signed with another key. Errors of the store
-   *   (e.g. I/O) as it throws them.
+   * Only a last record that ends with the log and whose first bytes frame a record of its
+   * declared length counts as torn (SPEC 12.8); anything else is refused and nothing is deleted.
+   * @throws {@link LintasError} `ERR_AUDIT_BROKEN` if stored entries fail verification anywhere else
+   *   (including a length field that does not match its record); `ERR_AUDIT_SIGNER_MISMATCH` if
+   *   the log was signed with another key; `ERR_AUDIT_ANCHOR_INVALID` for an anchor that is
+   *   malformed or not signed by `signer`; `ERR_AUDIT_TRUNCATED` if the log lacks entries the
+   *   anchor vouches for. Errors of the store (e.g. I/O) as it throws them.
    */
   static async open(store: AuditStore, signer: SigningKeyPair, options: AuditLogOptions = {}): Promise<AuditLog> {
     if (!store || typeof store.read !== 'function' || typeof store.append !== 'function' || typeof store.truncate !== 'function') {
@@ -137,22 +148,34 @@ export class AuditLog {
     if (!signer || !(signer.publicKey instanceof Uint8Array) || !(signer.secretKey instanceof Uint8Array)) throw new TypeError('signer must be a SigningKeyPair');
     if (signer.publicKey.length !== 32 || signer.secretKey.length !== 64) throw new RangeError('signer must be an Ed25519 key pair');
     if (options.now !== undefined && typeof options.now !== 'function') throw new TypeError('options.now must be a function');
+    if (options.anchor !== undefined && !(options.anchor instanceof Uint8Array)) throw new TypeError('options.anchor must be the bytes of a signed anchor');
     await cryptoReady();
+    const anchor = options.anchor === undefined ? null : decodeAuditAnchor(options.anchor, signer.publicKey);
     const bytes = await store.read();
     const v = await verifyAuditLog(bytes);
-    let repaired = 0;
-    if (!v.ok) {
-      const b = v.firstBroken!;
-      if (b.reason === 'truncated') {
-        // Only the tail can be torn: an append that crashed never resolved, so nobody relied on it.
-        repaired = bytes.length - b.offset;
-        await store.truncate(b.offset);
-      } else {
-        throw new LintasError('ERR_AUDIT_BROKEN', `${b.message}. The log was altered or damaged; keep it as evidence and start a new log`);
-      }
+    const b = v.firstBroken;
+    if (b !== null && b.reason !== 'truncated') {
+      throw new LintasError('ERR_AUDIT_BROKEN', `${b.message}. The log was altered or damaged; keep it as evidence and start a new log`);
     }
     if (v.signer !== null && !sameKey(v.signer, signer.publicKey)) {
       throw new LintasError('ERR_AUDIT_SIGNER_MISMATCH', 'This audit log is signed with a different key; open it with the identity that keeps it');
+    }
+    // Checked before anything is cut: a log shorter than its anchor lost acknowledged entries.
+    if (anchor !== null) {
+      const head = anchor.count === 0 ? new Uint8Array(AUDIT_HASH_BYTES) : v.entries[anchor.count - 1]?.hash;
+      if (head === undefined || !sameKey(head, anchor.head)) {
+        throw new LintasError(
+          'ERR_AUDIT_TRUNCATED',
+          `The audit log holds ${v.entries.length} intact entries but its signed anchor vouches for ${anchor.count}${head === undefined ? '' : ' with another last entry'}: ` +
+            'entries were cut off or rewritten. Nothing was changed; keep the log and the anchor as evidence',
+        );
+      }
+    }
+    let repaired = 0;
+    if (b !== null) {
+      // A torn last record: an append that crashed never resolved, so nobody relied on it.
+      repaired = bytes.length - b.offset;
+      await store.truncate(b.offset);
     }
     return new AuditLog(store, signer, options.now ?? Date.now, v.head, repaired);
   }
@@ -165,6 +188,22 @@ export class AuditLog {
     hash: Uint8Array;
   } | null {
     return this.seq === 0 ? null : { seq: this.seq - 1, hash: this.prev.slice() };
+  }
+
+  /**
+   * A signed anchor for the log as it is now (SPEC 12.8): its entry count and last hash, signed
+   * with the log's key. Keep `bytes` apart from the log and pass them to {@link AuditLog.open}
+   * and {@link verifyAuditLog} later: a log cut short is then found. Take it after the appends
+   * you want it to cover have resolved.
+   * @param keyRingGeneration - The key ring generation to record with it (docs/KEYRING.md,
+   *   "Rollback"), or omitted.
+   * @throws {RangeError} for a generation that is not a non-negative safe integer.
+   */
+  anchor(keyRingGeneration?: number): AuditAnchor {
+    if (keyRingGeneration !== undefined && (!Number.isSafeInteger(keyRingGeneration) || keyRingGeneration < 0)) {
+      throw new RangeError('keyRingGeneration must be a non-negative safe integer');
+    }
+    return signAuditAnchor(this.signer, this.seq, this.prev, keyRingGeneration ?? null);
   }
 
   /**

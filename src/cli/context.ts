@@ -3,13 +3,16 @@
  * ring in it (opened with the passphrase from wherever the user supplies it), the per-identity
  * audit logs and replay logs, and the output channel (text or `--json`).
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { LintasError } from '../errors/index.js';
 import { KEYRING_KDF_DEFAULTS, KeyRing, type OpenKeyRingOptions } from '../keyring/index.js';
 import { FileKeyRingStorage } from '../keyring/file-storage.js';
 import { openAuditLogFile } from '../audit/node.js';
+import { verifyAuditLog } from '../audit/verify.js';
+import { decodeAuditAnchor, signAuditAnchor } from '../audit/anchor.js';
+import { writeOutput } from './files.js';
 import type { AuditLog } from '../audit/index.js';
 import { FileReplayGuard } from '../transports/file-replay-guard.js';
 import { wipe } from '../crypto/bytes.js';
@@ -121,7 +124,62 @@ export class CommandContext {
     this.openedWith = passphrase;
     this.closers.push(() => this.ring?.close());
     this.warnIfCheap(this.ring);
+    await this.checkAnchors(this.ring, options.acceptOlderGeneration === true);
     return this.ring;
+  }
+
+  /**
+   * Check each identity's audit log against its signed anchor (SPEC 12.8), and the key ring
+   * against the generation the anchors recorded: a second record of the newest generation, so
+   * deleting keyring.lintas.seen alone does not hide a rollback (docs/KEYRING.md, "Rollback").
+   * Only once this passed are anchors signed again when the command ends, so a cut log is never
+   * vouched for.
+   * @throws {LintasError} `ERR_AUDIT_ANCHOR_INVALID`, `ERR_AUDIT_TRUNCATED`, `ERR_KEYRING_ROLLBACK`.
+   */
+  private async checkAnchors(ring: KeyRing, acceptOlderGeneration: boolean): Promise<void> {
+    for (const identity of ring.identities()) {
+      const logPath = this.auditLogPath(identity.name, identity.card.signingPublicKey);
+      const anchorBytes = await readIfPresent(anchorPathOf(logPath));
+      if (anchorBytes === null) continue;
+      const anchor = decodeAuditAnchor(anchorBytes, identity.card.signingPublicKey);
+      const v = await verifyAuditLog((await readIfPresent(logPath)) ?? new Uint8Array(0), { signer: identity.card.signingPublicKey, anchor: anchorBytes });
+      if (v.firstBroken?.reason === 'anchor') {
+        throw new LintasError('ERR_AUDIT_TRUNCATED', `${v.firstBroken.message} (${logPath}). Keep the log and ${anchorPathOf(logPath)} as evidence`);
+      }
+      if (!acceptOlderGeneration && anchor.keyRingGeneration !== null && anchor.keyRingGeneration > ring.generation) {
+        throw new LintasError(
+          'ERR_KEYRING_ROLLBACK',
+          `This key ring is generation ${ring.generation}, but the audit anchor of "${identity.name}" recorded generation ${anchor.keyRingGeneration}: ` +
+            'an older copy was put in its place. If you restored it on purpose, run "lintas keyring recover"',
+        );
+      }
+    }
+    this.onClose(() => this.signAnchors(ring));
+  }
+
+  /** Sign each identity's audit anchor for its log as it is now, with the key ring generation (runs before the ring closes). */
+  private async signAnchors(ring: KeyRing): Promise<void> {
+    for (const identity of ring.identities()) {
+      const logPath = this.auditLogPath(identity.name, identity.card.signingPublicKey);
+      const v = await verifyAuditLog((await readIfPresent(logPath)) ?? new Uint8Array(0), { signer: identity.card.signingPublicKey });
+      // A log broken by anything but a torn tail is evidence: never vouch for it.
+      if (v.firstBroken !== null && v.firstBroken.reason !== 'truncated') continue;
+      const count = v.entries.length;
+      const head = v.head?.hash ?? new Uint8Array(32);
+      const previous = await readIfPresent(anchorPathOf(logPath));
+      if (previous !== null) {
+        const p = decodeAuditAnchor(previous, identity.card.signingPublicKey);
+        if (p.count === count && p.keyRingGeneration === ring.generation && Buffer.from(p.head).equals(head)) continue;
+      }
+      const keys = ring.identityKeys(identity.name);
+      try {
+        const anchor = signAuditAnchor(keys.signing, count, head, ring.generation);
+        await mkdir(join(this.home, 'audit'), { recursive: true, mode: 0o700 });
+        await writeOutput(this.io, anchorPathOf(logPath), anchor.bytes);
+      } finally {
+        wipe(keys.signing.secretKey, keys.x25519.secretKey, keys.xwing.secretKey);
+      }
+    }
   }
 
   /**
@@ -153,6 +211,8 @@ export class CommandContext {
     await mkdir(this.home, { recursive: true, mode: 0o700 });
     this.ring = await KeyRing.create(storage, { passphrase });
     this.closers.push(() => this.ring?.close());
+    const created = this.ring;
+    this.onClose(() => this.signAnchors(created));
     return { ring: this.ring, created: true };
   }
 
@@ -187,7 +247,9 @@ export class CommandContext {
     const keys = ring.identityKeys(identity);
     wipe(keys.x25519.secretKey, keys.xwing.secretKey);
     this.closers.push(() => wipe(keys.signing.secretKey));
-    return openAuditLogFile(this.auditLogPath(identity, keys.signing.publicKey), keys.signing);
+    const path = this.auditLogPath(identity, keys.signing.publicKey);
+    const anchor = await readIfPresent(anchorPathOf(path));
+    return openAuditLogFile(path, keys.signing, anchor === null ? {} : { anchor });
   }
 
   /** Where the audit log of `identity`'s signing key `signingPublicKey` is kept. */
@@ -217,6 +279,20 @@ export class CommandContext {
         // Closing must not hide the command's own outcome.
       }
     }
+  }
+}
+
+/** Where the CLI keeps the signed anchor of an audit log (SPEC 12.8): beside it. */
+export function anchorPathOf(logPath: string): string {
+  return `${logPath}.anchor`;
+}
+
+async function readIfPresent(path: string): Promise<Uint8Array | null> {
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
   }
 }
 

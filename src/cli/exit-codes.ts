@@ -50,6 +50,9 @@ const BY_CODE: Partial<Record<LintasErrorCode, number>> = {
   // it is (docs/CLI.md, "Exit codes"; recover with "lintas keyring recover" or a trusted copy).
   ERR_KEYRING_ROLLBACK: EXIT.keyring,
   ERR_KEYRING_KDF_LIMIT_EXCEEDED: EXIT.keyring,
+  // An audit log shorter than its signed anchor, or an anchor that does not verify (SPEC 12.8).
+  ERR_AUDIT_TRUNCATED: EXIT.tampered,
+  ERR_AUDIT_ANCHOR_INVALID: EXIT.tampered,
 };
 
 /** The exit code for a LintasError code; prefix rules cover module groups added later. */

@@ -113,6 +113,8 @@ export type LintasErrorCode =
   // Audit trail (SPEC section 12.8).
   | 'ERR_AUDIT_BROKEN'
   | 'ERR_AUDIT_SIGNER_MISMATCH'
+  | 'ERR_AUDIT_TRUNCATED'
+  | 'ERR_AUDIT_ANCHOR_INVALID'
   // Command line (docs/CLI.md): the command cannot run as given.
   | 'ERR_USAGE'
   | 'ERR_USAGE_NO_PASSPHRASE'

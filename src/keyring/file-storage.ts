@@ -151,8 +151,8 @@ export class FileKeyRingStorage implements KeyRingStorage {
   }
 
   /**
-   * {@inheritDoc KeyRingStorage.saveSeenGeneration}
-   * Raises `<path>.seen` under the lock, so two processes never lower each other's record.
+   * Raise `<path>.seen` to `generation` (a lower or equal value changes nothing), under the lock,
+   * so two processes never lower each other's record.
    * @throws {@link LintasError} `ERR_KEYRING_LOCKED` as {@link FileKeyRingStorage.save}.
    */
   async saveSeenGeneration(generation: number): Promise<void> {

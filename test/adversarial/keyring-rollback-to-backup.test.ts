@@ -165,6 +165,22 @@ describe('the CLI refuses a rolled-back key ring and offers explicit recovery', 
     expect(recovered.value.recovered).toBe(true);
     expect((await cli.run(['contact', 'list'])).code).toBe(0);
   });
+
+  it('deleting keyring.lintas.seen too does not hide the rollback: the signed audit anchors recorded the generation', async () => {
+    const home = join(work.dir, `cli-home-${++n}`);
+    const cli = new Cli(script, home);
+    expect((await cli.run(['identity', 'create', 'desk', '--org', 'BIN', '--country', 'ID'])).code).toBe(0);
+    expect((await cli.run(['identity', 'create', 'night-desk', '--org', 'BIN', '--country', 'ID'])).code).toBe(0);
+    const path = join(home, 'keyring.lintas');
+    await fs.copyFile(`${path}.bak`, path);
+    await fs.rm(`${path}.seen`);
+    const refused = await cli.json(['identity', 'list']);
+    expect(refused.run.code).toBe(6);
+    expect(refused.value.error.code).toBe('ERR_KEYRING_ROLLBACK');
+    expect((await cli.run(['keyring', 'recover'])).code).toBe(0);
+    const after = await cli.json(['identity', 'list']);
+    expect(after.run.code).toBe(0);
+  });
 });
 
 /** A key ring file in format version 1 (no generation), as lintas wrote it before, with empty contents. */

@@ -215,9 +215,12 @@ describe('file storage', () => {
     const path = join(dir, 'torn.log');
     const log = await openAuditLogFile(path, c.ayu.keys.signing);
     await log.record(event(0));
-    writeFileSync(path, concatBytes(readFileSync(path), new Uint8Array([0, 0, 1, 0, 9, 9])));
+    const intact = readFileSync(path).length;
+    await log.record(event(1));
+    // A crash during the second append: only part of its record reached the disk.
+    writeFileSync(path, readFileSync(path).subarray(0, intact + 30));
     const reopened = await AuditLog.open(new FileAuditStore(path), c.ayu.keys.signing);
-    expect(reopened.repairedBytes).toBe(6);
+    expect(reopened.repairedBytes).toBe(30);
     await reopened.record(event(1));
     expect((await verifyAuditLogFile(path)).entries).toHaveLength(2);
   });

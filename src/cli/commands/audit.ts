@@ -7,7 +7,7 @@ import { verifyAuditLog, type AuditEntry, type AuditVerification } from '../../a
 import { toHex } from '../../envelope/hex.js';
 import { formatFingerprint, type KeyRing } from '../../keyring/index.js';
 import { stringOption, usageError, type Command } from '../command.js';
-import type { CommandContext } from '../context.js';
+import { anchorPathOf, type CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 
 /** How a party (a key card fingerprint) is shown: by name where the key ring knows it. */
@@ -59,9 +59,24 @@ function verdict(r: AuditVerification): string {
   return `BROKEN after ${r.entries.length} good entr${r.entries.length === 1 ? 'y' : 'ies'}: ${r.firstBroken!.message} [${r.firstBroken!.reason}]`;
 }
 
-function report(ctx: CommandContext, file: string, r: AuditVerification): Record<string, unknown> {
+function report(ctx: CommandContext, file: string, r: AuditVerification, anchor: string | null): Record<string, unknown> {
   if (!r.ok) ctx.exitCode = EXIT.tampered;
-  return { file, ok: r.ok, entries: r.entries, signer: r.signer, head: r.head, firstBroken: r.firstBroken };
+  return { file, ok: r.ok, entries: r.entries, signer: r.signer, head: r.head, anchor, firstBroken: r.firstBroken };
+}
+
+/** The signed anchor kept beside a log (SPEC 12.8), or null. */
+async function anchorBeside(file: string): Promise<Uint8Array | null> {
+  return readFile(anchorPathOf(file)).then(
+    (b) => new Uint8Array(b),
+    (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return null;
+      throw e;
+    },
+  );
+}
+
+function anchorNote(anchor: string | null): string {
+  return anchor === null ? 'no signed anchor: entries cut off the end would not show' : `checked against the signed anchor ${anchor}`;
 }
 
 const show: Command = {
@@ -86,10 +101,13 @@ const show: Command = {
     for (const card of [...identity.history, identity.card]) {
       const file = ctx.auditLogPath(name, card.signingPublicKey);
       if (!(await stat(file).then(() => true, () => false))) continue;
-      // The log must be signed by this card's key, whoever signed its first entry.
-      const r = await verifyAuditLog(new Uint8Array(await readFile(file)), { signer: card.signingPublicKey });
-      logs.push({ ...report(ctx, file, r), entries: r.entries.map((e) => entryJson(e, ring)) });
-      lines.push(`${file}:`, ...r.entries.map((e) => entryLine(e, partyNamesFrom(ring))), verdict(r), '');
+      // The log must be signed by this card's key, whoever signed its first entry, and hold every
+      // entry its signed anchor vouches for.
+      const anchor = await anchorBeside(file);
+      const r = await verifyAuditLog(new Uint8Array(await readFile(file)), { signer: card.signingPublicKey, ...(anchor ? { anchor } : {}) });
+      const anchorFile = anchor ? anchorPathOf(file) : null;
+      logs.push({ ...report(ctx, file, r, anchorFile), entries: r.entries.map((e) => entryJson(e, ring)) });
+      lines.push(`${file}:`, ...r.entries.map((e) => entryLine(e, partyNamesFrom(ring))), verdict(r), anchorNote(anchorFile), '');
     }
     ctx.result({ identity: name, logs }, logs.length === 0 ? `${name} has no audit entries yet` : lines.join('\n').trimEnd());
   },
@@ -108,25 +126,40 @@ const verify: Command = {
   positionalFiles: true,
   details:
     'Checks every signature and hash link and reports the first broken entry (exit 4).\n' +
-    'With --signer the log must be signed by that Ed25519 key; with --anchor (a head noted\n' +
-    'earlier, "SEQ:HASH") entries cut off the end are detected too.',
+    'With --signer the log must be signed by that Ed25519 key. Entries cut off the end are found\n' +
+    'against a signed anchor (SPEC 12.8): FILE.anchor, which lintas keeps beside each log, is used\n' +
+    'when present, or --anchor-file; or against a head noted earlier (--anchor SEQ:HASH).',
   options: {
     signer: { type: 'string', value: 'HEX', description: 'the Ed25519 public key the log must be signed with' },
     anchor: { type: 'string', value: 'SEQ:HASH', description: 'a head noted earlier, from a previous verification' },
+    'anchor-file': { type: 'string', value: 'PATH', description: 'a signed anchor kept elsewhere (default: FILE.anchor if it exists)' },
   },
   async run(ctx, input) {
     const file = input.positionals[0]!;
     const signer = stringOption(input, 'signer');
     const anchor = stringOption(input, 'anchor');
-    let anchorValue: { seq: number; hash: Uint8Array } | undefined;
+    const anchorFile = stringOption(input, 'anchor-file');
+    if (anchor !== undefined && anchorFile !== undefined) throw usageError('give either --anchor or --anchor-file, not both');
+    let anchorValue: { seq: number; hash: Uint8Array } | Uint8Array | undefined;
+    let anchorSource: string | null = null;
     if (anchor !== undefined) {
       const m = /^(\d+):(.*)$/.exec(anchor);
       if (!m) throw usageError('--anchor must be SEQ:HASH, as printed by a previous verification');
       anchorValue = { seq: Number(m[1]), hash: hexKey(m[2]!, '--anchor HASH') };
+      anchorSource = anchor;
+    } else if (anchorFile !== undefined) {
+      anchorValue = new Uint8Array(await readFile(anchorFile));
+      anchorSource = anchorFile;
+    } else {
+      const beside = await anchorBeside(file);
+      if (beside !== null) {
+        anchorValue = beside;
+        anchorSource = anchorPathOf(file);
+      }
     }
     const bytes = new Uint8Array(await readFile(file));
     const r = await verifyAuditLog(bytes, { ...(signer !== undefined ? { signer: hexKey(signer, '--signer') } : {}), ...(anchorValue ? { anchor: anchorValue } : {}) });
-    ctx.result(report(ctx, file, r), [...r.entries.map((e) => entryLine(e, byFingerprint)), verdict(r)].join('\n'));
+    ctx.result(report(ctx, file, r, anchorSource), [...r.entries.map((e) => entryLine(e, byFingerprint)), verdict(r), anchorNote(anchorSource)].join('\n'));
   },
 };
 
