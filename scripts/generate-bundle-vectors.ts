@@ -429,12 +429,16 @@ async function defineAuditVectors(cast: Record<string, Cast>): Promise<AuditVect
   edited[records[0]!.length + records[1]!.length - 30]! ^= 0x01;
   const swapped = [...records];
   [swapped[2], swapped[3]] = [swapped[3]!, swapped[2]!];
+  // Record 1's length field raised past the end of the log: not a torn append (SPEC 12.8).
+  const raised = bytes.slice();
+  new DataView(raised.buffer).setUint32(records[0]!.length, bytes.length - records[0]!.length);
   const defs: [string, string, Uint8Array][] = [
     ['audit-log', 'A log of five entries of every kind; verifies.', bytes],
     ['audit-entry-edited', 'One bit of entry 1 changed.', edited],
     ['audit-entry-deleted', 'Entry 2 removed.', concatBytes(...records.filter((_, i) => i !== 2))],
     ['audit-entries-reordered', 'Entries 2 and 3 swapped.', concatBytes(...swapped)],
     ['audit-torn-tail', 'The last record cut short, as by a crash during an append.', bytes.subarray(0, bytes.length - 9)],
+    ['audit-length-raised', "Record 1's length field raised so the record runs past the end of the log; its bytes frame a shorter record, so it is malformed, not a torn tail.", raised],
   ];
   // The transport and refusal fields, in a log of their own so the five-entry log above stays as it was.
   const transportStore = new MemoryAuditStore();
