@@ -29,6 +29,7 @@ const KILLS = Number(process.env.LINTAS_FAULT_KILLS ?? 32);
 const REKEY_KILLS = Math.max(8, Math.round(KILLS / 4));
 const RING = 'keyring.lintas';
 const BACKUP = 'keyring.lintas.bak';
+const SEEN = 'keyring.lintas.seen';
 const isRoot = process.getuid?.() === 0;
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
@@ -112,7 +113,7 @@ async function listing(dir: string): Promise<string[]> {
  * Leftovers a killed save may leave, all removed by the next save: its lock, its temp files, and
  * the lock of an earlier dead writer that it was setting aside (breaking) when it died.
  */
-const LEFTOVER = /^keyring\.lintas(?:\.lock|(?:\.tmp|\.bak\.tmp|\.lock\.stale)-\d+-[0-9a-f]+)$/;
+const LEFTOVER = /^keyring\.lintas(?:\.lock|(?:\.tmp|\.bak\.tmp|\.seen\.tmp|\.lock\.stale)-\d+-[0-9a-f]+)$/;
 function leftovers(names: string[]): { lock: boolean; others: number } {
   return { lock: names.includes(`${RING}.lock`), others: names.filter((n) => LEFTOVER.test(n) && n !== `${RING}.lock`).length };
 }
@@ -138,7 +139,7 @@ describe('key ring: writers killed with SIGKILL', () => {
       const left = leftovers(names);
       if (left.lock) stats.lockLeft++;
       stats.othersLeft += left.others;
-      expect(names.filter((n) => !LEFTOVER.test(n)), `kill ${k}`).toEqual([RING, BACKUP]);
+      expect(names.filter((n) => !LEFTOVER.test(n)), `kill ${k}`).toEqual([RING, BACKUP, SEEN]);
 
       // Every confirmed key is there with its fingerprint; at most the one in flight is extra.
       const now = await openKeys(dir);
@@ -161,7 +162,7 @@ describe('key ring: writers killed with SIGKILL', () => {
     const ring = await KeyRing.open(new FileKeyRingStorage(join(dir, RING)), SECRET);
     await ring.createIdentity({ name: 'After', organization: 'x', country: 'ID' });
     ring.close();
-    expect(await listing(dir)).toEqual([RING, BACKUP]);
+    expect(await listing(dir)).toEqual([RING, BACKUP, SEEN]);
     expect(stats.saves).toBeGreaterThan(0);
     // Most kills land inside a save (the writer does little else); this shows they were exercised.
     expect(stats.lockLeft + stats.inFlightLanded).toBeGreaterThan(0);
@@ -244,7 +245,7 @@ describe('key ring: write failures', () => {
         caught = e;
       }
       const names = await listing(dir);
-      expect(names, `free ${free}`).toEqual(['filler', RING, BACKUP]); // no lock, no temp file
+      expect(names, `free ${free}`).toEqual(['filler', RING, BACKUP, SEEN]); // no lock, no temp file
       const after = await openKeys(dir);
       if (caught === undefined) {
         successes++;
@@ -294,7 +295,7 @@ describe('key ring: write failures', () => {
       const before = { ring: await fs.readFile(path), backup: await fs.readFile(join(dir, BACKUP)), keys: await openKeys(dir) };
       const result = await runOnce([path, PASSPHRASE, `Big-${stage}`, String(limitOf(before.ring.length))]);
       expect(result, stage).toMatchObject({ code: 'EFBIG', syscall: 'write', identities: before.keys.size });
-      expect(await listing(dir), stage).toEqual([RING, BACKUP]);
+      expect(await listing(dir), stage).toEqual([RING, BACKUP, SEEN]);
       expect(await fs.readFile(path), stage).toEqual(before.ring);
       expect(await openKeys(dir), stage).toEqual(before.keys);
       // Failing on the backup leaves it alone; failing after it leaves the backup = current generation.
@@ -309,7 +310,7 @@ describe('key ring: write failures', () => {
     const uid = isRoot ? 65534 : undefined; // nobody
     if (uid !== undefined) {
       await fs.chmod(base, 0o755);
-      for (const p of [dir, join(dir, RING), join(dir, BACKUP)]) await fs.chown(p, uid, uid);
+      for (const p of [dir, join(dir, RING), join(dir, BACKUP), join(dir, SEEN)]) await fs.chown(p, uid, uid);
     }
     await fs.chmod(dir, 0o500); // r-x: the writer can read the key ring but create nothing next to it
     try {
@@ -336,7 +337,7 @@ describe('key ring: write failures', () => {
     } finally {
       execFileSync('mount', ['-o', 'remount,rw', dir]);
     }
-    expect(await listing(dir)).toEqual([RING, BACKUP]);
+    expect(await listing(dir)).toEqual([RING, BACKUP, SEEN]);
     expect(await fs.readFile(join(dir, RING))).toEqual(before.ring);
     await ring.createIdentity({ name: 'Writable-again', organization: 'x', country: 'ID' });
     expect((await openKeys(dir)).size).toBe(before.keys.size + 1);

@@ -334,8 +334,19 @@ async function seenGeneration(storage: KeyRingStorage): Promise<number | null> {
   return typeof storage.loadSeenGeneration === 'function' ? storage.loadSeenGeneration() : null;
 }
 
+/**
+ * Raise the storage's record of the newest generation seen. Best effort: it runs after the key
+ * ring was opened or durably saved, and a full or read-only disk must neither make a saved change
+ * look failed nor stop a key ring on read-only media from opening; the record catches up at the
+ * next open or save (docs/KEYRING.md, "Rollback").
+ */
 async function raiseSeen(storage: KeyRingStorage, generation: number): Promise<void> {
-  if (typeof storage.saveSeenGeneration === 'function') await storage.saveSeenGeneration(generation);
+  if (typeof storage.saveSeenGeneration !== 'function') return;
+  try {
+    await storage.saveSeenGeneration(generation);
+  } catch {
+    // See above: the record lags by this generation until the next open or save raises it.
+  }
 }
 
 function checkStorage(storage: unknown): asserts storage is KeyRingStorage {
