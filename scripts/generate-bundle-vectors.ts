@@ -100,6 +100,8 @@ export interface AuditVector {
   description: string;
   signer: { seed: Hex; publicKey: Hex };
   log: Hex;
+  /** A signed anchor (SPEC 12.8) the verifier is given, when the vector has one. */
+  anchor?: Hex;
   expect: { ok: boolean; entries: number; head: { seq: number; hash: Hex } | null; firstBroken: { index: number; reason: string } | null };
 }
 
@@ -418,6 +420,7 @@ async function defineAuditVectors(cast: Record<string, Cast>): Promise<AuditVect
     { event: 'opened', bundleId, manifestDigest: sha256(utf8('reply manifest')), envelopeId: new Uint8Array(16).fill(1), originator: fp('mei'), from: fp('mei'), markings: { tlp: 'CLEAR' } },
   ];
   for (const e of events) await log.record(e);
+  const anchor = log.anchor(7).bytes; // key ring generation 7 when the anchor was signed
   const bytes = store.bytes();
   const records: Uint8Array[] = [];
   for (let off = 0; off < bytes.length; ) {
@@ -432,12 +435,14 @@ async function defineAuditVectors(cast: Record<string, Cast>): Promise<AuditVect
   // Record 1's length field raised past the end of the log: not a torn append (SPEC 12.8).
   const raised = bytes.slice();
   new DataView(raised.buffer).setUint32(records[0]!.length, bytes.length - records[0]!.length);
-  const defs: [string, string, Uint8Array][] = [
+  const defs: [string, string, Uint8Array, Uint8Array?][] = [
     ['audit-log', 'A log of five entries of every kind; verifies.', bytes],
     ['audit-entry-edited', 'One bit of entry 1 changed.', edited],
     ['audit-entry-deleted', 'Entry 2 removed.', concatBytes(...records.filter((_, i) => i !== 2))],
     ['audit-entries-reordered', 'Entries 2 and 3 swapped.', concatBytes(...swapped)],
     ['audit-torn-tail', 'The last record cut short, as by a crash during an append.', bytes.subarray(0, bytes.length - 9)],
+    ['audit-anchored', 'The log of five entries with its signed anchor (count 5, key ring generation 7); verifies.', bytes, anchor],
+    ['audit-cut-below-anchor', 'The last two records removed at a record boundary: the chain alone verifies, the signed anchor does not.', concatBytes(...records.slice(0, 3)), anchor],
     ['audit-length-raised', "Record 1's length field raised so the record runs past the end of the log; its bytes frame a shorter record, so it is malformed, not a torn tail.", raised],
   ];
   // The transport and refusal fields, in a log of their own so the five-entry log above stays as it was.
@@ -448,14 +453,15 @@ async function defineAuditVectors(cast: Record<string, Cast>): Promise<AuditVect
   await transportLog.record({ event: 'refused', envelopeDigest: sha256(utf8('replayed copy')), envelopeId: new Uint8Array(16).fill(2), from: fp('mei'), reason: 'ERR_REPLAY_DETECTED' });
   defs.push(['audit-log-transport', 'Sent, received and refused entries with their transport, mailbox and reason fields; verifies.', transportStore.bytes()]);
   const out: AuditVector[] = [];
-  for (const [name, description, logBytes] of defs) {
-    const v = await verifyAuditLog(logBytes);
+  for (const [name, description, logBytes, anchorBytes] of defs) {
+    const v = await verifyAuditLog(logBytes, anchorBytes ? { anchor: anchorBytes } : {});
     out.push({
       format: AUDIT_VECTOR_FORMAT,
       name,
       description,
       signer: { seed: signer.party.seed, publicKey: signer.party.signingPublicKey },
       log: toHex(logBytes),
+      ...(anchorBytes ? { anchor: toHex(anchorBytes) } : {}),
       expect: {
         ok: v.ok,
         entries: v.entries.length,

@@ -125,7 +125,7 @@ describe('audit-log vectors', () => {
   for (const v of audits) {
     it(`${v.name}: verifies to the expected result`, async () => {
       const log = unhex(v.log);
-      const r = await verifyAuditLog(log, { signer: unhex(v.signer.publicKey) });
+      const r = await verifyAuditLog(log, { signer: unhex(v.signer.publicKey), ...(v.anchor ? { anchor: unhex(v.anchor) } : {}) });
       expect(r.ok).toBe(v.expect.ok);
       expect(r.entries.length).toBe(v.expect.entries);
       expect(r.head ? { seq: r.head.seq, hash: hex(r.head.hash) } : null).toEqual(v.expect.head);
@@ -145,6 +145,13 @@ describe('audit-log vectors', () => {
         off += 4 + len;
       }
       expect(hex(prev)).toBe(v.expect.head!.hash);
+      if (v.anchor) {
+        // The anchor from the primitives: [body, Ed25519(signer, context || 0x00 || body)], body { count, head, ... }.
+        const [body, sig] = decodeCanonical(unhex(v.anchor)) as [Uint8Array, Uint8Array];
+        const b = decodeCanonical(body) as CborMap;
+        expect(ed25519Verify(unhex(v.signer.publicKey), signed('lintas/v1 audit anchor', body), sig)).toBe(true);
+        expect([b.v, hex(b.signer as Uint8Array), b.count, hex(b.head as Uint8Array)]).toEqual([1, v.signer.publicKey, seq, hex(prev)]);
+      }
     });
   }
 });
