@@ -12,6 +12,10 @@
 import { LintasError } from '../errors/index.js';
 import { anyAborted, LeaseRenewal, pause } from './lease-renewal.js';
 import { checkMailboxId } from './mailbox.js';
+import { checkRedisDurability, type RedisDurabilityRisk } from './redis-server-check.js';
+import type { RedisCommandClient } from './redis-command-client.js';
+
+export type { RedisCommandClient, RedisCommandOptions } from './redis-command-client.js';
 import { cryptoReady } from '../crypto/sodium.js';
 import { systemRandom } from '../crypto/random.js';
 import { toHex } from '../envelope/hex.js';
@@ -28,26 +32,31 @@ import {
   type Transport,
 } from './transport.js';
 
-/**
- * The part of a Redis client the transport uses: node-redis's `sendCommand` (v4 and later).
- * Replies are raw RESP values; `typeMapping: { 36: Buffer }` asks for bulk strings as Buffers
- * so envelope bytes arrive intact. Errors are thrown as the client throws them.
- */
-export interface RedisCommandClient {
-  /** Send one Redis command and return its raw reply. */
-  sendCommand(args: ReadonlyArray<string | Buffer>, options?: { typeMapping?: { [respType: number]: unknown } }): Promise<unknown>;
-}
-
 /** Options for {@link RedisStreamsTransport}. */
 export interface RedisStreamsOptions {
   /** A connected client created and owned by the app; `close()` does not disconnect it. */
   client: RedisCommandClient;
-  /** Prefix of the stream keys; the stream of a mailbox is `<prefix><mailbox id>`. Default "lintas:mailbox:". */
+  /**
+   * Prefix of the stream keys. The shared stream of a mailbox is `<prefix>{<mailbox id>}` and the
+   * stream of sender S is `<prefix>{<mailbox id>}:from:<S>`; the braces are a cluster hash tag,
+   * so all streams of one mailbox live in one hash slot. Default "lintas:mailbox:"; no braces.
+   */
   keyPrefix?: string;
   /** The consumer group of a mailbox's receivers. Default "lintas". */
   group?: string;
   /** This receiver's name in the group. Default a random name per transport. */
   consumer?: string;
+  /**
+   * This sender's name (1-64 of `A-Z a-z 0-9 _ . -`): sends go to the mailbox's stream for this
+   * sender, which the per-agency ACL layout of docs/TRANSPORTS.md 3.4 lets only this sender
+   * write. Default none: sends go to the mailbox's shared stream.
+   */
+  sender?: string;
+  /**
+   * The senders whose streams `receive` reads, besides the mailbox's shared stream (which it
+   * always reads). Default none.
+   */
+  senders?: readonly string[];
   /**
    * How long an envelope read by a receiver stays with it without being renewed, in ms; after
    * that another receiver claims it (XAUTOCLAIM). Default 60 000.
@@ -55,12 +64,32 @@ export interface RedisStreamsOptions {
   leaseMs?: number;
   /** How often an idle receive loop polls, in ms. Default 500. (Polling, not BLOCK, keeps the app's client usable for other commands.) */
   pollIntervalMs?: number;
+  /**
+   * How many envelopes one read asks for per stream (`XREADGROUP COUNT`, `XAUTOCLAIM COUNT`);
+   * read ones wait in memory, leased and renewed, until the loop hands them out. 1-1000, default 32.
+   */
+  batchSize?: number;
   /** Largest envelope accepted, in bytes. Default 64 MiB. Redis holds envelopes in memory. */
   maxEnvelopeBytes?: number;
+  /**
+   * Settings that lose acknowledged envelopes which the app knowingly accepts; by default each
+   * of them is refused with `ERR_REDIS_UNSAFE_CONFIG` (docs/TRANSPORTS.md 3.4). Default none.
+   */
+  acceptRisks?: readonly RedisDurabilityRisk[];
+  /**
+   * The operator confirms `appendfsync always`, for an ACL user that may not run `CONFIG GET`
+   * (the check then reads `INFO`, which does not show it). Default false.
+   */
+  assumeAppendfsyncAlways?: boolean;
+  /**
+   * Make `send` resolve only once this many replicas have the envelope (`WAIT replicas
+   * timeoutMs` after the XADD), so a failover to a replica does not lose it. Default none.
+   */
+  waitForReplicas?: { replicas: number; timeoutMs: number };
 }
 
 /** Bulk strings as Buffers (RESP type 36 is "$", the blob string). */
-const BYTES = { typeMapping: { 36: Buffer } };
+const BYTES_MAPPING = { 36: Buffer };
 
 /** Renew our lease only if we still own the pending entry: never steal it back from a new owner. */
 const RENEW_SCRIPT = `
@@ -75,28 +104,49 @@ redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
 return redis.call('XDEL', KEYS[1], ARGV[2])`;
 
 const FIELD = 'e';
+const SENDER_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+const RISKS: readonly RedisDurabilityRisk[] = ['loss-on-restart', 'loss-on-power-failure', 'loss-on-eviction'];
 
 interface StreamEntry {
   id: string;
   envelope: Uint8Array | null;
 }
 
+/** One stream of a mailbox, and the prefix that keeps its entry ids apart from other streams'. */
+interface MailboxStream {
+  key: string;
+  idPrefix: string;
+}
+
+/** An entry read, leased to this receiver, and not yet handed out. */
+interface ReadEntry extends StreamEntry {
+  stream: MailboxStream;
+}
+
 /**
- * A {@link Transport} on Redis Streams. Node only. Ordering: FIFO per mailbox (stream order).
- * Durability: as configured in Redis (AOF with `appendfsync always` for fsync before the reply).
- * A mailbox stream must have only this consumer group: acking deletes the entry.
+ * A {@link Transport} on Redis Streams. Node only. Ordering: FIFO per stream (a mailbox has a
+ * shared stream and one per sender). Durability: checked before a mailbox is first used
+ * (docs/TRANSPORTS.md 3.4). A mailbox stream must have only this consumer group: acking deletes
+ * the entry.
  */
 export class RedisStreamsTransport implements Transport {
   private readonly client: RedisCommandClient;
   private readonly keyPrefix: string;
   private readonly group: string;
   private readonly consumerName: string | null;
+  private readonly sender: string | null;
+  private readonly senders: readonly string[];
   private readonly leaseMs: number;
   private readonly pollIntervalMs: number;
+  private readonly batchSize: number;
   private readonly maxEnvelopeBytes: number;
+  private readonly acceptRisks: ReadonlySet<RedisDurabilityRisk>;
+  private readonly assumeAppendfsyncAlways: boolean;
+  private readonly waitFor: { replicas: number; timeoutMs: number } | null;
   private readonly closing = new AbortController();
   private readonly renewals = new Set<LeaseRenewal>();
   private readonly groupsReady = new Set<string>();
+  private readonly checked = new Map<string, Promise<void>>();
   private consumer = '';
 
   /** @throws {TypeError} / {RangeError} for invalid options. */
@@ -107,62 +157,140 @@ export class RedisStreamsTransport implements Transport {
       const v = options[name];
       if (v !== undefined && (typeof v !== 'string' || v.length === 0 || v.length > 200)) throw new TypeError(`options.${name} must be a non-empty string`);
     }
+    // A brace in the prefix would move the hash tag off the mailbox id.
+    if (options.keyPrefix !== undefined && /[{}]/.test(options.keyPrefix)) throw new RangeError('options.keyPrefix must not contain { or }');
+    if (options.sender !== undefined) checkSenderName(options.sender, 'options.sender');
+    if (options.senders !== undefined) {
+      if (!Array.isArray(options.senders)) throw new TypeError('options.senders must be an array of sender names');
+      options.senders.forEach((s, i) => checkSenderName(s, `options.senders[${i}]`));
+    }
+    if (options.acceptRisks !== undefined) {
+      if (!Array.isArray(options.acceptRisks)) throw new TypeError('options.acceptRisks must be an array');
+      for (const r of options.acceptRisks) if (!RISKS.includes(r)) throw new RangeError(`options.acceptRisks: "${String(r)}" is not one of ${RISKS.join(', ')}`);
+    }
+    if (options.assumeAppendfsyncAlways !== undefined && typeof options.assumeAppendfsyncAlways !== 'boolean') throw new TypeError('options.assumeAppendfsyncAlways must be a boolean');
+    if (options.waitForReplicas !== undefined) {
+      const w = options.waitForReplicas;
+      if (w === null || typeof w !== 'object' || w.replicas === undefined || w.timeoutMs === undefined) throw new TypeError('options.waitForReplicas must be { replicas, timeoutMs }');
+      this.waitFor = {
+        replicas: checkPositiveInteger(w.replicas, 'options.waitForReplicas.replicas', 1),
+        // WAIT with timeout 0 blocks forever: a timeout is required.
+        timeoutMs: checkPositiveInteger(w.timeoutMs, 'options.waitForReplicas.timeoutMs', 0),
+      };
+    } else {
+      this.waitFor = null;
+    }
     this.client = options.client;
     this.keyPrefix = options.keyPrefix ?? 'lintas:mailbox:';
     this.group = options.group ?? 'lintas';
     this.consumerName = options.consumer ?? null;
+    this.sender = options.sender ?? null;
+    this.senders = [...new Set(options.senders ?? [])];
     this.leaseMs = checkPositiveInteger(options.leaseMs, 'options.leaseMs', 60_000);
     this.pollIntervalMs = checkPositiveInteger(options.pollIntervalMs, 'options.pollIntervalMs', 500);
+    this.batchSize = checkPositiveInteger(options.batchSize, 'options.batchSize', 32);
+    if (this.batchSize > 1000) throw new RangeError('options.batchSize must be at most 1000');
     this.maxEnvelopeBytes = checkPositiveInteger(options.maxEnvelopeBytes, 'options.maxEnvelopeBytes', 64 * 1024 * 1024);
+    this.acceptRisks = new Set(options.acceptRisks ?? []);
+    this.assumeAppendfsyncAlways = options.assumeAppendfsyncAlways ?? false;
   }
 
-  /** @inheritdoc */
+  /**
+   * @inheritdoc
+   * @throws {@link LintasError} `ERR_REDIS_UNSAFE_CONFIG` if the server can lose acknowledged
+   *   envelopes (see `acceptRisks`); `ERR_REDIS_NOT_REPLICATED` if `waitForReplicas` timed out
+   *   (the envelope is stored on the primary and may still be delivered: send again and let the
+   *   replay guard drop a duplicate); `ERR_TRANSPORT_UNAVAILABLE` if Redis fails.
+   */
   async send(mailbox: string, envelope: EnvelopeBody): Promise<void> {
     checkMailboxId(mailbox);
     checkEnvelopeBody(envelope);
     this.assertOpen();
+    const key = this.streamKey(mailbox, this.sender);
+    await this.checkServer(mailbox, key);
     const bytes = await envelopeBytes(limitEnvelope(envelope, this.maxEnvelopeBytes));
     this.assertOpen();
-    await this.command(['XADD', this.keyPrefix + mailbox, '*', FIELD, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)]);
+    // A plain XADD, never with MAXLEN: trimming is how a writer could empty a mailbox (docs/TRANSPORTS.md 3.4).
+    await this.command(['XADD', key, '*', FIELD, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)], key);
+    if (this.waitFor !== null) {
+      const got = Number(await this.command(['WAIT', String(this.waitFor.replicas), String(this.waitFor.timeoutMs)], key));
+      if (!(got >= this.waitFor.replicas)) {
+        throw new LintasError(
+          'ERR_REDIS_NOT_REPLICATED',
+          `Only ${got} of ${this.waitFor.replicas} Redis replicas confirmed the envelope within ${this.waitFor.timeoutMs} ms; it is on the primary but a failover could lose it: send it again`,
+        );
+      }
+    }
   }
 
   /** @inheritdoc */
   receive(mailbox: string, options?: ReceiveOptions): AsyncIterable<Delivery> {
     checkMailboxId(mailbox);
     const o = checkReceiveOptions(options);
-    return this.loop(this.keyPrefix + mailbox, o.untilEmpty, o.signal);
+    const streams: MailboxStream[] = [
+      { key: this.streamKey(mailbox, null), idPrefix: '' },
+      ...this.senders.map((s) => ({ key: this.streamKey(mailbox, s), idPrefix: `${s}/` })),
+    ];
+    return this.loop(mailbox, streams, o.untilEmpty, o.signal);
   }
 
-  private async *loop(key: string, untilEmpty: boolean, signal: AbortSignal | null): AsyncGenerator<Delivery> {
+  /** The shared stream of `mailbox` (sender null) or that of one sender; `{mailbox}` is the cluster hash tag. */
+  private streamKey(mailbox: string, sender: string | null): string {
+    return `${this.keyPrefix}{${mailbox}}${sender === null ? '' : `:from:${sender}`}`;
+  }
+
+  private checkServer(mailbox: string, key: string): Promise<void> {
+    let check = this.checked.get(mailbox);
+    if (check === undefined) {
+      check = checkRedisDurability(this.client, key, this.acceptRisks, this.assumeAppendfsyncAlways);
+      this.checked.set(mailbox, check);
+      // A failed check (unsafe, or unreachable) is asked again next time.
+      check.catch(() => this.checked.delete(mailbox));
+    }
+    return check;
+  }
+
+  private async *loop(mailbox: string, streams: MailboxStream[], untilEmpty: boolean, signal: AbortSignal | null): AsyncGenerator<Delivery> {
     this.assertOpen();
     if (this.consumer === '') {
       await cryptoReady();
       this.consumer = this.consumerName ?? `lintas-${toHex(systemRandom(8))}`;
     }
-    await this.ensureGroup(key);
+    await this.checkServer(mailbox, streams[0]!.key);
+    for (const s of streams) await this.ensureGroup(s.key);
     const renewal = new LeaseRenewal(Math.max(1, Math.floor(this.leaseMs / 3)));
     this.renewals.add(renewal);
-    let cursor = '0-0';
+    const cursors = new Map(streams.map((s) => [s.key, '0-0']));
+    const ready: ReadEntry[] = [];
     try {
       while (!anyAborted(this.closing.signal, signal)) {
-        // First envelopes a dead receiver left pending past its lease, then new ones.
-        const claimed = await this.autoClaim(key, cursor);
-        cursor = claimed.cursor;
-        const entry = claimed.entry ?? (await this.readNew(key));
-        if (entry === null) {
-          if (untilEmpty && cursor === '0-0') return;
-          if (cursor === '0-0') await pause(this.pollIntervalMs, this.closing.signal, signal);
-          continue;
+        if (ready.length === 0) {
+          // First envelopes a dead receiver left pending past its lease, then new ones.
+          for (const s of streams) {
+            const claimed = await this.autoClaim(s, cursors.get(s.key)!);
+            cursors.set(s.key, claimed.cursor);
+            ready.push(...claimed.entries);
+          }
+          if (ready.length === 0) ready.push(...(await this.readNew(streams)));
+          for (const e of ready) if (e.envelope !== null) renewal.hold(e.stream.idPrefix + e.id, () => this.renew(e.stream.key, e.id));
+          if (ready.length === 0) {
+            const scanned = [...cursors.values()].every((c) => c === '0-0');
+            if (untilEmpty && scanned) return;
+            if (scanned) await pause(this.pollIntervalMs, this.closing.signal, signal);
+            continue;
+          }
         }
+        const entry = ready.shift()!;
         if (entry.envelope === null) {
           // Deleted from the stream while pending (acked and deleted elsewhere): nothing to deliver.
-          await this.command(['XACK', key, this.group, entry.id]);
+          await this.command(['XACK', entry.stream.key, this.group, entry.id], entry.stream.key);
           continue;
         }
-        renewal.hold(entry.id, () => this.renew(key, entry.id));
-        yield this.delivery(key, entry.id, entry.envelope, renewal);
+        yield this.delivery(entry.stream, entry.id, entry.envelope, renewal);
       }
     } finally {
+      // Entries read but not handed out stay leased to us until their lease runs out, then
+      // another receiver claims them (XAUTOCLAIM).
       renewal.stop();
       this.renewals.delete(renewal);
     }
@@ -172,29 +300,41 @@ export class RedisStreamsTransport implements Transport {
     if (this.groupsReady.has(key)) return;
     try {
       // From id 0, so envelopes sent before any receiver existed are delivered too.
-      await this.client.sendCommand(['XGROUP', 'CREATE', key, this.group, '0', 'MKSTREAM']);
+      await this.client.sendCommand(['XGROUP', 'CREATE', key, this.group, '0', 'MKSTREAM'], { key });
     } catch (e) {
       if (!String((e as Error)?.message).includes('BUSYGROUP')) throw unavailable(e);
     }
     this.groupsReady.add(key);
   }
 
-  private async autoClaim(key: string, cursor: string): Promise<{ cursor: string; entry: StreamEntry | null }> {
-    const reply = await this.command(['XAUTOCLAIM', key, this.group, this.consumer, String(this.leaseMs), cursor, 'COUNT', '1']);
+  private async autoClaim(stream: MailboxStream, cursor: string): Promise<{ cursor: string; entries: ReadEntry[] }> {
+    const reply = await this.command(['XAUTOCLAIM', stream.key, this.group, this.consumer, String(this.leaseMs), cursor, 'COUNT', String(this.batchSize)], stream.key);
     if (!Array.isArray(reply) || reply.length < 2) throw protocolError();
-    const entries = parseEntries(reply[1]);
-    return { cursor: text(reply[0]), entry: entries[0] ?? null };
+    return { cursor: text(reply[0]), entries: parseEntries(reply[1]).map((e) => ({ ...e, stream })) };
   }
 
-  private async readNew(key: string): Promise<StreamEntry | null> {
-    const reply = await this.command(['XREADGROUP', 'GROUP', this.group, this.consumer, 'COUNT', '1', 'STREAMS', key, '>']);
-    if (reply === null || reply === undefined) return null;
-    // RESP2 answers [[key, entries]]; RESP3 a map {key: entries} (an object or a Map).
-    let entries: unknown;
-    if (Array.isArray(reply)) entries = (reply[0] as unknown[] | undefined)?.[1];
-    else if (reply instanceof Map) entries = [...reply.values()][0];
-    else if (typeof reply === 'object') entries = Object.values(reply as Record<string, unknown>)[0];
-    return parseEntries(entries ?? [])[0] ?? null;
+  /** One XREADGROUP over all streams of the mailbox (one hash slot, so one cluster node). */
+  private async readNew(streams: MailboxStream[]): Promise<ReadEntry[]> {
+    const first = streams[0]!.key;
+    const reply = await this.command(
+      ['XREADGROUP', 'GROUP', this.group, this.consumer, 'COUNT', String(this.batchSize), 'STREAMS', ...streams.map((s) => s.key), ...streams.map(() => '>')],
+      first,
+    );
+    if (reply === null || reply === undefined) return [];
+    // RESP2 answers [[key, entries], ...]; RESP3 a map {key: entries} (an object or a Map).
+    let perKey: [string, unknown][];
+    if (Array.isArray(reply)) perKey = reply.map((r) => (Array.isArray(r) && r.length >= 2 ? [text(r[0]), r[1]] : protocolFail()));
+    else if (reply instanceof Map) perKey = [...reply.entries()].map(([k, v]) => [text(k), v]);
+    else if (typeof reply === 'object') perKey = Object.entries(reply as Record<string, unknown>);
+    else throw protocolError();
+    const byKey = new Map(streams.map((s) => [s.key, s]));
+    const out: ReadEntry[] = [];
+    for (const [key, entries] of perKey) {
+      const stream = byKey.get(key);
+      if (stream === undefined) throw protocolError();
+      for (const e of parseEntries(entries ?? [])) out.push({ ...e, stream });
+    }
+    return out;
   }
 
   private async renew(key: string, id: string): Promise<boolean> {
@@ -206,21 +346,22 @@ export class RedisStreamsTransport implements Transport {
     }
   }
 
-  private delivery(key: string, id: string, envelope: Uint8Array, renewal: LeaseRenewal): Delivery {
+  private delivery(stream: MailboxStream, id: string, envelope: Uint8Array, renewal: LeaseRenewal): Delivery {
+    const deliveryId = stream.idPrefix + id;
     return {
-      id,
+      id: deliveryId,
       envelope,
       ack: async () => {
         this.assertOpen();
-        renewal.release(id);
-        await this.command(['EVAL', ACK_SCRIPT, '1', key, this.group, id]);
+        renewal.release(deliveryId);
+        await this.command(['EVAL', ACK_SCRIPT, '1', stream.key, this.group, id], stream.key);
       },
     };
   }
 
-  private async command(args: (string | Buffer)[]): Promise<unknown> {
+  private async command(args: (string | Buffer)[], key: string): Promise<unknown> {
     try {
-      return await this.client.sendCommand(args, BYTES);
+      return await this.client.sendCommand(args, { typeMapping: BYTES_MAPPING, key });
     } catch (e) {
       throw unavailable(e);
     }
@@ -245,7 +386,13 @@ export class RedisStreamsTransport implements Transport {
  * consumer has claimed it meanwhile (it is then theirs, and stays theirs).
  */
 export async function renewPendingEntry(client: RedisCommandClient, key: string, group: string, id: string, consumer: string): Promise<boolean> {
-  return Number(await client.sendCommand(['EVAL', RENEW_SCRIPT, '1', key, group, id, consumer])) === 1;
+  return Number(await client.sendCommand(['EVAL', RENEW_SCRIPT, '1', key, group, id, consumer], { key })) === 1;
+}
+
+function checkSenderName(v: unknown, name: string): void {
+  if (typeof v !== 'string') throw new TypeError(`${name} must be a string`);
+  // The name becomes part of a key and of the ACL key pattern of that sender: no glob characters.
+  if (!SENDER_NAME.test(v)) throw new RangeError(`${name} must be 1-64 of A-Z a-z 0-9 _ . -`);
 }
 
 function parseEntries(value: unknown): StreamEntry[] {
@@ -274,6 +421,10 @@ function bytesOf(v: unknown): Uint8Array {
   if (v instanceof Uint8Array) return new Uint8Array(v.buffer, v.byteOffset, v.length);
   // A client that ignored typeMapping returns strings, which would corrupt binary envelopes.
   throw new LintasError('ERR_TRANSPORT_UNAVAILABLE', 'The Redis client returned text instead of bytes; use node-redis 4 or later (typeMapping support)');
+}
+
+function protocolFail(): never {
+  throw protocolError();
 }
 
 function protocolError(): LintasError {

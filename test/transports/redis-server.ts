@@ -1,6 +1,7 @@
 /**
- * A private redis-server for the tests: a free loopback port, a temporary directory, no
- * persistence, stopped afterwards. .ci/run installs the `redis-server` Debian package.
+ * A private redis-server for the tests: a free loopback port, a temporary directory, stopped
+ * afterwards. By default with the settings the Redis transport requires (AOF, `appendfsync
+ * always`, `noeviction`); `args` override them. .ci/run installs the `redis-server` Debian package.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -35,12 +36,12 @@ function assertInstalled(): void {
 }
 
 /** Start redis-server; retries with another port if the chosen one was taken meanwhile. */
-export async function startRedisServer(): Promise<TestRedisServer> {
+export async function startRedisServer(args: readonly string[] = []): Promise<TestRedisServer> {
   assertInstalled();
   const dir = await mkdtemp(join(tmpdir(), 'lintas-redis-'));
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
-    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], {
+    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     if (await ready(child)) {

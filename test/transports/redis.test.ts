@@ -57,7 +57,7 @@ describe.skipIf(!hasRedisServer(import.meta.url))('Redis Streams on a private re
 
     it('recovers, via XAUTOCLAIM, an envelope a consumer read and never acked before it died', async () => {
       const mailbox = randomMailbox();
-      const key = `lintas:mailbox:${mailbox}`;
+      const key = `lintas:mailbox:{${mailbox}}`;
       const senderClient = await connectClient();
       const sender = new RedisStreamsTransport({ client: senderClient });
       await sender.send(mailbox, new TextEncoder().encode('pending'));
@@ -95,7 +95,7 @@ describe.skipIf(!hasRedisServer(import.meta.url))('Redis Streams on a private re
 
     it('does not take a lease back from the consumer that claimed it after ours expired', async () => {
       const mailbox = randomMailbox();
-      const key = `lintas:mailbox:${mailbox}`;
+      const key = `lintas:mailbox:{${mailbox}}`;
       const c1 = await connectClient();
       const c2 = await connectClient();
       const slow = new RedisStreamsTransport({ client: c1, consumer: 'slow', leaseMs: LEASE_MS, pollIntervalMs: 20 });
