@@ -51,7 +51,10 @@ export async function startRedisServer(args: readonly string[] = []): Promise<Te
           if (child.exitCode === null) {
             const exited = new Promise((r) => child.once('exit', r));
             child.kill('SIGTERM');
+            // A replica in the middle of a sync may not act on SIGTERM promptly.
+            const force = setTimeout(() => child.kill('SIGKILL'), 5000);
             await exited;
+            clearTimeout(force);
           }
           await rm(dir, { recursive: true, force: true });
         },
