@@ -9,7 +9,7 @@
  * so envelope bytes arrive intact. Errors are thrown as the client throws them.
  *
  * `options.key` names a key of the mailbox the command is about, also for commands that carry no
- * key (`WAIT`, `CONFIG GET`, `INFO`): a cluster wrapper ({@link redisClusterClient}) sends the
+ * key (`WAIT`, `CONFIG GET`, `INFO`): a cluster wrapper (`redisClusterClient`) sends the
  * command to the node that holds that key. A single-server client ignores it.
  */
 export interface RedisCommandClient {

@@ -82,3 +82,34 @@ export function ready(child: ChildProcess): Promise<boolean> {
     child.once('exit', () => finish(false));
   });
 }
+
+/** A running Redis Cluster of three masters (no replicas). */
+export interface TestRedisCluster {
+  /** `host:port` of each master. */
+  nodes: string[];
+  stop(): Promise<void>;
+}
+
+/** Start three cluster-enabled redis-servers and join them with `redis-cli --cluster create`. */
+export async function startRedisCluster(): Promise<TestRedisCluster> {
+  const servers: TestRedisServer[] = [];
+  try {
+    for (let i = 0; i < 3; i++) servers.push(await startRedisServer(['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '5000']));
+    const nodes = servers.map((s) => new URL(s.url).host);
+    execFileSync('redis-cli', ['--cluster', 'create', ...nodes, '--cluster-yes'], { stdio: 'ignore', timeout: 30_000 });
+    // Every node must agree that all slots are covered before clients are pointed at it.
+    for (const node of nodes) {
+      const [host, port] = node.split(':');
+      for (let i = 0; ; i++) {
+        const info = execFileSync('redis-cli', ['-h', host!, '-p', port!, 'CLUSTER', 'INFO']).toString();
+        if (info.includes('cluster_state:ok')) break;
+        if (i > 200) throw new Error(`the test cluster did not become ready: ${info}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    return { nodes, stop: async () => void (await Promise.all(servers.map((s) => s.stop()))) };
+  } catch (e) {
+    await Promise.all(servers.map((s) => s.stop()));
+    throw e;
+  }
+}
