@@ -12,7 +12,7 @@
 import { LintasError } from '../errors/index.js';
 import { anyAborted, LeaseRenewal, pause } from './lease-renewal.js';
 import { checkMailboxId } from './mailbox.js';
-import { checkRedisDurability, type RedisDurabilityRisk } from './redis-server-check.js';
+import { checkRedisDurability, REDIS_DURABILITY_RISKS, type RedisDurabilityRisk } from './redis-server-check.js';
 import type { RedisCommandClient } from './redis-command-client.js';
 
 export type { RedisCommandClient, RedisCommandOptions } from './redis-command-client.js';
@@ -105,7 +105,6 @@ return redis.call('XDEL', KEYS[1], ARGV[2])`;
 
 const FIELD = 'e';
 const SENDER_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
-const RISKS: readonly RedisDurabilityRisk[] = ['loss-on-restart', 'loss-on-power-failure', 'loss-on-eviction'];
 
 interface StreamEntry {
   id: string;
@@ -166,7 +165,7 @@ export class RedisStreamsTransport implements Transport {
     }
     if (options.acceptRisks !== undefined) {
       if (!Array.isArray(options.acceptRisks)) throw new TypeError('options.acceptRisks must be an array');
-      for (const r of options.acceptRisks) if (!RISKS.includes(r)) throw new RangeError(`options.acceptRisks: "${String(r)}" is not one of ${RISKS.join(', ')}`);
+      for (const r of options.acceptRisks) if (!REDIS_DURABILITY_RISKS.includes(r)) throw new RangeError(`options.acceptRisks: "${String(r)}" is not one of ${REDIS_DURABILITY_RISKS.join(', ')}`);
     }
     if (options.assumeAppendfsyncAlways !== undefined && typeof options.assumeAppendfsyncAlways !== 'boolean') throw new TypeError('options.assumeAppendfsyncAlways must be a boolean');
     if (options.waitForReplicas !== undefined) {

@@ -8,7 +8,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { Cli, buildCli, expectOk, twoAgencies, waitForOutput, workFolder } from './cli-kit.js';
-import { startRedisServer, type TestRedisServer } from '../transports/redis-server.js';
+import { startRedisCluster, startRedisServer, type TestRedisCluster, type TestRedisServer } from '../transports/redis-server.js';
 import { hasRedisServer } from '../setup/gaps.js';
 
 let script: string;
@@ -140,6 +140,42 @@ describe.skipIf(!hasRedisServer(import.meta.url))('Redis Streams', () => {
     expect(got.run.code).toBe(0);
     expect(got.value.processed).toBe(1);
     expect(await readFile(join(got.value.received[0].savedTo, 'message.txt'), 'utf8')).toBe('through redis');
+  });
+
+  it('send and receive through redis+cluster://, on per-sender streams', async () => {
+    const cluster: TestRedisCluster = await startRedisCluster();
+    try {
+      const via = `redis+cluster://${cluster.nodes.join(',')}`;
+      const file = await sealTo('cluster-report', 'through a cluster');
+      await expectOk(bin.run(['send', file, '--to', 'polri', '--via', `${via}?sender=bin`]));
+      const got = await polri.json(['receive', '--via', `${via}?senders=bin`, '-o', w('cluster-inbox')]);
+      expect(got.run.code).toBe(0);
+      expect(got.value.processed).toBe(1);
+      expect(await readFile(join(got.value.received[0].savedTo, 'message.txt'), 'utf8')).toBe('through a cluster');
+    } finally {
+      await cluster.stop();
+    }
+  });
+
+  it('refuses a Redis without AOF (ERR_REDIS_UNSAFE_CONFIG) unless ?accept-risk=loss-on-restart', async () => {
+    const rdbOnly = await startRedisServer(['--appendonly', 'no']);
+    try {
+      const file = await sealTo('redis-rdb', 'x');
+      const refused = await bin.run(['send', file, '--to', 'polri', '--via', rdbOnly.url]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('ERR_REDIS_UNSAFE_CONFIG');
+      await expectOk(bin.run(['send', file, '--to', 'polri', '--via', `${rdbOnly.url}?accept-risk=loss-on-restart`]));
+    } finally {
+      await rdbOnly.stop();
+    }
+  });
+
+  it('a malformed Redis URL or option is a usage error (exit 2)', async () => {
+    const file = await sealTo('redis-bad-url', 'x');
+    for (const via of ['redis+cluster://h1', 'redis+sentinel://127.0.0.1:26379', `${redis.url}?accept-risk=loss-of-nothing`, `${redis.url}?mode=fast`]) {
+      const r = await bin.run(['send', file, '--to', 'polri', '--via', via]);
+      expect(r.code, via).toBe(2);
+    }
   });
 
   it('an unreachable Redis is a clear transport error (exit 1)', async () => {

@@ -75,7 +75,7 @@ describe.skipIf(!hasRedisServer(import.meta.url))('Redis: restarted mid-stream',
     const rest = await drainOnce(drain, mailbox, keys, guard, tally);
     await drain.close();
     expect(rest.processed).toBe(0);
-    const key = `lintas:mailbox:${mailbox}`;
+    const key = `lintas:mailbox:{${mailbox}}`;
     expect(await client.sendCommand(['XLEN', key])).toBe(0);
     expect(await client.sendCommand(['XPENDING', key, 'lintas', '-', '+', '10'])).toEqual([]);
 

@@ -4,7 +4,8 @@
  *
  *   drop:PATH                a drop folder on a shared disk
  *   http(s)://HOST:PORT      an HTTP relay (`lintas relay start`)
- *   redis://HOST:PORT        Redis Streams (needs the optional `redis` package)
+ *   redis://HOST:PORT        Redis Streams (needs the optional `redis` package); also
+ *   redis+cluster://…, redis+sentinel://…  (src/cli/redis-url.ts)
  *
  * Mailboxes are derived from signing keys (mailboxId), never from names.
  */
@@ -27,6 +28,9 @@ import { DirectoryQuarantine } from '../../transports/directory-quarantine.js';
 import { RelayTransport } from '../../transports/relay/client.js';
 import { DropFolderTransport } from '../../transports/drop-folder.js';
 import { RedisStreamsTransport, type RedisCommandClient } from '../../transports/redis-streams.js';
+import { redisClusterClient, redisSentinelClient, type RedisClusterLike, type RedisSentinelLike } from '../../transports/redis-cluster.js';
+import type { RedisDurabilityRisk } from '../../transports/redis-server-check.js';
+import { isRedisVia, parseRedisVia, redact } from '../redis-url.js';
 import { startRelay } from '../../transports/relay/server.js';
 import { flag, integerOption, requiredString, stringList, stringOption, usageError, type Command } from '../command.js';
 import { readInput } from '../files.js';
@@ -36,7 +40,7 @@ import { exitCodeFor } from '../exit-codes.js';
 import { bundleReport, recordOpened, saveItems } from './bundle.js';
 import { readKeyCards } from './contact.js';
 
-const VIA_HELP = 'drop:PATH, http(s)://HOST:PORT of a relay, or redis://HOST:PORT';
+const VIA_HELP = 'drop:PATH, http(s)://HOST:PORT of a relay, redis://HOST:PORT, redis+cluster://HOST:PORT,HOST:PORT or redis+sentinel://HOST:PORT,HOST:PORT/MASTER';
 
 /** Signing keys a transport authenticates with (relay challenges); wiped when the command ends. */
 interface TransportKeys {
@@ -51,7 +55,10 @@ function transportKind(via: string): 'drop' | 'relay' | 'redis' {
     return 'drop';
   }
   if (/^https?:\/\/./i.test(via)) return 'relay';
-  if (/^rediss?:\/\/./i.test(via)) return 'redis';
+  if (isRedisVia(via)) {
+    parseRedisVia(via); // a malformed Redis URL is a usage error before anything is done
+    return 'redis';
+  }
   throw usageError(`--via "${via}" is not a transport: use ${VIA_HELP}`);
 }
 
@@ -74,35 +81,75 @@ async function openTransport(ctx: CommandContext, via: string, keys: TransportKe
   return transport;
 }
 
-/** Redis Streams through the optional `redis` package (node-redis 4+), loaded only when asked for. */
-async function redisTransport(ctx: CommandContext, url: string): Promise<Transport> {
-  let redis: { createClient(options: { url: string; socket: Record<string, unknown> }): RedisCommandClient & { connect(): Promise<unknown>; close?(): Promise<unknown>; quit?(): Promise<unknown>; on(e: string, f: (err: unknown) => void): unknown } };
+/** The parts of the optional `redis` package (node-redis 4+) the CLI calls. */
+interface RedisConnection {
+  connect(): Promise<unknown>;
+  close?(): Promise<unknown>;
+  quit?(): Promise<unknown>;
+  on(event: 'error', listener: (err: unknown) => void): unknown;
+}
+interface RedisModule {
+  createClient(options: Record<string, unknown>): RedisConnection & RedisCommandClient;
+  createCluster(options: Record<string, unknown>): RedisConnection & RedisClusterLike;
+  createSentinel(options: Record<string, unknown>): RedisConnection & RedisSentinelLike;
+}
+
+/** Redis Streams on one server, a cluster or a Sentinel-managed master (src/cli/redis-url.ts), loaded only when asked for. */
+async function redisTransport(ctx: CommandContext, via: string): Promise<Transport> {
+  const r = parseRedisVia(via);
+  let redis: RedisModule;
   try {
     const name = 'redis'; // a computed name: bundlers leave the optional dependency alone
-    redis = (await import(name)) as typeof redis;
+    redis = (await import(name)) as RedisModule;
   } catch (e) {
     throw new LintasError('ERR_TRANSPORT_UNAVAILABLE', 'The redis:// transport needs the "redis" package: npm install redis', { cause: e });
   }
   // Fail at once if Redis cannot be reached at the start; once connected, ride out restarts
   // (a `receive --follow` may run for days), backing off up to 2 s between attempts.
   let connected = false;
-  const client = redis.createClient({
-    url,
-    socket: { connectTimeout: 10_000, reconnectStrategy: (retries: number, cause: Error) => (connected ? Math.min(100 * (retries + 1), 2000) : cause) },
-  });
-  client.on('error', () => {
+  const socket = {
+    connectTimeout: 10_000,
+    ...(r.tls && r.topology !== 'server' ? { tls: true } : {}),
+    reconnectStrategy: (retries: number, cause: Error) => (connected ? Math.min(100 * (retries + 1), 2000) : cause),
+  };
+  const auth = { ...(r.username !== undefined ? { username: r.username } : {}), ...(r.password !== undefined ? { password: r.password } : {}) };
+  let connection: RedisConnection;
+  let client: RedisCommandClient;
+  if (r.topology === 'cluster') {
+    const cluster = redis.createCluster({ rootNodes: r.nodes.map((n) => ({ socket: { host: n.host, port: n.port } })), defaults: { ...auth, socket } });
+    [connection, client] = [cluster, redisClusterClient(cluster)];
+  } else if (r.topology === 'sentinel') {
+    const sentinel = redis.createSentinel({ name: r.masterName, sentinelRootNodes: r.nodes, nodeClientOptions: { ...auth, socket } });
+    [connection, client] = [sentinel, redisSentinelClient(sentinel)];
+  } else {
+    const single = redis.createClient({ url: r.url, socket });
+    [connection, client] = [single, single];
+  }
+  connection.on('error', () => {
     // Reported through the failing command instead; without a listener node-redis would crash the process.
   });
+  let transport: RedisStreamsTransport;
   try {
-    await client.connect();
+    transport = new RedisStreamsTransport({
+      client,
+      ...(r.sender !== undefined ? { sender: r.sender } : {}),
+      ...(r.senders !== undefined ? { senders: r.senders } : {}),
+      ...(r.acceptRisks !== undefined ? { acceptRisks: r.acceptRisks as RedisDurabilityRisk[] } : {}),
+    });
+  } catch (e) {
+    if (e instanceof TypeError || e instanceof RangeError) throw usageError(`--via ${redact(via)}: ${e.message}`);
+    throw e;
+  }
+  try {
+    await connection.connect();
     connected = true;
   } catch (e) {
-    throw new LintasError('ERR_TRANSPORT_UNAVAILABLE', `Cannot reach Redis at ${url}: ${(e as Error).message}`, { cause: e });
+    throw new LintasError('ERR_TRANSPORT_UNAVAILABLE', `Cannot reach Redis at ${redact(via)}: ${(e as Error).message}`, { cause: e });
   }
   ctx.onClose(async () => {
-    await (client.close ? client.close() : client.quit?.());
+    await (connection.close ? connection.close() : connection.quit?.());
   });
-  return new RedisStreamsTransport({ client });
+  return transport;
 }
 
 /** The signing key pair of one of your identities, wiped when the command ends. */
