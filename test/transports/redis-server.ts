@@ -4,7 +4,7 @@
  * always`, `noeviction`); `args` override them. .ci/run installs the `redis-server` Debian package.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -112,4 +112,43 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
     await Promise.all(servers.map((s) => s.stop()));
     throw e;
   }
+}
+
+/** Start a Redis Sentinel that monitors the master on `masterPort` as `mymaster` (quorum 1). */
+export async function startRedisSentinel(masterPort: number): Promise<TestRedisServer> {
+  const dir = await mkdtemp(join(tmpdir(), 'lintas-sentinel-'));
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort();
+    const conf = join(dir, 'sentinel.conf'); // Sentinel rewrites its configuration file
+    await writeFile(conf, `port ${port}\nbind 127.0.0.1\ndir ${dir}\nsentinel monitor mymaster 127.0.0.1 ${masterPort} 1\n`);
+    const child = spawn('redis-server', [conf, '--sentinel'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const up = await new Promise<boolean>((resolve) => {
+      let out = '';
+      const timer = setTimeout(() => resolve(false), 15_000);
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('+monitor master')) {
+          clearTimeout(timer);
+          resolve(true);
+        }
+      });
+      child.once('exit', () => resolve(false));
+    });
+    if (up) {
+      return {
+        url: `redis://127.0.0.1:${port}`,
+        stop: async () => {
+          if (child.exitCode === null) {
+            const exited = new Promise((r) => child.once('exit', r));
+            child.kill('SIGKILL');
+            await exited;
+          }
+          await rm(dir, { recursive: true, force: true });
+        },
+      };
+    }
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+  await rm(dir, { recursive: true, force: true });
+  throw new Error('redis-server --sentinel did not start');
 }
