@@ -1,5 +1,5 @@
 /**
- * Redis Streams transport: one stream per mailbox, a consumer group of receivers.
+ * Redis Streams transport: a stream per mailbox and sender, a consumer group of receivers.
  *
  *   npx tsx examples/transport-redis.ts
  *
@@ -25,7 +25,7 @@ if (url === undefined) {
     });
   });
   const dir = await mkdtemp(join(tmpdir(), 'lintas-redis-'));
-  const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no']);
+  const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always']);
   await new Promise<void>((resolve, reject) => {
     server.once('error', () => reject(new Error('redis-server not found: install it or set REDIS_URL')));
     server.stdout.on('data', (d: Buffer) => d.toString().includes('Ready to accept connections') && resolve());
@@ -45,9 +45,12 @@ try {
   const bin = await generateIdentityKeys();
   const polri = await generateIdentityKeys();
   const mailbox = mailboxId(polri.signing.publicKey);
-  const transport = new RedisStreamsTransport({ client });
+  // BIN writes its own stream of the mailbox (the per-agency ACL layout, docs/TRANSPORTS.md 3.4);
+  // POLRI reads the streams of the senders it takes envelopes from. A server that could lose
+  // acknowledged envelopes (no AOF, appendfsync not always, eviction) is refused.
+  const transport = new RedisStreamsTransport({ client, sender: 'bin', senders: ['bin'] });
   await transport.send(mailbox, await seal(new TextEncoder().encode('shipment leaves Tanjung Priok 22:00'), { recipients: [polri.xwing], sender: bin.signing }));
-  console.log(`BIN   -> XADD to stream lintas:mailbox:${mailbox.slice(0, 16)}...`);
+  console.log(`BIN   -> XADD to stream lintas:mailbox:{${mailbox.slice(0, 16)}...}:from:bin`);
   await receiveEnvelopes(transport, mailbox, {
     keys: [polri.xwing],
     trustedSenders: [bin.signing.publicKey],
