@@ -8,7 +8,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { Cli, buildCli, expectOk, twoAgencies, waitForOutput, workFolder } from './cli-kit.js';
-import { startRedisCluster, startRedisServer, type TestRedisCluster, type TestRedisServer } from '../transports/redis-server.js';
+import { startRedisCluster, startRedisSentinel, startRedisServer, type TestRedisCluster, type TestRedisServer } from '../transports/redis-server.js';
 import { hasRedisServer } from '../setup/gaps.js';
 
 let script: string;
@@ -154,6 +154,21 @@ describe.skipIf(!hasRedisServer(import.meta.url))('Redis Streams', () => {
       expect(await readFile(join(got.value.received[0].savedTo, 'message.txt'), 'utf8')).toBe('through a cluster');
     } finally {
       await cluster.stop();
+    }
+  });
+
+  it('send and receive through redis+sentinel://', async () => {
+    const sentinel = await startRedisSentinel(Number(new URL(redis.url).port));
+    try {
+      const via = `redis+sentinel://${new URL(sentinel.url).host}/mymaster`;
+      const file = await sealTo('sentinel-report', 'through sentinel');
+      await expectOk(bin.run(['send', file, '--to', 'polri', '--via', via]));
+      const got = await polri.json(['receive', '--via', via, '-o', w('sentinel-inbox')]);
+      expect(got.run.code).toBe(0);
+      expect(got.value.processed).toBe(1);
+      expect(await readFile(join(got.value.received[0].savedTo, 'message.txt'), 'utf8')).toBe('through sentinel');
+    } finally {
+      await sentinel.stop();
     }
   });
 

@@ -55,6 +55,40 @@ describe.skipIf(!hasRedisServer(import.meta.url))('Redis Streams on a private re
       await client.close();
     });
 
+    it('validates the sender names, key prefix and batch size', async () => {
+      const client = await connectClient();
+      expect(() => new RedisStreamsTransport({ client, sender: 'a*' })).toThrow(RangeError); // a glob character would widen an ACL pattern
+      expect(() => new RedisStreamsTransport({ client, sender: 'x'.repeat(65) })).toThrow(RangeError);
+      expect(() => new RedisStreamsTransport({ client, senders: ['ok', 'a:b'] })).toThrow(RangeError);
+      expect(() => new RedisStreamsTransport({ client, senders: 'ok' as never })).toThrow(TypeError);
+      expect(() => new RedisStreamsTransport({ client, keyPrefix: 'x{' })).toThrow(RangeError); // would move the hash tag
+      expect(() => new RedisStreamsTransport({ client, batchSize: 1001 })).toThrow(RangeError);
+      expect(() => new RedisStreamsTransport({ client, batchSize: 0 })).toThrow(RangeError);
+      await client.close();
+    });
+
+    it('reads a backlog in batches: one XREADGROUP hands out up to batchSize entries, all leased', async () => {
+      const mailbox = randomMailbox();
+      const key = `lintas:mailbox:{${mailbox}}`;
+      const client = await connectClient();
+      const t = new RedisStreamsTransport({ client, consumer: 'batcher', batchSize: 5, pollIntervalMs: 20 });
+      for (let i = 0; i < 7; i++) await t.send(mailbox, new Uint8Array([i]));
+      const loop = t.receive(mailbox, { untilEmpty: true })[Symbol.asyncIterator]();
+      const first = (await loop.next()).value!;
+      const pending = (await client.sendCommand(['XPENDING', key, 'lintas'])) as unknown[];
+      expect(Number(pending[0])).toBe(5); // the first batch, held by this receiver
+      await first.ack();
+      let rest = 0;
+      for (let r = await loop.next(); !r.done; r = await loop.next()) {
+        await r.value.ack();
+        rest++;
+      }
+      expect(rest).toBe(6);
+      expect(await client.sendCommand(['XLEN', key])).toBe(0);
+      await t.close();
+      await client.close();
+    });
+
     it('recovers, via XAUTOCLAIM, an envelope a consumer read and never acked before it died', async () => {
       const mailbox = randomMailbox();
       const key = `lintas:mailbox:{${mailbox}}`;
