@@ -98,6 +98,16 @@ if #p == 0 then return 0 end
 redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[3], 0, ARGV[2], 'JUSTID')
 return 1`;
 
+/**
+ * Hand an entry read but never handed out back to the group at once: if we still own it, mark it
+ * idle for a whole lease (`XCLAIM … IDLE`, no new delivery count) so the next XAUTOCLAIM takes it.
+ */
+const RELEASE_SCRIPT = `
+local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1, ARGV[3])
+if #p == 0 then return 0 end
+redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[3], 0, ARGV[2], 'IDLE', ARGV[4], 'JUSTID')
+return 1`;
+
 /** Acknowledge and delete together, so a crash between the two cannot leave a dead entry. */
 const ACK_SCRIPT = `
 redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
@@ -288,10 +298,15 @@ export class RedisStreamsTransport implements Transport {
         yield this.delivery(entry.stream, entry.id, entry.envelope, renewal);
       }
     } finally {
-      // Entries read but not handed out stay leased to us until their lease runs out, then
-      // another receiver claims them (XAUTOCLAIM).
       renewal.stop();
       this.renewals.delete(renewal);
+      // Entries read in a batch but not handed out go back to the group now, not after a lease.
+      // Not awaited: a loop must stop even while Redis is unreachable; if this fails, the lease
+      // still runs out and another receiver claims them then.
+      for (const e of ready) {
+        if (e.envelope === null) continue;
+        this.client.sendCommand(['EVAL', RELEASE_SCRIPT, '1', e.stream.key, this.group, e.id, this.consumer, String(this.leaseMs)], { key: e.stream.key }).catch(() => {});
+      }
     }
   }
 

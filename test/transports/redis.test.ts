@@ -89,6 +89,29 @@ describe.skipIf(!hasRedisServer(import.meta.url))('Redis Streams on a private re
       await client.close();
     });
 
+    it('gives entries read in a batch but never handed out back at once when the loop stops', async () => {
+      const mailbox = randomMailbox();
+      const client = await connectClient();
+      const first = new RedisStreamsTransport({ client, consumer: 'first', batchSize: 5, pollIntervalMs: 20 }); // lease: 60 s
+      for (let i = 0; i < 3; i++) await first.send(mailbox, new Uint8Array([i]));
+      for await (const d of first.receive(mailbox)) {
+        await d.ack();
+        break; // two more were read with it
+      }
+      const second = new RedisStreamsTransport({ client, consumer: 'second', pollIntervalMs: 20 });
+      const got: number[] = [];
+      for (let attempt = 0; attempt < 50 && got.length < 2; attempt++) {
+        for await (const d of second.receive(mailbox, { untilEmpty: true })) {
+          got.push((await envelopeBytes(d.envelope))[0]!);
+          await d.ack();
+        }
+      }
+      expect(got.sort()).toEqual([1, 2]);
+      await first.close();
+      await second.close();
+      await client.close();
+    });
+
     it('recovers, via XAUTOCLAIM, an envelope a consumer read and never acked before it died', async () => {
       const mailbox = randomMailbox();
       const key = `lintas:mailbox:{${mailbox}}`;
