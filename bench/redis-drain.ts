@@ -1,7 +1,9 @@
 /**
  * Drain rate of the Redis Streams transport (issue 15, item 11): a mailbox with a backlog of
  * 1k and 10k envelopes (1 KiB each) is received and acked by one receiver, with reads of one
- * entry at a time (`batchSize: 1`, the old behaviour) and in batches (the default, 32).
+ * entry at a time (`batchSize: 1`, the old behaviour) and in batches (the default, 32), each
+ * ack awaited before the next delivery, and (last line per backlog) batches with acks not
+ * awaited one by one: node-redis pipelines them, and Redis fsyncs once per event-loop round.
  *
  *   npx tsx bench/redis-drain.ts                 1k and 10k, on a private redis-server
  *   npx tsx bench/redis-drain.ts --cluster       also on a private 3-master Redis Cluster
@@ -21,7 +23,7 @@ const envelope = new Uint8Array(1024).fill(7);
 
 async function run(label: string, client: RedisCommandClient): Promise<void> {
   for (const backlog of backlogs) {
-    for (const batchSize of [1, 32]) {
+    for (const [batchSize, pipelined] of [[1, false], [32, false], [32, true]] as const) {
       const mailbox = Array.from({ length: 64 }, () => '0123456789abcdef'[Math.floor(Math.random() * 16)]).join('');
       const t = new RedisStreamsTransport({ client, batchSize, pollIntervalMs: 20 });
       const senders = Array.from({ length: 16 }, async (_, w) => {
@@ -30,13 +32,17 @@ async function run(label: string, client: RedisCommandClient): Promise<void> {
       await Promise.all(senders);
       const start = process.hrtime.bigint();
       let n = 0;
+      const acks: Promise<void>[] = [];
       for await (const d of t.receive(mailbox, { untilEmpty: true })) {
-        await d.ack();
+        if (pipelined) acks.push(d.ack());
+        else await d.ack();
         n++;
+        if (acks.length >= 256) await Promise.all(acks.splice(0));
       }
+      await Promise.all(acks);
       const s = Number(process.hrtime.bigint() - start) / 1e9;
       if (n !== backlog) throw new Error(`drained ${n} of ${backlog}`);
-      console.log(`redis drain (${label}): backlog ${backlog.toLocaleString('en')}, batchSize ${batchSize}: ${Math.round(n / s).toLocaleString('en')} envelopes/s received and acked (${s.toFixed(2)} s)`);
+      console.log(`redis drain (${label}): backlog ${backlog.toLocaleString('en')}, batchSize ${batchSize}${pipelined ? ', acks pipelined' : ''}: ${Math.round(n / s).toLocaleString('en')} envelopes/s received and acked (${s.toFixed(2)} s)`);
       await t.close();
     }
   }
