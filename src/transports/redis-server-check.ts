@@ -21,10 +21,10 @@ import { LintasError } from '../errors/index.js';
 import type { RedisCommandClient } from './redis-command-client.js';
 
 /** Every way of losing acknowledged envelopes that an app may knowingly accept. */
-export const REDIS_DURABILITY_RISKS = ['loss-on-restart', 'loss-on-power-failure', 'loss-on-eviction'] as const;
+export const REDIS_DURABILITY_RISKS: readonly RedisDurabilityRisk[] = ['loss-on-restart', 'loss-on-power-failure', 'loss-on-eviction'];
 
 /** A way of losing acknowledged envelopes that an app may knowingly accept. */
-export type RedisDurabilityRisk = (typeof REDIS_DURABILITY_RISKS)[number];
+export type RedisDurabilityRisk = 'loss-on-restart' | 'loss-on-power-failure' | 'loss-on-eviction';
 
 /** The durability settings of a Redis server, as far as the user may read them. */
 interface ServerSettings {

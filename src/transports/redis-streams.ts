@@ -85,7 +85,12 @@ export interface RedisStreamsOptions {
    * Make `send` resolve only once this many replicas have the envelope (`WAIT replicas
    * timeoutMs` after the XADD), so a failover to a replica does not lose it. Default none.
    */
-  waitForReplicas?: { replicas: number; timeoutMs: number };
+  waitForReplicas?: {
+    /** How many replicas must have the envelope before `send` resolves. */
+    replicas: number;
+    /** How long `WAIT` waits for them, in ms (required: 0 would wait forever). */
+    timeoutMs: number;
+  };
 }
 
 /** Bulk strings as Buffers (RESP type 36 is "$", the blob string). */
