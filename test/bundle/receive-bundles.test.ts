@@ -45,11 +45,12 @@ beforeAll(async () => {
 
 const inbox = (): string => mailboxId(polri.identity.card.signingPublicKey);
 
-async function sealFromBin(text: string, to: string[] = ['polri'], tlp: 'GREEN' | 'AMBER' = 'GREEN'): Promise<Uint8Array> {
+async function sealFromBin(text: string, to: string[] = ['polri'], tlp: 'GREEN' | 'AMBER' = 'GREEN', captureBytes = 300_000): Promise<Uint8Array> {
   const markings = tlp === 'AMBER' ? { tlp, amberOrganizations: ['POLRI'] } : { tlp };
-  // A second item of several chunks: the head opens from the first chunk, damage at the end
+  // A second item of several chunks. The head is released with the first signed checkpoint
+  // window (SPEC 6.7, 4 MiB): damage inside that window fails at open, damage in a later window
   // shows only while the items are read.
-  const bundle = new BundleBuilder({ title: text, markings }).addText('note.txt', text).addBytes('capture.bin', 'application/octet-stream', new Uint8Array(300_000).fill(7));
+  const bundle = new BundleBuilder({ title: text, markings }).addText('note.txt', text).addBytes('capture.bin', 'application/octet-stream', new Uint8Array(captureBytes).fill(7));
   const sealed = await sealBundle(bundle, { sender: bundleIdentityFromKeyRing(bin.ring, 'bin'), recipients: bundleRecipientsFromKeyRing(bin.ring, to) });
   return sealed.deliveries[0]!.envelope;
 }
@@ -64,7 +65,8 @@ function tampered(envelope: Uint8Array): Uint8Array {
 describe('attack: one poison envelope blocks the mailbox', () => {
   it('receiveEnvelopes with a streaming handler: the tampered envelope is never acknowledged (the old way)', async () => {
     const t = new MemoryTransport();
-    await t.send(inbox(), tampered(await sealFromBin('first')));
+    // Past the first checkpoint window, so the bundle opens and the damage shows in the handler.
+    await t.send(inbox(), tampered(await sealFromBin('first', ['polri'], 'GREEN', 6 * 1024 * 1024)));
     let rejected = 0;
     const run = receiveEnvelopes(t, inbox(), {
       replayGuard: new MemoryReplayGuard(),
