@@ -8,6 +8,12 @@
 import { LintasError } from '../errors/index.js';
 
 const LINE_CHARS = 64;
+/**
+ * SPEC 8: the longest line a reader takes, in bytes without its LF (a CR counts), for every line:
+ * blank lines around the block included. One rule, checked on each line whole or as it streams
+ * in, so the outcome cannot depend on how the text is cut into pieces (SPEC 6).
+ */
+const MAX_LINE_BYTES = 4096;
 const LINE_BYTES = 48; // 64 base64 characters
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const B64_INDEX = new Int16Array(128).fill(-1);
@@ -109,7 +115,10 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 export function dearmorBlock(label: string, text: string): Uint8Array {
   const parts: Uint8Array[] = [];
   const reader = new ArmorLineReader(label);
-  for (const line of text.split('\n')) for (const p of reader.line(line)) parts.push(p);
+  for (const line of text.split('\n')) {
+    if (isTooLong(line)) throw lineTooLong(label);
+    for (const p of reader.line(line)) parts.push(p);
+  }
   reader.end();
   let n = 0;
   for (const p of parts) n += p.length;
@@ -132,7 +141,19 @@ export async function* dearmorBlockStream(label: string, text: AsyncIterable<Uin
   const td = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   const reader = new ArmorLineReader(label);
   let partial = '';
+  let lineBytes = 0; // bytes of the current line seen so far, its LF not counted
   for await (const chunk of text) {
+    // Counted on the bytes as they arrive, so a long line is refused before it is buffered and
+    // whatever the pieces are (SPEC 8).
+    for (let i = 0; i < chunk.length; ) {
+      const lf = chunk.indexOf(0x0a, i);
+      const end = lf < 0 ? chunk.length : lf;
+      lineBytes += end - i;
+      if (lineBytes > MAX_LINE_BYTES) throw lineTooLong(label);
+      if (lf < 0) break;
+      lineBytes = 0;
+      i = lf + 1;
+    }
     let s: string;
     try {
       s = td.decode(chunk, { stream: true });
@@ -140,7 +161,6 @@ export async function* dearmorBlockStream(label: string, text: AsyncIterable<Uin
       throw bad(label, 'it is not valid UTF-8');
     }
     partial += s;
-    if (partial.length > 4096 && !partial.includes('\n')) throw bad(label, 'a line is far too long');
     const lines = partial.split('\n');
     partial = lines.pop()!;
     for (const l of lines) yield* reader.line(l);
@@ -154,6 +174,17 @@ export async function* dearmorBlockStream(label: string, text: AsyncIterable<Uin
   }
   if (partial.length > 0) yield* reader.line(partial);
   reader.end();
+}
+
+function lineTooLong(label: string): LintasError {
+  return bad(label, `a line is longer than ${MAX_LINE_BYTES} bytes`);
+}
+
+const utf8 = new TextEncoder();
+
+/** True if the line has more than MAX_LINE_BYTES bytes of UTF-8 (a UTF-16 unit is at most 3 bytes, so short lines need no encoding). */
+function isTooLong(line: string): boolean {
+  return line.length * 3 > MAX_LINE_BYTES && utf8.encode(line).length > MAX_LINE_BYTES;
 }
 
 /** SPEC 8: lines around the block may hold SP and HT only (String.trim() would also take NBSP, BOM, U+2028...). */

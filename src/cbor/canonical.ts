@@ -27,15 +27,18 @@ export interface CborMap {
 }
 
 /** Why a byte string is not canonical lintas CBOR. */
-export type CborErrorReason = 'malformed' | 'non-canonical' | 'unsupported' | 'too-deep' | 'trailing-bytes';
+export type CborErrorReason = 'malformed' | 'non-canonical' | 'unsupported' | 'too-deep' | 'too-large' | 'trailing-bytes';
 
 /** Thrown by {@link decodeCanonical}; callers wrap it in their own layer's {@link LintasError}. */
 export class CborDecodeError extends Error {
   readonly reason: CborErrorReason;
-  constructor(reason: CborErrorReason, message: string) {
+  /** How far the decoder had read when it gave up: its work is bounded by this offset. */
+  readonly offset: number;
+  constructor(reason: CborErrorReason, message: string, offset = 0) {
     super(`CBOR ${reason}: ${message}`);
     this.name = 'CborDecodeError';
     this.reason = reason;
+    this.offset = offset;
   }
 }
 
@@ -132,6 +135,17 @@ function compareEncodedKeys(ea: Uint8Array, eb: Uint8Array): number {
 export interface DecodeOptions {
   /** Maximum nesting depth (a top-level scalar is depth 0). */
   maxDepth?: number;
+  /**
+   * Most entries one array or map may declare (a map entry is a key and its value). Checked at
+   * the container's head, before any entry is read. Default: no limit beyond the input's length.
+   */
+  maxLength?: number;
+  /**
+   * Most data items in the whole input, every array, map, key and value counted once. Checked as
+   * each item starts, so decoding stops after at most this many items however the bytes are
+   * arranged (SPEC section 2 rule 9). Default: no limit beyond the input's length.
+   */
+  maxItems?: number;
 }
 
 /**
@@ -140,21 +154,33 @@ export interface DecodeOptions {
  * @throws {CborDecodeError} for anything outside the profile.
  */
 export function decodeCanonical(bytes: Uint8Array, options: DecodeOptions = {}): CborValue {
-  const reader = new StrictReader(bytes, options.maxDepth ?? DEFAULT_MAX_DEPTH);
+  const reader = new StrictReader(bytes, options.maxDepth ?? DEFAULT_MAX_DEPTH, options.maxLength ?? Infinity, options.maxItems ?? Infinity);
   const value = reader.item(0);
-  if (reader.pos !== bytes.length) throw new CborDecodeError('trailing-bytes', `${bytes.length - reader.pos} bytes after the item`);
+  if (reader.pos !== bytes.length) throw new CborDecodeError('trailing-bytes', `${bytes.length - reader.pos} bytes after the item`, reader.pos);
   return value;
 }
 
 class StrictReader {
   pos = 0;
+  private items = 0;
   constructor(
     private readonly b: Uint8Array,
     private readonly maxDepth: number,
+    private readonly maxLength: number,
+    private readonly maxItems: number,
   ) {}
 
+  private fail(reason: CborErrorReason, message: string): CborDecodeError {
+    return new CborDecodeError(reason, message, this.pos);
+  }
+
   private need(n: number): void {
-    if (n > this.b.length - this.pos) throw new CborDecodeError('malformed', `needs ${n} more bytes at offset ${this.pos}`);
+    if (n > this.b.length - this.pos) throw this.fail('malformed', `needs ${n} more bytes at offset ${this.pos}`);
+  }
+
+  /** SPEC 2 rule 9: a container's declared length is refused at its head, before any entry is decoded. */
+  private checkLength(n: number): void {
+    if (n > this.maxLength) throw this.fail('too-large', `array or map of ${n} entries, the limit is ${this.maxLength}`);
   }
 
   /** Read an item head: major type and argument, enforcing the shortest form. */
@@ -186,20 +212,22 @@ class StrictReader {
       const hi = ((this.b[this.pos]! << 24) >>> 0) + (this.b[this.pos + 1]! << 16) + (this.b[this.pos + 2]! << 8) + this.b[this.pos + 3]!;
       const lo = ((this.b[this.pos + 4]! << 24) >>> 0) + (this.b[this.pos + 5]! << 16) + (this.b[this.pos + 6]! << 8) + this.b[this.pos + 7]!;
       this.pos += 8;
-      if (hi > 0x1fffff) throw new CborDecodeError('unsupported', 'integer above 2^53 - 1');
+      if (hi > 0x1fffff) throw this.fail('unsupported', 'integer above 2^53 - 1');
       arg = hi * 0x100000000 + lo;
       min = 0x100000000;
     } else if (info === 31) {
-      throw new CborDecodeError('unsupported', 'indefinite-length item');
+      throw this.fail('unsupported', 'indefinite-length item');
     } else {
-      throw new CborDecodeError('malformed', `reserved additional information ${info}`);
+      throw this.fail('malformed', `reserved additional information ${info}`);
     }
-    if (major !== 7 && arg < min) throw new CborDecodeError('non-canonical', `integer or length ${arg} not in shortest form`);
+    if (major !== 7 && arg < min) throw this.fail('non-canonical', `integer or length ${arg} not in shortest form`);
     return { major, arg };
   }
 
   item(depth: number): CborValue {
-    if (depth > this.maxDepth) throw new CborDecodeError('too-deep', `nesting deeper than ${this.maxDepth}`);
+    // Depth first, then the item count: both are decided at the item's first byte (SPEC 2 rules 7, 9).
+    if (depth > this.maxDepth) throw this.fail('too-deep', `nesting deeper than ${this.maxDepth}`);
+    if (++this.items > this.maxItems) throw this.fail('too-large', `more than ${this.maxItems} data items`);
     const start = this.pos;
     const { major, arg } = this.head();
     switch (major) {
@@ -217,12 +245,13 @@ class StrictReader {
         try {
           s = utf8Decoder.decode(this.b.subarray(this.pos, this.pos + arg));
         } catch {
-          throw new CborDecodeError('malformed', 'text string is not valid UTF-8');
+          throw this.fail('malformed', 'text string is not valid UTF-8');
         }
         this.pos += arg;
         return s;
       }
       case 4: {
+        this.checkLength(arg);
         // Every item takes at least one byte: a longer declared length cannot be honest.
         this.need(arg);
         const out: CborValue[] = [];
@@ -230,21 +259,22 @@ class StrictReader {
         return out;
       }
       case 5: {
+        this.checkLength(arg);
         this.need(arg * 2);
         const out = Object.create(null) as CborMap;
         let prevKey: Uint8Array | null = null;
         for (let i = 0; i < arg; i++) {
           const keyStart = this.pos;
-          if (this.b[keyStart]! >> 5 !== 3) throw new CborDecodeError('unsupported', 'map key is not a text string');
+          if (this.b[keyStart]! >> 5 !== 3) throw this.fail('unsupported', 'map key is not a text string');
           const key = this.item(depth + 1) as string;
           const keyBytes = this.b.subarray(keyStart, this.pos);
           if (prevKey !== null) {
             const c = compareBytes(prevKey, keyBytes);
-            if (c === 0) throw new CborDecodeError('non-canonical', `duplicate map key "${key}"`);
-            if (c > 0) throw new CborDecodeError('non-canonical', `map keys not in deterministic order at "${key}"`);
+            if (c === 0) throw this.fail('non-canonical', `duplicate map key "${key}"`);
+            if (c > 0) throw this.fail('non-canonical', `map keys not in deterministic order at "${key}"`);
           }
           prevKey = keyBytes;
-          if (key === '__proto__') throw new CborDecodeError('unsupported', 'map key "__proto__"');
+          if (key === '__proto__') throw this.fail('unsupported', 'map key "__proto__"');
           out[key] = this.item(depth + 1);
         }
         return out;
@@ -253,9 +283,9 @@ class StrictReader {
         if (this.b[start] === 0xf4) return false;
         if (this.b[start] === 0xf5) return true;
         if (this.b[start] === 0xf6) return null;
-        throw new CborDecodeError('unsupported', `simple value or float 0x${this.b[start]!.toString(16)}`);
+        throw this.fail('unsupported', `simple value or float 0x${this.b[start]!.toString(16)}`);
       default:
-        throw new CborDecodeError('unsupported', `major type ${major} (negative integer or tag)`);
+        throw this.fail('unsupported', `major type ${major} (negative integer or tag)`);
     }
   }
 }

@@ -52,6 +52,14 @@ export const LIMITS = {
   maxMetaBytes: 128 * 1024,
   /** Deepest CBOR nesting in a header or meta block. */
   maxCborDepth: 4,
+  /** Most entries one CBOR array or map in a header or meta block may declare (the stanza and "to" limits). */
+  maxCborLength: 1024,
+  /**
+   * Most CBOR data items in a header or meta block: the most a valid header holds, 11 for the map
+   * and its five entries plus 9 per stanza (array, type, rid, args array, 4 args, body) times 1,024.
+   * With it, decoding work and memory are linear in the bytes whatever they hold (SPEC 2 rule 9).
+   */
+  maxCborItems: 11 + 9 * 1024,
   /** Smallest and largest chunk size exponent: chunks of 4 KiB to 1 MiB. */
   minChunkExponent: 12,
   /** Largest chunk size exponent (1 MiB chunks). */

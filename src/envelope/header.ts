@@ -45,8 +45,8 @@ function malformed(message: string, cause?: unknown): LintasError {
   return new LintasError('ERR_ENVELOPE_MALFORMED', `Envelope header is malformed: ${message}`, { cause });
 }
 
-function limit(message: string): LintasError {
-  return new LintasError('ERR_ENVELOPE_LIMIT_EXCEEDED', `Envelope exceeds a format limit: ${message}`);
+function limit(message: string, cause?: unknown): LintasError {
+  return new LintasError('ERR_ENVELOPE_LIMIT_EXCEEDED', `Envelope exceeds a format limit: ${message}`, { cause });
 }
 
 /** Encode a header map to its canonical CBOR bytes. */
@@ -101,13 +101,20 @@ export function checkMagicAndVersion(bytes: Uint8Array): void {
   }
 }
 
+/**
+ * The CBOR limits of headers and meta blocks (SPEC 2 rules 7 and 9, section 7), enforced while
+ * decoding so that hostile bytes cost work and memory linear in their length.
+ */
+export const ENVELOPE_CBOR_LIMITS = { maxDepth: LIMITS.maxCborDepth, maxLength: LIMITS.maxCborLength, maxItems: LIMITS.maxCborItems } as const;
+
 /** Decode and validate header bytes (SPEC 6.1 steps 4–6): structure, types, limits. No crypto. */
 export function decodeHeader(bytes: Uint8Array): EnvelopeHeader {
   let value: CborValue;
   try {
-    value = decodeCanonical(bytes, { maxDepth: LIMITS.maxCborDepth });
+    value = decodeCanonical(bytes, ENVELOPE_CBOR_LIMITS);
   } catch (e) {
-    if (e instanceof CborDecodeError && e.reason === 'too-deep') throw limit(`CBOR nesting deeper than ${LIMITS.maxCborDepth}`);
+    if (e instanceof CborDecodeError && e.reason === 'too-deep') throw limit(`CBOR nesting deeper than ${LIMITS.maxCborDepth}`, e);
+    if (e instanceof CborDecodeError && e.reason === 'too-large') throw limit(e.message, e);
     throw malformed('not canonical CBOR', e);
   }
   const map = expectMap(value, 'header');

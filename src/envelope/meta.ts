@@ -6,7 +6,7 @@
 import { decodeCanonical, encodeCanonical, type CborMap } from '../cbor/index.js';
 import { ED25519_PUBLIC_KEY_BYTES } from '../crypto/ed25519.js';
 import { ENVELOPE_ID_BYTES, LIMITS, RECIPIENT_ID_BYTES } from './constants.js';
-import { expectBytes, expectKeys, expectMap, expectUint } from './header.js';
+import { ENVELOPE_CBOR_LIMITS, expectBytes, expectKeys, expectMap, expectUint } from './header.js';
 import { paddedMetaLength } from './padding.js';
 
 /** The decoded meta block. */
@@ -57,7 +57,7 @@ export function encodeMeta(m: EnvelopeMeta, stanzaCount?: number): Uint8Array {
  * ERR_ENVELOPE_TAMPERED.
  */
 export function decodeMeta(bytes: Uint8Array, stanzaCount?: number): EnvelopeMeta {
-  const map = expectMap(decodeCanonical(bytes, { maxDepth: LIMITS.maxCborDepth }), 'meta');
+  const map = expectMap(decodeCanonical(bytes, ENVELOPE_CBOR_LIMITS), 'meta');
   expectKeys(map, ['created', 'id', 'to'], ['expires', 'sender', 'len', 'cty', 'pad'], 'meta');
   const id = expectBytes(map.id, 'id', ENVELOPE_ID_BYTES);
   const created = expectUint(map.created, 'created');
@@ -74,7 +74,8 @@ export function decodeMeta(bytes: Uint8Array, stanzaCount?: number): EnvelopeMet
     }
     contentType = map.cty;
   }
-  if (expires !== null && expires < created) throw new Error('meta expires before it was created');
+  // SPEC 5.3 and 6.4: one rule for writers and readers, expires strictly after created.
+  if (expires !== null && expires <= created) throw new Error('meta expires no later than it was created');
   const padded = 'pad' in map;
   if (padded) {
     // SPEC 6.4: a padded meta block has its one length, zero padding, and the payload length.

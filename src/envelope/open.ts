@@ -31,7 +31,17 @@ export interface OpenOptions {
   now?: Date;
   /** How far an envelope's creation time may lie in the future, in seconds. Default 300. */
   maxClockSkewSeconds?: number;
+  /**
+   * Hidden-recipients mode only: the most trial unwraps for one envelope, summed over all
+   * `keys` (SPEC 4.3). Keys are tried in the order given, so put current keys before rotated-out
+   * ones. When the budget runs out the envelope is `ERR_ENVELOPE_NOT_FOR_ME`. Default 1,024 (one
+   * key against the largest header); an integer from 1 to 1,048,576.
+   */
+  maxTrialDecryptions?: number;
 }
+
+/** SPEC 4.3: the reference reader's default budget of hidden-mode trial unwraps per envelope. */
+export const DEFAULT_MAX_TRIAL_DECRYPTIONS = 1024;
 
 /** What a receiver learns about an envelope before reading its payload. */
 export interface EnvelopeInfo {
@@ -172,6 +182,7 @@ interface CheckedOpenOptions {
   trustedSenders: Uint8Array[] | null;
   nowSeconds: number;
   skew: number;
+  maxTrials: number;
 }
 
 function checkOpenOptions(o: OpenOptions): CheckedOpenOptions {
@@ -192,12 +203,16 @@ function checkOpenOptions(o: OpenOptions): CheckedOpenOptions {
   const skew = o.maxClockSkewSeconds ?? DEFAULT_MAX_CLOCK_SKEW_SECONDS;
   if (typeof skew !== 'number') throw new TypeError('options.maxClockSkewSeconds must be a number');
   if (!Number.isFinite(skew) || skew < 0) throw new RangeError('options.maxClockSkewSeconds must be a non-negative number');
+  const maxTrials = o.maxTrialDecryptions ?? DEFAULT_MAX_TRIAL_DECRYPTIONS;
+  if (typeof maxTrials !== 'number') throw new TypeError('options.maxTrialDecryptions must be a number');
+  if (!Number.isInteger(maxTrials) || maxTrials < 1 || maxTrials > 1_048_576) throw new RangeError('options.maxTrialDecryptions must be an integer from 1 to 1,048,576');
   return {
     keys: o.keys,
     allowAnonymous: o.allowAnonymous ?? false,
     trustedSenders: o.trustedSenders ?? null,
     nowSeconds: Math.floor((o.now?.getTime() ?? Date.now()) / 1000),
     skew,
+    maxTrials,
   };
 }
 
@@ -222,18 +237,12 @@ async function openHeader(reader: ByteReader, o: CheckedOpenOptions): Promise<Op
   if (mac.length < HEADER_MAC_BYTES) throw truncated('header MAC');
   checkStanzaShapes(header);
 
-  // 6.2 Find our stanza and unwrap the file key.
-  const { fileKey, key, ownId } = unwrapFileKey(header, o.keys);
-  const keys = deriveEnvelopeKeys(fileKey, header.salt);
-  wipe(fileKey);
+  // 6.2 Find our stanza and unwrap the file key; 6.3 key commitment, then header MAC.
+  const { keys, key, ownId } = authenticateHeader(header, o);
   try {
-    // 6.3 Key commitment, then header MAC, both in constant time.
-    if (!constantTimeEqual(keys.commitment, header.commit)) {
-      throw new LintasError('ERR_ENVELOPE_HEADER_TAMPERED', 'Envelope header failed its key commitment check: it was modified or forged');
-    }
     const prefixAndHeader = concatBytes(prefix, headerBytes);
     if (!constantTimeEqual(headerMac(keys.macKey, prefixAndHeader), mac)) {
-      throw new LintasError('ERR_ENVELOPE_HEADER_TAMPERED', 'Envelope header failed its MAC check: it was modified after sealing');
+      throw headerTampered(header, 'Envelope header failed its MAC check: it was modified after sealing');
     }
     // 6.4 Meta block.
     const metaPlain = chachaDecrypt(keys.metaKey, new Uint8Array(AEAD_NONCE_BYTES), header.meta);
@@ -291,9 +300,39 @@ export function checkStanzaShapes(header: EnvelopeHeader): void {
   }
 }
 
-function unwrapFileKey(header: EnvelopeHeader, keys: RecipientKeyPair[]): { fileKey: Uint8Array; key: RecipientKeyPair; ownId: Uint8Array } {
+function notForMe(): LintasError {
+  return new LintasError('ERR_ENVELOPE_NOT_FOR_ME', 'Envelope is not addressed to any of your keys');
+}
+
+/**
+ * SPEC 6.2–6.3 and 10.8: a failure of the header's authentication. In hidden mode it is
+ * ERR_ENVELOPE_NOT_FOR_ME, exactly as for a reader the envelope is not for, so that an outsider
+ * who alters the header cannot tell recipients from the rest by their outcome.
+ */
+function headerTampered(header: EnvelopeHeader, message: string): LintasError {
+  return isHidden(header) ? notForMe() : new LintasError('ERR_ENVELOPE_HEADER_TAMPERED', message);
+}
+
+function isHidden(header: EnvelopeHeader): boolean {
+  return header.stanzas[0]!.recipientId === null;
+}
+
+/**
+ * SPEC 6.2–6.3: unwrap the file key and check it against the key commitment. In hidden mode a
+ * stanza that unwraps but fails the commitment is passed over like one that does not unwrap,
+ * and the trial unwraps, summed over all keys, stop at `o.maxTrials` (SPEC 4.3).
+ */
+function authenticateHeader(header: EnvelopeHeader, o: CheckedOpenOptions): { keys: EnvelopeKeys; key: RecipientKeyPair; ownId: Uint8Array } {
+  const committed = (fileKey: Uint8Array): EnvelopeKeys | null => {
+    const keys = deriveEnvelopeKeys(fileKey, header.salt);
+    wipe(fileKey);
+    if (constantTimeEqual(keys.commitment, header.commit)) return keys;
+    wipeEnvelopeKeys(keys);
+    return null;
+  };
   const { byId, hidden } = indexStanzas(header.stanzas);
-  for (const key of keys) {
+  let trials = 0;
+  for (const key of o.keys) {
     const scheme = schemeFor(key.type);
     if (!scheme) continue;
     // Normal mode: one lookup finds the stanza carrying our id, wherever it sits among 1,024.
@@ -301,17 +340,21 @@ function unwrapFileKey(header: EnvelopeHeader, keys: RecipientKeyPair[]): { file
     const own = byId.get(idBucket(rid))?.find((s) => s.type === scheme.type && constantTimeEqual(s.recipientId!, rid));
     if (own) {
       const fileKey = scheme.unwrap(own.args, own.body, key);
-      if (fileKey !== null) return { fileKey, key, ownId: rid };
-      throw new LintasError('ERR_ENVELOPE_HEADER_TAMPERED', 'The stanza addressed to your key does not decrypt: the header was modified');
+      if (fileKey === null) throw new LintasError('ERR_ENVELOPE_HEADER_TAMPERED', 'The stanza addressed to your key does not decrypt: the header was modified');
+      const keys = committed(fileKey);
+      if (keys === null) throw new LintasError('ERR_ENVELOPE_HEADER_TAMPERED', 'Envelope header failed its key commitment check: it was modified or forged');
+      return { keys, key, ownId: rid };
     }
     // Hidden mode: nothing says which stanza is ours, so try each of our type (SPEC 4.3).
     for (const s of hidden) {
       if (s.type !== scheme.type) continue;
+      if (++trials > o.maxTrials) throw notForMe();
       const fileKey = scheme.unwrap(s.args, s.body, key);
-      if (fileKey !== null) return { fileKey, key, ownId: rid };
+      const keys = fileKey === null ? null : committed(fileKey);
+      if (keys !== null) return { keys, key, ownId: rid };
     }
   }
-  throw new LintasError('ERR_ENVELOPE_NOT_FOR_ME', 'Envelope is not addressed to any of your keys');
+  throw notForMe();
 }
 
 /**

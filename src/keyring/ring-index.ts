@@ -101,7 +101,9 @@ export class RingIndex {
     };
     for (const record of state.identities) {
       record.cards.forEach((card, position) => place({ kind: 'identity', record, position }, card));
-      for (const keys of record.keys) {
+      // Newest keys first: a hidden-mode open spends its trial budget in this order (SPEC 4.3),
+      // so current keys are always tried and rotated-out ones only while budget is left.
+      for (const keys of [...record.keys].reverse()) {
         for (const key of [keys.x25519, keys.xwing]) {
           const rid = hex(recipientId(key));
           if (this.byRecipientId.has(rid)) continue; // a rotation that kept its keys

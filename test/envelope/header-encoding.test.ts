@@ -282,6 +282,20 @@ describe('header limits (LIMITS): at the limit passes, one over gives ERR_ENVELO
     // A normal header already reaches depth 4 (map > stanzas > stanza > args > arg); one more
     // level inside an arg is too deep, and is refused before any structural check.
     ['maxCborDepth', stanzasHeader(stanza('X', 48, [filled(8)])), stanzasHeader(['X', null, [[filled(8)]], filled(48)])],
+    // SPEC 2 rule 9: a declared length over 1,024 is refused at its head, so a body that is an
+    // array (otherwise merely malformed) is a limit error. At the limit: 1,024 stanzas.
+    [
+      'maxCborLength',
+      stanzasHeader(...Array.from({ length: LIMITS.maxCborLength }, () => stanza('X', 1))),
+      stanzasHeader(stanza('X', 48), ['X', null, [], Array.from({ length: LIMITS.maxCborLength + 1 }, () => 0)]),
+    ],
+    // The largest valid header: 1,024 stanzas of 4 args each is exactly maxCborItems items; one
+    // more key and value in the map (otherwise an unknown key) goes over.
+    [
+      'maxCborItems',
+      stanzasHeader(...Array.from({ length: LIMITS.maxStanzas }, () => stanza('X', 1, [filled(1), filled(1), filled(1), filled(1)]))),
+      headerWith({ x: 0, stanzas: Array.from({ length: LIMITS.maxStanzas }, () => stanza('X', 1, [filled(1), filled(1), filled(1), filled(1)])) }),
+    ],
   ];
 
   it.each(cases)('%s', (_what, atLimit, overLimit) => {
@@ -307,7 +321,7 @@ describe('header limits (LIMITS): at the limit passes, one over gives ERR_ENVELO
 const metaArb: fc.Arbitrary<EnvelopeMeta> = fc
   .record({
     id: bytesOf(ENVELOPE_ID_BYTES),
-    created: fc.maxSafeNat(),
+    created: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER - 1 }),
     expiresAfter: fc.option(fc.nat(), { nil: null }),
     sender: fc.option(bytesOf(32), { nil: null }),
     to: fc.array(bytesOf(RECIPIENT_ID_BYTES), { minLength: 1, maxLength: 5 }),
@@ -319,7 +333,7 @@ const metaArb: fc.Arbitrary<EnvelopeMeta> = fc
     ...m,
     // SPEC 5.3: a padded meta block always declares the payload length.
     len: m.padded ? (m.len ?? 0) : m.len,
-    expires: expiresAfter === null ? null : Math.min(Number.MAX_SAFE_INTEGER, m.created + expiresAfter),
+    expires: expiresAfter === null ? null : Math.min(Number.MAX_SAFE_INTEGER, m.created + 1 + expiresAfter),
   }));
 
 function metaMap(overrides: Record<string, CborValue | undefined> = {}): Uint8Array {
@@ -409,6 +423,8 @@ describe('meta rejections (the opener reports each as ERR_ENVELOPE_TAMPERED)', (
     ['cty of maxContentTypeBytes + 1 bytes', metaMap({ cty: 'a'.repeat(LIMITS.maxContentTypeBytes + 1) })],
     ['cty over the limit in UTF-8 bytes only', metaMap({ cty: '\u00e9'.repeat(LIMITS.maxContentTypeBytes / 2 + 1) })],
     ['nesting deeper than maxCborDepth', metaMap({ to: [[[[[filled(32)]]]]] })],
+    // SPEC 5.3 and 6.4: expires strictly after created, for writers and readers alike.
+    ['expires equal to created', metaMap({ created: 100, expires: 100 })],
   ];
 
   it.each(cases)('%s', (_what, bytes) => {
@@ -419,7 +435,6 @@ describe('meta rejections (the opener reports each as ERR_ENVELOPE_TAMPERED)', (
     ['to with maxStanzas ids', metaMap({ to: Array.from({ length: LIMITS.maxStanzas }, () => filled(32)) })],
     ['cty of maxContentTypeBytes bytes', metaMap({ cty: 'a'.repeat(LIMITS.maxContentTypeBytes) })],
     ['cty of maxContentTypeBytes UTF-8 bytes', metaMap({ cty: '\u00e9'.repeat(LIMITS.maxContentTypeBytes / 2) })],
-    ['expires equal to created', metaMap({ created: 100, expires: 100 })],
   ])('accepts %s', (_what, bytes) => {
     expect(() => decodeMeta(bytes)).not.toThrow();
   });
