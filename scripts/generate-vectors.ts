@@ -33,6 +33,7 @@ import { recipientId, type RecipientKeyPair, type RecipientType, type SigningKey
 import { sealCore, type SealStreamOptions } from '../src/envelope/seal.js';
 import { open, type OpenOptions } from '../src/envelope/open.js';
 import { armor } from '../src/envelope/armor.js';
+import { inspect } from '../src/envelope/inspect.js';
 import { collectBytes, toAsyncIterable } from '../src/envelope/byte-source.js';
 import { CHECKPOINT_BYTES, CONTEXT, HEADER_MAC_BYTES, LIMITS, MAGIC, PREFIX_BYTES, WINDOW_BYTES } from '../src/envelope/constants.js';
 import { decodeHeader, encodeHeader, encodePrefix, type EnvelopeHeader, type RecipientStanza } from '../src/envelope/header.js';
@@ -42,6 +43,7 @@ import { decodeMeta, encodeMeta, type EnvelopeMeta } from '../src/envelope/meta.
 import { chunkNonce } from '../src/envelope/payload-stream.js';
 import { x25519Scheme } from '../src/envelope/stanza-x25519.js';
 import { toHex } from '../src/envelope/hex.js';
+import { IDENTITY_KEY, NON_CANONICAL_IDENTITY_KEY, ORDER_TWO_KEY, bareEquationHolds, forgeWithSmallOrderKey, malleateS } from './ed25519-forgeries.js';
 
 // ---------------------------------------------------------------------------------------------
 // The vector file format (docs/vectors/README.md describes every field).
@@ -140,8 +142,22 @@ export interface Vector {
   tamper?: string;
   envelope: Hex;
   armored?: string;
+  /** Optional: what the key-free inspection of SPEC 6.8 reports for `envelope`. */
+  inspect?: VectorInspect;
   open: VectorOpen;
   expect: VectorExpect;
+}
+
+/** SPEC 6.8: what anyone may learn without keys (README "inspect"). */
+export interface VectorInspect {
+  totalBytes: number;
+  headerBytes: number;
+  chunkSize: number;
+  payloadBytes: number;
+  chunkCount: number;
+  plaintextStreamBytes: number;
+  hiddenRecipients: boolean;
+  stanzas: { type: string; recipientId: Hex | null; bytes: number }[];
 }
 
 /** Which failure class each error code belongs to (README "expect"). */
@@ -431,7 +447,11 @@ class WideUint {
 class IndefiniteArray {
   constructor(readonly items: Raw[]) {}
 }
-type Raw = number | string | Uint8Array | null | Raw[] | RawMap | WideUint | IndefiniteArray;
+/** Bytes written as they are: items outside the profile (negative integers, tags, floats) or cut-short ones. */
+class Verbatim {
+  constructor(readonly bytes: number[]) {}
+}
+type Raw = number | string | Uint8Array | null | Raw[] | RawMap | WideUint | IndefiniteArray | Verbatim;
 
 function cborHead(major: number, arg: number, info?: 24 | 25 | 26 | 27): number[] {
   const m = major << 5;
@@ -449,6 +469,7 @@ function rawCbor(v: Raw): Uint8Array {
     if (x === null) out.push(0xf6);
     else if (typeof x === 'number') out.push(...cborHead(0, x));
     else if (x instanceof WideUint) out.push(...cborHead(0, x.value, x.info));
+    else if (x instanceof Verbatim) out.push(...x.bytes);
     else if (typeof x === 'string') {
       const b = utf8(x);
       out.push(...cborHead(3, b.length), ...b);
@@ -516,6 +537,8 @@ interface VectorDef {
   open: OpenSpec;
   /** A failure code, or 'success' (the expected values are then taken from the base). */
   expect: LintasErrorCode | 'success';
+  /** Record what `inspect` (SPEC 6.8) reports for the envelope. */
+  inspect?: true;
   /** For success vectors built from a different payload or meta than the base seal. */
   expectPayload?: Uint8Array;
   expectMeta?: EnvelopeMeta;
@@ -663,11 +686,17 @@ async function toVector(def: VectorDef): Promise<Vector> {
     ...(def.tamper !== undefined ? { tamper: def.tamper } : {}),
     envelope: toHex(envelope),
     ...(def.armored !== undefined ? { armored: def.armored } : {}),
+    ...(def.inspect ? { inspect: await inspectRecord(envelope) } : {}),
     open: openRecord,
     expect,
   };
   await checkOutcome(v, def);
   return v;
+}
+
+async function inspectRecord(envelope: Uint8Array): Promise<VectorInspect> {
+  const { version: _version, armored: _armored, ...view } = await inspect(envelope);
+  return view;
 }
 
 /** The generator refuses to write a vector that this implementation does not open as stated. */
@@ -1670,6 +1699,218 @@ async function defineVectors(): Promise<VectorDef[]> {
     expect: 'ERR_ENVELOPE_NOT_YET_VALID',
   });
 
+  // --- Decoding limits, CBOR types, meta defects, hidden mode, signatures (issue 14) ----------
+
+  {
+    const e = headerEntries(x25519Signed);
+    const withStanzas = (extra: Raw): Uint8Array => headerOnly(x25519Signed, rawCbor(new RawMap(replaceEntry(e, 'stanzas', [...x25519Signed.header.stanzas.map(rawStanza), extra]))));
+    const unknownStanza = (args: Raw, body: Raw): Raw[] => ['lintas.test/x', pattern(32, 8), args, body];
+    add({
+      name: 'header-cbor-too-many-items',
+      description: `The stanza array holds one array of ${LIMITS.maxCborLength} arrays of 8 zeros: ${LIMITS.maxCborItems + 1} data items in the header, one more than the ${LIMITS.maxCborItems} a valid header can hold. Decoding stops at that item (SPEC 2 rule 9).`,
+      base: x25519Signed,
+      tamper: 'Stanzas replaced by [[[0 x 8] x 1024]]; MAC and signature recomputed.',
+      envelope: headerOnly(x25519Signed, rawCbor(new RawMap(replaceEntry(e, 'stanzas', [Array.from({ length: LIMITS.maxCborLength }, () => Array<Raw>(8).fill(0))])))),
+      open: bobX,
+      expect: 'ERR_ENVELOPE_LIMIT_EXCEEDED',
+    });
+    add({
+      name: 'header-cbor-array-too-long',
+      description: `A stanza of unknown type whose body is an array of ${LIMITS.maxCborLength + 1} zeros: the declared length is over the limit of ${LIMITS.maxCborLength}, refused at the array's head (otherwise the body would merely be malformed).`,
+      base: x25519Signed,
+      tamper: 'Appended a "lintas.test/x" stanza with an array body; MAC and signature recomputed.',
+      envelope: withStanzas(unknownStanza([], Array<Raw>(LIMITS.maxCborLength + 1).fill(0))),
+      open: bobX,
+      expect: 'ERR_ENVELOPE_LIMIT_EXCEEDED',
+    });
+    add({
+      name: 'header-cbor-map-too-long',
+      description: `A stanza of unknown type whose body is a map of ${LIMITS.maxCborLength + 1} entries ("k0000": 0, ...): over the limit of ${LIMITS.maxCborLength} entries per map.`,
+      base: x25519Signed,
+      tamper: 'Appended a "lintas.test/x" stanza with a map body; MAC and signature recomputed.',
+      envelope: withStanzas(unknownStanza([], new RawMap(Array.from({ length: LIMITS.maxCborLength + 1 }, (_, i): [string, Raw] => [`k${String(i).padStart(4, '0')}`, 0])))),
+      open: bobX,
+      expect: 'ERR_ENVELOPE_LIMIT_EXCEEDED',
+    });
+    add({
+      name: 'header-cbor-length-beyond-input',
+      description: 'The header ends with an array head (0x98 0x64) declaring 100 entries, with no bytes after it: a declared length longer than what is left is malformed.',
+      base: x25519Signed,
+      tamper: 'Appended the two bytes 0x98 0x64 as a last stanza; MAC and signature recomputed.',
+      envelope: withStanzas(new Verbatim([0x98, 100])),
+      open: bobX,
+      expect: 'ERR_ENVELOPE_MALFORMED',
+    });
+    add({
+      name: 'header-cbor-empty-array-at-depth-4',
+      description: 'A stanza of unknown type whose only argument is an empty array: the array is at depth 4, which is allowed (it holds nothing deeper), so the header is malformed (an argument must be a byte string), not over the depth limit.',
+      base: x25519Signed,
+      tamper: 'Appended a "lintas.test/x" stanza with args [[]]; MAC and signature recomputed.',
+      envelope: withStanzas(unknownStanza([[]], pattern(16, 9))),
+      open: bobX,
+      expect: 'ERR_ENVELOPE_MALFORMED',
+    });
+    add({
+      name: 'header-cbor-too-deep-negative-integer',
+      description: 'A stanza argument is [-1]: the -1 is at depth 5 and of a forbidden type. Depth is checked at an item\'s first byte, before its type, so this is a limit error.',
+      base: x25519Signed,
+      tamper: 'Appended a "lintas.test/x" stanza with args [[-1]] (0x81 0x20); MAC and signature recomputed.',
+      envelope: withStanzas(unknownStanza([[new Verbatim([0x20])]], pattern(16, 9))),
+      open: bobX,
+      expect: 'ERR_ENVELOPE_LIMIT_EXCEEDED',
+    });
+    const cborTypeVector = (name: string, description: string, key: string, value: number[]): void =>
+      add({
+        name,
+        description,
+        base: x25519Signed,
+        tamper: `"${key}" replaced by the bytes ${value.slice(0, 4).map((b) => b.toString(16).padStart(2, '0')).join(' ')}${value.length > 4 ? ' ...' : ''}; MAC and signature recomputed.`,
+        envelope: headerOnly(x25519Signed, rawCbor(new RawMap(replaceEntry(e, key, new Verbatim(value))))),
+        open: bobX,
+        expect: 'ERR_ENVELOPE_MALFORMED',
+      });
+    cborTypeVector('header-cbor-negative-integer', 'The chunk exponent is the negative integer -17 (major type 1, 0x30), which the profile forbids.', 'chunk', [0x30]);
+    cborTypeVector('header-cbor-tag', 'The salt is wrapped in tag 64 (major type 6, "uint8 typed array"): the profile has no tags.', 'salt', [0xd8, 0x40, 0x58, 0x20, ...x25519Signed.header.salt]);
+    cborTypeVector('header-cbor-float', 'The chunk exponent is the half-precision float 16.0 (0xf9 0x4c 0x00): floats are not in the profile, even with an integral value.', 'chunk', [0xf9, 0x4c, 0x00]);
+  }
+  {
+    const m = x25519Signed.meta;
+    const metaEntries: [string, Raw][] = [
+      ['id', m.id],
+      ['to', m.to],
+      ['len', m.len!],
+      ['sender', m.sender!],
+      ['created', m.created],
+    ];
+    const metaVector = (name: string, description: string, tamper: string, metaPlain: Uint8Array, now = VECTOR_NOW): void =>
+      add({
+        name,
+        description,
+        base: x25519Signed,
+        tamper: `${tamper}; encrypted under the meta key, MAC and signature recomputed.`,
+        envelope: headerOnly(x25519Signed, headerWithMeta(x25519Signed, metaPlain)),
+        open: { keys: [to('bob')], now },
+        expect: 'ERR_ENVELOPE_TAMPERED',
+      });
+    metaVector('meta-unknown-key', 'The meta block has a key ("x") that format v1 does not define.', 'Meta map with "x": 0 added first', rawCbor(new RawMap([['x', 0], ...metaEntries])));
+    metaVector('meta-missing-id', 'The meta block has no "id".', 'Meta map without "id"', rawCbor(new RawMap(metaEntries.slice(1))));
+    metaVector('meta-to-empty', 'The meta block\'s recipient list is empty.', 'Meta "to" set to []', rawCbor(new RawMap(replaceEntry(metaEntries, 'to', []))));
+    metaVector('meta-sender-wrong-length', 'The meta block\'s sender key is 31 bytes.', 'Meta "sender" cut to 31 bytes', rawCbor(new RawMap(replaceEntry(metaEntries, 'sender', m.sender!.slice(0, 31)))));
+    metaVector('meta-negative-integer', 'The meta block\'s "len" is the negative integer -1 (0x20).', 'Meta "len" replaced by 0x20', rawCbor(new RawMap(replaceEntry(metaEntries, 'len', new Verbatim([0x20])))));
+    metaVector(
+      'meta-expires-equals-created',
+      'The meta block says the envelope expires in the second it was created: "expires" must be strictly greater than "created", for readers as for writers (SPEC 5.3, 6.4).',
+      'Meta "expires" set to created; the vector opens at created so only the meta check can fail',
+      encodeMeta({ ...m, expires: m.created }),
+    );
+    metaVector(
+      'meta-to-too-long',
+      `The meta block lists ${LIMITS.maxCborLength + 1} recipient ids, over the limit of ${LIMITS.maxStanzas} (refused at the array's head).`,
+      `Meta "to" extended to ${LIMITS.maxCborLength + 1} ids`,
+      rawCbor(new RawMap(replaceEntry(metaEntries, 'to', Array.from({ length: LIMITS.maxCborLength + 1 }, (_, i) => (i === 0 ? m.to[0]! : pattern(32, i)))))),
+    );
+  }
+  add({
+    name: 'stanza-xwing-small-order-share',
+    description: 'bob\'s (visible) X-Wing stanza has its X25519 share (the last 32 bytes of the ciphertext) replaced by the all-zero point, of small order: whether a reader refuses to decapsulate (libsodium does) or not, the stanza does not unwrap (SPEC 4.2).',
+    base: xwingSigned,
+    tamper: 'Last 32 bytes of the X-Wing ciphertext set to zero; MAC and signature recomputed.',
+    envelope: headerOnly(
+      xwingSigned,
+      headerWith(xwingSigned, { stanzas: xwingSigned.header.stanzas.map((s) => ({ ...s, args: [concatBytes(s.args[0]!.subarray(0, 1088), new Uint8Array(32))] })) }),
+    ),
+    open: { keys: [to('bob', XW)] },
+    expect: 'ERR_ENVELOPE_HEADER_TAMPERED',
+  });
+  add({
+    name: 'hidden-recipients-xwing',
+    description: 'Hidden-recipients mode with X-Wing keys: carol decapsulates bob\'s stanza (implicit rejection gives an unrelated secret, so its AEAD fails) and then her own.',
+    base: await sealBase({ label: 'hidden-recipients-xwing', payload: TEXT, recipients: [to('bob', XW), to('carol', XW)], sender: 'alice', hideRecipients: true }),
+    open: { keys: [to('carol', XW)] },
+    expect: 'success',
+  });
+  add({
+    name: 'padding-mixed-types',
+    description: 'Padding with recipients of two types (bob X25519, carol X-Wing, dave X25519): each type is padded on its own, to 4 X25519 stanzas (2 real) and 4 X-Wing stanzas (1 real), then all 8 are shuffled together; dave opens it.',
+    base: await sealBase({ label: 'padding-mixed-types', payload: pattern(1000, 3), recipients: [to('bob'), to('carol', XW), to('dave')], sender: 'alice', padding: true }),
+    open: { keys: [to('dave')] },
+    expect: 'success',
+    inspect: true,
+  });
+  add({
+    name: 'hidden-salt-changed',
+    description: 'An outsider flips a bit of a hidden envelope\'s salt. bob\'s stanza still unwraps, but the key commitment fails; in hidden mode that is reported as ERR_ENVELOPE_NOT_FOR_ME, exactly what a non-recipient sees (SPEC 6.2, 10.8).',
+    base: hidden,
+    tamper: 'Flipped one bit of "salt"; MAC recomputed with the original MAC key (the outcome does not depend on it).',
+    envelope: headerOnly(hidden, headerWith(hidden, { salt: flip(hidden.header.salt, 0) })),
+    open: bobX,
+    expect: 'ERR_ENVELOPE_NOT_FOR_ME',
+  });
+  add({
+    name: 'hidden-mac-mismatch',
+    description: 'One bit of a hidden envelope\'s header MAC is flipped: bob, a recipient, reports ERR_ENVELOPE_NOT_FOR_ME like everyone else (SPEC 6.3, 10.8).',
+    base: hidden,
+    tamper: 'Flipped the low bit of the first MAC byte.',
+    envelope: flip(hidden.envelope, sectionLength(hidden) - HEADER_MAC_BYTES),
+    open: bobX,
+    expect: 'ERR_ENVELOPE_NOT_FOR_ME',
+  });
+  add({
+    name: 'empty-input',
+    description: 'The input is empty (zero bytes): not an envelope, and not armor either (SPEC 6.1 step 1, 8).',
+    base: x25519Signed,
+    tamper: 'Every byte removed.',
+    envelope: EMPTY,
+    open: bobX,
+    expect: 'ERR_ENVELOPE_MALFORMED',
+  });
+  add({
+    name: 'payload-shorter-than-tag',
+    description: 'The payload section is 5 bytes, shorter than one 16-byte tag: the only chunk cannot open. inspect (SPEC 6.8) reports one chunk and a plaintext stream of max(0, 5 - 16) = 0 bytes.',
+    base: x25519Signed,
+    tamper: 'Payload section cut to its first 5 bytes.',
+    envelope: x25519Signed.envelope.slice(0, sectionLength(x25519Signed) + 5),
+    open: bobX,
+    expect: 'ERR_ENVELOPE_TAMPERED',
+    inspect: true,
+  });
+  {
+    // SPEC 1.3: each forged signature passes the bare equation [S]B - [k]A = R (checked here);
+    // only the named rule rejects it.
+    const base = x25519Signed;
+    const sig = base.signature!;
+    const prefixAndHeader = concatBytes(base.prefix, base.headerBytes);
+    // The one window's data is payload || padding (SPEC 5.7); the checkpoint signs its hash.
+    const data = concatBytes(base.spec.payload, new Uint8Array(base.paddingLength));
+    const malleated = malleateS(sig);
+    if (!bareEquationHolds(base.sender!.publicKey, checkpointMessage(sha256(prefixAndHeader), 0, true, sha256(data)), malleated)) throw new Error('malleated S fails the bare equation');
+    add({
+      name: 'signature-s-not-reduced',
+      description: 'alice\'s checkpoint signature with S replaced by S + l (the group order): the bare equation still holds, but S must be below l (SPEC 1.3 rule 2).',
+      base,
+      tamper: 'S of the signature (its last 32 bytes, little-endian) increased by l; payload re-encrypted.',
+      envelope: rebuild(base, { signature: malleated }),
+      open: bobX,
+      expect: 'ERR_SIGNATURE_INVALID',
+    });
+    const forgedSender = (name: string, key: Uint8Array, rule: string): void => {
+      const header = headerWithMeta(base, encodeMeta({ ...base.meta, sender: key }));
+      const message = checkpointMessage(sha256(concatBytes(encodePrefix(header.length), header)), 0, true, sha256(data));
+      add({
+        name,
+        description: `The meta block names ${rule} as the sender, with a checkpoint signature R = [r]B, S = r that passes the bare equation for any message; SPEC 1.3 rule 3 rejects the key.`,
+        base,
+        tamper: 'Meta "sender" replaced by the key and encrypted under the meta key; MAC recomputed; the forged signature put in the plaintext stream.',
+        envelope: rebuild(base, { header, signature: forgeWithSmallOrderKey(key, message, name) }),
+        open: bobX,
+        expect: 'ERR_SIGNATURE_INVALID',
+      });
+    };
+    forgedSender('signature-identity-key', IDENTITY_KEY, 'the identity point (01 00 ... 00, small order)');
+    forgedSender('signature-small-order-key', ORDER_TWO_KEY, 'the point (0, -1) of order 2 (ec ff ... ff 7f)');
+    forgedSender('signature-non-canonical-key', NON_CANONICAL_IDENTITY_KEY, 'a non-canonical encoding of the identity, y = p + 1 (ee ff ... ff 7f)');
+  }
+
   // --- ASCII armor ----------------------------------------------------------------------------
 
   // A base whose length is 1 mod 3, so the last armor line ends in "==".
@@ -1711,6 +1952,11 @@ async function defineVectors(): Promise<VectorDef[]> {
   armorDef('armor-invalid-character', 'A body line contains "*", which is not in the base64 alphabet.', withBody([bodyLines[0]!.slice(0, 10) + '*' + bodyLines[0]!.slice(11), ...bodyLines.slice(1)]), 'ERR_ARMOR_MALFORMED');
   armorDef('armor-missing-end', 'The END line is missing (the text was cut after the last body line).', withBody(bodyLines, lines[0], ['']), 'ERR_ARMOR_MALFORMED');
   armorDef('armor-trailing-garbage', 'Text follows the END line.', `${armored}garbage\n`, 'ERR_ARMOR_MALFORMED');
+  // SPEC 8: every line, blank ones included, is at most 4,096 bytes without its LF.
+  armorDef('armor-blank-line-at-limit', 'A line of 4,096 spaces before the BEGIN line and after the END line: at the line limit, so accepted, whole or in pieces.', `${' '.repeat(4096)}\n${armored}${' '.repeat(4096)}\n`, 'success');
+  armorDef('armor-long-blank-line-before', 'A line of 5,000 spaces before the BEGIN line: over the 4,096-byte line limit, which applies to blank lines too, however the text is cut into pieces.', `${' '.repeat(5000)}\n${armored}`, 'ERR_ARMOR_MALFORMED');
+  armorDef('armor-long-blank-line-after', 'A line of 5,000 spaces after the END line, without a final LF: over the 4,096-byte line limit.', `${armored}${' '.repeat(5000)}`, 'ERR_ARMOR_MALFORMED');
+  armorDef('armor-whitespace-only', 'The input is only spaces and line feeds: it is taken for armor (SPEC 8, "Recognising armor") and has no BEGIN line.', '  \n\t\n\n', 'ERR_ARMOR_MALFORMED');
 
   return defs;
 }

@@ -4,6 +4,7 @@
  * (b) every vector opens to its expected outcome whether the input arrives whole, in uneven
  *     pieces or one byte at a time;
  * (c) the recorded sealing inputs and random bytes reproduce the sealer's output byte for byte;
+ * (c') where a vector records it, the key-free inspection reports the recorded view;
  * (d) the recorded intermediate values agree with the key schedule recomputed here from the
  *     primitives and the context strings of the SPEC (not through the envelope code).
  */
@@ -14,6 +15,7 @@ import { FAILURE_CLASS, VECTOR_DIR, VECTOR_FORMAT, generateVectors, type KeyRef,
 import { LintasError } from '../../src/errors/index.js';
 import { open, type OpenOptions } from '../../src/envelope/open.js';
 import { armor, dearmor } from '../../src/envelope/armor.js';
+import { inspect } from '../../src/envelope/inspect.js';
 import { sealCore, type SealStreamOptions } from '../../src/envelope/seal.js';
 import { decodeHeader } from '../../src/envelope/header.js';
 import { collectBytes, toAsyncIterable } from '../../src/envelope/byte-source.js';
@@ -187,6 +189,13 @@ describe('envelope test vectors', () => {
         expect(await attempt(uneven(input), options), 'uneven pieces').toEqual(want);
         expect(await attempt(byteByByte(input), options), 'byte by byte').toEqual(want);
       });
+
+      if (v.inspect !== undefined) {
+        it('inspects (SPEC 6.8, no keys) to the recorded view', async () => {
+          const { version: _version, armored: _armored, ...view } = await inspect(fromHex(v.envelope));
+          expect(view).toEqual(v.inspect);
+        });
+      }
 
       it('re-seals from the recorded inputs and random bytes to the recorded header (and the whole envelope if untouched)', async () => {
         const sealed = await reseal(v);
