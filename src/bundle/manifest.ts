@@ -13,6 +13,7 @@
  *   party = { "key": bstr(32), "fp": bstr(32), "name": tstr, "org": tstr, "country": tstr }
  *   signature = Ed25519(originator, "lintas/v1 bundle manifest" || 0x00 || manifest)
  */
+import { hasEdgeSpace, hasHiddenCharacter, hasHiddenCharacterExceptLines } from '../text/display-text.js';
 import { LintasError } from '../errors/index.js';
 import { concatBytes, utf8 } from '../crypto/bytes.js';
 import { ed25519Sign, ed25519Verify } from '../crypto/ed25519.js';
@@ -78,11 +79,12 @@ function malformed(message: string): LintasError {
   return new LintasError('ERR_BUNDLE_MALFORMED', `Bundle is malformed: ${message}`);
 }
 
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/u;
-const CONTROL_EXCEPT_LINES = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\ufeff]/u;
-// RFC 6838 type/subtype with optional parameters.
-const TOKEN = "[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*";
-const MEDIA_TYPE = new RegExp(`^${TOKEN}/${TOKEN}(\\s*;\\s*${TOKEN}=(${TOKEN}|"[^"\\\\\\u0000-\\u001f]*"))*$`);
+// SPEC 12.3 media-type ABNF: RFC 6838 restricted names, parameters without white space, values
+// a restricted name or a quoted string of printable ASCII. No CR, LF or space can pass, so an
+// item type is safe in an HTTP header or a file dialog.
+const NAME = "[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}";
+const QUOTED = '"[\\x20\\x21\\x23-\\x5b\\x5d-\\x7e]*"';
+const MEDIA_TYPE = new RegExp(`^${NAME}/${NAME}(;${NAME}=(${NAME}|${QUOTED}))*$`);
 
 function byteLength(s: string): number {
   return utf8(s).length;
@@ -106,8 +108,8 @@ export function itemNameProblem(name: string): string | null {
   if (name.length === 0) return 'is empty';
   if (byteLength(name) > BUNDLE_LIMITS.maxItemNameBytes) return `is longer than ${BUNDLE_LIMITS.maxItemNameBytes} UTF-8 bytes`;
   if (name !== name.normalize('NFC')) return 'is not in Unicode NFC';
-  if (name.trim() !== name) return 'has leading or trailing whitespace';
-  if (CONTROL.test(name) || /[\ud800-\udfff]/u.test(name)) return 'contains control or text-direction characters';
+  if (hasEdgeSpace(name)) return 'has leading or trailing whitespace';
+  if (hasHiddenCharacter(name)) return 'contains control, invisible or text-direction characters';
   if (NOT_IN_FILE_NAMES.test(name)) return 'contains a path separator or one of < > : " | ? *, which are not allowed in file names on every platform';
   if (name.endsWith('.')) return 'ends with a dot, which Windows drops';
   if (DEVICE_NAMES.test(name.split('.')[0]!.trimEnd())) return 'is a reserved device name on Windows (CON, PRN, AUX, NUL, COM0-9, LPT0-9)';
@@ -125,7 +127,7 @@ export function titleProblem(title: string): string | null {
   if (title.length === 0) return 'is empty';
   if (byteLength(title) > BUNDLE_LIMITS.maxTitleBytes) return `is longer than ${BUNDLE_LIMITS.maxTitleBytes} UTF-8 bytes`;
   if (title !== title.normalize('NFC')) return 'is not in Unicode NFC';
-  if (CONTROL.test(title) || /[\ud800-\udfff]/u.test(title)) return 'contains control or text-direction characters';
+  if (hasHiddenCharacter(title)) return 'contains control, invisible or text-direction characters';
   return null;
 }
 
@@ -133,7 +135,7 @@ export function titleProblem(title: string): string | null {
 export function summaryProblem(summary: string): string | null {
   if (byteLength(summary) > BUNDLE_LIMITS.maxSummaryBytes) return `is longer than ${BUNDLE_LIMITS.maxSummaryBytes} UTF-8 bytes`;
   if (summary !== summary.normalize('NFC')) return 'is not in Unicode NFC';
-  if (CONTROL_EXCEPT_LINES.test(summary) || /[\ud800-\udfff]/u.test(summary)) return 'contains control or text-direction characters';
+  if (hasHiddenCharacterExceptLines(summary)) return 'contains control, invisible or text-direction characters';
   return null;
 }
 
@@ -167,7 +169,7 @@ function uintOf(v: CborValue | undefined, what: string): number {
   return v;
 }
 
-const PARTY_TEXT = (s: string): string | null => (s.length === 0 || s.trim() !== s || CONTROL.test(s) || byteLength(s) > 256 ? 'is not acceptable party text' : null);
+const PARTY_TEXT = (s: string): string | null => (s.length === 0 || hasEdgeSpace(s) || hasHiddenCharacter(s) || byteLength(s) > 256 ? 'is not acceptable party text' : null);
 
 /** Decode a party map. @throws {@link LintasError} `ERR_BUNDLE_MALFORMED`. */
 export function decodeParty(v: CborValue | undefined, what: string): BundleParty {

@@ -5,19 +5,16 @@
  * and line or paragraph separators. Text must be in Unicode NFC so one name has one encoding.
  */
 import { utf8 } from '../crypto/bytes.js';
+import { hasEdgeSpace, hasHiddenCharacter } from '../text/display-text.js';
 
-// C0/C1 controls, line/paragraph separators, bidi marks/embeddings/overrides/isolates,
-// Arabic letter mark, zero-width space, word joiner and invisible operators, BOM.
-const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\u061c\ufeff]/u;
 
 /** Why `text` is not acceptable as displayed text of at most `maxBytes` UTF-8 bytes, or null. */
 export function displayTextProblem(text: string, maxBytes: number): string | null {
   if (text.length === 0) return 'is empty';
   if (utf8(text).length > maxBytes) return `is longer than ${maxBytes} UTF-8 bytes`;
   if (text !== text.normalize('NFC')) return 'is not in Unicode NFC';
-  if (text.trim() !== text) return 'has leading or trailing whitespace';
-  if (INVISIBLE.test(text)) return 'contains control, invisible or text-direction characters';
-  if (/[\ud800-\udfff]/u.test(text)) return 'contains an unpaired surrogate';
+  if (hasEdgeSpace(text)) return 'has leading or trailing whitespace';
+  if (hasHiddenCharacter(text)) return 'contains control, invisible or text-direction characters';
   return null;
 }
 

@@ -7,6 +7,7 @@
  * surrounding whitespace, country codes upper case, every list sorted and without duplicates.
  * One set of markings has one encoding, which matters because the manifest is signed.
  */
+import { hasEdgeSpace, hasHiddenCharacter } from '../text/display-text.js';
 
 /**
  * Traffic Light Protocol 2.0 levels (FIRST, https://www.first.org/tlp/), from least to most
@@ -84,7 +85,6 @@ export const MAX_MARKING_TEXT_BYTES = 256;
 /** Most entries in any marking list. */
 export const MAX_MARKING_LIST = 256;
 
-const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\u061c\ufeff]/u;
 const COUNTRY = /^[A-Z]{2}$/;
 
 /**
@@ -94,9 +94,8 @@ const COUNTRY = /^[A-Z]{2}$/;
 export function markingTextProblem(text: string): string | null {
   if (text.length === 0) return 'is empty';
   if (new TextEncoder().encode(text).length > MAX_MARKING_TEXT_BYTES) return `is longer than ${MAX_MARKING_TEXT_BYTES} UTF-8 bytes`;
-  if (text.trim() !== text) return 'has leading or trailing whitespace';
-  if (INVISIBLE.test(text)) return 'contains control, invisible or text-direction characters';
-  if (/[\ud800-\udfff]/u.test(text)) return 'contains an unpaired surrogate';
+  if (hasEdgeSpace(text)) return 'has leading or trailing whitespace';
+  if (hasHiddenCharacter(text)) return 'contains control, invisible or text-direction characters';
   return null;
 }
 
