@@ -178,6 +178,18 @@ describe('envelope test vectors', () => {
     expect([...classes].sort()).toEqual(['armor', 'header', 'not-for-me', 'payload', 'policy', 'signature', 'success']);
   });
 
+  it('every ERR_ENVELOPE_TAMPERED vector fails with one and the same message (SPEC 6.4: no oracle)', async () => {
+    const messages = new Set<string>();
+    for (const v of vectors.filter((x) => x.expect.result === 'failure' && x.expect.code === 'ERR_ENVELOPE_TAMPERED')) {
+      try {
+        await open(v.armored ?? fromHex(v.envelope), openOptionsOf(v));
+      } catch (e) {
+        if (e instanceof LintasError) messages.add(e.message);
+      }
+    }
+    expect(messages.size).toBe(1);
+  });
+
   for (const v of vectors) {
     describe(v.name, () => {
       const input = v.armored !== undefined ? utf8(v.armored) : fromHex(v.envelope);
