@@ -73,13 +73,15 @@ describe('attack: oversized and deeply nested CBOR', () => {
     const prefix = concatBytes(utf8('LINTAS'), new Uint8Array([1, 0xff, 0xff, 0xff, 0xff]));
     await expectCode(openAsBob(prefix), 'ERR_ENVELOPE_LIMIT_EXCEEDED');
     // CBOR heads declaring 2^53 - 1 bytes, 2^32 - 1 array items and 2^32 - 1 map entries in a 12-byte header.
-    for (const head of [
-      [0x5b, 0x00, 0x1f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
-      [0x9a, 0xff, 0xff, 0xff, 0xff],
-      [0xba, 0xff, 0xff, 0xff, 0xff],
-      [0x7b, 0x00, 0x1f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
-    ]) {
-      await expectCode(openAsBob(envelopeAround(concatBytes(new Uint8Array(head), new Uint8Array(3)))), 'ERR_ENVELOPE_MALFORMED');
+    // Strings longer than the input are malformed; arrays and maps over 1,024 entries are refused
+    // at their head by the size rule (SPEC 2 rule 9), before the remaining bytes are counted.
+    for (const [head, code] of [
+      [[0x5b, 0x00, 0x1f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], 'ERR_ENVELOPE_MALFORMED'],
+      [[0x9a, 0xff, 0xff, 0xff, 0xff], 'ERR_ENVELOPE_LIMIT_EXCEEDED'],
+      [[0xba, 0xff, 0xff, 0xff, 0xff], 'ERR_ENVELOPE_LIMIT_EXCEEDED'],
+      [[0x7b, 0x00, 0x1f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], 'ERR_ENVELOPE_MALFORMED'],
+    ] as const) {
+      await expectCode(openAsBob(envelopeAround(concatBytes(new Uint8Array(head), new Uint8Array(3)))), code);
     }
     // A meta block over 128 KiB, and 1,025 stanzas, are refused by the header limits (SPEC 7).
     const base = { chunk: 16, commit: new Uint8Array(32), salt: new Uint8Array(32) };
