@@ -315,6 +315,14 @@ describe('seal and open through the key ring', () => {
 describe('rotation', () => {
   beforeEach(pair);
 
+  it('tries the current keys first in hidden mode, so a trial budget never goes to rotated-out keys first (SPEC 4.3)', async () => {
+    for (let i = 0; i < 2; i++) await pdrm.ring.importKeyCard(armorKeyCard((await bin.ring.rotateIdentity('BIN')).card));
+    // One hidden X-Wing stanza, for BIN's newest key; BIN holds three X-Wing keys.
+    const env = await pdrm.ring.seal(text('hidden'), { from: 'PDRM', to: ['BIN'], hideRecipients: true });
+    const o = await bin.ring.open(env, { maxTrialDecryptions: 1 });
+    expect(untext(o.payload)).toBe('hidden');
+  });
+
   it('keeps old keys for old envelopes, and partners follow the chain with their verification', async () => {
     const oldEnvelope = await pdrm.ring.seal(text('sealed to the old key'), { from: 'PDRM', to: ['BIN'] });
     const signedByOld = await bin.ring.seal(text('signed by the old key'), { from: 'BIN', to: ['PDRM'] });
