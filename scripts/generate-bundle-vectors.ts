@@ -332,6 +332,12 @@ async function defineBundleVectors(cast: Record<string, Cast>): Promise<BundleDe
   // An item name SPEC 12.3 excludes on every platform (a DOS device on Windows), correctly signed.
   const deviceItemName = encodeCanonical({ ...manifestMap, items: (manifestMap.items as CborMap[]).map((it) => ({ ...it, name: 'NUL.txt' })) });
   const signedHead = (manifest: Uint8Array) => encodeHead({ manifest, signature: signManifest(manifest, cast.ayu!.keys.signing.secretKey), forwards: [] });
+  // SPEC 12.3: a signed manifest with one text rule broken (hidden character, media-type ABNF).
+  const withItemType = (type: string) => signedHead(encodeCanonical({ ...manifestMap, items: (manifestMap.items as CborMap[]).map((it) => ({ ...it, type })) }));
+  // SPEC 12.6: a forward record of version 2, correctly signed by its forwarder.
+  const [onceRecord] = once.head.forwards;
+  const v2Record = encodeCanonical({ ...(decodeCanonical(onceRecord!.record) as CborMap), v: 2 });
+  const v2Head = encodeHead({ ...once.head, forwards: [{ record: v2Record, signature: signForwardRecord(v2Record, cast.mei!.keys.signing.secretKey) }] });
   const [r1, r2] = twice.head.forwards;
   const editedRecord = encodeForwardRecord({ ...decodeForwardRecord(r1!.record, 'record'), to: [cast.budi!.bundleParty.fingerprint] });
 
@@ -363,6 +369,13 @@ async function defineBundleVectors(cast: Record<string, Cast>): Promise<BundleDe
     { name: 'forward-record-edited', description: "A later forwarder edited an earlier forwarder's record (its recipient list).", parts: { ...twice, head: { ...twice.head, forwards: [{ record: editedRecord, signature: r1!.signature }, r2!] } }, sender: 'tan' },
     { name: 'head-unknown-field', description: 'The head has a field this version does not know.', parts: minimal, head: rawHead({ note: 'x' }), sender: 'ayu' },
     { name: 'head-unsupported-version', description: 'The head says version 2.', parts: minimal, head: rawHead({ v: 2 }), sender: 'ayu' },
+    { name: 'head-unsupported-version-unknown-field', description: 'The head says version 2 and has a field this version does not know: the version is checked first (SPEC 12.2).', parts: minimal, head: rawHead({ v: 2, note: 'x' }), sender: 'ayu' },
+    { name: 'payload-shorter-than-head-length', description: 'The payload is 3 bytes, shorter than the 4-byte head length (SPEC 12.2 step 2).', parts: minimal, payload: new Uint8Array([0, 0, 0]), sender: 'ayu' },
+    { name: 'head-empty', description: 'The head length is 0: an empty head is not a CBOR item (SPEC 12.2 step 3).', parts: minimal, payload: concatBytes(headPrefix(0), ...text(minimal)), sender: 'ayu' },
+    { name: 'manifest-title-hidden-character', description: 'A correctly signed manifest whose title holds U+200F RIGHT-TO-LEFT MARK (General_Category Cf, a hidden character, SPEC 12.3).', parts: minimal, head: signedHead(encodeCanonical({ ...manifestMap, title: 'Courier\u200f schedule' })), sender: 'ayu' },
+    { name: 'manifest-item-type-space', description: 'A correctly signed manifest whose item type has a space after ";" (text/plain; charset=utf-8), outside the media-type ABNF (SPEC 12.3).', parts: minimal, head: withItemType('text/plain; charset=utf-8'), sender: 'ayu' },
+    { name: 'manifest-item-type-crlf', description: 'A correctly signed manifest whose item type holds CR LF before a parameter (text/plain\\r\\n;x=y), outside the media-type ABNF (SPEC 12.3).', parts: minimal, head: withItemType('text/plain\r\n;x=y'), sender: 'ayu' },
+    { name: 'forward-record-other-version', description: 'A forward record that says version 2, correctly signed by its forwarder: malformed, not an unsupported version (SPEC 12.6, 12.9).', parts: once, head: v2Head, sender: 'mei' },
     { name: 'head-length-over-limit', description: `The head length prefix exceeds ${BUNDLE_LIMITS.maxHeadBytes} bytes.`, parts: minimal, payload: concatBytes(headPrefix(BUNDLE_LIMITS.maxHeadBytes + 1), new Uint8Array(8)), sender: 'ayu' },
   ];
 }
@@ -444,6 +457,8 @@ async function defineAuditVectors(cast: Record<string, Cast>): Promise<AuditVect
     ['audit-anchored', 'The log of five entries with its signed anchor (count 5, key ring generation 7); verifies.', bytes, anchor],
     ['audit-cut-below-anchor', 'The last two records removed at a record boundary: the chain alone verifies, the signed anchor does not.', concatBytes(...records.slice(0, 3)), anchor],
     ['audit-length-raised', "Record 1's length field raised so the record runs past the end of the log; its bytes frame a shorter record, so it is malformed, not a torn tail.", raised],
+    ['audit-record-length-out-of-range', 'The first record length says 262,145 bytes, one more than the limit: malformed, although the log is shorter than that (SPEC 12.8).', concatBytes(new Uint8Array([0x00, 0x04, 0x00, 0x01]), bytes.subarray(4))],
+    ['audit-record-length-zero', 'The second record length is 0: malformed (SPEC 12.8).', concatBytes(records[0]!, new Uint8Array(4), ...records.slice(1).map((r) => r.subarray(4)))],
   ];
   // The transport and refusal fields, in a log of their own so the five-entry log above stays as it was.
   const transportStore = new MemoryAuditStore();
