@@ -109,6 +109,10 @@ async function* uneven(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   }
 }
 
+async function* pieces(bytes: Uint8Array, n: number): AsyncGenerator<Uint8Array> {
+  for (let i = 0; i < bytes.length; i += n) yield bytes.slice(i, i + n);
+}
+
 async function* byteByByte(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   for (let i = 0; i < bytes.length; i++) yield bytes.slice(i, i + 1);
 }
@@ -200,6 +204,8 @@ describe('envelope test vectors', () => {
         expect(await attempt(v.armored ?? input, options), 'whole input').toEqual(want);
         expect(await attempt(uneven(input), options), 'uneven pieces').toEqual(want);
         expect(await attempt(byteByByte(input), options), 'byte by byte').toEqual(want);
+        // SPEC 8: armor lines (blank ones too) are judged the same in any pieces (issue 14 item 5).
+        if (v.armored !== undefined) for (const n of [1000, 100]) expect(await attempt(pieces(input, n), options), `${n}-byte pieces`).toEqual(want);
       });
 
       if (v.inspect !== undefined) {
