@@ -22,7 +22,7 @@ import {
 } from '../../src/index.js';
 import { startRelay, type RelayOptions, type RelayServer } from '../../src/node.js';
 import { ed25519Sign } from '../../src/crypto/ed25519.js';
-import { challengeMessage } from '../../src/transports/relay/protocol.js';
+import { challengeMessage, requestMessage } from '../../src/transports/relay/protocol.js';
 import { startWorker, stopWorker, type Worker } from './process-helpers.js';
 
 const generous = { perSecond: 10_000, burst: 10_000 };
@@ -72,6 +72,13 @@ async function signedChallenge(
   const publicKey = opts.claimKey ?? signer.publicKey;
   const message = challengeMessage({ purpose: 'owner', mailbox, nonce: Buffer.from(c.nonce, 'hex'), origin: opts.origin ?? r.origin, expiresAt: c.expiresAt, publicKey });
   return { nonce: c.nonce, publicKey: hex(publicKey), signature: hex(ed25519Sign(signer.secretKey, message)) };
+}
+
+/** The headers of one request under a session: the token and this request's signature (docs/TRANSPORTS.md 3.3). */
+function signed(r: RelayServer, token: string, key: SigningKeyPair, method: string, path: string): Record<string, string> {
+  const time = Date.now();
+  const signature = ed25519Sign(key.secretKey, requestMessage({ method, path, origin: r.origin, token: Buffer.from(token, 'hex'), time }));
+  return { authorization: `Bearer ${token}`, 'x-lintas-time': String(time), 'x-lintas-signature': hex(signature) };
 }
 
 async function ownerToken(r: RelayServer, owner: SigningKeyPair): Promise<string> {
@@ -139,9 +146,10 @@ describe('relay: a stranger cannot touch another mailbox', () => {
     const { token } = (await s.json()) as { token: string };
     expect((await fetch(`${r.url}/v1/mailboxes/${mailbox}/envelopes`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
     const ownerSession = await ownerToken(r, owner);
-    const auth = { authorization: `Bearer ${ownerSession}` };
-    expect((await fetch(`${r.url}/v1/mailboxes/${mailbox}/envelopes/..%2f..%2fetc`, { headers: auth })).status).toBe(404);
-    expect((await fetch(`${r.url}/v1/mailboxes/${mailbox.toUpperCase()}/envelopes`, { headers: auth })).status).toBe(400);
+    const odd = `/v1/mailboxes/${mailbox}/envelopes/..%2f..%2fetc`;
+    expect((await fetch(r.url + odd, { headers: signed(r, ownerSession, owner, 'GET', odd) })).status).toBe(404);
+    const upper = `/v1/mailboxes/${mailbox.toUpperCase()}/envelopes`;
+    expect((await fetch(r.url + upper, { headers: signed(r, ownerSession, owner, 'GET', upper) })).status).toBe(400);
     expect((await fetch(`${r.url}/v2/anything`)).status).toBe(404);
   });
 });
@@ -206,24 +214,26 @@ describe('relay: limits', () => {
   it('rate-limits a client address with 429 and Retry-After', async () => {
     const mailbox = mailboxId((await generateIdentityKeys()).signing.publicKey);
     const r = await relay({ limits: { clientRate: { perSecond: 0.1, burst: 3 } } });
-    const t = client(r);
-    for (let i = 0; i < 3; i++) await t.send(mailbox, new Uint8Array([i]));
-    const err = await t.send(mailbox, new Uint8Array([9])).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 'ERR_RELAY_RATE_LIMITED', status: 429 });
-    expect((err as RelayRequestError).retryAfterSeconds).toBeGreaterThanOrEqual(1);
+    const path = `${r.url}/v1/mailboxes/${mailbox}/envelopes`;
+    for (let i = 0; i < 3; i++) expect((await fetch(path, { method: 'POST', body: new Uint8Array([i]) })).status).toBe(201);
+    const refused = await fetch(path, { method: 'POST', body: new Uint8Array([9]) });
+    expect(refused.status).toBe(429);
+    expect(((await refused.json()) as { error: string }).error).toBe('ERR_RELAY_RATE_LIMITED');
     const raw = await fetch(`${r.url}/v1/challenge`, { method: 'POST', body: '{}' });
     expect(raw.status).toBe(429);
     expect(Number(raw.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
   });
 
-  it('rate-limits sends into one mailbox without blocking other mailboxes', async () => {
+  it('rate-limits one sender\'s sends into one mailbox without blocking other mailboxes', async () => {
     const [a, b] = [mailboxId((await generateIdentityKeys()).signing.publicKey), mailboxId((await generateIdentityKeys()).signing.publicKey)];
     const r = await relay({ limits: { mailboxSendRate: { perSecond: 0.1, burst: 2 } } });
-    const t = client(r);
-    await t.send(a, new Uint8Array([1]));
-    await t.send(a, new Uint8Array([2]));
-    await expect(t.send(a, new Uint8Array([3]))).rejects.toMatchObject({ code: 'ERR_RELAY_RATE_LIMITED', status: 429 });
-    await t.send(b, new Uint8Array([1]));
+    const send = (m: string): Promise<Response> => fetch(`${r.url}/v1/mailboxes/${m}/envelopes`, { method: 'POST', body: new Uint8Array([1]) });
+    expect((await send(a)).status).toBe(201);
+    expect((await send(a)).status).toBe(201);
+    const refused = await send(a);
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect((await send(b)).status).toBe(201);
   });
 });
 

@@ -39,6 +39,7 @@ import { jsonReplacer, type CommandContext } from '../context.js';
 import { exitCodeFor } from '../exit-codes.js';
 import { bundleReport, recordOpened, saveItems } from './bundle.js';
 import { readKeyCards } from './contact.js';
+import { RELAY_LIMIT_OPTIONS, relayLimitsFrom } from '../relay-limit-options.js';
 
 const VIA_HELP = 'drop:PATH, http(s)://HOST:PORT of a relay, redis://HOST:PORT, redis+cluster://HOST:PORT,HOST:PORT or redis+sentinel://HOST:PORT,HOST:PORT/MASTER';
 
@@ -337,7 +338,9 @@ const relayStart: Command = {
   details:
     'The relay sees only sealed envelopes and mailbox ids; receivers prove they own a mailbox by\n' +
     'signing a challenge. It runs until interrupted (Ctrl-C or SIGTERM); stored envelopes stay in\n' +
-    '--dir across restarts. See docs/TRANSPORTS.md for running it behind TLS.',
+    '--dir across restarts. Every limit has a default that is safe on a public address; the\n' +
+    'options below change them (docs/TRANSPORTS.md 3.3 lists them all). Plain HTTP on an address\n' +
+    'other than loopback is warned about: use --tls-key/--tls-cert or a TLS proxy.',
   options: {
     dir: { type: 'string', value: 'DIR', description: 'folder for stored envelopes (required)' },
     port: { type: 'string', value: 'N', description: 'TCP port (default: any free port, printed)' },
@@ -346,6 +349,7 @@ const relayStart: Command = {
     'allow-card': { type: 'string', multiple: true, value: 'FILE', readsFile: true, description: 'only senders with these key cards may send (default: anyone)' },
     'tls-key': { type: 'string', value: 'PEM', readsFile: true, description: 'serve HTTPS with this private key file' },
     'tls-cert': { type: 'string', value: 'PEM', readsFile: true, description: 'and this certificate (chain) file' },
+    ...RELAY_LIMIT_OPTIONS,
   },
   examples: ['lintas relay start --dir /var/lib/lintas-relay --port 8443 --tls-key key.pem --tls-cert cert.pem --origin https://relay.example.org'],
   async run(ctx, input) {
@@ -359,18 +363,21 @@ const relayStart: Command = {
     for (const file of stringList(input, 'allow-card')) for (const card of await readKeyCards(ctx, file)) allowed.push(card.signingPublicKey);
     const host = stringOption(input, 'host');
     const origin = stringOption(input, 'origin');
+    const tuning = relayLimitsFrom(input);
     const relay = await startRelay({
       dir,
+      ...tuning,
       ...(port !== undefined ? { port } : {}),
       ...(host !== undefined ? { host } : {}),
       ...(origin !== undefined ? { origin } : {}),
       ...(allowed.length ? { allowSenders: allowed } : {}),
       ...(tlsKey !== undefined ? { tls: { key: await readFile(tlsKey), cert: await readFile(tlsCert!) } } : {}),
       onError: (e) => ctx.note(`relay: internal error: ${(e as Error)?.message ?? String(e)}`),
+      onWarning: (m) => ctx.note(`relay: WARNING: ${m}`),
     });
     ctx.onClose(() => relay.close());
     ctx.result(
-      { url: relay.url, origin: relay.origin, port: relay.port, dir, allowedSenders: allowed.length || null },
+      { url: relay.url, origin: relay.origin, port: relay.port, dir, allowedSenders: allowed.length || null, limits: relay.limits },
       `Relay listening on ${relay.url} (origin ${relay.origin}), storing envelopes in ${dir}${allowed.length ? `, ${allowed.length} allowed sender${allowed.length === 1 ? '' : 's'}` : ''}`,
     );
     await new Promise<void>((done) => {

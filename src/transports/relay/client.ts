@@ -20,7 +20,21 @@ import {
   type ReceiveOptions,
   type Transport,
 } from '../transport.js';
-import { challengeMessage, codeForStatus, hexOf, originOf, parseHex, NONCE_BYTES, RelayRequestError, type SessionPurpose } from './protocol.js';
+import {
+  challengeMessage,
+  codeForStatus,
+  hexOf,
+  originOf,
+  parseHex,
+  NONCE_BYTES,
+  RelayRequestError,
+  REQUEST_SIGNATURE_HEADER,
+  REQUEST_TIME_HEADER,
+  requestMessage,
+  TOKEN_BYTES,
+  type SessionPurpose,
+} from './protocol.js';
+import { MAX_RATE_LIMIT_RETRIES, rateLimitDelayMs } from './backoff.js';
 
 /** Node's `util.inspect` hook; a registered symbol, so this module still loads in browsers. */
 const INSPECT: unique symbol = Symbol.for('nodejs.util.inspect.custom');
@@ -51,6 +65,8 @@ export interface RelayTransportOptions {
 interface CachedSession {
   token: string;
   expiresAtMs: number;
+  /** The relay's clock minus ours when the session opened, to date request signatures in its time. */
+  offsetMs: number;
 }
 
 interface LeaseInfo {
@@ -161,24 +177,14 @@ export class RelayTransport implements Transport {
     checkEnvelopeBody(envelope);
     this.assertOpen();
     const path = `/v1/mailboxes/${mailbox}/envelopes`;
-    const attempt = async (): Promise<Response> => {
+    const bytes = envelope instanceof Uint8Array;
+    const init = async (): Promise<RequestInit> => {
       const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
-      if (this.senderKey) headers.authorization = `Bearer ${await this.session('sender', null, this.senderKey)}`;
-      const init: RequestInit & { duplex?: 'half' } =
-        envelope instanceof Uint8Array ? { method: 'POST', headers, body: envelope as BodyInit } : { method: 'POST', headers, body: streamBody(envelope), duplex: 'half' };
-      return this.request(path, init);
+      if (this.senderKey) Object.assign(headers, await this.signedHeaders('sender', null, this.senderKey, 'POST', path));
+      return bytes ? { method: 'POST', headers, body: envelope as BodyInit } : ({ method: 'POST', headers, body: streamBody(envelope), duplex: 'half' } as RequestInit);
     };
-    try {
-      await attempt();
-    } catch (e) {
-      // An expired sender session: retry once if the body can be sent again.
-      if (this.senderKey && envelope instanceof Uint8Array && isStatus(e, 401)) {
-        this.sessions.delete(sessionKey('sender', null));
-        await attempt();
-        return;
-      }
-      throw e;
-    }
+    // Bytes can be sent again, so a 429 is waited out and an expired session renewed; a stream cannot.
+    await this.call(path, init, bytes, this.senderKey ? { purpose: 'sender', mailbox: null } : null);
   }
 
   /** @inheritdoc */
@@ -313,30 +319,67 @@ export class RelayTransport implements Transport {
     }
   }
 
-  /** A request as the mailbox owner; re-authenticates once if the session has expired. */
+  /** A request as the mailbox owner, signed; see {@link call} for the retries. */
   private async ownerRequest(mailbox: string, path: string, init: RequestInit): Promise<Response> {
     const key = this.keyFor(mailbox);
-    for (let attempt = 0; ; attempt++) {
-      const token = await this.session('owner', mailbox, key);
+    const method = init.method ?? 'GET';
+    return this.call(
+      path,
+      async () => ({ ...init, headers: { ...(init.headers as Record<string, string> | undefined), ...(await this.signedHeaders('owner', mailbox, key, method, path)) } }),
+      true,
+      { purpose: 'owner', mailbox },
+    );
+  }
+
+  /**
+   * Make a request built afresh by `init` for each attempt (each carries a new request
+   * signature). A `repeatable` request waits out a 429 with backoff.ts's delays up to
+   * {@link MAX_RATE_LIMIT_RETRIES} times; one made under `session` opens a new session once on a
+   * 401 (the session expired or the relay restarted). Fetches and acknowledgements are
+   * retried like everything else, so a busy relay does not cause a second delivery.
+   */
+  private async call(
+    path: string,
+    init: () => Promise<RequestInit>,
+    repeatable: boolean,
+    session: { purpose: SessionPurpose; mailbox: string | null } | null,
+  ): Promise<Response> {
+    let reauthenticated = false;
+    for (let waits = 0; ; ) {
+      const request = await init();
       try {
-        return await this.request(path, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), authorization: `Bearer ${token}` } });
+        return await this.request(path, request);
       } catch (e) {
-        if (attempt === 0 && isStatus(e, 401)) {
-          this.sessions.delete(sessionKey('owner', mailbox));
+        if (session !== null && isStatus(e, 401) && !reauthenticated) {
+          reauthenticated = true;
+          this.sessions.delete(sessionKey(session.purpose, session.mailbox));
           continue;
         }
-        throw e;
+        if (!repeatable || !isStatus(e, 429) || waits >= MAX_RATE_LIMIT_RETRIES || this.closing.signal.aborted || request.signal?.aborted) throw e;
+        await pause(rateLimitDelayMs(waits++, (e as RelayRequestError).retryAfterSeconds), this.closing.signal, request.signal ?? null);
+        if (this.closing.signal.aborted) throw transportClosed();
+        if (request.signal?.aborted) throw e;
       }
     }
   }
 
-  /** A session token for `purpose`, from the cache or by answering a fresh challenge. */
-  private async session(purpose: SessionPurpose, mailbox: string | null, key: SigningKeyPair): Promise<string> {
+  /** The headers that authenticate one request: the session token and this request's signature. */
+  private async signedHeaders(purpose: SessionPurpose, mailbox: string | null, key: SigningKeyPair, method: string, path: string): Promise<Record<string, string>> {
+    const session = await this.session(purpose, mailbox, key);
+    const time = Date.now() + session.offsetMs;
+    const token = parseHex(session.token, TOKEN_BYTES);
+    if (!token) throw protocolError();
+    const signature = ed25519Sign(key.secretKey, requestMessage({ method, path, origin: this.origin, token, time }));
+    return { authorization: `Bearer ${session.token}`, [REQUEST_TIME_HEADER]: String(time), [REQUEST_SIGNATURE_HEADER]: hexOf(signature) };
+  }
+
+  /** A session for `purpose`, from the cache or by answering a fresh challenge. */
+  private async session(purpose: SessionPurpose, mailbox: string | null, key: SigningKeyPair): Promise<CachedSession> {
     const cacheKey = sessionKey(purpose, mailbox);
     const cached = this.sessions.get(cacheKey);
-    if (cached && cached.expiresAtMs - SESSION_MARGIN_MS > Date.now()) return cached.token;
+    if (cached && cached.expiresAtMs - SESSION_MARGIN_MS > Date.now() + cached.offsetMs) return cached;
     await cryptoReady();
-    const challenge = await readJson(await this.request('/v1/challenge', jsonInit('POST', { purpose, mailbox })));
+    const challenge = await readJson(await this.call('/v1/challenge', async () => jsonInit('POST', { purpose, mailbox }), true, null));
     const nonce = parseHex(challenge.nonce, NONCE_BYTES);
     if (!nonce || typeof challenge.expiresAt !== 'number') throw protocolError();
     // Sign the origin we addressed, never the one the relay claims: that is what stops a
@@ -344,11 +387,12 @@ export class RelayTransport implements Transport {
     const message = challengeMessage({ purpose, mailbox, nonce, origin: this.origin, expiresAt: challenge.expiresAt, publicKey: key.publicKey });
     const signature = ed25519Sign(key.secretKey, message);
     const opened = await readJson(
-      await this.request('/v1/session', jsonInit('POST', { nonce: hexOf(nonce), publicKey: hexOf(key.publicKey), signature: hexOf(signature) })),
+      await this.call('/v1/session', async () => jsonInit('POST', { nonce: hexOf(nonce), publicKey: hexOf(key.publicKey), signature: hexOf(signature) }), true, null),
     );
-    if (typeof opened.token !== 'string' || typeof opened.expiresAt !== 'number') throw protocolError();
-    this.sessions.set(cacheKey, { token: opened.token, expiresAtMs: opened.expiresAt * 1000 });
-    return opened.token;
+    if (typeof opened.token !== 'string' || typeof opened.expiresAt !== 'number' || typeof opened.time !== 'number') throw protocolError();
+    const session = { token: opened.token, expiresAtMs: opened.expiresAt * 1000, offsetMs: opened.time - Date.now() };
+    this.sessions.set(cacheKey, session);
+    return session;
   }
 
   private async request(path: string, init: RequestInit): Promise<Response> {

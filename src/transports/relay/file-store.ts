@@ -6,25 +6,28 @@
  *
  * An envelope is written under tmp/, fsynced, renamed into its mailbox and the mailbox directory
  * fsynced before {@link RelayFileStore.put} resolves, so a relay that answered 201 keeps the
- * envelope through a crash or power loss. One relay process per directory.
+ * envelope through a crash or power loss. One relay process per directory. The folder is read
+ * once, at start-up ({@link RelayFileStore.scan}); after that the relay answers from its index
+ * (mailbox-index.ts).
  */
 import { mkdir, open, readdir, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FileHandle } from 'node:fs/promises';
+import { isMailboxId } from '../mailbox.js';
 import { isErrno, syncDirectory, writeFileDurably } from '../durable-file.js';
-import { STORED_NAME_PATTERN, StoredNameSource } from '../stored-name.js';
+import { STORED_NAME_PATTERN } from '../stored-name.js';
 
-/** One stored envelope. */
-export interface StoredEnvelopeInfo {
+/** One stored envelope found by {@link RelayFileStore.scan}. */
+export interface ScannedEnvelope {
+  mailbox: string;
   id: string;
   size: number;
+  /** Arrival time (unix ms) read from the id. */
+  storedAtMs: number;
 }
 
 /** File-backed envelope storage for the relay. */
 export class RelayFileStore {
-  private readonly names = new StoredNameSource();
-  private readonly counts = new Map<string, number>();
-
   private constructor(private readonly dir: string) {}
 
   /** Open (creating if needed) the store in `dir` and discard uploads a crash interrupted. */
@@ -36,55 +39,24 @@ export class RelayFileStore {
     return new RelayFileStore(dir);
   }
 
-  /** Store an envelope durably; resolves with its id once it is on disk. */
-  async put(mailbox: string, chunks: AsyncIterable<Uint8Array>): Promise<string> {
+  /** Every stored envelope, each mailbox's in arrival order (read once, at start-up). */
+  async *scan(): AsyncGenerator<ScannedEnvelope> {
+    for (const mailbox of await readdir(join(this.dir, 'mailboxes'))) {
+      if (!isMailboxId(mailbox)) continue;
+      const ids = (await readdir(join(this.dir, 'mailboxes', mailbox))).filter((n) => STORED_NAME_PATTERN.test(n)).sort();
+      for (const id of ids) {
+        const size = await this.size(mailbox, id);
+        if (size !== null) yield { mailbox, id, size, storedAtMs: Number(id.slice(0, 15)) };
+      }
+    }
+  }
+
+  /** Store an envelope durably under `id`; resolves with its size once it is on disk. */
+  async put(mailbox: string, id: string, chunks: AsyncIterable<Uint8Array>): Promise<number> {
     const box = join(this.dir, 'mailboxes', mailbox);
     const created = await mkdir(box, { recursive: true });
     if (created !== undefined) await syncDirectory(join(this.dir, 'mailboxes'));
-    const id = this.names.next();
-    await writeFileDurably(join(this.dir, 'tmp', id), join(box, id), chunks);
-    const n = this.counts.get(mailbox);
-    if (n !== undefined) this.counts.set(mailbox, n + 1);
-    return id;
-  }
-
-  /** The ids of the mailbox's envelopes, oldest first (one directory read, no stat). */
-  async ids(mailbox: string): Promise<string[]> {
-    let names: string[];
-    try {
-      names = await readdir(join(this.dir, 'mailboxes', mailbox));
-    } catch (e) {
-      if (isErrno(e, 'ENOENT')) return [];
-      throw e;
-    }
-    const ids = names.filter((n) => STORED_NAME_PATTERN.test(n)).sort();
-    this.counts.set(mailbox, ids.length);
-    return ids;
-  }
-
-  /** The size of a stored envelope; null if it is gone. */
-  async size(mailbox: string, id: string): Promise<number | null> {
-    try {
-      return (await stat(join(this.dir, 'mailboxes', mailbox, id))).size;
-    } catch (e) {
-      if (isErrno(e, 'ENOENT')) return null;
-      throw e;
-    }
-  }
-
-  /** The mailbox's envelopes with their sizes, oldest first. */
-  async list(mailbox: string): Promise<StoredEnvelopeInfo[]> {
-    const out: StoredEnvelopeInfo[] = [];
-    for (const id of await this.ids(mailbox)) {
-      const size = await this.size(mailbox, id);
-      if (size !== null) out.push({ id, size }); // null: removed while listing
-    }
-    return out;
-  }
-
-  /** How many envelopes the mailbox holds. */
-  async count(mailbox: string): Promise<number> {
-    return this.counts.get(mailbox) ?? (await this.ids(mailbox)).length;
+    return writeFileDurably(join(this.dir, 'tmp', id), join(box, id), chunks);
   }
 
   /** Open a stored envelope for reading; null if it does not exist. */
@@ -108,8 +80,15 @@ export class RelayFileStore {
       throw e;
     }
     await syncDirectory(box);
-    const n = this.counts.get(mailbox);
-    if (n !== undefined) this.counts.set(mailbox, Math.max(0, n - 1));
     return true;
+  }
+
+  private async size(mailbox: string, id: string): Promise<number | null> {
+    try {
+      return (await stat(join(this.dir, 'mailboxes', mailbox, id))).size;
+    } catch (e) {
+      if (isErrno(e, 'ENOENT')) return null;
+      throw e;
+    }
   }
 }

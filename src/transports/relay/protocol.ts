@@ -13,6 +13,14 @@ export const RELAY_AUTH_CONTEXT = 'lintas/v1 relay auth';
 export const NONCE_BYTES = 32;
 /** Bytes of a session token. */
 export const TOKEN_BYTES = 32;
+/** Context string of the per-request signature (docs/TRANSPORTS.md 3.3); nothing else is signed under it. */
+export const RELAY_REQUEST_CONTEXT = 'lintas/v1 relay request';
+/** Header carrying the request time (unix ms) covered by the request signature. */
+export const REQUEST_TIME_HEADER = 'x-lintas-time';
+/** Header carrying the Ed25519 request signature, hex. */
+export const REQUEST_SIGNATURE_HEADER = 'x-lintas-signature';
+/** How far a signed request time may be from the relay's clock, in ms. */
+export const REQUEST_TIME_SKEW_MS = 30_000;
 
 /** What a session is for: reading one mailbox ('owner') or sending through an allow-listing relay ('sender'). */
 export type SessionPurpose = 'owner' | 'sender';
@@ -42,6 +50,35 @@ export function challengeMessage(c: ChallengeFields): Uint8Array {
     utf8(RELAY_AUTH_CONTEXT),
     new Uint8Array([0]),
     encodeCanonical({ exp: c.expiresAt, key: c.publicKey, mailbox: c.mailbox, nonce: c.nonce, origin: c.origin, purpose: c.purpose }),
+  );
+}
+
+/** What a session request signs besides its body-free identity (docs/TRANSPORTS.md 3.3). */
+export interface RequestFields {
+  /** HTTP method, upper case. */
+  method: string;
+  /** The request path with its query, as sent ("/v1/mailboxes/<id>/envelopes"). */
+  path: string;
+  /** The relay's origin as the client addressed it. */
+  origin: string;
+  /** The session token the request is made under. */
+  token: Uint8Array;
+  /** Unix ms when the client signed it (corrected by the offset the relay reported). */
+  time: number;
+}
+
+/**
+ * The exact bytes signed for each request made under a session:
+ * utf8("lintas/v1 relay request") || 0x00 || canonical CBOR {method, origin, path, time, token}.
+ * The session token alone is then worthless to someone who captured it (a log, a proxy, plain
+ * HTTP): every request also needs the session key's signature, which is single use and valid for
+ * {@link REQUEST_TIME_SKEW_MS} only.
+ */
+export function requestMessage(r: RequestFields): Uint8Array {
+  return concatBytes(
+    utf8(RELAY_REQUEST_CONTEXT),
+    new Uint8Array([0]),
+    encodeCanonical({ method: r.method, origin: r.origin, path: r.path, time: r.time, token: r.token }),
   );
 }
 
@@ -75,6 +112,7 @@ export const RELAY_ERROR_STATUS = {
   ERR_RELAY_RATE_LIMITED: 429,
   ERR_RELAY_SERVER_ERROR: 500,
   ERR_RELAY_MAILBOX_FULL: 507,
+  ERR_RELAY_STORAGE_FULL: 507,
 } as const satisfies Partial<Record<LintasErrorCode, number>>;
 
 /** A code from {@link RELAY_ERROR_STATUS}. */

@@ -43,6 +43,12 @@ export class TokenBuckets {
     return Math.ceil(((1 - bucket.tokens) / this.rate.perSecond) * 1000);
   }
 
+  /** Give back a token taken for a request that was refused later (it should not count). */
+  refund(key: string): void {
+    const bucket = this.buckets.get(key);
+    if (bucket !== undefined) bucket.tokens = Math.min(this.rate.burst, bucket.tokens + 1);
+  }
+
   private forgetIdle(nowMs: number): void {
     for (const [key, b] of this.buckets) {
       if (b.tokens + ((nowMs - b.updatedMs) / 1000) * this.rate.perSecond >= this.rate.burst) this.buckets.delete(key);

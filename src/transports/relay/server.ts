@@ -4,12 +4,18 @@
  * acknowledged them. The endpoints and the authentication are described in docs/TRANSPORTS.md.
  *
  * - Owners prove possession of the mailbox's signing key with an Ed25519 signature over a
- *   single-use, expiring nonce bound to the mailbox and this relay's origin; they get a short
- *   session token (stored hashed) for listing, fetching, renewing leases and acking.
- * - With `allowSenders`, senders open a session the same way and only listed keys may send.
+ *   single-use, expiring, stateless nonce (challenge.ts) bound to the mailbox and this relay's
+ *   origin; they get a short session token (stored hashed). Every request under a session is
+ *   also signed with the session's key (protocol.ts `requestMessage`), so a captured token is
+ *   useless on its own.
+ * - Senders may open a session the same way (required with `allowSenders`); their limits and
+ *   quota are then keyed on their key instead of their address.
  * - An envelope is fsynced (file and directory) before the relay answers 201.
- * - Size limit (413), per-mailbox quota (507), token-bucket rate limits per client address and
- *   per mailbox (429 with Retry-After).
+ * - Size limit (413), per-mailbox count (507 ERR_RELAY_MAILBOX_FULL), global and per-sender
+ *   storage quotas (507 ERR_RELAY_STORAGE_FULL, quota.ts), an expiry for stored envelopes,
+ *   token-bucket rate limits keyed on the authenticated key where there is one and else on the
+ *   client address (429 with Retry-After), connection caps (connection-limits.ts) and capped,
+ *   event-woken long polls. docs/TRANSPORTS.md 3.3 lists every default.
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -27,6 +33,10 @@ import { checkPositiveInteger, limitEnvelope } from '../transport.js';
 import { RelayFileStore } from './file-store.js';
 import { LockFile } from '../lock-file.js';
 import { checkRate, TokenBuckets, type Rate } from './rate-limit.js';
+import { ChallengeIssuer } from './challenge.js';
+import { charged, StorageQuota } from './quota.js';
+import { MailboxIndex } from './mailbox-index.js';
+import { checkTrustedProxies, clientAddress, limitConnections } from './connection-limits.js';
 import {
   challengeMessage,
   hexOf,
@@ -34,25 +44,47 @@ import {
   originOf,
   parseHex,
   RELAY_ERROR_STATUS,
+  REQUEST_SIGNATURE_HEADER,
+  REQUEST_TIME_HEADER,
+  REQUEST_TIME_SKEW_MS,
+  requestMessage,
   TOKEN_BYTES,
   type RelayErrorCode,
   type SessionPurpose,
 } from './protocol.js';
 
-/** Abuse limits of a relay. Every field has a default. */
+/** Abuse limits of a relay. Every field has a default, safe on a public address (docs/TRANSPORTS.md 3.3). */
 export interface RelayLimits {
   /** Largest envelope accepted, in bytes (413 above it). Default 64 MiB. */
   maxEnvelopeBytes?: number;
-  /** Most envelopes stored per mailbox (507 above it). Default 10 000. */
+  /** Most envelopes stored per mailbox (507 `ERR_RELAY_MAILBOX_FULL` above it). Default 100 000. */
   maxEnvelopesPerMailbox?: number;
-  /** Requests per client address. Default 20 per second, bursts of 100. */
+  /** Most bytes stored in all mailboxes together (507 `ERR_RELAY_STORAGE_FULL`). Default 10 GiB. */
+  maxStorageBytes?: number;
+  /** Most bytes stored from one sender: its key if it opened a sender session, else its address (507 `ERR_RELAY_STORAGE_FULL`). Default 1 GiB. */
+  maxSenderStorageBytes?: number;
+  /** Stored envelopes not acknowledged within this many seconds are deleted. Default 14 days (1 209 600). */
+  envelopeTtlSeconds?: number;
+  /** Requests per client address that carry no valid session (challenges, anonymous sends, failed logins). Default 200 per second, bursts of 400. */
   clientRate?: Rate;
-  /** Envelopes sent into one mailbox. Default 5 per second, bursts of 50. */
+  /** Requests per authenticated key (owner or sender session). Default 1 000 per second, bursts of 2 000. */
+  keyRate?: Rate;
+  /** Envelopes one sender (key, else address) sends into one mailbox. Default 250 per second, bursts of 500. */
   mailboxSendRate?: Rate;
   /** Longest a lease request waits for mail, in ms. Default 25 000. */
   maxLongPollMs?: number;
-  /** Most challenges issued and not yet used or expired. Default 10 000. */
-  maxPendingChallenges?: number;
+  /** Most lease requests waiting at once per mailbox key. Default 8. */
+  maxWaitingPollsPerKey?: number;
+  /** Most lease requests waiting at once per client address. Default 64. */
+  maxWaitingPollsPerAddress?: number;
+  /** Most open connections. Default 4 096. */
+  maxConnections?: number;
+  /** Most open connections per peer address (trusted proxies exempt). Default 64. */
+  maxConnectionsPerAddress?: number;
+  /** Ms a client may take to send its request headers. Default 10 000. */
+  headersTimeoutMs?: number;
+  /** Ms a connection may stay silent before it is closed; more than `maxLongPollMs`. Default 60 000. */
+  idleTimeoutMs?: number;
 }
 
 /** Options for {@link startRelay}. */
@@ -61,7 +93,7 @@ export interface RelayOptions {
   dir: string;
   /** TCP port; default 0 (any free port, see {@link RelayServer.port}). */
   port?: number;
-  /** Address to listen on; default "127.0.0.1". */
+  /** Address to listen on; default "127.0.0.1". Plain HTTP on another address is reported through `onWarning`. */
   host?: string;
   /**
    * The origin clients use to reach this relay ("https://relay.example.org"), which they sign in
@@ -71,7 +103,12 @@ export interface RelayOptions {
   origin?: string;
   /** Ed25519 public keys allowed to send. Default: anyone may send (envelopes are sealed anyway). */
   allowSenders?: Uint8Array[];
-  /** Sizes and request rates; see {@link RelayLimits} for the defaults. */
+  /**
+   * IP addresses of reverse proxies whose `X-Forwarded-For` names the client address that rate
+   * limits and quotas apply to. Default none: the peer address is the client.
+   */
+  trustedProxies?: string[];
+  /** Sizes, quotas, rates and caps; see {@link RelayLimits} for the defaults. */
   limits?: RelayLimits;
   /** Serve HTTPS with this PEM key and certificate (chain). */
   tls?: {
@@ -84,10 +121,12 @@ export interface RelayOptions {
   leaseMs?: number;
   /** How long a challenge can be answered, in seconds. Default 60. */
   challengeTtlSeconds?: number;
-  /** How long a session token is valid, in seconds. Default 600. */
+  /** How long a session token is valid, in seconds. Default 300. */
   sessionTtlSeconds?: number;
   /** Called with unexpected internal errors (answered as 500). Default: one line on stderr. */
   onError?: (error: unknown) => void;
+  /** Called with configuration warnings (plain HTTP on a public address). Default: one line on stderr. */
+  onWarning?: (message: string) => void;
 }
 
 /** A running relay. */
@@ -98,29 +137,27 @@ export interface RelayServer {
   readonly origin: string;
   /** The port it listens on. */
   readonly port: number;
+  /** The limits in force, defaults filled in. */
+  readonly limits: Readonly<Required<RelayLimits>>;
   /** Stop listening, end long polls and close connections. Stored envelopes stay on disk. */
   close(): Promise<void>;
-}
-
-interface Challenge {
-  purpose: SessionPurpose;
-  mailbox: string | null;
-  expiresAt: number; // unix seconds
 }
 
 interface Session {
   purpose: SessionPurpose;
   mailbox: string | null;
+  publicKey: Uint8Array;
   expiresAtMs: number;
+  /** Request signatures already seen (hex -> signed time), for single use within the skew window. */
+  seen: Map<string, number>;
 }
 
-interface Lease {
-  token: string;
-  expiresAtMs: number;
-}
 
 const MAX_JSON_BYTES = 8 * 1024;
 const MAX_LEASES_PER_REQUEST = 100;
+const GIB = 1024 * 1024 * 1024;
+/** How often expired envelopes are looked for, at most. */
+const EXPIRY_SWEEP_MS = 60_000;
 
 class HttpError extends Error {
   constructor(
@@ -173,18 +210,24 @@ class Relay implements RelayServer {
   private lock: LockFile | null = null;
   private readonly server: Server;
   private readonly closing = new AbortController();
-  private readonly challenges = new Map<string, Challenge>();
+  private readonly challenges: ChallengeIssuer;
   private readonly sessions = new Map<string, Session>();
-  private readonly leases = new Map<string, Map<string, Lease>>();
+  private sessionSweepAt = 1024;
+  private readonly mailboxes = new Map<string, MailboxIndex>();
+  private readonly quota: StorageQuota;
   private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly waitingPolls = new Map<string, number>();
   private readonly clientBuckets: TokenBuckets;
-  private readonly mailboxBuckets: TokenBuckets;
+  private readonly keyBuckets: TokenBuckets;
+  private readonly sendBuckets: TokenBuckets;
   private readonly allowSenders: Uint8Array[] | null;
-  private readonly limits: Required<Omit<RelayLimits, 'clientRate' | 'mailboxSendRate'>>;
+  private readonly trustedProxies: Set<string>;
+  readonly limits: Readonly<Required<RelayLimits>>;
   private readonly leaseMs: number;
-  private readonly challengeTtlSeconds: number;
   private readonly sessionTtlSeconds: number;
   private readonly onError: (error: unknown) => void;
+  private readonly onWarning: (message: string) => void;
+  private sweepTimer: ReturnType<typeof setInterval> | null = null;
 
   constructor(private readonly options: RelayOptions) {
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
@@ -204,32 +247,58 @@ class Relay implements RelayServer {
       }
       if (options.allowSenders.some((k) => k.length !== ED25519_PUBLIC_KEY_BYTES)) throw new RangeError('options.allowSenders keys must be 32 bytes');
     }
+    this.trustedProxies = checkTrustedProxies(options.trustedProxies);
     const limits = options.limits ?? {};
     if (limits === null || typeof limits !== 'object') throw new TypeError('options.limits must be an object');
+    const clientRate = checkRate(limits.clientRate, 'limits.clientRate', { perSecond: 200, burst: 400 });
+    const keyRate = checkRate(limits.keyRate, 'limits.keyRate', { perSecond: 1000, burst: 2000 });
+    const mailboxSendRate = checkRate(limits.mailboxSendRate, 'limits.mailboxSendRate', { perSecond: 250, burst: 500 });
     this.limits = {
+      clientRate,
+      keyRate,
+      mailboxSendRate,
       maxEnvelopeBytes: checkPositiveInteger(limits.maxEnvelopeBytes, 'limits.maxEnvelopeBytes', 64 * 1024 * 1024),
-      maxEnvelopesPerMailbox: checkPositiveInteger(limits.maxEnvelopesPerMailbox, 'limits.maxEnvelopesPerMailbox', 10_000),
+      maxEnvelopesPerMailbox: checkPositiveInteger(limits.maxEnvelopesPerMailbox, 'limits.maxEnvelopesPerMailbox', 100_000),
+      maxStorageBytes: checkPositiveInteger(limits.maxStorageBytes, 'limits.maxStorageBytes', 10 * GIB),
+      maxSenderStorageBytes: checkPositiveInteger(limits.maxSenderStorageBytes, 'limits.maxSenderStorageBytes', GIB),
+      envelopeTtlSeconds: checkPositiveInteger(limits.envelopeTtlSeconds, 'limits.envelopeTtlSeconds', 14 * 24 * 3600),
       maxLongPollMs: checkPositiveInteger(limits.maxLongPollMs, 'limits.maxLongPollMs', 25_000),
-      maxPendingChallenges: checkPositiveInteger(limits.maxPendingChallenges, 'limits.maxPendingChallenges', 10_000),
+      maxWaitingPollsPerKey: checkPositiveInteger(limits.maxWaitingPollsPerKey, 'limits.maxWaitingPollsPerKey', 8),
+      maxWaitingPollsPerAddress: checkPositiveInteger(limits.maxWaitingPollsPerAddress, 'limits.maxWaitingPollsPerAddress', 64),
+      maxConnections: checkPositiveInteger(limits.maxConnections, 'limits.maxConnections', 4096),
+      maxConnectionsPerAddress: checkPositiveInteger(limits.maxConnectionsPerAddress, 'limits.maxConnectionsPerAddress', 64),
+      headersTimeoutMs: checkPositiveInteger(limits.headersTimeoutMs, 'limits.headersTimeoutMs', 10_000),
+      idleTimeoutMs: checkPositiveInteger(limits.idleTimeoutMs, 'limits.idleTimeoutMs', 60_000),
     };
-    this.clientBuckets = new TokenBuckets(checkRate(limits.clientRate, 'limits.clientRate', { perSecond: 20, burst: 100 }));
-    this.mailboxBuckets = new TokenBuckets(checkRate(limits.mailboxSendRate, 'limits.mailboxSendRate', { perSecond: 5, burst: 50 }));
+    if (this.limits.idleTimeoutMs <= this.limits.maxLongPollMs) {
+      throw new RangeError('limits.idleTimeoutMs must be more than limits.maxLongPollMs, or waiting lease requests are cut off');
+    }
+    this.clientBuckets = new TokenBuckets(clientRate);
+    this.keyBuckets = new TokenBuckets(keyRate);
+    this.sendBuckets = new TokenBuckets(mailboxSendRate);
+    this.quota = new StorageQuota(this.limits.maxStorageBytes, this.limits.maxSenderStorageBytes);
     this.allowSenders = options.allowSenders ? options.allowSenders.map((k) => k.slice()) : null;
     this.leaseMs = checkPositiveInteger(options.leaseMs, 'options.leaseMs', 60_000);
-    this.challengeTtlSeconds = checkPositiveInteger(options.challengeTtlSeconds, 'options.challengeTtlSeconds', 60);
-    this.sessionTtlSeconds = checkPositiveInteger(options.sessionTtlSeconds, 'options.sessionTtlSeconds', 600);
+    this.challenges = new ChallengeIssuer(checkPositiveInteger(options.challengeTtlSeconds, 'options.challengeTtlSeconds', 60));
+    this.sessionTtlSeconds = checkPositiveInteger(options.sessionTtlSeconds, 'options.sessionTtlSeconds', 300);
     if (options.onError !== undefined && typeof options.onError !== 'function') throw new TypeError('options.onError must be a function');
+    if (options.onWarning !== undefined && typeof options.onWarning !== 'function') throw new TypeError('options.onWarning must be a function');
     this.onError = options.onError ?? ((e) => console.error(`lintas relay: internal error: ${e instanceof Error ? e.message : String(e)}`));
+    this.onWarning = options.onWarning ?? ((m) => console.error(`lintas relay: WARNING: ${m}`));
     const handler = (req: IncomingMessage, res: ServerResponse): void => void this.handle(req, res);
+    // Node checks header and request timeouts on this interval (default 30 s): check often enough
+    // that the headers timeout is what a slow client gets.
+    const checking = { connectionsCheckingInterval: Math.max(250, Math.min(30_000, Math.floor(this.limits.headersTimeoutMs / 4))) };
     if (options.tls !== undefined) {
       if (options.tls === null || typeof options.tls !== 'object' || options.tls.key === undefined || options.tls.cert === undefined) {
         throw new TypeError('options.tls must be { key, cert } in PEM');
       }
       const pem = (v: string | Uint8Array): string | Buffer => (typeof v === 'string' ? v : Buffer.from(v));
-      this.server = createHttpsServer({ key: pem(options.tls.key), cert: pem(options.tls.cert) }, handler);
+      this.server = createHttpsServer({ key: pem(options.tls.key), cert: pem(options.tls.cert), ...checking }, handler);
     } else {
-      this.server = createHttpServer(handler);
+      this.server = createHttpServer(checking, handler);
     }
+    limitConnections(this.server, this.limits, this.trustedProxies);
   }
 
   async start(): Promise<void> {
@@ -245,6 +314,11 @@ class Relay implements RelayServer {
     const host = this.options.host ?? '127.0.0.1';
     try {
       this.store = await RelayFileStore.open(this.options.dir);
+      // The folder is read once; from here on the index answers (docs/TRANSPORTS.md 3.3, "Index").
+      for await (const e of this.store.scan()) {
+        this.mailbox(e.mailbox).add({ id: e.id, size: e.size, sender: null, storedAtMs: e.storedAtMs });
+        this.quota.add(null, e.size);
+      }
       await new Promise<void>((resolve, reject) => {
         this.server.once('error', reject);
         this.server.listen(this.options.port ?? 0, host, () => {
@@ -260,23 +334,32 @@ class Relay implements RelayServer {
     const scheme = this.options.tls ? 'https' : 'http';
     this.url = originOf(`${scheme}://${host.includes(':') ? `[${host}]` : host}:${this.port}`);
     this.origin = this.options.origin !== undefined ? originOf(this.options.origin) : this.url;
+    if (!this.options.tls && !isLoopback(host)) {
+      this.onWarning(
+        `serving plain HTTP on ${host}, which is not a loopback address: envelopes, mailbox ids and session traffic cross the network unencrypted. ` +
+          'Serve TLS (tls / --tls-key and --tls-cert) or listen on 127.0.0.1 behind a TLS proxy.',
+      );
+    }
+    const sweep = Math.min(EXPIRY_SWEEP_MS, this.limits.envelopeTtlSeconds * 1000);
+    this.sweepTimer = setInterval(() => void this.expireEnvelopes().catch((e) => this.onError(e)), sweep);
+    this.sweepTimer.unref();
   }
 
   async close(): Promise<void> {
     this.closing.abort();
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
     });
+    this.challenges.destroy();
     await this.lock?.release();
     this.lock = null;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
-      const wait = this.clientBuckets.take(`client:${req.socket.remoteAddress ?? 'unknown'}`);
-      if (wait > 0) throw rateLimited(wait);
-      await this.route(req, res);
+      await this.route(req, res, clientAddress(req, this.trustedProxies));
     } catch (e) {
       if (e instanceof HttpError) return sendError(req, res, e);
       if (e instanceof LintasError && e.code === 'ERR_TRANSPORT_ENVELOPE_TOO_LARGE') {
@@ -288,24 +371,57 @@ class Relay implements RelayServer {
     }
   }
 
-  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async route(req: IncomingMessage, res: ServerResponse, address: string): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!;
     const method = req.method ?? 'GET';
-    if (path === '/v1/challenge' && method === 'POST') return this.issueChallenge(req, res);
-    if (path === '/v1/session' && method === 'POST') return this.openSession(req, res);
+    if (path === '/v1/challenge' && method === 'POST') {
+      this.chargeAddress(address);
+      return this.issueChallenge(req, res);
+    }
+    if (path === '/v1/session' && method === 'POST') {
+      this.chargeAddress(address);
+      return this.openSession(req, res);
+    }
     const m = /^\/v1\/mailboxes\/([^/]+)\/(envelopes|leases)(?:\/([^/]+))?(\/renew)?$/.exec(path);
-    if (!m) throw new HttpError('ERR_RELAY_NOT_FOUND', 'No such endpoint');
+    if (!m) {
+      this.chargeAddress(address);
+      throw new HttpError('ERR_RELAY_NOT_FOUND', 'No such endpoint');
+    }
     const [, mailbox, kind, id, renew] = m;
-    if (!isMailboxId(mailbox)) throw new HttpError('ERR_RELAY_BAD_REQUEST', 'Mailbox id must be 64 lower-case hex digits');
+    if (!isMailboxId(mailbox)) {
+      this.chargeAddress(address);
+      throw new HttpError('ERR_RELAY_BAD_REQUEST', 'Mailbox id must be 64 lower-case hex digits');
+    }
+    if (kind === 'envelopes' && id === undefined && method === 'POST') return this.acceptEnvelope(req, res, mailbox!, address);
+    // Owner requests are charged to the owner's key once authenticated, so a neighbour behind the
+    // same address (or proxy) cannot lock the owner out; failures are charged to the address.
+    const session = this.authenticate(req, 'owner', mailbox!, address);
+    this.charge(this.keyBuckets, `key:${hexOf(session.publicKey)}`);
     if (id !== undefined && !STORED_NAME_PATTERN.test(id)) throw new HttpError('ERR_RELAY_NOT_FOUND', 'No such envelope');
-    if (kind === 'envelopes' && id === undefined && method === 'POST') return this.acceptEnvelope(req, res, mailbox);
-    this.authorize(req, 'owner', mailbox);
-    if (kind === 'leases' && id === undefined && renew === undefined && method === 'POST') return this.grantLeases(req, res, mailbox);
-    if (kind === 'envelopes' && id === undefined && renew === undefined && method === 'GET') return this.listEnvelopes(res, mailbox);
-    if (kind === 'envelopes' && id !== undefined && renew === undefined && method === 'GET') return this.fetchEnvelope(res, mailbox, id);
-    if (kind === 'envelopes' && id !== undefined && renew === undefined && method === 'DELETE') return this.deleteEnvelope(res, mailbox, id);
-    if (kind === 'envelopes' && id !== undefined && renew !== undefined && method === 'POST') return this.renewLease(req, res, mailbox, id);
+    if (kind === 'leases' && id === undefined && renew === undefined && method === 'POST') return this.grantLeases(req, res, mailbox!, address);
+    if (kind === 'envelopes' && id === undefined && renew === undefined && method === 'GET') return this.listEnvelopes(res, mailbox!);
+    if (kind === 'envelopes' && id !== undefined && renew === undefined && method === 'GET') return this.fetchEnvelope(res, mailbox!, id);
+    if (kind === 'envelopes' && id !== undefined && renew === undefined && method === 'DELETE') return this.deleteEnvelope(res, mailbox!, id);
+    if (kind === 'envelopes' && id !== undefined && renew !== undefined && method === 'POST') return this.renewLease(req, res, mailbox!, id);
     throw new HttpError('ERR_RELAY_NOT_FOUND', 'No such endpoint');
+  }
+
+  private chargeAddress(address: string): void {
+    this.charge(this.clientBuckets, `client:${address}`);
+  }
+
+  private charge(buckets: TokenBuckets, key: string): void {
+    const wait = buckets.take(key);
+    if (wait > 0) throw rateLimited(wait);
+  }
+
+  private mailbox(id: string): MailboxIndex {
+    let index = this.mailboxes.get(id);
+    if (index === undefined) {
+      index = new MailboxIndex();
+      this.mailboxes.set(id, index);
+    }
+    return index;
   }
 
   // --- Authentication -------------------------------------------------------------------------
@@ -319,15 +435,9 @@ class Relay implements RelayServer {
       if (!isMailboxId(body.mailbox)) throw new HttpError('ERR_RELAY_BAD_REQUEST', 'mailbox must be a mailbox id');
       mailbox = body.mailbox;
     }
-    const now = nowSeconds();
-    if (this.challenges.size >= this.limits.maxPendingChallenges) {
-      for (const [k, c] of this.challenges) if (c.expiresAt < now) this.challenges.delete(k);
-      if (this.challenges.size >= this.limits.maxPendingChallenges) throw rateLimited(1000);
-    }
-    const nonce = hexOf(systemRandom(NONCE_BYTES));
-    const expiresAt = now + this.challengeTtlSeconds;
-    this.challenges.set(nonce, { purpose, mailbox, expiresAt });
-    sendJson(res, 200, { nonce, expiresAt, origin: this.origin });
+    // Stateless (challenge.ts): issuing one stores nothing, so no number of requests fills a table.
+    const { nonce, expiresAt } = this.challenges.issue(purpose, mailbox, nowSeconds());
+    sendJson(res, 200, { nonce: hexOf(nonce), expiresAt, origin: this.origin });
   }
 
   private async openSession(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -336,120 +446,183 @@ class Relay implements RelayServer {
     const publicKey = parseHex(body.publicKey, ED25519_PUBLIC_KEY_BYTES);
     const signature = parseHex(body.signature, ED25519_SIGNATURE_BYTES);
     if (!nonce || !publicKey || !signature) throw new HttpError('ERR_RELAY_BAD_REQUEST', 'nonce, publicKey and signature must be hex of 32, 32 and 64 bytes');
-    const challenge = this.challenges.get(hexOf(nonce));
-    // Single use: a challenge is spent by the first attempt, whether it succeeds or not.
-    this.challenges.delete(hexOf(nonce));
     const denied = new HttpError('ERR_RELAY_AUTH_FAILED', 'Authentication failed: request a new challenge and sign it with the mailbox owner\'s key');
-    if (!challenge || challenge.expiresAt < nowSeconds()) throw denied;
-    if (challenge.purpose === 'owner' && mailboxId(publicKey) !== challenge.mailbox) throw denied;
-    const message = challengeMessage({ ...challenge, nonce, origin: this.origin, publicKey });
+    const now = nowSeconds();
+    // The nonce says neither purpose nor mailbox: try the owner of the key's mailbox, then a sender.
+    const owner = mailboxId(publicKey);
+    let purpose: SessionPurpose = 'owner';
+    let expiresAt = this.challenges.check(nonce, 'owner', owner, now);
+    if (expiresAt === null) {
+      purpose = 'sender';
+      expiresAt = this.challenges.check(nonce, 'sender', null, now);
+    }
+    if (expiresAt === null) throw denied;
+    const mailbox = purpose === 'owner' ? owner : null;
+    const message = challengeMessage({ purpose, mailbox, nonce, origin: this.origin, expiresAt, publicKey });
     if (!ed25519Verify(publicKey, message, signature)) throw denied;
-    if (challenge.purpose === 'sender' && this.allowSenders !== null && !this.allowSenders.some((k) => equalBytes(k, publicKey))) {
+    // Single use: spent once answered correctly (a wrong answer spends nothing, so it costs the owner nothing).
+    this.challenges.spend(nonce, expiresAt, now);
+    if (purpose === 'sender' && this.allowSenders !== null && !this.allowSenders.some((k) => equalBytes(k, publicKey))) {
       throw new HttpError('ERR_RELAY_SENDER_NOT_ALLOWED', 'This relay only accepts envelopes from senders on its allow list; ask its operator to add your signing key');
     }
     const token = systemRandom(TOKEN_BYTES);
     const expiresAtMs = Date.now() + this.sessionTtlSeconds * 1000;
     this.pruneSessions();
-    this.sessions.set(hexOf(sha256(token)), { purpose: challenge.purpose, mailbox: challenge.mailbox, expiresAtMs });
-    sendJson(res, 200, { token: hexOf(token), expiresAt: Math.floor(expiresAtMs / 1000) });
+    this.sessions.set(hexOf(sha256(token)), { purpose, mailbox, publicKey, expiresAtMs, seen: new Map() });
+    // `time` lets the client correct its clock for request signatures (REQUEST_TIME_SKEW_MS).
+    sendJson(res, 200, { token: hexOf(token), expiresAt: Math.floor(expiresAtMs / 1000), time: Date.now() });
   }
 
-  /** Checks the bearer token; tokens are stored hashed so a memory dump does not reveal them. */
-  private authorize(req: IncomingMessage, purpose: SessionPurpose, mailbox: string | null): void {
+  /**
+   * The session of a request: a known, live bearer token of the right purpose (and mailbox), and
+   * a fresh, single-use signature of this request by the session's key (protocol.ts
+   * `requestMessage`). Tokens are stored hashed so a memory dump does not reveal them. A refusal
+   * is charged to the client address.
+   */
+  private authenticate(req: IncomingMessage, purpose: SessionPurpose, mailbox: string | null, address: string): Session {
+    const session = this.verifiedSession(req, purpose, mailbox);
+    if (session !== null) return session;
+    this.chargeAddress(address);
+    throw new HttpError('ERR_RELAY_AUTH_FAILED', purpose === 'owner' ? 'Only the mailbox owner may do this: open a session with a signed challenge and sign each request' : 'Open a sender session with a signed challenge and sign each request');
+  }
+
+  private verifiedSession(req: IncomingMessage, purpose: SessionPurpose, mailbox: string | null): Session | null {
     const m = /^Bearer ([0-9a-f]{64})$/.exec(req.headers.authorization ?? '');
     const token = m ? parseHex(m[1], TOKEN_BYTES) : null;
     const session = token ? this.sessions.get(hexOf(sha256(token))) : undefined;
-    if (!session || session.expiresAtMs < Date.now() || session.purpose !== purpose || (purpose === 'owner' && session.mailbox !== mailbox)) {
-      throw new HttpError('ERR_RELAY_AUTH_FAILED', purpose === 'owner' ? 'Only the mailbox owner may do this: open a session with a signed challenge' : 'Open a sender session with a signed challenge first');
-    }
+    const now = Date.now();
+    if (!token || !session || session.expiresAtMs < now || session.purpose !== purpose || (purpose === 'owner' && session.mailbox !== mailbox)) return null;
+    const time = Number(req.headers[REQUEST_TIME_HEADER]);
+    const signatureHex = req.headers[REQUEST_SIGNATURE_HEADER];
+    const signature = parseHex(signatureHex, ED25519_SIGNATURE_BYTES);
+    if (!signature || !Number.isSafeInteger(time) || Math.abs(time - now) > REQUEST_TIME_SKEW_MS) return null;
+    if (session.seen.has(signatureHex as string)) return null; // a replayed request
+    const message = requestMessage({ method: req.method ?? 'GET', path: req.url ?? '/', origin: this.origin, token, time });
+    if (!ed25519Verify(session.publicKey, message, signature)) return null;
+    if (session.seen.size >= 256) for (const [k, t] of session.seen) if (t < now - REQUEST_TIME_SKEW_MS) session.seen.delete(k);
+    session.seen.set(signatureHex as string, time);
+    return session;
   }
 
   private pruneSessions(): void {
-    if (this.sessions.size < 1000) return;
+    if (this.sessions.size < this.sessionSweepAt) return;
     const now = Date.now();
     for (const [k, s] of this.sessions) if (s.expiresAtMs < now) this.sessions.delete(k);
+    this.sessionSweepAt = Math.max(1024, 2 * this.sessions.size);
   }
 
   // --- Sending --------------------------------------------------------------------------------
 
-  private async acceptEnvelope(req: IncomingMessage, res: ServerResponse, mailbox: string): Promise<void> {
-    if (this.allowSenders !== null) {
-      try {
-        this.authorize(req, 'sender', null);
-      } catch {
+  private async acceptEnvelope(req: IncomingMessage, res: ServerResponse, mailbox: string, address: string): Promise<void> {
+    // Who is sending: the key of a sender session if one is presented (required with an allow
+    // list), else the address. Limits and quotas are charged to it, never to the mailbox, so one
+    // sender's refused or abusive uploads do not spend anyone else's allowance.
+    let sender: string;
+    if (req.headers.authorization !== undefined) {
+      const session = this.verifiedSession(req, 'sender', null);
+      if (session === null) {
+        this.chargeAddress(address);
+        throw new HttpError(this.allowSenders !== null ? 'ERR_RELAY_SENDER_NOT_ALLOWED' : 'ERR_RELAY_AUTH_FAILED', 'The sender session is unknown, expired or the request signature is wrong: open a sender session with a signed challenge');
+      }
+      sender = `key:${hexOf(session.publicKey)}`;
+      this.charge(this.keyBuckets, sender);
+    } else {
+      this.chargeAddress(address);
+      if (this.allowSenders !== null) {
         throw new HttpError('ERR_RELAY_SENDER_NOT_ALLOWED', 'This relay only accepts envelopes from allow-listed senders: open a sender session with a signed challenge');
       }
+      sender = `addr:${address}`;
     }
-    const wait = this.mailboxBuckets.take(`mailbox:${mailbox}`);
-    if (wait > 0) throw rateLimited(wait);
     const declared = Number(req.headers['content-length'] ?? NaN);
     if (declared > this.limits.maxEnvelopeBytes) throw new LintasError('ERR_TRANSPORT_ENVELOPE_TOO_LARGE', 'declared length above limit');
-    if ((await this.store.count(mailbox)) >= this.limits.maxEnvelopesPerMailbox) {
+    const index = this.mailbox(mailbox);
+    if (index.count >= this.limits.maxEnvelopesPerMailbox) {
       throw new HttpError('ERR_RELAY_MAILBOX_FULL', 'The mailbox is full; its owner must fetch and acknowledge envelopes first');
     }
-    // destroyOnReturn false: on a size violation the request stays open, so the 413 can be read.
-    const body = req.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>;
-    const id = await this.store.put(mailbox, limitEnvelope(body, this.limits.maxEnvelopeBytes));
-    // Answered only now: the envelope and its directory entry are on disk.
-    sendJson(res, 201, { id });
+    const full = (which: 'storage' | 'sender'): HttpError =>
+      new HttpError(
+        'ERR_RELAY_STORAGE_FULL',
+        which === 'storage' ? 'The relay\'s storage is full; try again once recipients have collected their mail' : 'You have as much stored on this relay as one sender may; wait until your recipients collect it',
+      );
+    if (Number.isSafeInteger(declared)) {
+      const refused = this.quota.charge(sender, declared);
+      if (refused !== null) throw full(refused);
+      this.quota.release(sender, declared); // charged for real as the bytes arrive
+    }
+    const pair = `${sender}>${mailbox}`;
+    this.charge(this.sendBuckets, pair);
+    const meter = { bytes: 0 };
+    const id = index.names.next();
+    let size: number;
+    try {
+      // destroyOnReturn false: on a size violation the request stays open, so the 413 can be read.
+      const body = req.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>;
+      size = await this.store.put(mailbox, id, charged(limitEnvelope(body, this.limits.maxEnvelopeBytes), this.quota, sender, meter, full));
+    } catch (e) {
+      // Refused or cut off: nothing stored, so nothing is charged (the send token is given back too).
+      this.quota.release(sender, meter.bytes);
+      this.sendBuckets.refund(pair);
+      throw e;
+    }
+    index.add({ id, size, sender, storedAtMs: Number(id.slice(0, 15)) });
+    // Answered only now: the envelope and its directory entry are on disk. The id stays with the
+    // owner: a sender learns nothing about the mailbox from the answer.
+    sendJson(res, 201, {});
     for (const wake of [...(this.waiters.get(mailbox) ?? [])]) wake();
   }
 
   // --- Owner operations -----------------------------------------------------------------------
 
   private async listEnvelopes(res: ServerResponse, mailbox: string): Promise<void> {
-    const now = Date.now();
-    const held = this.leases.get(mailbox);
-    const envelopes = (await this.store.list(mailbox)).map((e) => ({ ...e, leased: (held?.get(e.id)?.expiresAtMs ?? 0) > now }));
-    sendJson(res, 200, { envelopes });
+    sendJson(res, 200, { envelopes: this.mailboxes.get(mailbox)?.list(Date.now()) ?? [] });
   }
 
-  private async grantLeases(req: IncomingMessage, res: ServerResponse, mailbox: string): Promise<void> {
+  private async grantLeases(req: IncomingMessage, res: ServerResponse, mailbox: string, address: string): Promise<void> {
     const body = await readJson(req);
     const max = body.max ?? 10;
     const waitMs = body.waitMs ?? 0;
     if (!Number.isInteger(max) || (max as number) < 1 || (max as number) > MAX_LEASES_PER_REQUEST) throw new HttpError('ERR_RELAY_BAD_REQUEST', `max must be 1..${MAX_LEASES_PER_REQUEST}`);
     if (!Number.isInteger(waitMs) || (waitMs as number) < 0) throw new HttpError('ERR_RELAY_BAD_REQUEST', 'waitMs must be a non-negative integer');
     const deadline = Date.now() + Math.min(waitMs as number, this.limits.maxLongPollMs);
-    const gone = new AbortController();
-    res.on('close', () => gone.abort());
-    for (;;) {
-      const granted = await this.lease(mailbox, max as number);
-      if (granted.length > 0 || Date.now() >= deadline || gone.signal.aborted || this.closing.signal.aborted) {
-        return sendJson(res, 200, { leases: granted, leaseMs: this.leaseMs });
+    let granted = this.lease(mailbox, max as number);
+    if (granted.length > 0 || Date.now() >= deadline) return sendJson(res, 200, { leases: granted, leaseMs: this.leaseMs });
+    // A waiting poll costs nothing until something happens, but each holds a connection: capped
+    // per mailbox key and per address (429 beyond).
+    const release = this.holdPoll([`key:${mailbox}`, this.limits.maxWaitingPollsPerKey], [`addr:${address}`, this.limits.maxWaitingPollsPerAddress]);
+    try {
+      const gone = new AbortController();
+      res.on('close', () => gone.abort());
+      while (granted.length === 0 && Date.now() < deadline && !gone.signal.aborted && !this.closing.signal.aborted) {
+        // Woken by a new envelope, or when the next lease lapses: no periodic re-reading.
+        const next = this.mailboxes.get(mailbox)?.nextLeaseExpiryMs ?? Infinity;
+        await this.waitForMail(mailbox, Math.min(deadline, next) - Date.now(), gone.signal);
+        granted = this.lease(mailbox, max as number);
       }
-      // Woken by a new envelope; the periodic re-check also catches leases that expired.
-      await this.waitForMail(mailbox, Math.min(deadline - Date.now(), 1000), gone.signal);
+    } finally {
+      release();
     }
+    sendJson(res, 200, { leases: granted, leaseMs: this.leaseMs });
   }
 
-  /**
-   * Lease up to `max` available envelopes. The check-and-set runs between two awaits, so it is
-   * atomic against concurrent lease requests.
-   */
-  private async lease(mailbox: string, max: number): Promise<{ id: string; size: number; lease: string; expiresAt: number }[]> {
-    const stored = await this.store.ids(mailbox);
-    const now = Date.now();
-    const held = this.leases.get(mailbox) ?? new Map<string, Lease>();
-    this.leases.set(mailbox, held);
-    const present = new Set(stored);
-    for (const [id, l] of held) if (l.expiresAtMs <= now || !present.has(id)) held.delete(id);
-    const granted: { id: string; lease: Lease }[] = [];
-    for (const id of stored) {
-      if (granted.length >= max) break;
-      if (held.has(id)) continue;
-      const lease = { token: hexOf(systemRandom(16)), expiresAtMs: now + this.leaseMs };
-      held.set(id, lease);
-      granted.push({ id, lease });
+  private holdPoll(...caps: [string, number][]): () => void {
+    for (const [key, cap] of caps) {
+      if ((this.waitingPolls.get(key) ?? 0) >= cap) throw rateLimited(1000);
     }
-    if (held.size === 0) this.leases.delete(mailbox);
-    const out = [];
-    for (const g of granted) {
-      const size = await this.store.size(mailbox, g.id);
-      if (size === null) held.delete(g.id); // acknowledged meanwhile
-      else out.push({ id: g.id, size, lease: g.lease.token, expiresAt: g.lease.expiresAtMs });
-    }
-    return out;
+    for (const [key] of caps) this.waitingPolls.set(key, (this.waitingPolls.get(key) ?? 0) + 1);
+    return () => {
+      for (const [key] of caps) {
+        const left = (this.waitingPolls.get(key) ?? 1) - 1;
+        if (left > 0) this.waitingPolls.set(key, left);
+        else this.waitingPolls.delete(key);
+      }
+    };
+  }
+
+  /** Lease up to `max` available envelopes from the index (synchronous, so atomic). */
+  private lease(mailbox: string, max: number): { id: string; size: number; lease: string; expiresAt: number }[] {
+    const index = this.mailboxes.get(mailbox);
+    if (index === undefined) return [];
+    return index.lease(max, this.leaseMs, Date.now()).map((g) => ({ id: g.entry.id, size: g.entry.size, lease: g.lease.token, expiresAt: g.lease.expiresAtMs }));
   }
 
   private waitForMail(mailbox: string, ms: number, gone: AbortSignal): Promise<void> {
@@ -472,7 +645,7 @@ class Relay implements RelayServer {
   }
 
   private async fetchEnvelope(res: ServerResponse, mailbox: string, id: string): Promise<void> {
-    const file = await this.store.open(mailbox, id);
+    const file = this.mailboxes.get(mailbox)?.get(id) ? await this.store.open(mailbox, id) : null;
     if (!file) throw new HttpError('ERR_RELAY_NOT_FOUND', 'No such envelope (already acknowledged?)');
     try {
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(file.size), 'cache-control': 'no-store' });
@@ -489,20 +662,40 @@ class Relay implements RelayServer {
 
   private async renewLease(req: IncomingMessage, res: ServerResponse, mailbox: string, id: string): Promise<void> {
     const body = await readJson(req);
-    const lease = this.leases.get(mailbox)?.get(id);
-    if (!lease || typeof body.lease !== 'string' || lease.token !== body.lease || lease.expiresAtMs <= Date.now()) {
-      return sendJson(res, 409, { error: 'ERR_RELAY_NOT_FOUND', message: 'The lease expired or belongs to another receiver' });
-    }
-    lease.expiresAtMs = Date.now() + this.leaseMs;
+    const now = Date.now();
+    const lease = this.mailboxes.get(mailbox)?.heldLease(id, body.lease, now);
+    if (!lease) return sendJson(res, 409, { error: 'ERR_RELAY_NOT_FOUND', message: 'The lease expired or belongs to another receiver' });
+    lease.expiresAtMs = now + this.leaseMs;
     sendJson(res, 200, { expiresAt: lease.expiresAtMs });
   }
 
   private async deleteEnvelope(res: ServerResponse, mailbox: string, id: string): Promise<void> {
-    const removed = await this.store.remove(mailbox, id);
-    this.leases.get(mailbox)?.delete(id);
-    if (!removed) throw new HttpError('ERR_RELAY_NOT_FOUND', 'No such envelope (already acknowledged?)');
+    if (!(await this.removeStored(mailbox, id))) throw new HttpError('ERR_RELAY_NOT_FOUND', 'No such envelope (already acknowledged?)');
     res.writeHead(204).end();
   }
+
+  /** Remove a stored envelope from the index, the quota and the disk; false if it was not there. */
+  private async removeStored(mailbox: string, id: string): Promise<boolean> {
+    const index = this.mailboxes.get(mailbox);
+    const entry = index?.remove(id);
+    if (!index || !entry) return false;
+    this.quota.release(entry.sender, entry.size);
+    if (index.empty && !this.waiters.has(mailbox)) this.mailboxes.delete(mailbox);
+    await this.store.remove(mailbox, id);
+    return true;
+  }
+
+  /** Delete envelopes older than `envelopeTtlSeconds` (docs/TRANSPORTS.md 3.3, "Limits"). */
+  private async expireEnvelopes(): Promise<void> {
+    const cutoff = Date.now() - this.limits.envelopeTtlSeconds * 1000;
+    for (const [mailbox, index] of [...this.mailboxes]) {
+      for (const e of [...index.olderThan(cutoff)]) await this.removeStored(mailbox, e.id);
+    }
+  }
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\./.test(host) || /^::ffff:127\./.test(host);
 }
 
 function nowSeconds(): number {
