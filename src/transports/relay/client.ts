@@ -43,6 +43,8 @@ const INSPECT: unique symbol = Symbol.for('nodejs.util.inspect.custom');
 const INLINE_BYTES = 1024 * 1024;
 /** Renew a session this long before the relay would expire it. */
 const SESSION_MARGIN_MS = 30_000;
+/** Envelopes leased by one request of a receive loop. */
+const LEASE_BATCH = 8;
 /** Most consecutive 429 answers a receive loop waits out before giving up. */
 const MAX_RATE_LIMIT_WAITS = 20;
 
@@ -216,35 +218,41 @@ export class RelayTransport implements Transport {
     this.keyFor(mailbox);
     const stop = linkedAbort(this.closing.signal, signal);
     let renewal: LeaseRenewal | null = null;
+    /** Leased and not yet handed out: one request leases up to LEASE_BATCH (a third of the round trips). */
+    const pending: LeaseInfo[] = [];
     let rateLimitWaits = 0;
     try {
       while (!stop.signal.aborted) {
-        let lease: LeaseInfo | null;
-        try {
-          lease = await this.leaseOne(mailbox, untilEmpty ? 0 : this.longPollMs, stop.signal);
-          rateLimitWaits = 0;
-        } catch (e) {
-          if (stop.signal.aborted) return;
-          if (e instanceof RelayRequestError && e.code === 'ERR_RELAY_RATE_LIMITED' && rateLimitWaits++ < MAX_RATE_LIMIT_WAITS) {
-            await pause((e.retryAfterSeconds ?? 1) * 1000, stop.signal);
+        if (pending.length === 0) {
+          try {
+            pending.push(...(await this.leaseBatch(mailbox, untilEmpty ? 0 : this.longPollMs, stop.signal)));
+            rateLimitWaits = 0;
+          } catch (e) {
+            if (stop.signal.aborted) return;
+            if (e instanceof RelayRequestError && e.code === 'ERR_RELAY_RATE_LIMITED' && rateLimitWaits++ < MAX_RATE_LIMIT_WAITS) {
+              await pause((e.retryAfterSeconds ?? 1) * 1000, stop.signal);
+              continue;
+            }
+            throw e;
+          }
+          if (pending.length === 0) {
+            if (untilEmpty) return;
             continue;
           }
-          throw e;
+          // Renew at a third of the lease, so two renewals can fail before it lapses.
+          renewal ??= new LeaseRenewal(Math.max(1, Math.floor(pending[0]!.leaseMs / 3)));
+          this.renewals.add(renewal);
+          const renewing = renewal;
+          for (const held of pending) renewing.hold(held.id, () => this.renew(mailbox, held));
         }
-        if (lease === null) {
-          if (untilEmpty) return;
-          continue;
-        }
-        renewal ??= new LeaseRenewal(Math.max(1, Math.floor(lease.leaseMs / 3)));
-        this.renewals.add(renewal);
-        const held = lease;
-        renewal.hold(held.id, () => this.renew(mailbox, held));
-        const delivery = await this.delivery(mailbox, held, renewal);
-        if (delivery === null) renewal.release(held.id);
+        const held = pending.shift()!;
+        const delivery = await this.delivery(mailbox, held, renewal!);
+        if (delivery === null) renewal!.release(held.id);
         else yield delivery;
       }
     } finally {
       stop.detach();
+      // Leases not handed out are let go: they lapse on the relay after leaseMs.
       if (renewal) {
         renewal.stop();
         this.renewals.delete(renewal);
@@ -252,14 +260,15 @@ export class RelayTransport implements Transport {
     }
   }
 
-  private async leaseOne(mailbox: string, waitMs: number, signal: AbortSignal): Promise<LeaseInfo | null> {
-    const res = await this.ownerRequest(mailbox, `/v1/mailboxes/${mailbox}/leases`, jsonInit('POST', { max: 1, waitMs }, signal));
+  private async leaseBatch(mailbox: string, waitMs: number, signal: AbortSignal): Promise<LeaseInfo[]> {
+    const res = await this.ownerRequest(mailbox, `/v1/mailboxes/${mailbox}/leases`, jsonInit('POST', { max: LEASE_BATCH, waitMs }, signal));
     const body = await readJson(res);
-    if (!Array.isArray(body.leases)) throw protocolError();
-    const l = body.leases[0] as Record<string, unknown> | undefined;
-    if (l === undefined) return null;
-    if (typeof l.id !== 'string' || typeof l.size !== 'number' || typeof l.lease !== 'string' || typeof body.leaseMs !== 'number') throw protocolError();
-    return { id: l.id, size: l.size, lease: l.lease, leaseMs: body.leaseMs };
+    if (!Array.isArray(body.leases) || typeof body.leaseMs !== 'number') throw protocolError();
+    const leaseMs = body.leaseMs;
+    return (body.leases as Record<string, unknown>[]).map((l) => {
+      if (typeof l?.id !== 'string' || typeof l.size !== 'number' || typeof l.lease !== 'string') throw protocolError();
+      return { id: l.id, size: l.size, lease: l.lease, leaseMs };
+    });
   }
 
   private async renew(mailbox: string, lease: LeaseInfo): Promise<boolean> {
