@@ -25,7 +25,7 @@ export const RELAY_LIMIT_OPTIONS: Record<string, OptionSpec> = {
   'max-waiting-polls-per-key': { type: 'string', value: 'N', description: 'waiting receive requests per mailbox (default 8)' },
   'max-waiting-polls-per-address': { type: 'string', value: 'N', description: 'waiting receive requests per address (default 64)' },
   'max-connections': { type: 'string', value: 'N', description: 'open connections in total (default 4096)' },
-  'max-connections-per-address': { type: 'string', value: 'N', description: 'open connections per address, trusted proxies exempt (default 64)' },
+  'max-connections-per-address': { type: 'string', value: 'N', description: 'open connections per address, trusted proxies exempt (default 256)' },
   'headers-timeout': { type: 'string', value: DURATION, description: 'time a client has to send its request headers (default 10s)' },
   'idle-timeout': { type: 'string', value: DURATION, description: 'close connections silent for this long; above --max-long-poll (default 60s)' },
   'session-ttl': { type: 'string', value: DURATION, description: 'how long a login (session token) lasts (default 5m)' },

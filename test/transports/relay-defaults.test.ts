@@ -17,7 +17,7 @@ describe('relay defaults', () => {
     const mailbox = mailboxId(owner.publicKey);
     const r = await startRelay({ dir: await tempDir(), onWarning: () => {} }); // the shipped defaults
     try {
-      // As fast as 16 parallel connections go (the default per-address connection cap is 64).
+      // As fast as 16 parallel connections go (the default per-address connection cap is 256).
       const statuses: number[] = [];
       let next = 0;
       const worker = async (): Promise<void> => {

@@ -79,7 +79,7 @@ export interface RelayLimits {
   maxWaitingPollsPerAddress?: number;
   /** Most open connections. Default 4 096. */
   maxConnections?: number;
-  /** Most open connections per peer address (trusted proxies exempt). Default 64. */
+  /** Most open connections per peer address (trusted proxies exempt). Default 256. */
   maxConnectionsPerAddress?: number;
   /** Ms a client may take to send its request headers. Default 10 000. */
   headersTimeoutMs?: number;
@@ -266,7 +266,7 @@ class Relay implements RelayServer {
       maxWaitingPollsPerKey: checkPositiveInteger(limits.maxWaitingPollsPerKey, 'limits.maxWaitingPollsPerKey', 8),
       maxWaitingPollsPerAddress: checkPositiveInteger(limits.maxWaitingPollsPerAddress, 'limits.maxWaitingPollsPerAddress', 64),
       maxConnections: checkPositiveInteger(limits.maxConnections, 'limits.maxConnections', 4096),
-      maxConnectionsPerAddress: checkPositiveInteger(limits.maxConnectionsPerAddress, 'limits.maxConnectionsPerAddress', 64),
+      maxConnectionsPerAddress: checkPositiveInteger(limits.maxConnectionsPerAddress, 'limits.maxConnectionsPerAddress', 256),
       headersTimeoutMs: checkPositiveInteger(limits.headersTimeoutMs, 'limits.headersTimeoutMs', 10_000),
       idleTimeoutMs: checkPositiveInteger(limits.idleTimeoutMs, 'limits.idleTimeoutMs', 60_000),
     };
