@@ -150,6 +150,8 @@ interface Session {
   expiresAtMs: number;
   /** Request signatures already seen (hex -> signed time), for single use within the skew window. */
   seen: Map<string, number>;
+  /** Size of `seen` at which stale entries are next swept (doubling: amortised O(1) per request). */
+  sweepAt: number;
 }
 
 
@@ -468,7 +470,7 @@ class Relay implements RelayServer {
     const token = systemRandom(TOKEN_BYTES);
     const expiresAtMs = Date.now() + this.sessionTtlSeconds * 1000;
     this.pruneSessions();
-    this.sessions.set(hexOf(sha256(token)), { purpose, mailbox, publicKey, expiresAtMs, seen: new Map() });
+    this.sessions.set(hexOf(sha256(token)), { purpose, mailbox, publicKey, expiresAtMs, seen: new Map(), sweepAt: 256 });
     // `time` lets the client correct its clock for request signatures (REQUEST_TIME_SKEW_MS).
     sendJson(res, 200, { token: hexOf(token), expiresAt: Math.floor(expiresAtMs / 1000), time: Date.now() });
   }
@@ -499,7 +501,11 @@ class Relay implements RelayServer {
     if (session.seen.has(signatureHex as string)) return null; // a replayed request
     const message = requestMessage({ method: req.method ?? 'GET', path: req.url ?? '/', origin: this.origin, token, time });
     if (!ed25519Verify(session.publicKey, message, signature)) return null;
-    if (session.seen.size >= 256) for (const [k, t] of session.seen) if (t < now - REQUEST_TIME_SKEW_MS) session.seen.delete(k);
+    if (session.seen.size >= session.sweepAt) {
+      // Older than the skew window: such a time is refused anyway, so the signature need not be kept.
+      for (const [k, t] of session.seen) if (t < now - REQUEST_TIME_SKEW_MS) session.seen.delete(k);
+      session.sweepAt = Math.max(256, 2 * session.seen.size);
+    }
     session.seen.set(signatureHex as string, time);
     return session;
   }
