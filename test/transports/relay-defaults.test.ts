@@ -8,7 +8,7 @@ import { generateIdentityKeys, mailboxId, RelayTransport } from '../../src/index
 import { startRelay } from '../../src/node.js';
 import { MailboxIndex } from '../../src/transports/relay/mailbox-index.js';
 import { RELAY_LIMIT_OPTIONS, relayLimitsFrom } from '../../src/cli/relay-limit-options.js';
-import { raw, tempDir } from '../adversarial/relay-kit.js';
+import { client, raw, relay, tempDir } from '../adversarial/relay-kit.js';
 import { cryptoReady } from '../../src/crypto/sodium.js';
 
 describe('relay defaults', () => {
@@ -105,5 +105,29 @@ describe('relay mailbox index', () => {
     index.heldLease(entry(0).id, g!.lease.token, 50)!.expiresAtMs = 150;
     expect(index.lease(1, 100, 120)).toEqual([]);
     expect(index.lease(1, 100, 150).map((x) => x.entry.size)).toEqual([0]);
+  });
+
+  it('keeps an envelope whose upload finished after its mailbox was emptied', async () => {
+    const owner = (await generateIdentityKeys()).signing;
+    const mailbox = mailboxId(owner.publicKey);
+    const r = await relay();
+    await client(r).send(mailbox, new Uint8Array([1]));
+    let finish!: () => void;
+    const held = new Promise<void>((done) => (finish = done));
+    let started!: () => void;
+    const uploading = new Promise<void>((done) => (started = done));
+    const slow = async function* (): AsyncGenerator<Uint8Array> {
+      yield new Uint8Array([2]);
+      started();
+      await held;
+      yield new Uint8Array([3]);
+    };
+    const sending = client(r).send(mailbox, slow());
+    await uploading;
+    const reader = client(r, { mailboxKeys: [owner] });
+    for await (const d of reader.receive(mailbox, { untilEmpty: true })) await d.ack(); // empties the mailbox
+    finish();
+    await sending;
+    expect((await reader.list(mailbox)).map((e) => e.size)).toEqual([2]);
   });
 });

@@ -570,7 +570,8 @@ class Relay implements RelayServer {
       this.sendBuckets.refund(pair);
       throw e;
     }
-    index.add({ id, size, sender, storedAtMs: Number(id.slice(0, 15)) });
+    // Looked up again: the mailbox may have been emptied, and its index dropped, during the upload.
+    this.mailbox(mailbox).add({ id, size, sender, storedAtMs: Number(id.slice(0, 15)) });
     // Answered only now: the envelope and its directory entry are on disk. The id stays with the
     // owner: a sender learns nothing about the mailbox from the answer.
     sendJson(res, 201, {});
