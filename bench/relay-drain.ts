@@ -8,6 +8,7 @@
  *   npx tsx bench/relay-drain.ts --baseline /tmp/base/src         also the version in that src/
  *                                                                 (e.g. `git archive main src | tar -x -C /tmp/base`)
  *   npx tsx bench/relay-drain.ts --drain 2000                     envelopes drained per size (default 2000)
+ *   npx tsx bench/relay-drain.ts --receivers 4                    receive loops draining together (default 1)
  *
  * The backlog is written straight into the relay's folder (one 256-byte file per envelope, named
  * as the relay names them) before the relay starts. Prints; asserts nothing.
@@ -19,14 +20,15 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 
-const { values: args } = parseArgs({ options: { backlogs: { type: 'string' }, baseline: { type: 'string' }, drain: { type: 'string' } } });
+const { values: args } = parseArgs({ options: { backlogs: { type: 'string' }, baseline: { type: 'string' }, drain: { type: 'string' }, receivers: { type: 'string' } } });
+const receiverCount = Number(args.receivers ?? 1);
 const backlogs = (args.backlogs ?? '1000,10000').split(',').map(Number);
 const drain = Number(args.drain ?? 2000);
 const self = fileURLToPath(import.meta.url);
 const runs: [string, string][] = [['current', resolve(self, '../../src')]];
 if (args.baseline) runs.unshift(['baseline', resolve(args.baseline)]);
 
-console.log(`relay drain (node ${process.version}); ${drain} envelopes drained per backlog`);
+console.log(`relay drain (node ${process.version}); ${drain} envelopes drained per backlog by ${receiverCount} receive loop(s)`);
 for (const [name, src] of runs) {
   const lib = (await import(pathToFileURL(join(src, 'index.ts')).href)) as typeof import('../src/index.js');
   const node = (await import(pathToFileURL(join(src, 'node.ts')).href)) as typeof import('../src/node.js');
@@ -52,11 +54,18 @@ for (const [name, src] of runs) {
       const listed = (await receiver.list(mailbox)).length;
       const listMs = performance.now() - t;
       let n = 0;
+      const loops = Array.from({ length: receiverCount }, () => new lib.RelayTransport({ url: relay.url, mailboxKeys: [owner] }));
       t = performance.now();
-      for await (const d of receiver.receive(mailbox, { untilEmpty: true })) {
-        await d.ack();
-        if (++n >= drain) break;
-      }
+      await Promise.all(
+        loops.map(async (loop) => {
+          for await (const d of loop.receive(mailbox, { untilEmpty: true })) {
+            if (n >= drain) break;
+            n++;
+            await d.ack();
+          }
+        }),
+      );
+      await Promise.all(loops.map((loop) => loop.close()));
       const seconds = (performance.now() - t) / 1000;
       console.log(
         `${name.padEnd(8)} backlog ${String(backlog).padStart(6)}: start ${startMs.toFixed(0).padStart(6)} ms, list of ${listed} ${listMs.toFixed(1).padStart(7)} ms, drained ${n} at ${(n / seconds).toFixed(0).padStart(5)}/s`,
