@@ -61,7 +61,7 @@ export function raw(
   r: RelayServer,
   method: string,
   path: string,
-  options: { from?: string; headers?: Record<string, string>; body?: Uint8Array | string } = {},
+  options: { from?: string; headers?: Record<string, string>; body?: Uint8Array | string; signal?: AbortSignal } = {},
 ): Promise<RawAnswer> {
   const url = new URL(r.url);
   return new Promise((resolve, reject) => {
@@ -74,6 +74,7 @@ export function raw(
         localAddress: options.from ?? '127.0.0.1',
         headers: { connection: 'close', ...options.headers },
         agent: false,
+        ...(options.signal ? { signal: options.signal } : {}),
       },
       (res) => {
         const parts: Buffer[] = [];
