@@ -10,7 +10,7 @@ import type { Socket } from 'node:net';
 import { isIP } from 'node:net';
 
 /** Strip the IPv4-mapped IPv6 prefix, so 10.0.0.1 and ::ffff:10.0.0.1 are one address. */
-export function normalizeAddress(address: string): string {
+function normalizeAddress(address: string): string {
   return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
 }
 

@@ -23,11 +23,6 @@ export class StorageQuota {
     private readonly maxSenderBytes: number,
   ) {}
 
-  /** Bytes stored and in flight. */
-  get usedBytes(): number {
-    return this.total;
-  }
-
   /**
    * Charge `n` bytes to `sender` (null: envelopes found on disk at start-up, whose sender is not
    * recorded, count against the global budget only). Charges nothing and names the budget if
