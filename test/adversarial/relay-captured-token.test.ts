@@ -42,6 +42,13 @@ describe('relay sessions against a captured token', () => {
     expect((await raw(r, 'POST', leases, { headers: { ...fresh, 'content-type': 'application/json' }, body: '{}' })).status).toBe(401); // signed for another request
     expect((await raw(r, 'GET', list, { headers: signed(r, token, owner, 'GET', list, Date.now() - 60_000) })).status).toBe(401);
     expect((await raw(r, 'GET', list, { headers: signed(r, token, owner, 'GET', list, Date.now() + 60_000) })).status).toBe(401);
+    // The nonce is signed: a captured request with a fresh nonce does not verify.
+    const renonced = { ...signed(r, token, owner, 'GET', list), 'x-lintas-nonce': '00'.repeat(16) };
+    expect((await raw(r, 'GET', list, { headers: renonced })).status).toBe(401);
+    // Two requests alike in all but their nonce, signed in the same millisecond, are both served.
+    const now = Date.now();
+    const [a, b] = [signed(r, token, owner, 'GET', list, now), signed(r, token, owner, 'GET', list, now)];
+    expect([(await raw(r, 'GET', list, { headers: a })).status, (await raw(r, 'GET', list, { headers: b })).status]).toEqual([200, 200]);
     // A stranger's key cannot sign for the owner's token.
     const stranger = (await generateIdentityKeys()).signing;
     expect((await raw(r, 'GET', list, { headers: signed(r, token, stranger, 'GET', list) })).status).toBe(401);

@@ -5,6 +5,7 @@
  */
 import { afterEach } from 'vitest';
 import { request } from 'node:http';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -108,6 +109,7 @@ export async function ownerSession(r: RelayServer, owner: SigningKeyPair, from?:
 
 /** The headers of one request under a session: the token and this request's signature. */
 export function signed(r: RelayServer, token: string, key: SigningKeyPair, method: string, path: string, time = Date.now()): Record<string, string> {
-  const signature = ed25519Sign(key.secretKey, requestMessage({ method, path, origin: r.origin, token: Buffer.from(token, 'hex'), time }));
-  return { authorization: `Bearer ${token}`, 'x-lintas-time': String(time), 'x-lintas-signature': hex(signature) };
+  const nonce = randomBytes(16);
+  const signature = ed25519Sign(key.secretKey, requestMessage({ method, path, origin: r.origin, token: Buffer.from(token, 'hex'), time, nonce }));
+  return { authorization: `Bearer ${token}`, 'x-lintas-time': String(time), 'x-lintas-nonce': hex(nonce), 'x-lintas-signature': hex(signature) };
 }

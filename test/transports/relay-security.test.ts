@@ -77,8 +77,9 @@ async function signedChallenge(
 /** The headers of one request under a session: the token and this request's signature (docs/TRANSPORTS.md 3.3). */
 function signed(r: RelayServer, token: string, key: SigningKeyPair, method: string, path: string): Record<string, string> {
   const time = Date.now();
-  const signature = ed25519Sign(key.secretKey, requestMessage({ method, path, origin: r.origin, token: Buffer.from(token, 'hex'), time }));
-  return { authorization: `Bearer ${token}`, 'x-lintas-time': String(time), 'x-lintas-signature': hex(signature) };
+  const nonce = randomBytes(16);
+  const signature = ed25519Sign(key.secretKey, requestMessage({ method, path, origin: r.origin, token: Buffer.from(token, 'hex'), time, nonce }));
+  return { authorization: `Bearer ${token}`, 'x-lintas-time': String(time), 'x-lintas-nonce': hex(nonce), 'x-lintas-signature': hex(signature) };
 }
 
 async function ownerToken(r: RelayServer, owner: SigningKeyPair): Promise<string> {

@@ -7,6 +7,7 @@
 import { LintasError } from '../../errors/index.js';
 import { cryptoReady } from '../../crypto/sodium.js';
 import { ed25519Sign } from '../../crypto/ed25519.js';
+import { systemRandom } from '../../crypto/random.js';
 import type { SigningKeyPair } from '../../keys/index.js';
 import { LeaseRenewal, pause } from '../lease-renewal.js';
 import { checkMailboxId, mailboxId } from '../mailbox.js';
@@ -28,6 +29,8 @@ import {
   parseHex,
   NONCE_BYTES,
   RelayRequestError,
+  REQUEST_NONCE_BYTES,
+  REQUEST_NONCE_HEADER,
   REQUEST_SIGNATURE_HEADER,
   REQUEST_TIME_HEADER,
   requestMessage,
@@ -378,8 +381,14 @@ export class RelayTransport implements Transport {
     const time = Date.now() + session.offsetMs;
     const token = parseHex(session.token, TOKEN_BYTES);
     if (!token) throw protocolError();
-    const signature = ed25519Sign(key.secretKey, requestMessage({ method, path, origin: this.origin, token, time }));
-    return { authorization: `Bearer ${session.token}`, [REQUEST_TIME_HEADER]: String(time), [REQUEST_SIGNATURE_HEADER]: hexOf(signature) };
+    const nonce = systemRandom(REQUEST_NONCE_BYTES);
+    const signature = ed25519Sign(key.secretKey, requestMessage({ method, path, origin: this.origin, token, time, nonce }));
+    return {
+      authorization: `Bearer ${session.token}`,
+      [REQUEST_TIME_HEADER]: String(time),
+      [REQUEST_NONCE_HEADER]: hexOf(nonce),
+      [REQUEST_SIGNATURE_HEADER]: hexOf(signature),
+    };
   }
 
   /** A session for `purpose`, from the cache or by answering a fresh challenge. */

@@ -17,6 +17,10 @@ export const TOKEN_BYTES = 32;
 export const RELAY_REQUEST_CONTEXT = 'lintas/v1 relay request';
 /** Header carrying the request time (unix ms) covered by the request signature. */
 export const REQUEST_TIME_HEADER = 'x-lintas-time';
+/** Header carrying the request's random nonce (16 bytes, hex), so two requests alike in every other way differ. */
+export const REQUEST_NONCE_HEADER = 'x-lintas-nonce';
+/** Bytes of a request nonce. */
+export const REQUEST_NONCE_BYTES = 16;
 /** Header carrying the Ed25519 request signature, hex. */
 export const REQUEST_SIGNATURE_HEADER = 'x-lintas-signature';
 /** How far a signed request time may be from the relay's clock, in ms. */
@@ -65,11 +69,13 @@ export interface RequestFields {
   token: Uint8Array;
   /** Unix ms when the client signed it (corrected by the offset the relay reported). */
   time: number;
+  /** {@link REQUEST_NONCE_BYTES} random bytes: Ed25519 is deterministic, and two identical requests in one ms must not share a signature (the relay accepts each once). */
+  nonce: Uint8Array;
 }
 
 /**
  * The exact bytes signed for each request made under a session:
- * utf8("lintas/v1 relay request") || 0x00 || canonical CBOR {method, origin, path, time, token}.
+ * utf8("lintas/v1 relay request") || 0x00 || canonical CBOR {method, nonce, origin, path, time, token}.
  * The session token alone is then worthless to someone who captured it (a log, a proxy, plain
  * HTTP): every request also needs the session key's signature, which is single use and valid for
  * {@link REQUEST_TIME_SKEW_MS} only.
@@ -78,7 +84,7 @@ export function requestMessage(r: RequestFields): Uint8Array {
   return concatBytes(
     utf8(RELAY_REQUEST_CONTEXT),
     new Uint8Array([0]),
-    encodeCanonical({ method: r.method, origin: r.origin, path: r.path, time: r.time, token: r.token }),
+    encodeCanonical({ method: r.method, nonce: r.nonce, origin: r.origin, path: r.path, time: r.time, token: r.token }),
   );
 }
 

@@ -44,6 +44,8 @@ import {
   originOf,
   parseHex,
   RELAY_ERROR_STATUS,
+  REQUEST_NONCE_BYTES,
+  REQUEST_NONCE_HEADER,
   REQUEST_SIGNATURE_HEADER,
   REQUEST_TIME_HEADER,
   REQUEST_TIME_SKEW_MS,
@@ -497,9 +499,10 @@ class Relay implements RelayServer {
     const time = Number(req.headers[REQUEST_TIME_HEADER]);
     const signatureHex = req.headers[REQUEST_SIGNATURE_HEADER];
     const signature = parseHex(signatureHex, ED25519_SIGNATURE_BYTES);
-    if (!signature || !Number.isSafeInteger(time) || Math.abs(time - now) > REQUEST_TIME_SKEW_MS) return null;
+    const nonce = parseHex(req.headers[REQUEST_NONCE_HEADER], REQUEST_NONCE_BYTES);
+    if (!signature || !nonce || !Number.isSafeInteger(time) || Math.abs(time - now) > REQUEST_TIME_SKEW_MS) return null;
     if (session.seen.has(signatureHex as string)) return null; // a replayed request
-    const message = requestMessage({ method: req.method ?? 'GET', path: req.url ?? '/', origin: this.origin, token, time });
+    const message = requestMessage({ method: req.method ?? 'GET', path: req.url ?? '/', origin: this.origin, token, time, nonce });
     if (!ed25519Verify(session.publicKey, message, signature)) return null;
     if (session.seen.size >= session.sweepAt) {
       // Older than the skew window: such a time is refused anyway, so the signature need not be kept.
