@@ -13,4 +13,5 @@ export { FileKeyRingStorage } from './keyring/file-storage.js';
 export type { FileKeyRingStorageOptions } from './keyring/file-storage.js';
 export { fileItemSource } from './bundle/node.js';
 export { DirectoryQuarantine } from './transports/directory-quarantine.js';
+export type { EnvelopeInFile } from './transports/directory-quarantine.js';
 export { FileAuditStore, openAuditLogFile, verifyAuditLog } from './audit/node.js';

@@ -20,4 +20,4 @@ export type { OriginatorReport, OriginatorClaimField } from './originator-report
 export { trustWarnings, refuseTrustWarnings } from './trust-warnings.js';
 export type { TrustWarning } from './trust-warnings.js';
 export { receiveBundles } from './receive-bundles.js';
-export type { ReceiveBundlesOptions, ReceivedBundle, VerifiedItem } from './receive-bundles.js';
+export type { ReceiveBundlesOptions, ReceivedBundle, ReceivedEnvelope, VerifiedItem } from './receive-bundles.js';

@@ -10,7 +10,7 @@ import type { KeyRing } from '../keyring/key-ring.js';
 import { receiveEnvelopes, type DeliveryContext, type ReceiveEnvelopesResult, type RejectedDelivery, type ReplayFields } from '../transports/receive-envelopes.js';
 import type { ReplayGuard } from '../transports/replay-guard.js';
 import type { Quarantine } from '../transports/quarantine.js';
-import type { Transport } from '../transports/transport.js';
+import type { EnvelopeBody, Transport } from '../transports/transport.js';
 import { openBundleWithKeyRing, type KeyRingOpenBundleOptions, type KeyRingOpenedBundle } from './keyring-adapter.js';
 import { refuseTrustWarnings, trustWarnings, type TrustWarning } from './trust-warnings.js';
 
@@ -34,8 +34,19 @@ export interface ReceivedBundle<K> {
   warnings: TrustWarning[];
 }
 
-/** Options for {@link receiveBundles}. */
-export interface ReceiveBundlesOptions<K> {
+/**
+ * An envelope as the `read` option of {@link receiveBundles} took it in: its bytes, or something
+ * that streams them again from the start, e.g. a file it was spooled to.
+ */
+export type ReceivedEnvelope =
+  | Uint8Array
+  | {
+      /** The envelope's bytes from the start, read once per call (the bundle is opened from them). */
+      chunks(): AsyncIterable<Uint8Array>;
+    };
+
+/** Options for {@link receiveBundles}. `E` is what `read` makes of each envelope (its bytes by default). */
+export interface ReceiveBundlesOptions<K, E extends ReceivedEnvelope = Uint8Array> {
   /** Your key ring: its keys open the envelopes, its contacts describe the parties. */
   ring: KeyRing;
   /** Remembers processed envelopes (required: replay protection is not optional). */
@@ -64,15 +75,23 @@ export interface ReceiveBundlesOptions<K> {
   /** Remove what `keep` wrote, for a bundle refused after `keep` finished (rules, replay). */
   discard?: (kept: K) => Promise<void> | void;
   /**
+   * Take in a delivery's envelope before it is opened, as `receiveEnvelopes`' `read` does. By
+   * default it is read whole into memory. An app receiving envelopes larger than it wants in
+   * memory streams it to a file instead and returns an object whose `chunks()` reads it back:
+   * the bundle is then opened from those chunks, and the handler, `quarantine` and `onRejected`
+   * get that object. What it throws is thrown as it is, without acknowledging.
+   */
+  read?: (envelope: EnvelopeBody, deliveryId: string) => Promise<E>;
+  /**
    * Process one verified bundle. Resolve when done: it is then remembered and acknowledged. If it
    * throws, receiveBundles stops and rejects with that error without acknowledging, so the
    * envelope is delivered again later.
    */
-  handler: (received: ReceivedBundle<K>, context: DeliveryContext) => Promise<void> | void;
+  handler: (received: ReceivedBundle<K>, context: DeliveryContext<E>) => Promise<void> | void;
   /** Where refused deliveries are kept, with their reason, before they are acknowledged. */
-  quarantine?: Quarantine;
+  quarantine?: Quarantine<E>;
   /** Told about every refused delivery, after it was quarantined and before it is acknowledged. */
-  onRejected?: (rejection: RejectedDelivery) => Promise<void> | void;
+  onRejected?: (rejection: RejectedDelivery<E>) => Promise<void> | void;
   /** Stop when the mailbox has nothing more available. Default false (keep following). */
   untilEmpty?: boolean;
   /** Stop when aborted. */
@@ -136,11 +155,15 @@ interface Opened<K> extends ReplayFields {
  * polri.close();
  * ```
  */
-export async function receiveBundles<K = VerifiedItem[]>(transport: Transport, mailbox: string, options: ReceiveBundlesOptions<K>): Promise<ReceiveEnvelopesResult> {
+export async function receiveBundles<K = VerifiedItem[], E extends ReceivedEnvelope = Uint8Array>(
+  transport: Transport,
+  mailbox: string,
+  options: ReceiveBundlesOptions<K, E>,
+): Promise<ReceiveEnvelopesResult> {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
   if (!options.ring || typeof options.ring.openStream !== 'function') throw new TypeError('options.ring must be a KeyRing');
   if (typeof options.handler !== 'function') throw new TypeError('options.handler must be a function');
-  for (const name of ['accept', 'keep', 'discard', 'onRejected'] as const) {
+  for (const name of ['accept', 'keep', 'discard', 'onRejected', 'read'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'function') throw new TypeError(`options.${name} must be a function`);
   }
   if (options.quarantine !== undefined && (options.quarantine === null || typeof options.quarantine.put !== 'function')) throw new TypeError('options.quarantine must be a Quarantine');
@@ -148,10 +171,11 @@ export async function receiveBundles<K = VerifiedItem[]>(transport: Transport, m
   const { ring, quarantine, handler, accept, discard, onRejected } = options;
   const keep = options.keep ?? ((bundle: KeyRingOpenedBundle) => bundle.readAll() as Promise<unknown> as Promise<K>);
   const strict = options.strict ?? true;
-  // Kept items by the envelope bytes receiveEnvelopes hands to open() and then to the handler or
-  // onRejected (a replay is recognised only after open), so they can be discarded when refused.
-  const pending = new Map<Uint8Array, K>();
-  const drop = async (envelope: Uint8Array): Promise<void> => {
+  // Kept items by the envelope (bytes, or what `read` returned) receiveEnvelopes hands to open()
+  // and then to the handler or onRejected (a replay is recognised only after open), so they can
+  // be discarded when refused.
+  const pending = new Map<E, K>();
+  const drop = async (envelope: E): Promise<void> => {
     if (!pending.has(envelope)) return;
     const kept = pending.get(envelope) as K;
     pending.delete(envelope);
@@ -159,13 +183,14 @@ export async function receiveBundles<K = VerifiedItem[]>(transport: Transport, m
   };
 
   try {
-    return await receiveEnvelopes<Opened<K>>(transport, mailbox, {
+    return await receiveEnvelopes<Opened<K>, E>(transport, mailbox, {
       replayGuard: options.replayGuard,
       ...(options.replayWindowSeconds !== undefined ? { replayWindowSeconds: options.replayWindowSeconds } : {}),
       ...(options.untilEmpty !== undefined ? { untilEmpty: options.untilEmpty } : {}),
       ...(options.signal !== undefined ? { signal: options.signal } : {}),
+      ...(options.read !== undefined ? { read: options.read } : {}),
       open: async (envelope) => {
-        const bundle = await openBundleWithKeyRing(ring, envelope, options.open ?? {});
+        const bundle = await openBundleWithKeyRing(ring, envelope instanceof Uint8Array ? envelope : envelope.chunks(), options.open ?? {});
         let kept: K;
         try {
           kept = await keep(bundle);

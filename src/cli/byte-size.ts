@@ -2,7 +2,7 @@
  * Byte sizes on the command line (`--max-envelope 2GiB`): a whole number of bytes, or a number
  * with a binary unit (KiB, MiB, GiB, TiB; K, M, G, T and KB, MB, GB, TB mean the same here).
  */
-import { stringOption, usageError, type CommandInput } from './command.js';
+import { stringOption, usageError, type CommandInput } from './options.js';
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
 

@@ -18,6 +18,7 @@ import { FileReplayGuard } from '../transports/file-replay-guard.js';
 import { wipe } from '../crypto/bytes.js';
 import { flag, integerOption, stringOption, type CommandInput } from './options.js';
 import { readPassphrase, type CliIo, type PassphraseSources } from './terminal.js';
+import { Interruption } from './interruption.js';
 
 /** Shortest key ring passphrase the CLI accepts (docs/CLI.md, "Passphrases"). */
 export const MIN_PASSPHRASE_LENGTH = 8;
@@ -38,6 +39,8 @@ export class CommandContext {
    * code, e.g. `receive` after refusing a tampered envelope (docs/CLI.md, "Exit codes").
    */
   exitCode = 0;
+  /** Temporary files of this command, removed on SIGINT or SIGTERM (docs/CLI.md, "Interrupting a command"). */
+  readonly interruption: Interruption;
   private ring: KeyRing | null = null;
   /** Open audit logs by identity: one writer per log file (SPEC 12.8), however many entries a command records. */
   private readonly auditLogs = new Map<string, Promise<AuditLog>>();
@@ -50,6 +53,7 @@ export class CommandContext {
   ) {
     this.home = resolve(stringOption(input, 'home') ?? io.env.LINTAS_HOME ?? join(homedir(), '.lintas'));
     this.json = flag(input, 'json');
+    this.interruption = new Interruption(io, io.signals);
   }
 
   /** The key ring file. */
@@ -272,6 +276,7 @@ export class CommandContext {
 
   /** Close what the command opened, last opened first; wipes the key ring's secrets. */
   async close(): Promise<void> {
+    this.interruption.close();
     for (const fn of this.closers.reverse()) {
       try {
         await fn();

@@ -1,10 +1,11 @@
 /**
- * Reading command input (a file, or stdin for "-") and writing output without ever leaving a
+ * Reading small command inputs (key cards, STIX) and writing output without ever leaving a
  * half-written file: output goes to a temporary name in the same folder and is renamed into
- * place only when complete (and, for opened envelopes, only after the signature verified).
+ * place only when complete. Large inputs (envelopes, files to seal) are streamed instead, see
+ * input-source.ts.
  */
-import { createWriteStream } from 'node:fs';
-import { readFile, rename, rm, open } from 'node:fs/promises';
+import { createWriteStream, openSync, renameSync } from 'node:fs';
+import { open, readFile, rm, stat } from 'node:fs/promises';
 import path, { basename, dirname, join, posix, win32 } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { finished } from 'node:stream/promises';
@@ -12,16 +13,26 @@ import { LintasError } from '../errors/index.js';
 import { itemNameProblem } from '../bundle/manifest.js';
 import type { CliIo } from './terminal.js';
 import { usageError } from './options.js';
+import { formatBytes } from './terminal.js';
+import type { Interruption, TemporaryKind } from './interruption.js';
 
-/** The whole of a file, or of stdin for "-" or no path. */
-export async function readInput(io: CliIo, path: string | undefined, limit = 1 << 30): Promise<Uint8Array> {
-  if (path !== undefined && path !== '-') return new Uint8Array(await readFile(path));
+/**
+ * The whole of a small file, or of stdin for "-" or no path, refused above `limit` bytes (a
+ * file by its size, before reading it).
+ * @throws {LintasError} `ERR_USAGE` above the limit; file system errors as Node reports them.
+ */
+export async function readInput(io: CliIo, path: string | undefined, limit: number): Promise<Uint8Array> {
+  const tooLarge = (what: string): Error => usageError(`${what} is larger than ${formatBytes(limit)}, the most this input may be`);
+  if (path !== undefined && path !== '-') {
+    if ((await stat(path)).size > limit) throw tooLarge(path);
+    return new Uint8Array(await readFile(path));
+  }
   const parts: Buffer[] = [];
   let n = 0;
   for await (const c of io.stdin) {
     const b = typeof c === 'string' ? Buffer.from(c) : (c as Buffer);
     n += b.length;
-    if (n > limit) throw usageError(`stdin is larger than ${limit} bytes; pass a file instead`);
+    if (n > limit) throw tooLarge('stdin');
     parts.push(b);
   }
   return new Uint8Array(Buffer.concat(parts));
@@ -53,19 +64,34 @@ export function temporaryPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.part`);
 }
 
+/** Where {@link writeOutput} registers its temporary file, so an interrupt removes it. */
+export interface OutputTracking {
+  interruption: Interruption;
+  kind: TemporaryKind;
+}
+
 /**
  * Write `chunks` to `path` atomically (temporary file, fsync, rename), or to stdout for "-" or
- * no path. If the chunks throw, the temporary file is removed and nothing appears at `path`.
+ * no path. If the chunks throw, or the command is interrupted, the temporary file is removed
+ * and nothing appears at `path`.
  */
-export async function writeOutput(io: CliIo, path: string | undefined, chunks: AsyncIterable<Uint8Array> | Uint8Array | string): Promise<void> {
-  const source = typeof chunks === 'string' ? [new TextEncoder().encode(chunks)] : chunks instanceof Uint8Array ? [chunks] : chunks;
+export async function writeOutput(
+  io: CliIo,
+  path: string | undefined,
+  chunks: AsyncIterable<Uint8Array> | Uint8Array | string,
+  tracking?: OutputTracking,
+): Promise<void> {
+  const given = typeof chunks === 'string' ? [new TextEncoder().encode(chunks)] : chunks instanceof Uint8Array ? [chunks] : chunks;
+  const source = tracking ? tracking.interruption.guard(toAsync(given)) : given;
   if (path === undefined || path === '-') {
     for await (const c of source) if (!io.stdout.write(c)) await new Promise<void>((r) => io.stdout.once('drain', () => r()));
     return;
   }
   const tmp = temporaryPathFor(path);
+  // Registered, then created in one synchronous step: a signal cannot fall in between.
+  const release = tracking?.interruption.track(tmp, tracking.kind) ?? (() => {});
   try {
-    const out = createWriteStream(tmp, { flags: 'wx', mode: 0o600 });
+    const out = createWriteStream(tmp, { fd: openSync(tmp, 'wx', 0o600) });
     try {
       for await (const c of source) if (!out.write(c)) await new Promise<void>((r) => out.once('drain', () => r()));
     } finally {
@@ -75,9 +101,16 @@ export async function writeOutput(io: CliIo, path: string | undefined, chunks: A
     const handle = await open(tmp, 'r');
     await handle.sync();
     await handle.close();
-    await rename(tmp, path);
+    tracking?.interruption.throwIfInterrupted();
+    renameSync(tmp, path);
+    release();
   } catch (e) {
     await rm(tmp, { force: true });
+    release();
     throw e;
   }
+}
+
+async function* toAsync(chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  yield* chunks;
 }

@@ -118,8 +118,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     await checkInputFiles(found.command, input);
     ctx = new CommandContext(io, input);
     await found.command.run(ctx, input);
-    return ctx.exitCode;
+    return ctx.interruption.finish() ?? ctx.exitCode;
   } catch (e) {
+    // An interrupted command fails with whatever its aborted read or write threw: say what was interrupted instead.
+    const interrupted = ctx?.interruption.finish() ?? null;
+    if (interrupted !== null) return interrupted;
     return reportError(io, e, json, input, Object.keys(found.command.options));
   } finally {
     await ctx?.close();

@@ -1,10 +1,11 @@
 /**
  * Everything the CLI does with the terminal and the process's standard streams: passphrase
- * input without echo, a progress bar only on a terminal, plain and JSON output.
+ * input without echo, plain and JSON output (the progress bar is in progress.ts).
  */
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { LintasError } from '../errors/index.js';
+import type { SignalSource } from './interruption.js';
 
 /** The process streams and environment a command runs against (real ones, or fakes in tests). */
 export interface CliIo {
@@ -12,11 +13,13 @@ export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
+  /** SIGINT and SIGTERM, and exiting on them (docs/CLI.md, "Interrupting a command"); absent in tests run in-process. */
+  signals?: SignalSource;
 }
 
 /** The real process streams. */
 export function processIo(): CliIo {
-  return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env };
+  return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, signals: process };
 }
 
 /** Where a passphrase may come from, in order of precedence (docs/CLI.md). */
@@ -83,37 +86,6 @@ function promptNoEcho(stdin: NodeJS.ReadStream, out: NodeJS.WritableStream, prom
     };
     stdin.on('data', onData);
   });
-}
-
-/**
- * A progress bar on stderr, drawn only when stderr is a terminal, so pipes and logs stay clean.
- */
-export class ProgressBar {
-  private shown = -1;
-  private readonly enabled: boolean;
-  constructor(
-    private readonly io: CliIo,
-    private readonly label: string,
-    private readonly total: number | null,
-  ) {
-    this.enabled = io.stderr.isTTY === true;
-  }
-
-  update(done: number): void {
-    if (!this.enabled) return;
-    const pct = this.total ? Math.floor((done / this.total) * 100) : -1;
-    if (pct === this.shown && pct !== -1) return;
-    this.shown = pct;
-    const width = 30;
-    const bar = this.total ? '#'.repeat(Math.round((pct / 100) * width)).padEnd(width, '.') : '';
-    const text = this.total ? `${this.label} [${bar}] ${pct}%` : `${this.label} ${formatBytes(done)}`;
-    this.io.stderr.write(`\r${text}`);
-  }
-
-  finish(): void {
-    if (this.enabled && this.shown !== -2) this.io.stderr.write('\n');
-    this.shown = -2;
-  }
 }
 
 /** Human-readable byte count. */

@@ -6,9 +6,12 @@ import { HEADER_MAC_BYTES, PREFIX_BYTES, FORMAT_VERSION } from './constants.js';
 import { decodeHeader, decodePrefix } from './header.js';
 import { AEAD_TAG_BYTES } from '../crypto/aead.js';
 import { LintasError } from '../errors/index.js';
-import { dearmor, looksArmored } from './armor.js';
+import { dearmor, dearmorStream, looksArmored } from './armor.js';
 import { toHex } from './hex.js';
 import { checkStanzaShapes } from './open.js';
+import { ByteReader } from './byte-reader.js';
+import { toAsyncIterable, type ByteSource } from './byte-source.js';
+import type { EnvelopeHeader } from './header.js';
 
 /** The key-free view of an envelope. */
 export interface EnvelopeInspection {
@@ -74,15 +77,88 @@ export async function inspect(envelope: Uint8Array | string): Promise<EnvelopeIn
     throw new LintasError('ERR_ENVELOPE_TRUNCATED', 'Envelope is truncated: it ends inside the header');
   }
   const header = decodeHeader(bytes.subarray(PREFIX_BYTES, PREFIX_BYTES + headerLength));
+  return describe(header, headerLength, bytes.length, armored);
+}
+
+/** Options for {@link inspectStream}. */
+export interface InspectStreamOptions {
+  /**
+   * The size of the binary envelope in bytes, when known without reading it (a file's size):
+   * then only the prefix, header and header MAC are read. Ignored for armored input, whose
+   * binary size is known only once decoded.
+   */
+  totalBytes?: number;
+}
+
+/**
+ * {@link inspect} for an envelope read as a stream (a file, stdin, a network body), in bounded
+ * memory. With `totalBytes` (binary input) it reads only the prefix, header and header MAC and
+ * stops reading; otherwise it counts the rest of the stream without keeping it.
+ * @param envelope - The envelope, binary or armored, whole or as chunks.
+ * @throws {TypeError | RangeError} if `envelope` is not a byte source, or `totalBytes` is not a
+ *   non-negative safe integer or is smaller than the header read.
+ * @throws {@link LintasError} the codes of {@link inspect}.
+ * @example
+ * ```ts
+ * import { createReadStream } from 'node:fs';
+ * import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { generateIdentityKeys, inspectStream, seal } from 'lintas';
+ *
+ * const keys = await generateIdentityKeys();
+ * const dir = await mkdtemp(join(tmpdir(), 'inspect-'));
+ * const path = join(dir, 'report.lintas');
+ * await writeFile(path, await seal(new Uint8Array(200_000), { recipients: [keys.xwing], sender: keys.signing }));
+ * // Only the header is read: the size comes from the file system.
+ * const view = await inspectStream(createReadStream(path), { totalBytes: (await stat(path)).size });
+ * console.log(view.stanzas.length, view.chunkCount);
+ * console.assert(view.totalBytes === (await stat(path)).size);
+ * await rm(dir, { recursive: true });
+ * ```
+ */
+export async function inspectStream(envelope: ByteSource, options: InspectStreamOptions = {}): Promise<EnvelopeInspection> {
+  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  const given = options.totalBytes;
+  if (given !== undefined) {
+    if (typeof given !== 'number') throw new TypeError('options.totalBytes must be a number');
+    if (!Number.isSafeInteger(given) || given < 0) throw new RangeError('options.totalBytes must be a non-negative safe integer');
+  }
+  const outer = new ByteReader(toAsyncIterable(envelope, 'envelope'));
+  const armored = looksArmored(await outer.peek(64));
+  const reader = armored ? new ByteReader(dearmorStream(outer.remaining())) : outer;
+  try {
+    const headerLength = decodePrefix(await reader.read(PREFIX_BYTES));
+    const rest = await reader.read(headerLength + HEADER_MAC_BYTES);
+    if (rest.length < headerLength + HEADER_MAC_BYTES) throw new LintasError('ERR_ENVELOPE_TRUNCATED', 'Envelope is truncated: it ends inside the header');
+    const header = decodeHeader(rest.subarray(0, headerLength));
+    const read = PREFIX_BYTES + headerLength + HEADER_MAC_BYTES;
+    let total: number;
+    if (given !== undefined && !armored) {
+      if (given < read) throw new RangeError(`options.totalBytes (${given}) is smaller than the envelope's header (${read} bytes)`);
+      total = given;
+    } else {
+      total = read;
+      for await (const c of reader.remaining()) total += c.length;
+    }
+    return describe(header, headerLength, total, armored);
+  } finally {
+    await reader.cancel();
+    await outer.cancel();
+  }
+}
+
+/** The key-free view from a decoded header and the envelope's total size (SPEC 6.8). */
+function describe(header: EnvelopeHeader, headerLength: number, totalBytes: number, armored: boolean): EnvelopeInspection {
   // A header a receiver would refuse before any crypto is malformed here too (SPEC 6.1).
   checkStanzaShapes(header);
   const chunkSize = 1 << header.chunkExponent;
-  const payloadBytes = bytes.length - PREFIX_BYTES - headerLength - HEADER_MAC_BYTES;
+  const payloadBytes = totalBytes - PREFIX_BYTES - headerLength - HEADER_MAC_BYTES;
   const chunkCount = Math.max(1, Math.ceil(payloadBytes / (chunkSize + AEAD_TAG_BYTES)));
   return {
     version: FORMAT_VERSION,
     armored,
-    totalBytes: bytes.length,
+    totalBytes,
     headerBytes: headerLength,
     chunkSize,
     payloadBytes,

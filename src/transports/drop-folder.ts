@@ -52,7 +52,7 @@ export interface DropFolderOptions {
   leaseMs?: number;
   /** How often an idle receive loop looks for new files, in ms. Default 500. */
   pollIntervalMs?: number;
-  /** Largest envelope accepted by send, in bytes. Default 1 GiB. */
+  /** Largest envelope accepted by send, in bytes. Default {@link DropFolderTransport.DEFAULT_MAX_ENVELOPE_BYTES} (1 GiB). */
   maxEnvelopeBytes?: number;
   /** Files left in tmp/ by a sender that died are removed once this old, in ms. Default 1 hour. */
   staleTempMs?: number;
@@ -102,6 +102,8 @@ interface Claim {
  * ```
  */
 export class DropFolderTransport implements Transport {
+  /** The default of {@link DropFolderOptions.maxEnvelopeBytes}: 1 GiB. */
+  static readonly DEFAULT_MAX_ENVELOPE_BYTES = 1024 ** 3;
   private readonly root: string;
   private readonly leaseMs: number;
   private readonly pollIntervalMs: number;
@@ -118,7 +120,7 @@ export class DropFolderTransport implements Transport {
     this.root = options.root;
     this.leaseMs = checkPositiveInteger(options.leaseMs, 'options.leaseMs', 60_000);
     this.pollIntervalMs = checkPositiveInteger(options.pollIntervalMs, 'options.pollIntervalMs', 500);
-    this.maxEnvelopeBytes = checkPositiveInteger(options.maxEnvelopeBytes, 'options.maxEnvelopeBytes', 1024 ** 3);
+    this.maxEnvelopeBytes = checkPositiveInteger(options.maxEnvelopeBytes, 'options.maxEnvelopeBytes', DropFolderTransport.DEFAULT_MAX_ENVELOPE_BYTES);
     this.staleTempMs = checkPositiveInteger(options.staleTempMs, 'options.staleTempMs', 3_600_000);
   }
 

@@ -7,7 +7,7 @@
 import { LintasError } from '../errors/index.js';
 import { open, type OpenedEnvelope } from '../envelope/index.js';
 import type { RecipientKeyPair } from '../keys/index.js';
-import { checkPositiveInteger, checkReceiveOptions, envelopeBytes, type Transport } from './transport.js';
+import { checkPositiveInteger, checkReceiveOptions, envelopeBytes, type EnvelopeBody, type Transport } from './transport.js';
 import type { ReplayGuard } from './replay-guard.js';
 import { toHex } from '../envelope/hex.js';
 import { concatBytes, utf8 } from '../crypto/bytes.js';
@@ -33,26 +33,30 @@ export interface ReplayFields {
  */
 export const DEFAULT_REPLAY_WINDOW_SECONDS = 30 * 86_400;
 
-/** What the handler gets besides the opened envelope. */
-export interface DeliveryContext {
+/**
+ * What the handler gets besides the opened envelope. `E` is what
+ * {@link ReceiveEnvelopesOptions.read} made of the envelope: its bytes unless the app reads
+ * envelopes itself.
+ */
+export interface DeliveryContext<E = Uint8Array> {
   /** The transport's delivery id. */
   deliveryId: string;
   /** The envelope bytes as received, e.g. for {@link createReceipt} or an archive. */
-  envelope: Uint8Array;
+  envelope: E;
 }
 
 /** A delivery that was refused and acknowledged (so it is not redelivered forever). */
-export interface RejectedDelivery {
+export interface RejectedDelivery<E = Uint8Array> {
   /** The transport's delivery id. */
   deliveryId: string;
-  /** The envelope bytes as received, e.g. to quarantine them. */
-  envelope: Uint8Array;
+  /** The envelope bytes as received (or what `read` made of them), e.g. to quarantine them. */
+  envelope: E;
   /** Why: `ERR_REPLAY_DETECTED`, `ERR_REPLAY_TOO_OLD`, `ERR_ENVELOPE_EXPIRED`, or the open error (`ERR_ENVELOPE_TAMPERED`, `ERR_UNKNOWN_SENDER`, ...). */
   error: LintasError;
 }
 
 /** Options for {@link receiveEnvelopes}. */
-export interface ReceiveEnvelopesOptions<T extends ReplayFields> {
+export interface ReceiveEnvelopesOptions<T extends ReplayFields, E = Uint8Array> {
   /** Your decryption keys, for the built-in `open`. Ignored if `open` is given. */
   keys?: RecipientKeyPair[];
   /** Passed to `open`: only accept these Ed25519 sender keys. */
@@ -65,7 +69,15 @@ export interface ReceiveEnvelopesOptions<T extends ReplayFields> {
    * Open an envelope yourself instead, e.g. with a key ring that also reports the sender's
    * verification state. It must throw a {@link LintasError} for an envelope it refuses.
    */
-  open?: (envelope: Uint8Array) => Promise<T>;
+  open?: (envelope: E) => Promise<T>;
+  /**
+   * Take in a delivery's envelope before it is opened. By default it is read whole into memory
+   * ({@link envelopeBytes}). An app receiving envelopes larger than it wants in memory passes
+   * its own, e.g. one that streams the envelope to a file and returns the path; `open`,
+   * {@link DeliveryContext.envelope} and {@link RejectedDelivery.envelope} then get what it
+   * returned, and `open` is required. What it throws is thrown as it is, without acknowledging.
+   */
+  read?: (envelope: EnvelopeBody, deliveryId: string) => Promise<E>;
   /** Remembers processed envelope ids (required: replay protection is not optional). */
   replayGuard: ReplayGuard;
   /**
@@ -80,13 +92,13 @@ export interface ReceiveEnvelopesOptions<T extends ReplayFields> {
    * If it throws, receiveEnvelopes stops and rejects with that error, without acknowledging, so
    * the envelope is delivered again later.
    */
-  handler: (opened: T, context: DeliveryContext) => Promise<void> | void;
+  handler: (opened: T, context: DeliveryContext<E>) => Promise<void> | void;
   /**
    * Told about every refused delivery (replays, and envelopes that fail to open) before it is
    * acknowledged, e.g. to log or quarantine it. If it throws, receiveEnvelopes stops without
    * acknowledging.
    */
-  onRejected?: (rejection: RejectedDelivery) => Promise<void> | void;
+  onRejected?: (rejection: RejectedDelivery<E>) => Promise<void> | void;
   /** Stop when the mailbox has nothing more available. Default false (keep following). */
   untilEmpty?: boolean;
   /** Stop when aborted. */
@@ -120,7 +132,7 @@ export interface ReceiveEnvelopesResult {
  *   and the transport's own codes (`ERR_RELAY_AUTH_FAILED`, ...). Envelopes that fail to open
  *   (`ERR_ENVELOPE_*`, `ERR_UNKNOWN_SENDER`, ...), replays (`ERR_REPLAY_DETECTED`) and envelopes
  *   older than the window (`ERR_REPLAY_TOO_OLD`) are not thrown but passed to `onRejected`.
- *   Whatever the handler, `onRejected` or the replay guard throw is thrown as it is (e.g.
+ *   Whatever `read`, the handler, `onRejected` or the replay guard throw is thrown as it is (e.g.
  *   `ERR_REPLAY_LOG_WRITE_FAILED` from a `FileReplayGuard` on a full disk).
  * @example
  * ```ts
@@ -146,10 +158,10 @@ export interface ReceiveEnvelopesResult {
  * await transport.close();
  * ```
  */
-export async function receiveEnvelopes<T extends ReplayFields = OpenedEnvelope>(
+export async function receiveEnvelopes<T extends ReplayFields = OpenedEnvelope, E = Uint8Array>(
   transport: Transport,
   mailbox: string,
-  options: ReceiveEnvelopesOptions<T>,
+  options: ReceiveEnvelopesOptions<T, E>,
 ): Promise<ReceiveEnvelopesResult> {
   if (!transport || typeof transport.receive !== 'function') throw new TypeError('transport must be a Transport');
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
@@ -160,11 +172,14 @@ export async function receiveEnvelopes<T extends ReplayFields = OpenedEnvelope>(
   const receiveOptions = checkReceiveOptions({ untilEmpty: options.untilEmpty, signal: options.signal });
   const windowSeconds = checkPositiveInteger(options.replayWindowSeconds, 'options.replayWindowSeconds', DEFAULT_REPLAY_WINDOW_SECONDS);
   const openEnvelope = opener(options);
+  if (options.read !== undefined && typeof options.read !== 'function') throw new TypeError('options.read must be a function');
+  // Without `read`, E is Uint8Array (the default type argument).
+  const read = options.read ?? ((body: EnvelopeBody) => envelopeBytes(body) as Promise<unknown> as Promise<E>);
   const result: ReceiveEnvelopesResult = { processed: 0, rejected: 0 };
 
   for await (const delivery of transport.receive(mailbox, { untilEmpty: receiveOptions.untilEmpty, ...(receiveOptions.signal ? { signal: receiveOptions.signal } : {}) })) {
-    const envelope = await envelopeBytes(delivery.envelope);
-    const context: DeliveryContext = { deliveryId: delivery.id, envelope };
+    const envelope = await read(delivery.envelope, delivery.id);
+    const context: DeliveryContext<E> = { deliveryId: delivery.id, envelope };
     let opened: T;
     try {
       opened = await openEnvelope(envelope);
@@ -272,11 +287,12 @@ function replayKeyOf(opened: { envelopeId: Uint8Array; sender?: unknown }): Uint
   return sha256(concatBytes(utf8('lintas/v1 replay key'), new Uint8Array([0]), sender, opened.envelopeId)).subarray(0, ENVELOPE_ID_BYTES);
 }
 
-function opener<T extends ReplayFields>(options: ReceiveEnvelopesOptions<T>): (envelope: Uint8Array) => Promise<T> {
+function opener<T extends ReplayFields, E>(options: ReceiveEnvelopesOptions<T, E>): (envelope: E) => Promise<T> {
   if (options.open !== undefined) {
     if (typeof options.open !== 'function') throw new TypeError('options.open must be a function');
     return options.open;
   }
+  if (options.read !== undefined) throw new TypeError('options.open is required with options.read: the built-in open takes envelope bytes');
   if (!Array.isArray(options.keys)) throw new TypeError('options.keys (your decryption keys) or options.open is required');
   const openOptions = {
     keys: options.keys,
@@ -284,6 +300,6 @@ function opener<T extends ReplayFields>(options: ReceiveEnvelopesOptions<T>): (e
     ...(options.allowAnonymous !== undefined ? { allowAnonymous: options.allowAnonymous } : {}),
     ...(options.maxClockSkewSeconds !== undefined ? { maxClockSkewSeconds: options.maxClockSkewSeconds } : {}),
   };
-  // Without a custom opener, T is OpenedEnvelope (the default type argument).
-  return (envelope) => open(envelope, openOptions) as Promise<unknown> as Promise<T>;
+  // Without a custom opener, T is OpenedEnvelope and E is Uint8Array (the default type arguments).
+  return (envelope) => open(envelope as unknown as Uint8Array, openOptions) as Promise<unknown> as Promise<T>;
 }

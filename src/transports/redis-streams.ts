@@ -69,7 +69,12 @@ export interface RedisStreamsOptions {
    * read ones wait in memory, leased and renewed, until the loop hands them out. 1-1000, default 32.
    */
   batchSize?: number;
-  /** Largest envelope accepted, in bytes. Default 64 MiB. Redis holds envelopes in memory. */
+  /**
+   * Largest envelope accepted, in bytes. Default {@link RedisStreamsTransport.DEFAULT_MAX_ENVELOPE_BYTES}
+   * (64 MiB). Redis holds envelopes in memory, and so does this transport while sending one, so
+   * this is also the memory a send may take; Redis itself refuses values above its
+   * `proto-max-bulk-len` (512 MB by default).
+   */
   maxEnvelopeBytes?: number;
   /**
    * Settings that lose acknowledged envelopes which the app knowingly accepts; by default each
@@ -144,6 +149,8 @@ interface ReadEntry extends StreamEntry {
  * the entry.
  */
 export class RedisStreamsTransport implements Transport {
+  /** The default of {@link RedisStreamsOptions.maxEnvelopeBytes}: 64 MiB. */
+  static readonly DEFAULT_MAX_ENVELOPE_BYTES = 64 * 1024 * 1024;
   private readonly client: RedisCommandClient;
   private readonly keyPrefix: string;
   private readonly group: string;
@@ -204,7 +211,7 @@ export class RedisStreamsTransport implements Transport {
     this.pollIntervalMs = checkPositiveInteger(options.pollIntervalMs, 'options.pollIntervalMs', 500);
     this.batchSize = checkPositiveInteger(options.batchSize, 'options.batchSize', 32);
     if (this.batchSize > 1000) throw new RangeError('options.batchSize must be at most 1000');
-    this.maxEnvelopeBytes = checkPositiveInteger(options.maxEnvelopeBytes, 'options.maxEnvelopeBytes', 64 * 1024 * 1024);
+    this.maxEnvelopeBytes = checkPositiveInteger(options.maxEnvelopeBytes, 'options.maxEnvelopeBytes', RedisStreamsTransport.DEFAULT_MAX_ENVELOPE_BYTES);
     this.acceptRisks = new Set(options.acceptRisks ?? []);
     this.assumeAppendfsyncAlways = options.assumeAppendfsyncAlways ?? false;
   }

@@ -127,7 +127,7 @@ export async function* limitEnvelope(envelope: EnvelopeBody, maxBytes: number): 
 export function envelopeTooLarge(maxBytes: number): LintasError {
   return new LintasError(
     'ERR_TRANSPORT_ENVELOPE_TOO_LARGE',
-    `Envelope is larger than this transport accepts (${maxBytes} bytes); send it over a transport with a higher limit or split the bundle`,
+    `Envelope is larger than this transport accepts (${maxBytes} bytes); raise the transport's maxEnvelopeBytes, or send it over a transport that takes larger envelopes`,
   );
 }
 

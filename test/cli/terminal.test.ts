@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { EventEmitter } from 'node:events';
 import { PassThrough, Writable } from 'node:stream';
-import { ProgressBar, readPassphrase, type CliIo } from '../../src/cli/terminal.js';
+import { readPassphrase, type CliIo } from '../../src/cli/terminal.js';
+import { ProgressBar } from '../../src/cli/progress.js';
 
 class FakeTty extends EventEmitter {
   isTTY = true;
@@ -78,6 +79,34 @@ describe('progress bar', () => {
     expect(text).toContain('25%');
     expect(text).toContain('100%');
     expect(text.endsWith('\n')).toBe(true);
+  });
+
+  it('never shows more than 100% when more bytes pass than the total (the envelope around the items)', () => {
+    const stderr = capture(true);
+    const bar = new ProgressBar({ stdin: new PassThrough(), stdout: capture(false), stderr, env: {} }, 'Sealing', 200);
+    bar.update(200);
+    bar.update(350);
+    bar.finish();
+    expect(stderr.text()).toContain('100%');
+    expect(stderr.text()).not.toMatch(/1[0-9][1-9]%|[2-9]\d\d%/);
+  });
+
+  it('names each phase (hashing, then sealing) and shows the rate and the time left', () => {
+    const stderr = capture(true);
+    let now = 0;
+    const MiB = 1024 * 1024;
+    const bar = new ProgressBar({ stdin: new PassThrough(), stdout: capture(false), stderr, env: {} }, 'Hashing report.pdf', 100 * MiB, () => now);
+    now = 1000;
+    bar.update(25 * MiB);
+    expect(stderr.text()).toContain('Hashing report.pdf [');
+    expect(stderr.text()).toContain('25.0 MiB/s');
+    expect(stderr.text()).toContain('ETA 0:03');
+    bar.phase('Sealing for 1 recipient', 100 * MiB);
+    now = 3000;
+    bar.update(50 * MiB);
+    bar.finish();
+    expect(stderr.text()).toContain('Sealing for 1 recipient [');
+    expect(stderr.text()).toContain('ETA 0:02');
   });
 
   it('writes nothing when stderr is a pipe or a file', () => {

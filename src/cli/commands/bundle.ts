@@ -3,18 +3,16 @@
  * sealed to contacts and groups with handling markings; opened, verified and written out only
  * once everything verified; envelopes described without any key.
  */
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
-import { createWriteStream } from 'node:fs';
-import { finished } from 'node:stream/promises';
-import { basename, extname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import { basename, extname } from 'node:path';
 import { LintasError } from '../../errors/index.js';
-import { inspect, armorStream } from '../../envelope/index.js';
+import { inspectStream, armorStream } from '../../envelope/index.js';
 import type { EnvelopeInfo } from '../../envelope/open.js';
 import { recipientId } from '../../keys/index.js';
 import { formatFingerprint, type KeyRing } from '../../keyring/index.js';
 import { tlpFromName, type HandlingMarkings } from '../../policy/index.js';
 import {
+  BUNDLE_LIMITS,
   BundleBuilder,
   bundleIdentityFromKeyRing,
   bundleRecipientsFromKeyRing,
@@ -24,17 +22,18 @@ import {
   trustWarnings,
   type BundleParty,
   type KeyRingOpenedBundle,
-  type OpenedBundle,
 } from '../../bundle/index.js';
-import { fileItemSource } from '../../bundle/node.js';
-import { sha256 } from '../../crypto/hash.js';
 import { wipe } from '../../crypto/bytes.js';
 import { dateOption, flag, requiredString, stringList, stringOption, usageError, type Command } from '../command.js';
-import { itemOutputPath, readInput, writeOutput } from '../files.js';
-import { ProgressBar, formatBytes } from '../terminal.js';
+import { readInput, writeOutput } from '../files.js';
+import { formatBytes } from '../terminal.js';
+import { ProgressBar } from '../progress.js';
+import { SealItemReader } from '../seal-items.js';
+import { DigestingSource, openInput } from '../input-source.js';
+import { isText, readItemsForPrinting, saveItems } from '../save-items.js';
 import type { CommandContext } from '../context.js';
 import { releasabilityOption } from '../releasability.js';
-import { checkSealInputs, looksLikeStixBundle } from '../seal-inputs.js';
+import { checkSealInputs } from '../seal-inputs.js';
 import { describePadding } from '../stanza-padding.js';
 
 const MEDIA_TYPES: Record<string, string> = {
@@ -48,16 +47,6 @@ const MEDIA_TYPES: Record<string, string> = {
   '.jpeg': 'image/jpeg',
   '.zip': 'application/zip',
 };
-
-/** Pass envelope bytes through, counting them for the progress bar. */
-async function* counted(source: AsyncIterable<Uint8Array>, bar: ProgressBar, start: number): AsyncGenerator<Uint8Array> {
-  let n = start;
-  for await (const c of source) {
-    n += c.length;
-    bar.update(n);
-    yield c;
-  }
-}
 
 const seal: Command = {
   words: ['seal'],
@@ -127,22 +116,13 @@ const seal: Command = {
       markings,
       ...(expiresAt ? { expiresAt } : {}),
     });
-    for (const f of files) builder.addFile(await fileItemSource(f, { mediaType: MEDIA_TYPES[extname(f).toLowerCase()] ?? 'application/octet-stream' }));
-    for (const f of stixFiles) builder.addStix(basename(f), await readInput(ctx.io, f, 64 << 20));
-    if (files.length === 0 && stixFiles.length === 0) {
-      const bytes = await readInput(ctx.io, '-');
-      let text: string | null = null;
-      try {
-        text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-      } catch {
-        // Not UTF-8: carried as bytes.
-      }
-      if (text !== null && looksLikeStixBundle(bytes.subarray(0, 4096))) {
-        throw usageError('stdin is a STIX 2.1 bundle: save it to a file and pass it with --stix FILE, so it is checked and its markings compared with --tlp');
-      }
-      if (text !== null) builder.addText('message.txt', text);
-      else builder.addBytes('message.bin', 'application/octet-stream', bytes);
-    }
+    ctx.interruption.listen(`sealing ${names.length ? names.join(', ') : 'stdin'}${out !== undefined && out !== '-' ? ` to ${out}` : ''}`);
+    const bar = new ProgressBar(ctx.io, 'Sealing', null);
+    ctx.onClose(() => bar.finish());
+    const reader = new SealItemReader(bar, ctx.interruption);
+    for (const f of files) builder.addFile(await reader.file(f, MEDIA_TYPES[extname(f).toLowerCase()] ?? 'application/octet-stream'));
+    for (const f of stixFiles) builder.addStix(basename(f), await readInput(ctx.io, f, BUNDLE_LIMITS.maxStixBytes));
+    if (files.length === 0 && stixFiles.length === 0) builder.addFile(await reader.stdin(ctx.io, (fn) => ctx.onClose(fn)));
 
     const ring = await ctx.keyRing();
     const from = ctx.chooseIdentity(ring, stringOption(input, 'from'), 'from');
@@ -163,9 +143,8 @@ const seal: Command = {
     }
     const delivery = sealed.deliveries[0]!;
     const total = builder.items.reduce((n, i) => n + i.size, 0);
-    const bar = new ProgressBar(ctx.io, `Sealing for ${resolved.length} recipient${resolved.length === 1 ? '' : 's'}`, total);
-    const envelope = counted(delivery.envelope, bar, 0);
-    await writeOutput(ctx.io, out, armored ? armorStream(envelope) : envelope);
+    reader.startSealing(`Sealing for ${resolved.length} recipient${resolved.length === 1 ? '' : 's'}`, total);
+    await writeOutput(ctx.io, out, armored ? armorStream(delivery.envelope) : delivery.envelope, { interruption: ctx.interruption, kind: 'envelope' });
     bar.finish();
     const to = resolved.map((r) => ({ name: r.attributes.name, organization: r.attributes.organization, country: r.attributes.country, fingerprint: formatFingerprint(r.attributes.fingerprint) }));
     if (out !== undefined && out !== '-') {
@@ -240,60 +219,6 @@ export function bundleReport(ring: KeyRing, bundle: KeyRingOpenedBundle): { json
   return { json, lines };
 }
 
-/**
- * Read every item of an opened bundle into `dir`: each streams to a hidden temporary folder and
- * is moved into place only after the last item and the envelope signature verified, so a
- * tampered bundle leaves nothing behind.
- */
-export async function saveItems(
-  ctx: CommandContext,
-  bundle: OpenedBundle,
-  dir: string,
-  options: { force: boolean; beforeCommit?: () => void },
-): Promise<{ name: string; mediaType: string; size: number; sha256: Uint8Array; path: string }[]> {
-  await mkdir(dir, { recursive: true });
-  const targets = bundle.manifest.items.map((item) => itemOutputPath(dir, item.name));
-  if (!options.force) {
-    for (const t of targets) {
-      const exists = await stat(t).then(() => true, () => false);
-      if (exists) throw usageError(`${t} already exists; choose another folder or pass --force`);
-    }
-  }
-  const tmp = join(dir, `.lintas-open-${randomBytes(6).toString('hex')}`);
-  await mkdir(tmp, { mode: 0o700 });
-  const total = bundle.manifest.items.reduce((n, i) => n + i.size, 0);
-  const bar = new ProgressBar(ctx.io, 'Opening', total);
-  try {
-    let done = 0;
-    const saved: { name: string; mediaType: string; size: number; sha256: Uint8Array; path: string }[] = [];
-    const parts: string[] = [];
-    for await (const item of bundle.items()) {
-      const part = join(tmp, String(item.index));
-      parts.push(part);
-      const out = createWriteStream(part, { flags: 'wx', mode: 0o600 });
-      try {
-        for await (const c of item.stream()) {
-          done += c.length;
-          bar.update(done);
-          if (!out.write(c)) await new Promise<void>((r) => out.once('drain', () => r()));
-        }
-      } finally {
-        out.end();
-        await finished(out);
-      }
-      saved.push({ name: item.name, mediaType: item.mediaType, size: item.size, sha256: item.sha256, path: targets[item.index]! });
-    }
-    bar.finish();
-    // items() ended without error: every item and the envelope signature verified.
-    options.beforeCommit?.();
-    for (const [i, s] of saved.entries()) await rename(parts[i]!, s.path);
-    return saved;
-  } finally {
-    bar.finish();
-    await rm(tmp, { recursive: true, force: true });
-  }
-}
-
 const open: Command = {
   words: ['open'],
   summary: 'Open and verify a sealed bundle; print its text, or save its items to a folder',
@@ -318,45 +243,47 @@ const open: Command = {
     strict: { type: 'boolean', description: 'refuse the bundle if the key ring raises any warning about it (exit 5)' },
   },
   async run(ctx, input) {
-    const source = await readInput(ctx.io, input.positionals[0]);
+    const dir = stringOption(input, 'out');
+    const envelope = await openInput(ctx.io, input.positionals[0], ctx.interruption);
+    ctx.interruption.listen(`opening ${envelope.label}${dir !== undefined ? ` into ${dir}` : ''}`);
+    const digest = new DigestingSource(envelope.chunks);
     const ring = await ctx.keyRing();
-    const bundle = await openBundleWithKeyRing(ring, source, {
+    const bundle = await openBundleWithKeyRing(ring, digest.chunks, {
       requireKnownSender: flag(input, 'require-known-sender'),
       strictExpiry: flag(input, 'strict-expiry'),
     });
     ctx.onClose(() => bundle.close());
     const report = bundleReport(ring, bundle);
-    const dir = stringOption(input, 'out');
     // The sender flags are settled once the envelope signature verified: judge them only then (SPEC 12.2).
     const strict = flag(input, 'strict') ? () => refuseTrustWarnings(bundle) : () => {};
     let items: Record<string, unknown>[];
     let shown: string[] = [];
     if (dir !== undefined) {
       const saved = await saveItems(ctx, bundle, dir, { force: flag(input, 'force'), beforeCommit: strict });
-      items = saved;
+      items = saved.map((s) => ({ ...s }));
       shown = saved.map((s) => `  saved ${s.path} (${s.mediaType}, ${formatBytes(s.size)})`);
     } else {
-      const all = await bundle.readAll();
+      const all = await readItemsForPrinting(ctx, bundle);
       strict();
-      items = all.map((i) => ({ name: i.name, mediaType: i.mediaType, size: i.bytes.length, ...(isText(i.mediaType) ? { text: new TextDecoder().decode(i.bytes) } : {}) }));
+      items = all.map((i) => ({ name: i.name, mediaType: i.mediaType, size: i.size, ...(i.text !== null ? { text: i.text } : {}) }));
       for (const i of all) {
-        shown.push(isText(i.mediaType) ? `--- ${i.name} (${i.mediaType})\n${new TextDecoder().decode(i.bytes)}` : `--- ${i.name} (${i.mediaType}, ${formatBytes(i.bytes.length)}): binary, save it with -o DIR`);
+        shown.push(
+          i.text !== null
+            ? `--- ${i.name} (${i.mediaType})\n${i.text}`
+            : `--- ${i.name} (${i.mediaType}, ${formatBytes(i.size)}): ${isText(i.mediaType) ? 'too large to print' : 'binary'}, save it with -o DIR`,
+        );
       }
     }
-    await recordOpened(ctx, ring, bundle, source);
+    await recordOpened(ctx, ring, bundle, digest.digest());
     ctx.result({ ...report.json, items }, [...report.lines, ...shown].join('\n'));
   },
 };
-
-function isText(mediaType: string): boolean {
-  return /^text\//.test(mediaType) || mediaType === 'application/json' || mediaType.startsWith('application/stix+json');
-}
 
 /**
  * Record an `opened` entry in the receiving identity's audit log, after everything verified.
  * The originator is recorded only when the key ring confirmed the manifest's claim (SPEC 12.8).
  */
-export async function recordOpened(ctx: CommandContext, ring: KeyRing, bundle: KeyRingOpenedBundle, envelope: Uint8Array): Promise<void> {
+export async function recordOpened(ctx: CommandContext, ring: KeyRing, bundle: KeyRingOpenedBundle, envelopeDigest: Uint8Array): Promise<void> {
   const identity = identityForRecipient(ring, bundle.envelope);
   if (identity === null) return;
   const log = await ctx.auditLog(ring, identity);
@@ -365,7 +292,7 @@ export async function recordOpened(ctx: CommandContext, ring: KeyRing, bundle: K
     bundleId: bundle.manifest.id,
     manifestDigest: bundle.manifestDigest,
     envelopeId: bundle.envelope.envelopeId,
-    envelopeDigest: sha256(envelope),
+    envelopeDigest,
     ...(bundle.originatorConfirmed ? { originator: bundle.originatorCard!.fingerprint } : {}),
     from: bundle.sender.fingerprint,
     markings: {
@@ -387,8 +314,9 @@ const inspectCommand: Command = {
   details: 'Shows what anyone handling the file can see, and checks its structure as a receiver would before decrypting.',
   options: {},
   async run(ctx, input) {
-    const bytes = await readInput(ctx.io, input.positionals[0]);
-    const r = await inspect(bytes);
+    // A file's size comes from the file system: only its header is read (SPEC 6.8).
+    const envelope = await openInput(ctx.io, input.positionals[0], ctx.interruption);
+    const r = await inspectStream(envelope.chunks, envelope.size !== null ? { totalBytes: envelope.size } : {});
     const padding = describePadding(r.stanzas.map((s) => s.type));
     ctx.result(
       { ...r, padding: padding.map(({ text: _text, ...p }) => p) },

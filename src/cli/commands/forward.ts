@@ -12,7 +12,8 @@ import { armorStream } from '../../envelope/index.js';
 import { formatFingerprint } from '../../keyring/index.js';
 import { forwardBundleWithKeyRing } from '../../bundle/index.js';
 import { flag, stringList, stringOption, usageError, type Command } from '../command.js';
-import { readInput, writeOutput } from '../files.js';
+import { writeOutput } from '../files.js';
+import { openInput } from '../input-source.js';
 import { formatBytes } from '../terminal.js';
 
 const forward: Command = {
@@ -52,11 +53,13 @@ const forward: Command = {
     if ((overrideReason === undefined) !== (authorisedBy === undefined)) throw usageError('--override-reason and --authorised-by go together');
     if (input.positionals[0] === '-' && out === undefined && !armored) throw usageError('Reading the bundle from stdin: write the new envelope with -o FILE or --armor');
 
-    const received = await readInput(ctx.io, input.positionals[0]);
+    // Streamed from the file (or stdin): memory stays bounded whatever the bundle's size.
+    const received = await openInput(ctx.io, input.positionals[0], ctx.interruption);
+    ctx.interruption.listen(`forwarding ${received.label}${out !== undefined && out !== '-' ? ` to ${out}` : ''}`);
     const ring = await ctx.keyRing();
     const from = ctx.chooseIdentity(ring, stringOption(input, 'from'), 'from');
     const audit = await ctx.auditLog(ring, from);
-    const forwarded = await forwardBundleWithKeyRing(ring, received, {
+    const forwarded = await forwardBundleWithKeyRing(ring, received.chunks, {
       from,
       to,
       audit,
@@ -66,7 +69,7 @@ const forward: Command = {
       ...(overrideReason !== undefined ? { override: { reason: overrideReason, authorisedBy: authorisedBy! } } : {}),
     });
     // Items are verified as they pass: a damaged bundle fails here and nothing appears at `out`.
-    await writeOutput(ctx.io, out, armored ? armorStream(forwarded.envelope) : forwarded.envelope);
+    await writeOutput(ctx.io, out, armored ? armorStream(forwarded.envelope) : forwarded.envelope, { interruption: ctx.interruption, kind: 'envelope' });
     const m = forwarded.manifest;
     const recipients = forwarded.record.to.map((fp) => {
       const known = ring.findByFingerprint(fp);

@@ -9,19 +9,17 @@
  *
  * Mailboxes are derived from signing keys (mailboxId), never from names.
  */
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
+import { mkdirSync, renameSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { LintasError } from '../../errors/index.js';
-import { dearmor, inspect } from '../../envelope/index.js';
-import { looksArmored } from '../../envelope/armor.js';
 import { toHex } from '../../envelope/hex.js';
 import { wipe } from '../../crypto/bytes.js';
 import type { SigningKeyPair } from '../../keys/index.js';
 import type { KeyRing } from '../../keyring/index.js';
 import { receiveBundles, type KeyRingOpenedBundle } from '../../bundle/index.js';
-import { sha256 } from '../../crypto/hash.js';
 import { mailboxId } from '../../transports/mailbox.js';
 import type { Transport } from '../../transports/transport.js';
 import { DirectoryQuarantine } from '../../transports/directory-quarantine.js';
@@ -33,11 +31,15 @@ import type { RedisDurabilityRisk } from '../../transports/redis-server-check.js
 import { isRedisVia, parseRedisVia, redact } from '../redis-url.js';
 import { startRelay } from '../../transports/relay/server.js';
 import { flag, integerOption, requiredString, stringList, stringOption, usageError, type Command } from '../command.js';
-import { readInput } from '../files.js';
 import { formatBytes } from '../terminal.js';
 import { jsonReplacer, type CommandContext } from '../context.js';
 import { exitCodeFor } from '../exit-codes.js';
-import { bundleReport, recordOpened, saveItems } from './bundle.js';
+import { bundleReport, recordOpened } from './bundle.js';
+import { saveItems } from '../save-items.js';
+import { byteSizeOption } from '../byte-size.js';
+import { DigestingSource } from '../input-source.js';
+import { readEnvelopeFile, spoolEnvelope, type SpooledEnvelope } from '../envelope-files.js';
+import { checkEnvelopeSize, explainTooLarge, MAX_ENVELOPE_OPTION } from '../transport-limits.js';
 import { readKeyCards } from './contact.js';
 import { RELAY_LIMIT_OPTIONS, relayLimitsFrom } from '../relay-limit-options.js';
 
@@ -64,11 +66,11 @@ function transportKind(via: string): 'drop' | 'relay' | 'redis' {
 }
 
 /** Open the transport a `--via` URI names. */
-async function openTransport(ctx: CommandContext, via: string, keys: TransportKeys): Promise<Transport> {
+async function openTransport(ctx: CommandContext, via: string, keys: TransportKeys, maxEnvelopeBytes?: number): Promise<Transport> {
   let transport: Transport;
   const kind = transportKind(via);
   if (kind === 'drop') {
-    transport = new DropFolderTransport({ root: resolve(via.slice('drop:'.length)) });
+    transport = new DropFolderTransport({ root: resolve(via.slice('drop:'.length)), ...(maxEnvelopeBytes !== undefined ? { maxEnvelopeBytes } : {}) });
   } else if (kind === 'relay') {
     transport = new RelayTransport({
       url: via,
@@ -76,7 +78,7 @@ async function openTransport(ctx: CommandContext, via: string, keys: TransportKe
       ...(keys.mailboxes ? { mailboxKeys: keys.mailboxes } : {}),
     });
   } else {
-    transport = await redisTransport(ctx, via);
+    transport = await redisTransport(ctx, via, maxEnvelopeBytes);
   }
   ctx.onClose(() => transport.close());
   return transport;
@@ -96,7 +98,7 @@ interface RedisModule {
 }
 
 /** Redis Streams on one server, a cluster or a Sentinel-managed master (src/cli/redis-url.ts), loaded only when asked for. */
-async function redisTransport(ctx: CommandContext, via: string): Promise<Transport> {
+async function redisTransport(ctx: CommandContext, via: string, maxEnvelopeBytes: number | undefined): Promise<Transport> {
   const r = parseRedisVia(via);
   let redis: RedisModule;
   try {
@@ -136,6 +138,7 @@ async function redisTransport(ctx: CommandContext, via: string): Promise<Transpo
       ...(r.sender !== undefined ? { sender: r.sender } : {}),
       ...(r.senders !== undefined ? { senders: r.senders } : {}),
       ...(r.acceptRisks !== undefined ? { acceptRisks: r.acceptRisks as RedisDurabilityRisk[] } : {}),
+      ...(maxEnvelopeBytes !== undefined ? { maxEnvelopeBytes } : {}),
     });
   } catch (e) {
     if (e instanceof TypeError || e instanceof RangeError) throw usageError(`--via ${redact(via)}: ${e.message}`);
@@ -176,33 +179,43 @@ const send: Command = {
     to: { type: 'string', multiple: true, value: 'RECIPIENT', description: 'a contact, group:NAME or fingerprint (required)' },
     via: { type: 'string', value: 'URI', description: `the transport (required): ${VIA_HELP}` },
     from: { type: 'string', value: 'IDENTITY', description: 'your identity a relay knows you by (default: your only one)' },
+    'max-envelope': MAX_ENVELOPE_OPTION,
   },
   examples: ['lintas send report.lintas --to polri --via drop:/mnt/exchange', 'lintas send report.lintas --to group:asean --via https://relay.example.org'],
   async run(ctx, input) {
     const to = stringList(input, 'to');
     if (to.length === 0) throw usageError('--to is required: a contact name, group:NAME or fingerprint');
     const via = requiredString(input, 'via');
-    transportKind(via);
-    const envelopes: { file: string; bytes: Uint8Array }[] = [];
+    const kind = transportKind(via);
+    const maxEnvelope = byteSizeOption(input, 'max-envelope');
+    // Each envelope is checked by its header and sized from the file system before anything
+    // else is done: an oversize one is refused at once, not after reading it.
+    const envelopes = [];
     for (const file of input.positionals) {
-      let bytes = await readInput(ctx.io, file);
-      if (looksArmored(bytes.subarray(0, 64))) bytes = await dearmor(bytes);
-      await inspect(bytes); // refuse anything that is not a well-formed lintas envelope before it leaves
-      envelopes.push({ file, bytes });
+      const envelope = await readEnvelopeFile(ctx.io, file, ctx.interruption, (fn) => ctx.onClose(fn));
+      checkEnvelopeSize(kind, envelope, maxEnvelope);
+      envelopes.push(envelope);
     }
     const ring = await ctx.keyRing();
     const recipients = ring.resolveRecipients(to);
     const from = ctx.chooseIdentity(ring, stringOption(input, 'from'), 'from');
-    const transport = await openTransport(ctx, via, transportKind(via) === 'relay' ? { sender: signingKeysOf(ctx, ring, from) } : {});
+    const transport = await openTransport(ctx, via, kind === 'relay' ? { sender: signingKeysOf(ctx, ring, from) } : {}, maxEnvelope);
     const audit = await ctx.auditLog(ring, from);
+    ctx.interruption.listen(`sending ${envelopes.map((e) => e.label).join(', ')} via ${via}`);
     const sent: { file: string; to: string; mailbox: string; bytes: number }[] = [];
     for (const e of envelopes) {
-      const envelopeDigest = sha256(e.bytes);
+      // The audit log's digest is of the binary envelope, hashed while it streams to the first
+      // recipient instead of read whole beforehand.
+      let envelopeDigest: Uint8Array | null = null;
       for (const r of recipients) {
         const mailbox = mailboxId(r.card);
-        await transport.send(mailbox, e.bytes);
-        await audit.record({ event: 'sent', envelopeDigest, to: [r.card.fingerprint], transport: via, mailbox });
-        sent.push({ file: e.file, to: r.label, mailbox, bytes: e.bytes.length });
+        const digesting: DigestingSource | null = envelopeDigest === null ? new DigestingSource(e.chunks()) : null;
+        await transport.send(mailbox, digesting?.chunks ?? e.chunks()).catch((err: unknown) => {
+          throw explainTooLarge(kind, err);
+        });
+        if (digesting !== null) envelopeDigest = digesting.digest();
+        await audit.record({ event: 'sent', envelopeDigest: envelopeDigest!, to: [r.card.fingerprint], transport: via, mailbox });
+        sent.push({ file: e.label, to: r.label, mailbox, bytes: e.size });
       }
     }
     ctx.result({ via, sent }, sent.map((s) => `Sent ${s.file} (${formatBytes(s.bytes)}) to ${s.to} via ${via}`).join('\n'));
@@ -248,20 +261,33 @@ const receive: Command = {
     await mkdir(dir, { recursive: true });
     const follow = flag(input, 'follow');
     const stop = new AbortController();
-    const interrupt = (): void => stop.abort();
+    ctx.interruption.listen(`receiving from ${via} into ${dir}`);
+    ctx.interruption.signal.addEventListener('abort', () => stop.abort(), { once: true });
     if (follow) {
-      process.once('SIGINT', interrupt);
-      process.once('SIGTERM', interrupt);
-      ctx.onClose(() => {
-        process.off('SIGINT', interrupt);
-        process.off('SIGTERM', interrupt);
-      });
+      // Ctrl-C while waiting for mail is the normal way to stop following (exit 0); in the
+      // middle of an envelope it interrupts it, and what was written of it is removed.
+      ctx.interruption.whenIdle(() => stop.abort());
       ctx.note(`Waiting for envelopes in ${identity}'s mailbox via ${via} (Ctrl-C to stop)`);
     }
+    // Envelopes are streamed to a temporary file and opened from it: memory stays bounded
+    // whatever their size. Those still here when the command ends are removed; a refused one is
+    // moved into the quarantine.
+    const spooled = new Set<SpooledEnvelope>();
+    ctx.onClose(async () => {
+      for (const e of spooled) await e.remove();
+    });
+    // The folder of verified items of each opened envelope (registered as plaintext, so an
+    // interrupt removes it), until the handler moves it into place or it is discarded.
+    const incomingFolders = new Map<string, () => void>();
+    const discardIncoming = async (incoming: string): Promise<void> => {
+      await rm(incoming, { recursive: true, force: true });
+      incomingFolders.get(incoming)?.();
+      incomingFolders.delete(incoming);
+    };
     const quarantine = new DirectoryQuarantine(join(dir, 'rejected'));
     const received: Record<string, unknown>[] = [];
     const rejected: { reason: string; code: string; savedAs: string }[] = [];
-    const result = await receiveBundles<string>(transport, mailbox, {
+    const result = await receiveBundles<string, SpooledEnvelope>(transport, mailbox, {
       ring,
       replayGuard: guard,
       quarantine,
@@ -269,20 +295,30 @@ const receive: Command = {
       open: { requireKnownSender: flag(input, 'require-known-sender') },
       untilEmpty: !follow,
       signal: stop.signal,
+      read: async (body) => {
+        const envelope = await spoolEnvelope(body, dir, ctx.interruption);
+        spooled.add(envelope);
+        return envelope;
+      },
       // Items stream into a hidden folder while the envelope is verified; it is renamed into place by the handler.
       keep: async (bundle) => {
         const incoming = join(dir, `.incoming-${randomBytes(8).toString('hex')}`);
+        // Registered, then created, in one synchronous step: a signal cannot fall in between.
+        incomingFolders.set(incoming, ctx.interruption.track(incoming, 'plaintext'));
+        mkdirSync(incoming, { mode: 0o700 });
         try {
           await saveItems(ctx, bundle, incoming, { force: true });
         } catch (e) {
-          await rm(incoming, { recursive: true, force: true });
+          await discardIncoming(incoming);
           throw e;
         }
         return incoming;
       },
-      discard: (incoming) => rm(incoming, { recursive: true, force: true }),
+      discard: discardIncoming,
       onRejected: async ({ envelope, error }) => {
-        await audit.record({ event: 'refused', envelopeDigest: sha256(envelope), reason: error.code, transport: via, mailbox });
+        // The quarantine moved the spooled file into DIR/rejected/: it is no longer temporary.
+        spooled.delete(envelope);
+        await audit.record({ event: 'refused', envelopeDigest: envelope.digest, reason: error.code, transport: via, mailbox });
         rejected.push({ reason: error.message, code: error.code, savedAs: quarantine.kept.at(-1)! });
         if (ctx.exitCode === 0) ctx.exitCode = exitCodeFor(error.code);
         ctx.note(`Refused an envelope (${error.code}): ${error.message}; kept in ${quarantine.dir}`);
@@ -291,18 +327,24 @@ const receive: Command = {
         const target = join(dir, receivedFolderName(bundle));
         // Only a redelivery of this very envelope (same id, same sealer) can be there: replace it.
         await rm(target, { recursive: true, force: true });
-        await rename(incoming, target);
+        ctx.interruption.throwIfInterrupted();
+        // Synchronous with the release: an interrupt sees the folder either here or there.
+        renameSync(incoming, target);
+        incomingFolders.get(incoming)?.();
+        incomingFolders.delete(incoming);
         await audit.record({
           event: 'received',
           bundleId: bundle.manifest.id,
           envelopeId: bundle.envelope.envelopeId,
-          envelopeDigest: sha256(context.envelope),
+          envelopeDigest: context.envelope.digest,
           originator: bundle.originator.fingerprint,
           from: bundle.sender.fingerprint,
           transport: via,
           mailbox,
         });
-        await recordOpened(ctx, ring, bundle, context.envelope);
+        await recordOpened(ctx, ring, bundle, context.envelope.digest);
+        await context.envelope.remove();
+        spooled.delete(context.envelope);
         const report = bundleReport(ring, bundle);
         const entry = { ...report.json, savedTo: target, items: bundle.manifest.items.map((i) => i.name) };
         received.push(entry);
@@ -311,6 +353,7 @@ const receive: Command = {
         else ctx.say([...report.lines, `Saved to ${target}`, ''].join('\n'));
       },
     });
+    ctx.interruption.throwIfInterrupted();
     if (ctx.json && follow) return; // each bundle was already reported as it arrived
     ctx.result(
       { via, identity, processed: result.processed, rejected, received },
@@ -350,6 +393,7 @@ const relayStart: Command = {
     'tls-key': { type: 'string', value: 'PEM', readsFile: true, description: 'serve HTTPS with this private key file' },
     'tls-cert': { type: 'string', value: 'PEM', readsFile: true, description: 'and this certificate (chain) file' },
     ...RELAY_LIMIT_OPTIONS,
+    'max-envelope': { type: 'string', value: 'SIZE', description: 'largest envelope accepted, e.g. 4GiB (default 64MiB); envelopes stream to disk, so memory does not grow with it' },
   },
   examples: ['lintas relay start --dir /var/lib/lintas-relay --port 8443 --tls-key key.pem --tls-cert cert.pem --origin https://relay.example.org'],
   async run(ctx, input) {
@@ -364,9 +408,11 @@ const relayStart: Command = {
     const host = stringOption(input, 'host');
     const origin = stringOption(input, 'origin');
     const tuning = relayLimitsFrom(input);
+    const maxEnvelope = byteSizeOption(input, 'max-envelope');
     const relay = await startRelay({
       dir,
       ...tuning,
+      limits: { ...tuning.limits, ...(maxEnvelope !== undefined ? { maxEnvelopeBytes: maxEnvelope } : {}) },
       ...(port !== undefined ? { port } : {}),
       ...(host !== undefined ? { host } : {}),
       ...(origin !== undefined ? { origin } : {}),
@@ -378,7 +424,7 @@ const relayStart: Command = {
     ctx.onClose(() => relay.close());
     ctx.result(
       { url: relay.url, origin: relay.origin, port: relay.port, dir, allowedSenders: allowed.length || null, limits: relay.limits },
-      `Relay listening on ${relay.url} (origin ${relay.origin}), storing envelopes in ${dir}${allowed.length ? `, ${allowed.length} allowed sender${allowed.length === 1 ? '' : 's'}` : ''}`,
+      `Relay listening on ${relay.url} (origin ${relay.origin}), storing envelopes up to ${formatBytes(relay.limits.maxEnvelopeBytes)} in ${dir}${allowed.length ? `, ${allowed.length} allowed sender${allowed.length === 1 ? '' : 's'}` : ''}`,
     );
     await new Promise<void>((done) => {
       const stop = (): void => {

@@ -1,0 +1,139 @@
+/**
+ * Large command inputs, streamed (docs/CLI.md, "Large files"): envelopes to open, inspect or
+ * send and files to seal are read 1 MiB at a time from a file or stdin, never whole, so memory
+ * stays bounded whatever their size. Stdin that must be read twice (sealing hashes an item
+ * before it seals it, SPEC 12.3) is first copied to a private temporary file.
+ */
+import { createReadStream, createWriteStream, openSync } from 'node:fs';
+import { rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { finished } from 'node:stream/promises';
+import { createSha256 } from '../crypto/hash.js';
+import type { Interruption } from './interruption.js';
+import type { CliIo } from './terminal.js';
+
+/** Bytes per read: large enough for throughput, small enough for memory. */
+export const READ_CHUNK_BYTES = 1 << 20;
+
+/** A command's input, read once. */
+export interface InputSource {
+  /** The path, or "stdin". */
+  label: string;
+  /** The size in bytes when known before reading (a regular file); null for stdin and pipes. */
+  size: number | null;
+  /** The bytes, stopping at the first chunk after an interrupt. */
+  chunks: AsyncIterable<Uint8Array>;
+}
+
+/**
+ * Open a file, or stdin for "-" or no path, for streaming. A file's size comes from the file
+ * system, so limits are checked before anything is read.
+ * @throws file system errors as Node reports them (the path is in the message).
+ */
+export async function openInput(io: CliIo, path: string | undefined, interruption: Interruption): Promise<InputSource> {
+  if (path === undefined || path === '-') return { label: 'stdin', size: null, chunks: interruption.guard(stdinChunks(io)) };
+  const info = await stat(path);
+  return {
+    label: path,
+    size: info.isFile() ? info.size : null,
+    chunks: interruption.guard(createReadStream(path, { highWaterMark: READ_CHUNK_BYTES })),
+  };
+}
+
+async function* stdinChunks(io: CliIo): AsyncGenerator<Uint8Array> {
+  for await (const c of io.stdin) yield typeof c === 'string' ? Buffer.from(c) : (c as Buffer);
+}
+
+/** Stdin copied to a private temporary file, with what sealing needs to know about it. */
+export interface SpooledInput {
+  /** The temporary file (mode 0600), removed by {@link SpooledInput.remove} or on interrupt. */
+  path: string;
+  size: number;
+  sha256: Uint8Array;
+  /** True if the bytes are valid UTF-8 (sealed as a text item). */
+  utf8: boolean;
+  /** Remove the temporary file. */
+  remove(): Promise<void>;
+}
+
+/**
+ * Copy `chunks` to a private temporary file (registered as plaintext, so an interrupt removes
+ * it first), hashing it and checking whether it is UTF-8 on the way, in bounded memory.
+ * @param onProgress - Told the byte count after each chunk.
+ */
+export async function spoolToTemporaryFile(chunks: AsyncIterable<Uint8Array>, interruption: Interruption, onProgress: (bytes: number) => void): Promise<SpooledInput> {
+  const path = join(tmpdir(), `lintas-stdin-${randomBytes(8).toString('hex')}`);
+  const release = interruption.track(path, 'plaintext');
+  const remove = async (): Promise<void> => {
+    await rm(path, { force: true });
+    release();
+  };
+  try {
+    const out = createWriteStream(path, { fd: openSync(path, 'wx', 0o600) });
+    const hash = createSha256();
+    const decoder = new TextDecoder('utf-8', { fatal: true });
+    let utf8 = true;
+    let size = 0;
+    try {
+      for await (const c of chunks) {
+        hash.update(c);
+        if (utf8) utf8 = decodes(decoder, c, false);
+        size += c.length;
+        onProgress(size);
+        if (!out.write(c)) await new Promise<void>((r) => out.once('drain', () => r()));
+      }
+      if (utf8) utf8 = decodes(decoder, new Uint8Array(0), true);
+    } finally {
+      out.end();
+      await finished(out);
+    }
+    return { path, size, sha256: hash.digest(), utf8, remove };
+  } catch (e) {
+    await remove();
+    throw e;
+  }
+}
+
+/** Feed the streaming UTF-8 check; false at the first invalid sequence. */
+function decodes(decoder: TextDecoder, chunk: Uint8Array, last: boolean): boolean {
+  try {
+    decoder.decode(chunk, { stream: !last });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Pass an envelope's chunks through while hashing them, so the audit log's envelope digest is
+ * computed as the envelope streams by instead of from a copy held in memory.
+ */
+export class DigestingSource {
+  private readonly hash = createSha256();
+  private ended = false;
+  /** The chunks, to be read to their end once. */
+  readonly chunks: AsyncIterable<Uint8Array>;
+
+  constructor(source: AsyncIterable<Uint8Array>) {
+    this.chunks = this.pass(source);
+  }
+
+  private async *pass(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+    for await (const c of source) {
+      this.hash.update(c);
+      yield c;
+    }
+    this.ended = true;
+  }
+
+  /**
+   * SHA-256 of everything that passed.
+   * @throws {Error} if the chunks were not read to their end (a digest of part of the envelope would be wrong).
+   */
+  digest(): Uint8Array {
+    if (!this.ended) throw new Error('the envelope was not read to its end');
+    return this.hash.digest();
+  }
+}
