@@ -15,7 +15,7 @@ import type { Interruption } from './interruption.js';
 import type { CliIo } from './terminal.js';
 
 /** Bytes per read: large enough for throughput, small enough for memory. */
-export const READ_CHUNK_BYTES = 1 << 20;
+export const READ_CHUNK_BYTES = 1 << 18;
 
 /** A command's input, read once. */
 export interface InputSource {

@@ -186,7 +186,12 @@ export class RelayTransport implements Transport {
     const init = async (): Promise<RequestInit> => {
       const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
       if (this.senderKey) Object.assign(headers, await this.signedHeaders('sender', null, this.senderKey, 'POST', path));
-      return bytes ? { method: 'POST', headers, body: envelope as BodyInit } : ({ method: 'POST', headers, body: streamBody(envelope), duplex: 'half' } as RequestInit);
+      // redirect 'error' for a stream: otherwise fetch clones the request to be able to follow a
+      // redirect, and a cloned stream body is teed, keeping every chunk sent in memory (a
+      // 2 GiB envelope took 2 GiB). The relay protocol never redirects.
+      return bytes
+        ? { method: 'POST', headers, body: envelope as BodyInit }
+        : ({ method: 'POST', headers, body: streamBody(envelope), duplex: 'half', redirect: 'error' } as RequestInit);
     };
     // Bytes can be sent again, so a 429 is waited out and an expired session renewed; a stream cannot.
     await this.call(path, init, bytes, this.senderKey ? { purpose: 'sender', mailbox: null } : null);
