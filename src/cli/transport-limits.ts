@@ -2,7 +2,8 @@
  * Envelope size limits of the transports, as the CLI shows and sets them (docs/CLI.md,
  * "Limits"; docs/TRANSPORTS.md): a drop folder and Redis are limited by the sender's own
  * setting (`--max-envelope`), checked from the file size before anything is read; a relay by
- * its operator's (`relay start --max-envelope`), which it reports with its refusal.
+ * its operator's (`relay start --max-envelope`), which the relay tells (`GET /v1/limits`) before
+ * anything is sent, and reports again with its refusal.
  */
 import { LintasError } from '../errors/index.js';
 import { DropFolderTransport } from '../transports/drop-folder.js';
@@ -36,6 +37,18 @@ export function checkEnvelopeSize(kind: TransportKind, envelope: { label: string
   throw new LintasError(
     'ERR_TRANSPORT_ENVELOPE_TOO_LARGE',
     `${envelope.label} is ${formatBytes(envelope.size)} (${envelope.size} bytes), more than the ${kind === 'drop' ? 'drop folder' : 'Redis'} transport's limit of ${formatBytes(limit)} (${limit} bytes); raise it with --max-envelope SIZE${kind === 'redis' ? " (Redis's own proto-max-bulk-len, 512 MB by default, must allow it too)" : ''}`,
+  );
+}
+
+/**
+ * Refuse an envelope above a relay's limit (from `GET /v1/limits`), from its size alone.
+ * @throws {LintasError} `ERR_TRANSPORT_ENVELOPE_TOO_LARGE` naming the size, the limit and who can raise it.
+ */
+export function checkRelayEnvelopeSize(envelope: { label: string; size: number }, limit: number): void {
+  if (envelope.size <= limit) return;
+  throw new LintasError(
+    'ERR_TRANSPORT_ENVELOPE_TOO_LARGE',
+    `${envelope.label} is ${formatBytes(envelope.size)} (${envelope.size} bytes), more than this relay's limit of ${formatBytes(limit)} (${limit} bytes); the relay's operator can raise it with "lintas relay start --max-envelope SIZE"`,
   );
 }
 

@@ -9,7 +9,7 @@ export type { MailboxOwner } from './mailbox.js';
 export { MemoryTransport, MemoryMailboxStore } from './memory.js';
 export type { MemoryTransportOptions } from './memory.js';
 export { RelayTransport } from './relay/client.js';
-export type { RelayTransportOptions, RelayEnvelopeInfo } from './relay/client.js';
+export type { RelayTransportOptions, RelayEnvelopeInfo, RelayLimitsInfo } from './relay/client.js';
 export { RelayRequestError } from './relay/protocol.js';
 export { MemoryReplayGuard, REPLAY_CLOCK_MARGIN_SECONDS } from './replay-guard.js';
 export { TaxiiTransport, discoverTaxii } from './taxii/client.js';

@@ -203,6 +203,25 @@ describe('relay: limits', () => {
     expect((await client(r, { mailboxKeys: [owner] }).list(mailbox)).map((e) => e.size)).toEqual([1000]);
   });
 
+  it('tells its limit (GET /v1/limits), and a streamed upload cut off by the refusal is still reported as too large with the limit', async () => {
+    const mailbox = mailboxId((await generateIdentityKeys()).signing.publicKey);
+    const r = await relay({ limits: { maxEnvelopeBytes: 1 << 20 } });
+    const t = client(r);
+    expect(await t.limits()).toEqual({ maxEnvelopeBytes: 1 << 20 });
+    // The relay answers 413 after 1 MiB and closes the connection after draining a little more:
+    // the sender, still streaming, may see the reset before the answer. Either way it learns the truth.
+    const piece = new Uint8Array(1 << 20);
+    const stream = async function* (): AsyncGenerator<Uint8Array> {
+      for (let i = 0; i < 256; i++) yield piece;
+    };
+    const error = await t.send(mailbox, stream()).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: 'ERR_TRANSPORT_ENVELOPE_TOO_LARGE' });
+    expect((error as Error).message).toContain(`${1 << 20} bytes`);
+  });
+
   it('answers 507 when a mailbox is full', async () => {
     const mailbox = mailboxId((await generateIdentityKeys()).signing.publicKey);
     const r = await relay({ limits: { maxEnvelopesPerMailbox: 2 } });

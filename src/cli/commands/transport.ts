@@ -39,7 +39,7 @@ import { saveItems } from '../save-items.js';
 import { byteSizeOption } from '../byte-size.js';
 import { DigestingSource } from '../input-source.js';
 import { readEnvelopeFile, spoolEnvelope, type SpooledEnvelope } from '../envelope-files.js';
-import { checkEnvelopeSize, explainTooLarge, MAX_ENVELOPE_OPTION } from '../transport-limits.js';
+import { checkEnvelopeSize, checkRelayEnvelopeSize, explainTooLarge, MAX_ENVELOPE_OPTION } from '../transport-limits.js';
 import { readKeyCards } from './contact.js';
 import { RELAY_LIMIT_OPTIONS, relayLimitsFrom } from '../relay-limit-options.js';
 
@@ -200,6 +200,10 @@ const send: Command = {
     const recipients = ring.resolveRecipients(to);
     const from = ctx.chooseIdentity(ring, stringOption(input, 'from'), 'from');
     const transport = await openTransport(ctx, via, kind === 'relay' ? { sender: signingKeysOf(ctx, ring, from) } : {}, maxEnvelope);
+    if (transport instanceof RelayTransport) {
+      const { maxEnvelopeBytes } = await transport.limits();
+      for (const e of envelopes) checkRelayEnvelopeSize(e, maxEnvelopeBytes);
+    }
     const audit = await ctx.auditLog(ring, from);
     ctx.interruption.listen(`sending ${envelopes.map((e) => e.label).join(', ')} via ${via}`);
     const sent: { file: string; to: string; mailbox: string; bytes: number }[] = [];

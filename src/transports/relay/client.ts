@@ -81,6 +81,12 @@ interface LeaseInfo {
   leaseMs: number;
 }
 
+/** What a relay says about its limits ({@link RelayTransport.limits}). */
+export interface RelayLimitsInfo {
+  /** The largest envelope it accepts, in bytes. */
+  maxEnvelopeBytes: number;
+}
+
 /** One stored envelope as the relay lists it. */
 export interface RelayEnvelopeInfo {
   /** The relay's id of the stored envelope. */
@@ -183,6 +189,7 @@ export class RelayTransport implements Transport {
     this.assertOpen();
     const path = `/v1/mailboxes/${mailbox}/envelopes`;
     const bytes = envelope instanceof Uint8Array;
+    const sent = { bytes: bytes ? envelope.length : 0 };
     const init = async (): Promise<RequestInit> => {
       const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
       if (this.senderKey) Object.assign(headers, await this.signedHeaders('sender', null, this.senderKey, 'POST', path));
@@ -191,10 +198,41 @@ export class RelayTransport implements Transport {
       // 2 GiB envelope took 2 GiB). The relay protocol never redirects.
       return bytes
         ? { method: 'POST', headers, body: envelope as BodyInit }
-        : ({ method: 'POST', headers, body: streamBody(envelope), duplex: 'half', redirect: 'error' } as RequestInit);
+        : ({ method: 'POST', headers, body: streamBody(counting(envelope, sent)), duplex: 'half', redirect: 'error' } as RequestInit);
     };
     // Bytes can be sent again, so a 429 is waited out and an expired session renewed; a stream cannot.
-    await this.call(path, init, bytes, this.senderKey ? { purpose: 'sender', mailbox: null } : null);
+    try {
+      await this.call(path, init, bytes, this.senderKey ? { purpose: 'sender', mailbox: null } : null);
+    } catch (e) {
+      throw await this.explainLostUpload(e, sent);
+    }
+  }
+
+  /**
+   * The relay's limits (`GET /v1/limits`, no session needed), so a sender can refuse an
+   * envelope above them from its size, before streaming any of it.
+   * @throws {@link LintasError} `ERR_TRANSPORT_UNAVAILABLE`, `ERR_RELAY_PROTOCOL`, and the relay's codes.
+   */
+  async limits(): Promise<RelayLimitsInfo> {
+    this.assertOpen();
+    const body = await readJson(await this.call('/v1/limits', async () => ({ method: 'GET' }), true, null));
+    if (typeof body.maxEnvelopeBytes !== 'number' || !Number.isSafeInteger(body.maxEnvelopeBytes) || body.maxEnvelopeBytes <= 0) throw protocolError();
+    return { maxEnvelopeBytes: body.maxEnvelopeBytes };
+  }
+
+  /**
+   * A relay refusing an oversize upload answers 413 and then closes the connection, which can
+   * reach the client as a reset before the answer does: ask the relay for its limit, and if
+   * more than that was sent, report the refusal it was.
+   */
+  private async explainLostUpload(e: unknown, sent: { bytes: number }): Promise<unknown> {
+    if (!(e instanceof LintasError) || e.code !== 'ERR_TRANSPORT_UNAVAILABLE' || sent.bytes === 0) return e;
+    const limit = await this.limits().then(
+      (l) => l.maxEnvelopeBytes,
+      () => null,
+    );
+    if (limit === null || sent.bytes <= limit) return e;
+    return new LintasError('ERR_TRANSPORT_ENVELOPE_TOO_LARGE', `Relay refused the request: Envelope exceeds this relay's limit of ${limit} bytes`, { cause: e });
   }
 
   /** @inheritdoc */
@@ -488,6 +526,14 @@ function protocolError(): LintasError {
 
 function unavailable(cause: unknown): LintasError {
   return new LintasError('ERR_TRANSPORT_UNAVAILABLE', 'Could not reach the relay; check the URL, the network and that the relay is running', { cause });
+}
+
+/** Pass chunks through, adding up their sizes in `sent`. */
+async function* counting(source: AsyncIterable<Uint8Array>, sent: { bytes: number }): AsyncGenerator<Uint8Array> {
+  for await (const c of source) {
+    sent.bytes += c.length;
+    yield c;
+  }
 }
 
 function streamBody(source: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> {

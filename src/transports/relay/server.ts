@@ -386,6 +386,11 @@ class Relay implements RelayServer {
       this.chargeAddress(address);
       return this.openSession(req, res);
     }
+    // Public: a sender learns the limit before streaming a large envelope (docs/TRANSPORTS.md).
+    if (path === '/v1/limits' && method === 'GET') {
+      this.chargeAddress(address);
+      return sendJson(res, 200, { maxEnvelopeBytes: this.limits.maxEnvelopeBytes });
+    }
     const m = /^\/v1\/mailboxes\/([^/]+)\/(envelopes|leases)(?:\/([^/]+))?(\/renew)?$/.exec(path);
     if (!m) {
       this.chargeAddress(address);
