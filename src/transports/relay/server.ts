@@ -290,9 +290,12 @@ class Relay implements RelayServer {
     this.onError = options.onError ?? ((e) => console.error(`lintas relay: internal error: ${e instanceof Error ? e.message : String(e)}`));
     this.onWarning = options.onWarning ?? ((m) => console.error(`lintas relay: WARNING: ${m}`));
     const handler = (req: IncomingMessage, res: ServerResponse): void => void this.handle(req, res);
+    // Node ends any request after 5 minutes by default, which would cut off a large envelope on
+    // a slow link: allow the largest accepted envelope at 1 MB/s (docs/TRANSPORTS.md, "Large envelopes").
+    const requestTimeout = Math.max(300_000, Math.ceil(this.limits.maxEnvelopeBytes / 1000));
     // Node checks header and request timeouts on this interval (default 30 s): check often enough
     // that the headers timeout is what a slow client gets.
-    const checking = { connectionsCheckingInterval: Math.max(250, Math.min(30_000, Math.floor(this.limits.headersTimeoutMs / 4))) };
+    const checking = { connectionsCheckingInterval: Math.max(250, Math.min(30_000, Math.floor(this.limits.headersTimeoutMs / 4))), requestTimeout };
     if (options.tls !== undefined) {
       if (options.tls === null || typeof options.tls !== 'object' || options.tls.key === undefined || options.tls.cert === undefined) {
         throw new TypeError('options.tls must be { key, cert } in PEM');
