@@ -1,9 +1,10 @@
 /**
  * Large command inputs, streamed (docs/CLI.md, "Large files"): envelopes to open, inspect or
- * send and files to seal are read 1 MiB at a time from a file or stdin, never whole, so memory
+ * send and files to seal are read 256 KiB at a time from a file or stdin, never whole, so memory
  * stays bounded whatever their size. Stdin that must be read twice (sealing hashes an item
  * before it seals it, SPEC 12.3) is first copied to a private temporary file.
  */
+import { isUtf8 } from 'node:buffer';
 import { createReadStream, createWriteStream, openSync } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -73,37 +74,59 @@ export async function spoolToTemporaryFile(chunks: AsyncIterable<Uint8Array>, in
   try {
     const out = createWriteStream(path, { fd: openSync(path, 'wx', 0o600) });
     const hash = createSha256();
-    const decoder = new TextDecoder('utf-8', { fatal: true });
-    let utf8 = true;
+    const utf8 = new Utf8Check();
     let size = 0;
     try {
       for await (const c of chunks) {
         hash.update(c);
-        if (utf8) utf8 = decodes(decoder, c, false);
+        utf8.update(c);
         size += c.length;
         onProgress(size);
         if (!out.write(c)) await new Promise<void>((r) => out.once('drain', () => r()));
       }
-      if (utf8) utf8 = decodes(decoder, new Uint8Array(0), true);
     } finally {
       out.end();
       await finished(out);
     }
-    return { path, size, sha256: hash.digest(), utf8, remove };
+    return { path, size, sha256: hash.digest(), utf8: utf8.valid(), remove };
   } catch (e) {
     await remove();
     throw e;
   }
 }
 
-/** Feed the streaming UTF-8 check; false at the first invalid sequence. */
-function decodes(decoder: TextDecoder, chunk: Uint8Array, last: boolean): boolean {
-  try {
-    decoder.decode(chunk, { stream: !last });
-    return true;
-  } catch {
-    return false;
+/**
+ * Whether a stream of chunks is valid UTF-8, checked chunk by chunk without decoding it to
+ * strings (which would fill the heap with text nobody reads). A sequence split between two
+ * chunks is carried over to the next.
+ */
+class Utf8Check {
+  private ok = true;
+  private carry = new Uint8Array(0);
+
+  update(chunk: Uint8Array): void {
+    if (!this.ok) return;
+    const bytes = this.carry.length === 0 ? chunk : Buffer.concat([this.carry, chunk]);
+    const end = completeUpTo(bytes);
+    this.ok = isUtf8(bytes.subarray(0, end));
+    this.carry = bytes.slice(end);
   }
+
+  /** True if everything was valid UTF-8 and no sequence was left unfinished. */
+  valid(): boolean {
+    return this.ok && this.carry.length === 0;
+  }
+}
+
+/** Where an unfinished multi-byte sequence at the end of `bytes` starts (its length if none). */
+function completeUpTo(bytes: Uint8Array): number {
+  for (let i = bytes.length - 1; i >= Math.max(0, bytes.length - 3); i--) {
+    const b = bytes[i]!;
+    if ((b & 0xc0) === 0x80) continue; // a continuation byte: keep looking for the lead byte
+    const length = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    return bytes.length - i >= length ? bytes.length : i;
+  }
+  return bytes.length;
 }
 
 /**

@@ -135,6 +135,22 @@ describe.skipIf(!CAN_MEASURE_RSS)(`a ${BYTES / MiB} MiB file, each command under
   );
 });
 
+describe('stdin checked as UTF-8 as it streams', () => {
+  it('multi-byte characters split between reads still make a text item; one bad byte at the end makes it binary', async () => {
+    // 2, 3 and 4-byte characters: the 64 KiB pipe reads cut through some of them.
+    const text = 'é€𝄞 '.repeat(200_000);
+    const sealed = w('utf8.lintas');
+    await expectOk(bin.run(['seal', '--to', 'polri', '--tlp', 'GREEN', '-o', sealed], { input: text }));
+    const opened = await polri.json(['open', sealed]);
+    expect(opened.value.items).toEqual([expect.objectContaining({ name: 'message.txt', text })]);
+
+    const broken = Buffer.concat([Buffer.from(text), Buffer.from([0xe2, 0x82])]); // an unfinished '€'
+    await expectOk(bin.run(['seal', '--to', 'polri', '--tlp', 'GREEN', '-o', w('broken.lintas')], { input: broken }));
+    const binary = await polri.json(['open', w('broken.lintas')]);
+    expect(binary.value.items).toEqual([expect.objectContaining({ name: 'message.bin', size: broken.length })]);
+  }, 120_000);
+});
+
 describe('envelopes over 2 GiB', () => {
   it('inspect reads only the header of a 3 GiB file, and open streams it instead of refusing its size', async () => {
     // A real envelope followed by 3 GiB of zeros (sparse): no 3 GiB seal needed to get past
