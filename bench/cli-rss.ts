@@ -83,10 +83,13 @@ try {
     });
     relay.child.once('exit', (code) => reject(new Error(`relay exited with ${code}`)));
   });
-  await measure('send via relay', bin, ['send', envelope, '--to', 'polri', '--via', url]);
-  const received = await measure('receive via relay', polriAgain, ['receive', '--via', url, '-o', w('inbox-relay'), '--json']);
-  await check(join((JSON.parse(received.stdout) as { received: { savedTo: string }[] }).received[0]!.savedTo, 'capture.bin'));
-  relay.child.kill('SIGTERM');
+  try {
+    await measure('send via relay', bin, ['send', envelope, '--to', 'polri', '--via', url]);
+    const received = await measure('receive via relay', polriAgain, ['receive', '--via', url, '-o', w('inbox-relay'), '--json']);
+    await check(join((JSON.parse(received.stdout) as { received: { savedTo: string }[] }).received[0]!.savedTo, 'capture.bin'));
+  } finally {
+    relay.child.kill('SIGTERM');
+  }
   const relayRun = await relay.done;
   rows.push(['relay start (whole run)', fmt(relayRun.peakRss / MiB), '']);
 
