@@ -182,3 +182,62 @@ describe('attack: one poison envelope blocks the mailbox', () => {
     await t.close();
   });
 });
+
+describe('receiveBundles with a read option (envelopes kept out of memory)', () => {
+  /** An envelope taken in by `read`: in the test, chunks of a copy, the way the CLI spools to a file. */
+  interface Spooled {
+    parts: Uint8Array[];
+    chunks(): AsyncIterable<Uint8Array>;
+    keepAs(path: string): void;
+  }
+  async function spool(body: Uint8Array | AsyncIterable<Uint8Array>, moved: Map<string, Spooled>): Promise<Spooled> {
+    const parts: Uint8Array[] = [];
+    if (body instanceof Uint8Array) for (let i = 0; i < body.length; i += 65_536) parts.push(body.slice(i, i + 65_536));
+    else for await (const c of body) parts.push(c);
+    const spooled: Spooled = {
+      parts,
+      async *chunks() {
+        yield* parts;
+      },
+      keepAs(path) {
+        moved.set(path, spooled);
+      },
+    };
+    return spooled;
+  }
+
+  it('opens each bundle from what read returned, and hands that object to the handler and the quarantine', async () => {
+    const t = new MemoryTransport();
+    await t.send(inbox(), tampered(await sealFromBin('tampered', ['polri'], 'GREEN', 5_000_000)));
+    await t.send(inbox(), await sealFromBin('the good one'));
+    const moved = new Map<string, Spooled>();
+    const taken: Spooled[] = [];
+    const quarantine = new MemoryQuarantine<Spooled>();
+    const handled: { title: string; envelope: Spooled }[] = [];
+    const result = await receiveBundles<unknown, Spooled>(t, inbox(), {
+      ring: polri.ring,
+      replayGuard: new MemoryReplayGuard(),
+      quarantine,
+      untilEmpty: true,
+      read: async (body) => {
+        const s = await spool(body, moved);
+        taken.push(s);
+        return s;
+      },
+      handler: ({ bundle }, { envelope }) => void handled.push({ title: bundle.manifest.title, envelope }),
+    });
+    expect(result).toEqual({ processed: 1, rejected: 1 });
+    expect(taken).toHaveLength(2);
+    expect(handled).toEqual([{ title: 'the good one', envelope: taken[1] }]);
+    expect(quarantine.entries.map((r) => [r.error.code, r.envelope])).toEqual([[expect.stringMatching(/^ERR_(ENVELOPE_TAMPERED|SIGNATURE_INVALID)$/), taken[0]]]);
+    await t.close();
+  });
+
+  it('a read that is not a function is a TypeError', async () => {
+    const t = new MemoryTransport();
+    await expect(
+      receiveBundles(t, inbox(), { ring: polri.ring, replayGuard: new MemoryReplayGuard(), untilEmpty: true, read: 'file' as never, handler: () => {} }),
+    ).rejects.toBeInstanceOf(TypeError);
+    await t.close();
+  });
+});
