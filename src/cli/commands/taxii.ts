@@ -11,6 +11,7 @@ import { startTaxiiServer, type TaxiiServerCollection, type TaxiiServerUser } fr
 import { integerOption, requiredString, stringOption, usageError, type Command } from '../command.js';
 import type { CommandContext } from '../context.js';
 import { readKeyCards } from './contact.js';
+import { stopSignal } from '../stop-signal.js';
 
 /** The configuration file: collections (by id, or by the key card whose mailbox they are) and users. */
 interface TaxiiConfigFile {
@@ -86,17 +87,7 @@ const taxiiServe: Command = {
     }
     const s = server;
     ctx.onClose(() => s.close());
-    // Listen for the stop signals before saying "listening": a supervisor that stops the server
-    // as soon as it printed its address must not meet the default handler (exit by signal).
-    const stopped = new Promise<void>((done) => {
-      const stop = (): void => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        done();
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
+    const stopped = stopSignal(); // before the address is printed: see stop-signal.ts
     ctx.result(
       { discovery: s.discoveryUrl, apiRoot: s.apiRoot, dir, collections: collections.map((c) => ({ id: c.id, title: c.title })) },
       `TAXII 2.1 server: discovery ${s.discoveryUrl}, API root ${s.apiRoot}, storing in ${dir}\n` + collections.map((c) => `  collection ${c.id}  ${c.title}`).join('\n'),

@@ -34,6 +34,7 @@ import { flag, integerOption, requiredString, stringList, stringOption, usageErr
 import { formatBytes } from '../terminal.js';
 import { jsonReplacer, type CommandContext } from '../context.js';
 import { exitCodeFor } from '../exit-codes.js';
+import { stopSignal } from '../stop-signal.js';
 import { bundleReport, recordOpened } from './bundle.js';
 import { saveItems } from '../save-items.js';
 import { byteSizeOption } from '../byte-size.js';
@@ -426,19 +427,12 @@ const relayStart: Command = {
       onWarning: (m) => ctx.note(`relay: WARNING: ${m}`),
     });
     ctx.onClose(() => relay.close());
+    const stopped = stopSignal(); // before the address is printed: see stop-signal.ts
     ctx.result(
       { url: relay.url, origin: relay.origin, port: relay.port, dir, allowedSenders: allowed.length || null, limits: relay.limits },
       `Relay listening on ${relay.url} (origin ${relay.origin}), storing envelopes up to ${formatBytes(relay.limits.maxEnvelopeBytes)} in ${dir}${allowed.length ? `, ${allowed.length} allowed sender${allowed.length === 1 ? '' : 's'}` : ''}`,
     );
-    await new Promise<void>((done) => {
-      const stop = (): void => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        done();
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
+    await stopped;
     ctx.note('Relay stopped');
   },
 };
