@@ -34,6 +34,7 @@ import { isText, readItemsForPrinting, saveItems } from '../save-items.js';
 import type { CommandContext } from '../context.js';
 import { releasabilityOption } from '../releasability.js';
 import { checkSealInputs } from '../seal-inputs.js';
+import { envelopeOutput } from '../envelope-output.js';
 import { describePadding } from '../stanza-padding.js';
 
 const MEDIA_TYPES: Record<string, string> = {
@@ -88,13 +89,7 @@ const seal: Command = {
     if (recipients.length === 0) throw usageError('--to is required: a contact name, group:NAME or fingerprint');
     const tlp = tlpFromName(requiredString(input, 'tlp'));
     if (tlp === null) throw usageError('--tlp must be CLEAR, GREEN, AMBER, AMBER+STRICT or RED');
-    const out = stringOption(input, 'out');
-    const armored = flag(input, 'armor');
-    if ((out === undefined || out === '-') && ctx.json) throw usageError('With --json, write the envelope to a file with -o FILE');
-    if ((out === undefined || out === '-') && !armored && ctx.io.stdout.isTTY) throw usageError('Refusing to write a binary envelope to the terminal: use -o FILE or --armor');
-    const overrideReason = stringOption(input, 'override-reason');
-    const authorisedBy = stringOption(input, 'authorised-by');
-    if ((overrideReason === undefined) !== (authorisedBy === undefined)) throw usageError('--override-reason and --authorised-by go together');
+    const { out, armored, override } = envelopeOutput(ctx, input);
 
     const files = input.positionals;
     const stixFiles = stringList(input, 'stix');
@@ -136,7 +131,7 @@ const seal: Command = {
       audit,
       padding: !flag(input, 'no-padding'),
       hideRecipients: flag(input, 'hide-recipients'),
-      ...(overrideReason !== undefined ? { override: { reason: overrideReason, authorisedBy: authorisedBy! } } : {}),
+      ...(override !== undefined ? { override } : {}),
     });
     if (sealed.deliveries.length !== 1) {
       throw new LintasError('ERR_USAGE', `This bundle needs ${sealed.deliveries.length} envelopes (selective release); seal the items separately`);

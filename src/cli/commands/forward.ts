@@ -14,6 +14,7 @@ import { forwardBundleWithKeyRing } from '../../bundle/index.js';
 import { flag, stringList, stringOption, usageError, type Command } from '../command.js';
 import { writeOutput } from '../files.js';
 import { openInput } from '../input-source.js';
+import { envelopeOutput } from '../envelope-output.js';
 import { formatBytes } from '../terminal.js';
 
 const forward: Command = {
@@ -44,13 +45,7 @@ const forward: Command = {
   async run(ctx, input) {
     const to = stringList(input, 'to');
     if (to.length === 0) throw usageError('--to is required: a contact name, group:NAME or fingerprint');
-    const out = stringOption(input, 'out');
-    const armored = flag(input, 'armor');
-    if ((out === undefined || out === '-') && ctx.json) throw usageError('With --json, write the envelope to a file with -o FILE');
-    if ((out === undefined || out === '-') && !armored && ctx.io.stdout.isTTY) throw usageError('Refusing to write a binary envelope to the terminal: use -o FILE or --armor');
-    const overrideReason = stringOption(input, 'override-reason');
-    const authorisedBy = stringOption(input, 'authorised-by');
-    if ((overrideReason === undefined) !== (authorisedBy === undefined)) throw usageError('--override-reason and --authorised-by go together');
+    const { out, armored, override } = envelopeOutput(ctx, input);
     if (input.positionals[0] === '-' && out === undefined && !armored) throw usageError('Reading the bundle from stdin: write the new envelope with -o FILE or --armor');
 
     // Streamed from the file (or stdin): memory stays bounded whatever the bundle's size.
@@ -66,7 +61,7 @@ const forward: Command = {
       padding: !flag(input, 'no-padding'),
       hideRecipients: flag(input, 'hide-recipients'),
       requireKnownSender: flag(input, 'require-known-sender'),
-      ...(overrideReason !== undefined ? { override: { reason: overrideReason, authorisedBy: authorisedBy! } } : {}),
+      ...(override !== undefined ? { override } : {}),
     });
     // Items are verified as they pass: a damaged bundle fails here and nothing appears at `out`.
     await writeOutput(ctx.io, out, armored ? armorStream(forwarded.envelope) : forwarded.envelope, { interruption: ctx.interruption, kind: 'envelope' });
