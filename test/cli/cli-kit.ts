@@ -8,6 +8,8 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
+import { KEYRING_KDF_MINIMUM, KeyRing } from '../../src/index.js';
+import { FileKeyRingStorage } from '../../src/node.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -89,6 +91,20 @@ export class Cli {
       }),
     );
   }
+}
+
+/**
+ * Give a test home a key ring at Argon2id's floor cost (KEYRING_KDF_MINIMUM) before its first
+ * command, so that the hundreds of commands the CLI suites run do not each spend the default
+ * 64 MiB hash: the test suite's time, not its coverage. Only this test kit does it, through the
+ * library; the CLI itself always creates key rings at the default cost (test/cli/basics.test.ts
+ * creates its own that way), and warns on stderr about a key ring below it.
+ */
+export async function cheapKeyRing(cli: Cli): Promise<void> {
+  if (cli.passphrase === null) throw new Error('cheapKeyRing needs a Cli with a passphrase');
+  await mkdir(cli.home, { recursive: true });
+  const ring = await KeyRing.create(new FileKeyRingStorage(join(cli.home, 'keyring.lintas')), { passphrase: cli.passphrase, kdf: KEYRING_KDF_MINIMUM });
+  ring.close();
 }
 
 /** Run the CLI script with arguments; never rejects for a non-zero exit. */
@@ -175,6 +191,7 @@ export function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs = 
 export async function twoAgencies(script: string, root: string): Promise<{ bin: Cli; polri: Cli; binFingerprint: string; polriFingerprint: string }> {
   const bin = new Cli(script, join(root, 'bin-home'));
   const polri = new Cli(script, join(root, 'polri-home'));
+  await Promise.all([cheapKeyRing(bin), cheapKeyRing(polri)]);
   await expectOk(bin.run(['identity', 'create', 'bin', '--org', 'Badan Intelijen Negara', '--country', 'ID']));
   await expectOk(polri.run(['identity', 'create', 'polri', '--org', 'Kepolisian Negara Republik Indonesia', '--country', 'ID']));
   await expectOk(bin.run(['identity', 'export', 'bin', '-o', join(root, 'bin.card')]));
