@@ -8,10 +8,11 @@ import { resolve } from 'node:path';
 import { mailboxId } from '../../transports/mailbox.js';
 import { taxiiCollectionId } from '../../transports/taxii/collection-id.js';
 import { startTaxiiServer, type TaxiiServerCollection, type TaxiiServerUser } from '../../transports/taxii/server.js';
-import { integerOption, requiredString, stringOption, usageError, type Command } from '../command.js';
+import { requiredString, usageError, type Command } from '../command.js';
 import type { CommandContext } from '../context.js';
 import { readKeyCards } from './contact.js';
 import { stopSignal } from '../stop-signal.js';
+import { LISTEN_OPTIONS, listenOptions } from '../listen-options.js';
 
 /** The configuration file: collections (by id, or by the key card whose mailbox they are) and users. */
 interface TaxiiConfigFile {
@@ -52,21 +53,13 @@ const taxiiServe: Command = {
   options: {
     dir: { type: 'string', value: 'DIR', description: 'folder for stored objects (required)' },
     config: { type: 'string', value: 'FILE', description: 'collections and users, JSON (required)' },
-    port: { type: 'string', value: 'N', description: 'TCP port (default: any free port, printed)' },
-    host: { type: 'string', value: 'ADDR', description: 'address to listen on (default 127.0.0.1)' },
-    'tls-key': { type: 'string', value: 'PEM', description: 'serve HTTPS with this private key file' },
-    'tls-cert': { type: 'string', value: 'PEM', description: 'and this certificate (chain) file' },
+    ...LISTEN_OPTIONS,
   },
   examples: ['lintas taxii serve --dir /var/lib/lintas-taxii --config taxii.json --port 8443 --tls-key key.pem --tls-cert cert.pem'],
   async run(ctx, input) {
     const dir = resolve(requiredString(input, 'dir'));
     const configPath = resolve(requiredString(input, 'config'));
-    const port = integerOption(input, 'port');
-    if (port !== undefined && port > 65535) throw usageError('--port must be at most 65535');
-    const tlsKey = stringOption(input, 'tls-key');
-    const tlsCert = stringOption(input, 'tls-cert');
-    if ((tlsKey === undefined) !== (tlsCert === undefined)) throw usageError('--tls-key and --tls-cert go together');
-    const host = stringOption(input, 'host');
+    const listen = await listenOptions(input);
     const { collections, users } = await readConfig(ctx, configPath);
     let server;
     try {
@@ -74,15 +67,13 @@ const taxiiServe: Command = {
         dir,
         collections,
         users,
-        ...(port !== undefined ? { port } : {}),
-        ...(host !== undefined ? { host } : {}),
-        ...(tlsKey !== undefined ? { tls: { key: await readFile(tlsKey), cert: await readFile(tlsCert!) } } : {}),
+        ...listen,
       });
     } catch (e) {
       if (e instanceof TypeError || e instanceof RangeError) throw usageError(`--config ${configPath}: ${e.message.replace(/^options\./, '')}`);
       throw e;
     }
-    if (!tlsKey && host !== undefined && host !== '127.0.0.1' && host !== '::1' && host !== 'localhost') {
+    if (!listen.tls && listen.host !== undefined && listen.host !== '127.0.0.1' && listen.host !== '::1' && listen.host !== 'localhost') {
       ctx.note('warning: serving plain HTTP on a non-loopback address: passwords and tokens cross the network in clear; use --tls-key/--tls-cert');
     }
     const s = server;

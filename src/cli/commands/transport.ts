@@ -13,7 +13,6 @@ import { mkdir, rm } from 'node:fs/promises';
 import { mkdirSync, renameSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { readFile } from 'node:fs/promises';
 import { LintasError } from '../../errors/index.js';
 import { toHex } from '../../envelope/hex.js';
 import { wipe } from '../../crypto/bytes.js';
@@ -30,11 +29,12 @@ import { redisClusterClient, redisSentinelClient, type RedisClusterLike, type Re
 import type { RedisDurabilityRisk } from '../../transports/redis-server-check.js';
 import { isRedisVia, parseRedisVia, redact } from '../redis-url.js';
 import { startRelay } from '../../transports/relay/server.js';
-import { flag, integerOption, requiredString, stringList, stringOption, usageError, type Command } from '../command.js';
+import { flag, requiredString, stringList, stringOption, usageError, type Command } from '../command.js';
 import { formatBytes } from '../terminal.js';
 import { jsonReplacer, type CommandContext } from '../context.js';
 import { exitCodeFor } from '../exit-codes.js';
 import { stopSignal } from '../stop-signal.js';
+import { LISTEN_OPTIONS, listenOptions } from '../listen-options.js';
 import { bundleReport, recordOpened } from './bundle.js';
 import { saveItems } from '../save-items.js';
 import { byteSizeOption } from '../byte-size.js';
@@ -391,26 +391,18 @@ const relayStart: Command = {
     'other than loopback is warned about: use --tls-key/--tls-cert or a TLS proxy.',
   options: {
     dir: { type: 'string', value: 'DIR', description: 'folder for stored envelopes (required)' },
-    port: { type: 'string', value: 'N', description: 'TCP port (default: any free port, printed)' },
-    host: { type: 'string', value: 'ADDR', description: 'address to listen on (default 127.0.0.1)' },
+    ...LISTEN_OPTIONS,
     origin: { type: 'string', value: 'URL', description: 'public origin clients sign, e.g. https://relay.example.org (required with --host 0.0.0.0)' },
     'allow-card': { type: 'string', multiple: true, value: 'FILE', readsFile: true, description: 'only senders with these key cards may send (default: anyone)' },
-    'tls-key': { type: 'string', value: 'PEM', readsFile: true, description: 'serve HTTPS with this private key file' },
-    'tls-cert': { type: 'string', value: 'PEM', readsFile: true, description: 'and this certificate (chain) file' },
     ...RELAY_LIMIT_OPTIONS,
     'max-envelope': { type: 'string', value: 'SIZE', description: 'largest envelope accepted, e.g. 4GiB (default 64MiB); envelopes stream to disk, so memory does not grow with it' },
   },
   examples: ['lintas relay start --dir /var/lib/lintas-relay --port 8443 --tls-key key.pem --tls-cert cert.pem --origin https://relay.example.org'],
   async run(ctx, input) {
     const dir = resolve(requiredString(input, 'dir'));
-    const port = integerOption(input, 'port');
-    if (port !== undefined && port > 65535) throw usageError('--port must be at most 65535');
-    const tlsKey = stringOption(input, 'tls-key');
-    const tlsCert = stringOption(input, 'tls-cert');
-    if ((tlsKey === undefined) !== (tlsCert === undefined)) throw usageError('--tls-key and --tls-cert go together');
+    const listen = await listenOptions(input);
     const allowed: Uint8Array[] = [];
     for (const file of stringList(input, 'allow-card')) for (const card of await readKeyCards(ctx, file)) allowed.push(card.signingPublicKey);
-    const host = stringOption(input, 'host');
     const origin = stringOption(input, 'origin');
     const tuning = relayLimitsFrom(input);
     const maxEnvelope = byteSizeOption(input, 'max-envelope');
@@ -418,11 +410,9 @@ const relayStart: Command = {
       dir,
       ...tuning,
       limits: { ...tuning.limits, ...(maxEnvelope !== undefined ? { maxEnvelopeBytes: maxEnvelope } : {}) },
-      ...(port !== undefined ? { port } : {}),
-      ...(host !== undefined ? { host } : {}),
+      ...listen,
       ...(origin !== undefined ? { origin } : {}),
       ...(allowed.length ? { allowSenders: allowed } : {}),
-      ...(tlsKey !== undefined ? { tls: { key: await readFile(tlsKey), cert: await readFile(tlsCert!) } } : {}),
       onError: (e) => ctx.note(`relay: internal error: ${(e as Error)?.message ?? String(e)}`),
       onWarning: (m) => ctx.note(`relay: WARNING: ${m}`),
     });
