@@ -3,7 +3,7 @@
  * temporary name, fsync the file, rename it into place (atomic on POSIX file systems, so readers
  * never see a partial file), then fsync the directory so the rename itself is on disk.
  */
-import { open, rename, unlink } from 'node:fs/promises';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /**
@@ -64,4 +64,17 @@ export async function syncDirectory(dir: string): Promise<void> {
 /** True if `e` is a Node system error with the given errno code. */
 export function isErrno(e: unknown, code: string): boolean {
   return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === code;
+}
+
+/**
+ * Write all of `bytes` at `position` (null: at the end of a file opened for appending). A write
+ * may store fewer bytes than asked (a full disk): the rest is written again, and a write that
+ * stores nothing throws instead of looping forever.
+ */
+export async function writeAll(handle: FileHandle, bytes: Uint8Array, position: number | null): Promise<void> {
+  for (let off = 0; off < bytes.length; ) {
+    const { bytesWritten } = await handle.write(bytes, off, bytes.length - off, position === null ? null : position + off);
+    if (bytesWritten <= 0) throw new Error('the file system accepted no bytes (disk full?)');
+    off += bytesWritten;
+  }
 }

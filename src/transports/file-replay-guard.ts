@@ -31,7 +31,7 @@ import { hmacSha256, sha256 } from '../crypto/hash.js';
 import { systemRandom } from '../crypto/random.js';
 import { cryptoReady } from '../crypto/sodium.js';
 import { toHex } from '../envelope/hex.js';
-import { isErrno, syncDirectory, writeFileDurably } from './durable-file.js';
+import { isErrno, syncDirectory, writeAll, writeFileDurably } from './durable-file.js';
 import { LockFile } from './lock-file.js';
 import { ReplayTable } from './replay-table.js';
 import { checkEnvelopeId, checkKeepUntil, REPLAY_CLOCK_MARGIN_SECONDS, type ReplayGuard } from './replay-guard.js';
@@ -80,15 +80,6 @@ function fnv1a(bytes: Uint8Array, from: number, to: number): number {
 
 function v1Check(id: Uint8Array): Uint8Array {
   return sha256(concatBytes(V1_CHECK_CONTEXT, new Uint8Array([0]), id)).subarray(0, 4);
-}
-
-/** Write all of `bytes` at `position`: a write may store fewer bytes than asked (a full disk). */
-async function writeAll(handle: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
-  for (let off = 0; off < bytes.length; ) {
-    const { bytesWritten } = await handle.write(bytes, off, bytes.length - off, position + off);
-    if (bytesWritten <= 0) throw new Error('the file system accepted no bytes (disk full?)');
-    off += bytesWritten;
-  }
 }
 
 interface Scan {

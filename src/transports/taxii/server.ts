@@ -19,7 +19,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { sha256 } from '../../crypto/hash.js';
 import { utf8 } from '../../crypto/bytes.js';
 import { checkPositiveInteger } from '../transport.js';
-import { syncDirectory, writeFileDurably } from '../durable-file.js';
+import { syncDirectory, writeAll, writeFileDurably } from '../durable-file.js';
 import { isStixId, isUuid, randomUuid, STIX_MEDIA_TYPE, TAXII_MEDIA_TYPE } from './media.js';
 import { sortableTime } from './cursor.js';
 
@@ -278,6 +278,8 @@ class CollectionStore {
   private readonly byId = new Map<string, IndexEntry>();
   private seq = 0;
   private appending: Promise<void> = Promise.resolve();
+  /** True once the index file's directory entry is known to be durable. */
+  private indexSynced = false;
 
   private constructor(private readonly dir: string) {}
 
@@ -410,14 +412,16 @@ class CollectionStore {
       const path = join(this.dir, 'index.jsonl');
       const h = await open(path, 'a');
       try {
-        const bytes = utf8(`${JSON.stringify(make())}\n`);
-        let off = 0;
-        while (off < bytes.length) off += (await h.write(bytes, off, bytes.length - off)).bytesWritten;
+        await writeAll(h, utf8(`${JSON.stringify(make())}\n`), null);
         await h.sync();
       } finally {
         await h.close();
       }
-      await syncDirectory(this.dir);
+      // The folder entry of the index needs syncing once, after the append that created it.
+      if (!this.indexSynced) {
+        await syncDirectory(this.dir);
+        this.indexSynced = true;
+      }
       applied();
     });
     this.appending = run.catch(() => {});
