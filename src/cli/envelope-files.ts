@@ -4,18 +4,16 @@
  * from the file; a received envelope is streamed from the transport to a temporary file, hashed
  * on the way, and opened from there. Memory stays bounded whatever the size.
  */
-import { createReadStream, createWriteStream, openSync, renameSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { createReadStream, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { finished } from 'node:stream/promises';
 import { inspectStream } from '../envelope/index.js';
 import { dearmorStream } from '../envelope/armor.js';
-import { createSha256 } from '../crypto/hash.js';
 import type { EnvelopeBody } from '../transports/transport.js';
 import type { Interruption } from './interruption.js';
 import { READ_CHUNK_BYTES, openInput, spoolToTemporaryFile } from './input-source.js';
 import type { CliIo } from './terminal.js';
+import { spoolToFile } from './spool-file.js';
 
 /** An envelope file ready to send. */
 export interface EnvelopeFile {
@@ -68,41 +66,19 @@ export interface SpooledEnvelope {
  */
 export async function spoolEnvelope(body: EnvelopeBody, dir: string, interruption: Interruption): Promise<SpooledEnvelope> {
   const path = join(dir, `.incoming-${randomBytes(8).toString('hex')}.lintas`);
-  const release = interruption.track(path, 'envelope');
-  const remove = async (): Promise<void> => {
-    await rm(path, { force: true });
-    release();
+  const file = await spoolToFile(path, 'envelope', interruption.guard(body instanceof Uint8Array ? single(body) : body), interruption);
+  return {
+    path,
+    size: file.size,
+    digest: file.sha256,
+    chunks: () => interruption.guard(createReadStream(path, { highWaterMark: READ_CHUNK_BYTES })),
+    keepAs: (target) => {
+      // Synchronous with the release: an interrupt sees the file either here or there.
+      renameSync(path, target);
+      file.release();
+    },
+    remove: file.remove,
   };
-  try {
-    const out = createWriteStream(path, { fd: openSync(path, 'wx', 0o600) });
-    const hash = createSha256();
-    let size = 0;
-    try {
-      for await (const c of interruption.guard(body instanceof Uint8Array ? single(body) : body)) {
-        hash.update(c);
-        size += c.length;
-        if (!out.write(c)) await new Promise<void>((r) => out.once('drain', () => r()));
-      }
-    } finally {
-      out.end();
-      await finished(out);
-    }
-    return {
-      path,
-      size,
-      digest: hash.digest(),
-      chunks: () => interruption.guard(createReadStream(path, { highWaterMark: READ_CHUNK_BYTES })),
-      keepAs: (target) => {
-        // Synchronous with the release: an interrupt sees the file either here or there.
-        renameSync(path, target);
-        release();
-      },
-      remove,
-    };
-  } catch (e) {
-    await remove();
-    throw e;
-  }
 }
 
 async function* single(bytes: Uint8Array): AsyncGenerator<Uint8Array> {

@@ -5,15 +5,15 @@
  * before it seals it, SPEC 12.3) is first copied to a private temporary file.
  */
 import { isUtf8 } from 'node:buffer';
-import { createReadStream, createWriteStream, openSync } from 'node:fs';
-import { rm, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { finished } from 'node:stream/promises';
 import { createSha256 } from '../crypto/hash.js';
 import type { Interruption } from './interruption.js';
 import type { CliIo } from './terminal.js';
+import { spoolToFile } from './spool-file.js';
 
 /** Bytes per read: large enough for throughput, small enough for memory. */
 export const READ_CHUNK_BYTES = 1 << 18;
@@ -66,33 +66,12 @@ export interface SpooledInput {
  */
 export async function spoolToTemporaryFile(chunks: AsyncIterable<Uint8Array>, interruption: Interruption, onProgress: (bytes: number) => void): Promise<SpooledInput> {
   const path = join(tmpdir(), `lintas-stdin-${randomBytes(8).toString('hex')}`);
-  const release = interruption.track(path, 'plaintext');
-  const remove = async (): Promise<void> => {
-    await rm(path, { force: true });
-    release();
-  };
-  try {
-    const out = createWriteStream(path, { fd: openSync(path, 'wx', 0o600) });
-    const hash = createSha256();
-    const utf8 = new Utf8Check();
-    let size = 0;
-    try {
-      for await (const c of chunks) {
-        hash.update(c);
-        utf8.update(c);
-        size += c.length;
-        onProgress(size);
-        if (!out.write(c)) await new Promise<void>((r) => out.once('drain', () => r()));
-      }
-    } finally {
-      out.end();
-      await finished(out);
-    }
-    return { path, size, sha256: hash.digest(), utf8: utf8.valid(), remove };
-  } catch (e) {
-    await remove();
-    throw e;
-  }
+  const utf8 = new Utf8Check();
+  const file = await spoolToFile(path, 'plaintext', chunks, interruption, (c, size) => {
+    utf8.update(c);
+    onProgress(size);
+  });
+  return { path, size: file.size, sha256: file.sha256, utf8: utf8.valid(), remove: file.remove };
 }
 
 /**
