@@ -44,6 +44,10 @@ export class CommandContext {
   private ring: KeyRing | null = null;
   /** Open audit logs by identity: one writer per log file (SPEC 12.8), however many entries a command records. */
   private readonly auditLogs = new Map<string, Promise<AuditLog>>();
+  /** Audit log writers this command opened, by file: they know their entry count and head. */
+  private readonly auditWriters = new Map<string, AuditLog>();
+  /** Logs verified clean against their anchor when the key ring opened: size, count and head. */
+  private readonly verifiedLogs = new Map<string, { bytes: number; count: number; head: Uint8Array }>();
   private openedWith: string | null = null;
   private readonly closers: (() => Promise<void> | void)[] = [];
 
@@ -146,7 +150,9 @@ export class CommandContext {
       const anchorBytes = await readIfPresent(anchorPathOf(logPath));
       if (anchorBytes === null) continue;
       const anchor = decodeAuditAnchor(anchorBytes, identity.card.signingPublicKey);
-      const v = await verifyAuditLog((await readIfPresent(logPath)) ?? new Uint8Array(0), { signer: identity.card.signingPublicKey, anchor: anchorBytes });
+      const logBytes = (await readIfPresent(logPath)) ?? new Uint8Array(0);
+      const v = await verifyAuditLog(logBytes, { signer: identity.card.signingPublicKey, anchor: anchorBytes });
+      if (v.firstBroken === null) this.verifiedLogs.set(logPath, { bytes: logBytes.length, count: v.entries.length, head: v.head?.hash ?? new Uint8Array(32) });
       if (v.firstBroken?.reason === 'anchor') {
         throw new LintasError('ERR_AUDIT_TRUNCATED', `${v.firstBroken.message} (${logPath}). Keep the log and ${anchorPathOf(logPath)} as evidence`);
       }
@@ -165,11 +171,9 @@ export class CommandContext {
   private async signAnchors(ring: KeyRing): Promise<void> {
     for (const identity of ring.identities()) {
       const logPath = this.auditLogPath(identity.name, identity.card.signingPublicKey);
-      const v = await verifyAuditLog((await readIfPresent(logPath)) ?? new Uint8Array(0), { signer: identity.card.signingPublicKey });
-      // A log broken by anything but a torn tail is evidence: never vouch for it.
-      if (v.firstBroken !== null && v.firstBroken.reason !== 'truncated') continue;
-      const count = v.entries.length;
-      const head = v.head?.hash ?? new Uint8Array(32);
+      const state = await this.anchorableState(logPath, identity.card.signingPublicKey);
+      if (state === null) continue;
+      const { count, head } = state;
       const previous = await readIfPresent(anchorPathOf(logPath));
       if (previous !== null) {
         const p = decodeAuditAnchor(previous, identity.card.signingPublicKey);
@@ -184,6 +188,27 @@ export class CommandContext {
         wipe(keys.signing.secretKey, keys.x25519.secretKey, keys.xwing.secretKey);
       }
     }
+  }
+
+  /**
+   * The entry count and head hash to anchor for a log, without verifying it again where this
+   * command already knows them: from its own writer (which verified the log when it opened it
+   * and made every entry since), or from the check at open if the file has not changed size.
+   * Otherwise the log is verified. Null for a log broken by anything but a torn tail: that is
+   * evidence, never vouched for.
+   */
+  private async anchorableState(logPath: string, signer: Uint8Array): Promise<{ count: number; head: Uint8Array } | null> {
+    const writer = this.auditWriters.get(logPath);
+    if (writer) {
+      const h = writer.head();
+      return { count: h === null ? 0 : h.seq + 1, head: h?.hash ?? new Uint8Array(32) };
+    }
+    const checked = this.verifiedLogs.get(logPath);
+    const bytes = (await readIfPresent(logPath)) ?? new Uint8Array(0);
+    if (checked && checked.bytes === bytes.length) return checked;
+    const v = await verifyAuditLog(bytes, { signer });
+    if (v.firstBroken !== null && v.firstBroken.reason !== 'truncated') return null;
+    return { count: v.entries.length, head: v.head?.hash ?? new Uint8Array(32) };
   }
 
   /**
@@ -253,7 +278,9 @@ export class CommandContext {
     this.closers.push(() => wipe(keys.signing.secretKey));
     const path = this.auditLogPath(identity, keys.signing.publicKey);
     const anchor = await readIfPresent(anchorPathOf(path));
-    return openAuditLogFile(path, keys.signing, anchor === null ? {} : { anchor });
+    const log = await openAuditLogFile(path, keys.signing, anchor === null ? {} : { anchor });
+    this.auditWriters.set(path, log);
+    return log;
   }
 
   /** Where the audit log of `identity`'s signing key `signingPublicKey` is kept. */
