@@ -29,7 +29,7 @@ import {
 } from '../transport.js';
 import { taxiiCollectionId } from './collection-id.js';
 import { CollectionCursor, MemoryTaxiiCursorStore, sortableTime, type TaxiiCursorStore } from './cursor.js';
-import { envelopeArtifact, envelopeFromObject, isStixId, isUuid, postedSize, TAXII_MEDIA_TYPE } from './media.js';
+import { ARTIFACT_OVERHEAD_BYTES, envelopeArtifact, envelopeFromObject, isStixId, isUuid, TAXII_MEDIA_TYPE } from './media.js';
 
 /** Node's `util.inspect` hook; a registered symbol, so this module still loads in browsers. */
 const INSPECT: unique symbol = Symbol.for('nodejs.util.inspect.custom');
@@ -227,12 +227,12 @@ export class TaxiiTransport implements Transport {
     checkEnvelopeBody(envelope);
     this.assertOpen();
     const { maxContentLength } = await this.root();
-    const limit = Math.min(this.maxEnvelopeBytes, Math.floor(((maxContentLength - 220) * 3) / 4));
+    const limit = Math.min(this.maxEnvelopeBytes, Math.floor(((maxContentLength - ARTIFACT_OVERHEAD_BYTES) * 3) / 4));
     if (envelope instanceof Uint8Array && envelope.length > limit) throw envelopeTooLarge(limit);
     const bytes = envelope instanceof Uint8Array ? envelope : await envelopeBytes(limitEnvelope(envelope, limit));
     const collection = this.collectionUrl(mailbox);
     const body = JSON.stringify({ objects: [envelopeArtifact(bytes)] });
-    if (body.length > maxContentLength || postedSize(bytes.length) > maxContentLength) throw envelopeTooLarge(limit);
+    if (body.length > maxContentLength) throw envelopeTooLarge(limit); // the JSON is ASCII: its length is its size
     const status = await this.http.json(`${collection}objects/`, { method: 'POST', body, headers: { 'content-type': TAXII_MEDIA_TYPE } }, 'write');
     await this.awaitStored(status);
   }
@@ -414,7 +414,7 @@ export class TaxiiTransport implements Transport {
 
   private collectionUrl(mailbox: string): string {
     const id = this.collectionFor(mailbox);
-    if (!isUuid(id) && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(String(id))) {
+    if (!isUuid(id)) {
       throw new TypeError('options.collectionFor must return a collection id (a UUID)');
     }
     return `${this.apiRoot}collections/${id}/`;

@@ -26,7 +26,7 @@ export interface EnvelopeArtifact {
   payload_bin: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const STIX_ID = /^[a-z0-9][a-z0-9-]*[a-z0-9]--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 // Linear to check (no nested quantifier): a multiple of 4 characters of the base64 alphabet, up to two '=' at the end.
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -45,7 +45,7 @@ export function isStixId(value: unknown): value is string {
   return typeof value === 'string' && value.length <= 300 && STIX_ID.test(value);
 }
 
-/** True for a UUID as TAXII uses for collection and status ids. */
+/** True for a lower-case UUID, as TAXII uses for collection and status ids (any version). */
 export function isUuid(value: unknown): value is string {
   return typeof value === 'string' && UUID.test(value);
 }
@@ -85,8 +85,5 @@ export function envelopeFromObject(object: unknown): Uint8Array | null {
   return fromBase64(o.payload_bin);
 }
 
-/** The size in bytes of the JSON that carries an envelope of `envelopeBytes` bytes in a TAXII envelope. */
-export function postedSize(envelopeBytes: number): number {
-  // {"objects":[{...,"payload_bin":"<base64>"}]}: the fixed part is under 220 bytes.
-  return 4 * Math.ceil(envelopeBytes / 3) + 220;
-}
+/** Bytes of a posted TAXII envelope besides the base64 payload: {"objects":[{...,"payload_bin":"..."}]} is under this. */
+export const ARTIFACT_OVERHEAD_BYTES = 220;

@@ -536,7 +536,7 @@ function checkCollections(list: unknown): Map<string, TaxiiServerCollection> {
   for (const [i, c] of list.entries()) {
     if (c === null || typeof c !== 'object') throw new TypeError(`options.collections[${i}] must be an object`);
     const { id, title } = c as TaxiiServerCollection;
-    if (!isUuid(id) && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(String(id))) throw new RangeError(`options.collections[${i}].id must be a lower-case UUID`);
+    if (!isUuid(id)) throw new RangeError(`options.collections[${i}].id must be a lower-case UUID`);
     if (typeof title !== 'string' || title.length === 0) throw new TypeError(`options.collections[${i}].title must be a string`);
     if (out.has(id)) throw new RangeError(`options.collections has ${id} twice`);
     out.set(id, c as TaxiiServerCollection);
