@@ -17,6 +17,10 @@ export default defineConfig([
     target: 'es2022',
     // @noble/hashes 2.x ships ESM only; bundling it keeps the CJS build loadable on every Node 20.
     noExternal: ['@noble/hashes'],
+    // import.meta.url in the CJS build (src/crypto/node-argon2.ts finds libsodium from it for its
+    // worker thread): tsup derives it from __filename there. The source uses no __dirname or
+    // __filename, so the ESM build gets no shim and stays free of node:* imports for browsers.
+    shims: true,
   },
   {
     // The `lintas` command (package.json "bin"): one ESM file with a shebang, Node only.

@@ -19,7 +19,7 @@ const costs: [string, { opslimit: number; memlimit: number }][] = [
 if (process.argv.includes('--old-ceiling')) costs.push(['old ceiling', { opslimit: 64, memlimit: 1024 * MiB }]);
 for (const [name, params] of costs) {
   const start = performance.now();
-  argon2id(new Uint8Array(16), new Uint8Array(16), params, 32);
+  await argon2id(new Uint8Array(16), new Uint8Array(16), params, 32);
   const seconds = (performance.now() - start) / 1000;
   console.log(`${name.padEnd(12)} ${String(params.opslimit).padStart(2)} passes x ${String(params.memlimit / MiB).padStart(4)} MiB: ${seconds.toFixed(2)} s, RSS ${(process.memoryUsage().rss / MiB).toFixed(0)} MiB`);
 }

@@ -39,7 +39,11 @@ export async function loadNodeBulkBackend(): Promise<BulkBackend | null> {
   return backend;
 }
 
-async function loadNodeModule<T>(name: 'node:crypto' | 'node:worker_threads'): Promise<T | null> {
+/**
+ * A Node built-in module, or null if this is not Node (or the module cannot be had): the one way
+ * `src/crypto` reaches node:* modules (see above).
+ */
+export async function loadNodeModule<T>(name: 'node:crypto' | 'node:worker_threads' | 'node:module'): Promise<T | null> {
   const proc = globalThis.process;
   if (typeof proc?.versions?.node !== 'string') return null;
   try {

@@ -138,15 +138,18 @@ export function checkSecret(secret: unknown): KeyRingSecret {
 }
 
 /** A fresh KDF header (random salt) for `secret`, and its derived keys. */
-export function newFileKey(secret: KeyRingSecret): FileKey {
+export function newFileKey(secret: KeyRingSecret): Promise<FileKey> {
   const salt = systemRandom(ARGON2ID_SALT_BYTES);
   const kdf: KdfHeader =
     'rawKey' in secret ? { alg: 'raw', salt } : { alg: 'argon2id', salt, ...(secret.kdf ?? KEYRING_KDF_DEFAULTS) };
   return deriveFileKey(secret, kdf);
 }
 
-/** Derive the file keys of `kdf` from `secret` (runs Argon2id for a passphrase). */
-export function deriveFileKey(secret: KeyRingSecret, kdf: KdfHeader): FileKey {
+/**
+ * Derive the file keys of `kdf` from `secret` (runs Argon2id for a passphrase, on a worker thread
+ * on Node: `crypto/argon2.ts`). `kdf` was checked against the floor and ceiling already.
+ */
+export async function deriveFileKey(secret: KeyRingSecret, kdf: KdfHeader): Promise<FileKey> {
   let master: Uint8Array;
   if (kdf.alg === 'raw') {
     if (!('rawKey' in secret)) throw wrongSecret('This key ring is protected by a raw key (OS keychain or HSM), not a passphrase');
@@ -155,7 +158,7 @@ export function deriveFileKey(secret: KeyRingSecret, kdf: KdfHeader): FileKey {
     if (!('passphrase' in secret)) throw wrongSecret('This key ring is protected by a passphrase, not a raw key');
     const pass = typeof secret.passphrase === 'string' ? utf8(secret.passphrase.normalize('NFC')) : secret.passphrase.slice();
     try {
-      master = argon2id(pass, kdf.salt, kdf, 32);
+      master = await argon2id(pass, kdf.salt, kdf, 32);
     } finally {
       wipe(pass);
     }

@@ -119,7 +119,7 @@ describe('attack: key ring rolled back to its backup', () => {
   });
 
   it('a version 1 key ring (no generation) still opens, as generation 0, and its next save writes version 2', async () => {
-    const storage = new MemoryKeyRingStorage(versionOneFile(PASS));
+    const storage = new MemoryKeyRingStorage(await versionOneFile(PASS));
     const ring = await KeyRing.open(storage, PASS);
     expect(ring.generation).toBe(0);
     await ring.createIdentity({ name: 'Upgraded', organization: 'BIN', country: 'ID' });
@@ -184,10 +184,10 @@ describe('the CLI refuses a rolled-back key ring and offers explicit recovery', 
 });
 
 /** A key ring file in format version 1 (no generation), as lintas wrote it before, with empty contents. */
-function versionOneFile(secret: KeyRingSecret): Uint8Array {
+async function versionOneFile(secret: KeyRingSecret): Promise<Uint8Array> {
   const salt = new Uint8Array(16).fill(7);
   const kdf = { alg: 'argon2id' as const, salt, opslimit: 1, memlimit: 8 * 1024 * 1024 };
-  const key = deriveFileKey(secret, kdf);
+  const key = await deriveFileKey(secret, kdf);
   const plaintext = encodeState(emptyState());
   const nonce = new Uint8Array(24).fill(9);
   const header = encodeCanonical({ kdf: { alg: 'argon2id', salt, ops: kdf.opslimit, mem: kdf.memlimit }, check: key.check, nonce, len: plaintext.length + 16 });

@@ -187,7 +187,7 @@ describe('attack: a thief rotates a stolen key before its owner revokes it', () 
     const revocation = await pdrm.ring.revokeIdentity('PDRM', { reason: 'key-compromise' });
     const saved = (await storage.load())!;
     const parsed = parseKeyRingFile(saved);
-    const key = deriveFileKey(PASS, parsed.kdf);
+    const key = await deriveFileKey(PASS, parsed.kdf);
     const state = decodeState(decryptKeyRingFile(parsed, key));
     state.revocations.push(revocation);
     expect(await storage.save(encryptKeyRingFile(encodeState(state), key, parsed.generation + 1), saved)).toBe(true);

@@ -73,6 +73,15 @@ const SCENARIO = (flavour: string) => `
   // An error thrown inside lintas/node must be the main entry's LintasError (one copy of the library).
   const closed = await folder.send(box, envelope).then(() => null, (e) => e);
   await fs.rm(root, { recursive: true, force: true });
+
+  // A key ring at the default Argon2id cost (64 MiB): the hash runs on a worker thread that finds
+  // libsodium from the installed lintas, not from the working folder (none here), so the 64 MiB
+  // are not kept in this thread's WebAssembly memory afterwards.
+  process.chdir(os.tmpdir());
+  const externalBefore = process.memoryUsage().external;
+  const ring = await lintas.KeyRing.create(new lintas.MemoryKeyRingStorage(), { passphrase: 'correct horse battery' });
+  ring.close();
+  const keyRingMemoryKept = process.memoryUsage().external - externalBefore > 16 * 1024 * 1024;
   console.log(JSON.stringify({
     text: new TextDecoder().decode(opened.payload),
     authenticated: opened.authenticated,
@@ -80,6 +89,7 @@ const SCENARIO = (flavour: string) => `
     received,
     closed: closed && { code: closed.code, isLintasError: lintas.isLintasError(closed) },
     sameSeal: lintasNode.seal === lintas.seal,
+    keyRingMemoryKept,
   }));
 `;
 
@@ -92,6 +102,7 @@ const expected = (flavour: string) => {
     received: [text],
     closed: { code: 'ERR_TRANSPORT_CLOSED', isLintasError: true },
     sameSeal: true,
+    keyRingMemoryKept: false,
   };
 };
 

@@ -91,7 +91,7 @@ export class RingStore {
     // Past any generation seen here before (a key ring deleted and created again), so the new
     // one is never mistaken for an older copy.
     const generation = ((await seenGeneration(storage)) ?? 0) + 1;
-    const fileKey = newFileKey(s);
+    const fileKey = await newFileKey(s);
     const state = emptyState();
     const bytes = encryptKeyRingFile(encodeState(state), fileKey, generation);
     if (!(await storage.save(bytes, null))) {
@@ -119,7 +119,7 @@ export class RingStore {
     }
     // A damaged seen record refuses like a rollback, unless the user recovers explicitly.
     const seen = options.acceptOlderGeneration ? await seenGeneration(storage).catch(() => null) : await seenGeneration(storage);
-    const { fileKey, state, generation } = decryptWithSecret(bytes, s);
+    const { fileKey, state, generation } = await decryptWithSecret(bytes, s);
     const store = new RingStore(storage, fileKey, bytes, state, generation);
     // Compared only after decryption: the generation is authenticated with the contents.
     if (seen !== null && generation < seen) {
@@ -146,7 +146,7 @@ export class RingStore {
     await cryptoReady();
     const backup = await storage.loadBackup();
     if (backup === null) throw new LintasError('ERR_KEYRING_NOT_FOUND', 'This storage holds no backup generation of the key ring');
-    const { fileKey, state, generation } = decryptWithSecret(backup, s);
+    const { fileKey, state, generation } = await decryptWithSecret(backup, s);
     const current = await storage.load();
     // Restoring is an explicit recovery: the backup's contents become a new generation, newer
     // than anything seen, so the generation it replaces now reads as the older one.
@@ -189,7 +189,7 @@ export class RingStore {
   async rekey(secret: KeyRingSecret): Promise<void> {
     const s = checkSecret(secret);
     await this.serial(async () => {
-      const next = newFileKey(s);
+      const next = await newFileKey(s);
       for (let attempt = 0; attempt < MAX_SAVE_ATTEMPTS; attempt++) {
         const bytes = encryptKeyRingFile(encodeState(this.state), next, this.generation + 1);
         if (await this.storage.save(bytes, this.stored)) {
@@ -356,9 +356,10 @@ function checkStorage(storage: unknown): asserts storage is KeyRingStorage {
   }
 }
 
-function decryptWithSecret(bytes: Uint8Array, secret: KeyRingSecret): { fileKey: FileKey; state: RingState; generation: number } {
+async function decryptWithSecret(bytes: Uint8Array, secret: KeyRingSecret): Promise<{ fileKey: FileKey; state: RingState; generation: number }> {
+  // Parsed first, in this thread: a planted Argon2id cost is refused before any hash runs.
   const parsed = parseKeyRingFile(bytes);
-  const fileKey = deriveFileKey(secret, parsed.kdf);
+  const fileKey = await deriveFileKey(secret, parsed.kdf);
   try {
     const plaintext = decryptKeyRingFile(parsed, fileKey);
     try {
