@@ -111,6 +111,11 @@ const seal: Command = {
       markings,
       ...(expiresAt ? { expiresAt } : {}),
     });
+    // The key ring is unlocked before the inputs are read: Argon2id's memory (on its worker
+    // thread) comes and goes while the process is still small, instead of on top of what reading
+    // a large input leaves behind (docs/PERFORMANCE.md, "The CLI on large files"); and at a prompt
+    // the passphrase is asked for before the long read, not after it.
+    const ring = await ctx.keyRing();
     ctx.interruption.listen(`sealing ${names.length ? names.join(', ') : 'stdin'}${out !== undefined && out !== '-' ? ` to ${out}` : ''}`);
     const bar = new ProgressBar(ctx.io, 'Sealing', null);
     ctx.onClose(() => bar.finish());
@@ -119,7 +124,6 @@ const seal: Command = {
     for (const f of stixFiles) builder.addStix(basename(f), await readInput(ctx.io, f, BUNDLE_LIMITS.maxStixBytes));
     if (files.length === 0 && stixFiles.length === 0) builder.addFile(await reader.stdin(ctx.io, (fn) => ctx.onClose(fn)));
 
-    const ring = await ctx.keyRing();
     const from = ctx.chooseIdentity(ring, stringOption(input, 'from'), 'from');
     const sender = bundleIdentityFromKeyRing(ring, from);
     ctx.onClose(() => wipe(sender.signing.secretKey));
