@@ -13,7 +13,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { mkdirSync, renameSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { LintasError } from '../../errors/index.js';
+import { LintasError, isLintasError } from '../../errors/index.js';
 import { toHex } from '../../envelope/hex.js';
 import { wipe } from '../../crypto/bytes.js';
 import type { SigningKeyPair } from '../../keys/index.js';
@@ -214,11 +214,20 @@ const send: Command = {
       let envelopeDigest: Uint8Array | null = null;
       for (const r of recipients) {
         const mailbox = mailboxId(r.card);
-        const digesting: DigestingSource | null = envelopeDigest === null ? new DigestingSource(e.chunks()) : null;
-        await transport.send(mailbox, digesting?.chunks ?? e.chunks()).catch((err: unknown) => {
-          throw explainTooLarge(kind, err);
-        });
-        if (digesting !== null) envelopeDigest = digesting.digest();
+        let digesting: DigestingSource | null = null;
+        const sendFromStart = (): Promise<void> => {
+          digesting = envelopeDigest === null ? new DigestingSource(e.chunks()) : null;
+          return transport.send(mailbox, digesting?.chunks ?? e.chunks());
+        };
+        await sendFromStart()
+          // A relay session that expired as the upload began: the relay stored nothing, and the
+          // client cannot send a stream again from where it stopped. The file can be read again
+          // from its start, under the new session the client opens (docs/TRANSPORTS.md 3.3).
+          .catch((err: unknown) => (kind === 'relay' && isLintasError(err, 'ERR_RELAY_AUTH_FAILED') ? sendFromStart() : Promise.reject(err)))
+          .catch((err: unknown) => {
+            throw explainTooLarge(kind, err);
+          });
+        if (digesting !== null) envelopeDigest = (digesting as DigestingSource).digest();
         await audit.record({ event: 'sent', envelopeDigest: envelopeDigest!, to: [r.card.fingerprint], transport: via, mailbox });
         sent.push({ file: e.label, to: r.label, mailbox, bytes: e.size });
       }

@@ -189,7 +189,7 @@ export class RelayTransport implements Transport {
     this.assertOpen();
     const path = `/v1/mailboxes/${mailbox}/envelopes`;
     const bytes = envelope instanceof Uint8Array;
-    const sent = { bytes: bytes ? envelope.length : 0 };
+    const sent = { bytes: bytes ? envelope.length : 0, started: false };
     const init = async (): Promise<RequestInit> => {
       const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
       if (this.senderKey) Object.assign(headers, await this.signedHeaders('sender', null, this.senderKey, 'POST', path));
@@ -200,9 +200,11 @@ export class RelayTransport implements Transport {
         ? { method: 'POST', headers, body: envelope as BodyInit }
         : ({ method: 'POST', headers, body: streamBody(counting(envelope, sent)), duplex: 'half', redirect: 'error' } as RequestInit);
     };
-    // Bytes can be sent again, so a 429 is waited out and an expired session renewed; a stream cannot.
+    // Bytes can be sent again, so a 429 is waited out and an expired session renewed; a stream
+    // only as long as fetch has not begun reading it. Once it has, sending it again would upload
+    // whatever is left of it as if it were the envelope: refused instead (consumedStream below).
     try {
-      await this.call(path, init, bytes, this.senderKey ? { purpose: 'sender', mailbox: null } : null);
+      await this.call(path, init, () => bytes || !sent.started, this.senderKey ? { purpose: 'sender', mailbox: null } : null);
     } catch (e) {
       throw await this.explainLostUpload(e, sent);
     }
@@ -215,7 +217,7 @@ export class RelayTransport implements Transport {
    */
   async limits(): Promise<RelayLimitsInfo> {
     this.assertOpen();
-    const body = await readJson(await this.call('/v1/limits', async () => ({ method: 'GET' }), true, null));
+    const body = await readJson(await this.call('/v1/limits', async () => ({ method: 'GET' }), always, null));
     if (typeof body.maxEnvelopeBytes !== 'number' || !Number.isSafeInteger(body.maxEnvelopeBytes) || body.maxEnvelopeBytes <= 0) throw protocolError();
     return { maxEnvelopeBytes: body.maxEnvelopeBytes };
   }
@@ -381,22 +383,23 @@ export class RelayTransport implements Transport {
     return this.call(
       path,
       async () => ({ ...init, headers: { ...(init.headers as Record<string, string> | undefined), ...(await this.signedHeaders('owner', mailbox, key, method, path)) } }),
-      true,
+      always,
       { purpose: 'owner', mailbox },
     );
   }
 
   /**
    * Make a request built afresh by `init` for each attempt (each carries a new request
-   * signature). A `repeatable` request waits out a 429 with backoff.ts's delays up to
-   * {@link MAX_RATE_LIMIT_RETRIES} times; one made under `session` opens a new session once on a
-   * 401 (the session expired or the relay restarted). Fetches and acknowledgements are
-   * retried like everything else, so a busy relay does not cause a second delivery.
+   * signature). While `resendable()` (its body can be sent again), a request waits out a 429 with
+   * backoff.ts's delays up to {@link MAX_RATE_LIMIT_RETRIES} times, and one made under `session`
+   * opens a new session once on a 401 (the session expired or the relay restarted). Fetches and
+   * acknowledgements are retried like everything else, so a busy relay does not cause a second
+   * delivery.
    */
   private async call(
     path: string,
     init: () => Promise<RequestInit>,
-    repeatable: boolean,
+    resendable: () => boolean,
     session: { purpose: SessionPurpose; mailbox: string | null } | null,
   ): Promise<Response> {
     let reauthenticated = false;
@@ -407,10 +410,12 @@ export class RelayTransport implements Transport {
       } catch (e) {
         if (session !== null && isStatus(e, 401) && !reauthenticated) {
           reauthenticated = true;
+          // Forgotten either way, so the next request (or the caller's next send) opens a new one.
           this.sessions.delete(sessionKey(session.purpose, session.mailbox));
+          if (!resendable()) throw consumedStream(e as RelayRequestError);
           continue;
         }
-        if (!repeatable || !isStatus(e, 429) || waits >= MAX_RATE_LIMIT_RETRIES || this.closing.signal.aborted || request.signal?.aborted) throw e;
+        if (!resendable() || !isStatus(e, 429) || waits >= MAX_RATE_LIMIT_RETRIES || this.closing.signal.aborted || request.signal?.aborted) throw e;
         await pause(rateLimitDelayMs(waits++, (e as RelayRequestError).retryAfterSeconds), this.closing.signal, request.signal ?? null);
         if (this.closing.signal.aborted) throw transportClosed();
         if (request.signal?.aborted) throw e;
@@ -440,7 +445,7 @@ export class RelayTransport implements Transport {
     const cached = this.sessions.get(cacheKey);
     if (cached && cached.expiresAtMs - SESSION_MARGIN_MS > Date.now() + cached.offsetMs) return cached;
     await cryptoReady();
-    const challenge = await readJson(await this.call('/v1/challenge', async () => jsonInit('POST', { purpose, mailbox }), true, null));
+    const challenge = await readJson(await this.call('/v1/challenge', async () => jsonInit('POST', { purpose, mailbox }), always, null));
     const nonce = parseHex(challenge.nonce, NONCE_BYTES);
     if (!nonce || typeof challenge.expiresAt !== 'number') throw protocolError();
     // Sign the origin we addressed, never the one the relay claims: that is what stops a
@@ -448,7 +453,7 @@ export class RelayTransport implements Transport {
     const message = challengeMessage({ purpose, mailbox, nonce, origin: this.origin, expiresAt: challenge.expiresAt, publicKey: key.publicKey });
     const signature = ed25519Sign(key.secretKey, message);
     const opened = await readJson(
-      await this.call('/v1/session', async () => jsonInit('POST', { nonce: hexOf(nonce), publicKey: hexOf(key.publicKey), signature: hexOf(signature) }), true, null),
+      await this.call('/v1/session', async () => jsonInit('POST', { nonce: hexOf(nonce), publicKey: hexOf(key.publicKey), signature: hexOf(signature) }), always, null),
     );
     if (typeof opened.token !== 'string' || typeof opened.expiresAt !== 'number' || typeof opened.time !== 'number') throw protocolError();
     const session = { token: opened.token, expiresAtMs: opened.expiresAt * 1000, offsetMs: opened.time - Date.now() };
@@ -520,6 +525,23 @@ async function readJson(res: Response): Promise<Record<string, unknown>> {
   throw protocolError();
 }
 
+/** Every request whose body is bytes (or empty) can be sent again. */
+const always = (): boolean => true;
+
+/**
+ * The relay refused a streamed upload for an expired session after fetch had begun reading the
+ * stream: what is left of it is not the envelope, so it is not sent again. The relay stored
+ * nothing; the session is forgotten, so sending the envelope again from its start opens a new one.
+ */
+function consumedStream(e: RelayRequestError): RelayRequestError {
+  return new RelayRequestError(
+    e.code,
+    'The relay session expired while the envelope was streaming, and a stream cannot be sent again from where it stopped: ' +
+      'the relay stored nothing. Send the envelope again from its start (a new session is opened)',
+    e.status,
+  );
+}
+
 function protocolError(): LintasError {
   return new LintasError('ERR_RELAY_PROTOCOL', 'The relay answered with something that is not the lintas relay protocol; check the URL');
 }
@@ -528,8 +550,9 @@ function unavailable(cause: unknown): LintasError {
   return new LintasError('ERR_TRANSPORT_UNAVAILABLE', 'Could not reach the relay; check the URL, the network and that the relay is running', { cause });
 }
 
-/** Pass chunks through, adding up their sizes in `sent`. */
-async function* counting(source: AsyncIterable<Uint8Array>, sent: { bytes: number }): AsyncGenerator<Uint8Array> {
+/** Pass chunks through, adding up their sizes in `sent`; `started` once the source is asked for its first. */
+async function* counting(source: AsyncIterable<Uint8Array>, sent: { bytes: number; started: boolean }): AsyncGenerator<Uint8Array> {
+  sent.started = true;
   for await (const c of source) {
     sent.bytes += c.length;
     yield c;
