@@ -3,16 +3,19 @@
  * own (docs/PERFORMANCE.md, "The CLI on large files"): seal from a file and from stdin, inspect,
  * open to a folder and from stdin, send and receive through a drop folder and through a relay
  * process. The file is sparse with a few random blocks; its size is LINTAS_BENCH_CLI_BYTES
- * (default 2 GiB). Work files go to $TMPDIR (use a RAM disk to leave the disk out of the times).
+ * (default 2 GiB). Both key rings are at the default Argon2id cost (64 MiB), as the CLI creates
+ * them, so every figure includes a real unlock. Work files go to $TMPDIR (use a RAM disk to leave
+ * the disk out of the times). The load average is printed with the table.
  *
  *   npm run bench:cli
  *   LINTAS_BENCH_CLI_BYTES=3221225472 TMPDIR=/dev/shm npm run bench:cli
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { loadavg } from 'node:os';
 import { cp, mkdir, open, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Cli, buildCli, twoAgencies, workFolder } from '../test/cli/cli-kit.js';
+import { Cli, buildCli, expectOk, twoAgencies, workFolder } from '../test/cli/cli-kit.js';
 import { runMeasured, startMeasured, type MeasuredRun } from '../test/cli/rss-kit.js';
 import { MiB, fmt, sizeLabel, table } from './measure.js';
 
@@ -39,6 +42,9 @@ const script = await buildCli();
 const work = await workFolder('bench-rss');
 try {
   const { bin, polri } = await twoAgencies(script, work.dir);
+  // twoAgencies makes floor-cost key rings (fast tests); users have the default cost.
+  await Promise.all([expectOk(bin.run(['keyring', 'rekey'])), expectOk(polri.run(['keyring', 'rekey']))]);
+  const loadAtStart = loadavg();
   const w = (name: string): string => join(work.dir, name);
   const source = w('capture.bin');
   const h = await open(source, 'w');
@@ -73,7 +79,7 @@ try {
   await measure('receive via drop:', polri, ['receive', '--via', drop, '-o', w('inbox-drop')]);
 
   await mkdir(w('relay-store'));
-  const relay = await startMeasured(bin, ['relay', 'start', '--dir', w('relay-store'), '--max-envelope', limit, '--json']);
+  const relay = await startMeasured(bin, ['relay', 'start', '--dir', w('relay-store'), '--max-envelope', limit, '--max-sender-storage', limit, '--json']);
   const url = await new Promise<string>((resolve, reject) => {
     let text = '';
     relay.child.stdout!.on('data', (d: Buffer) => {
@@ -93,7 +99,9 @@ try {
   const relayRun = await relay.done;
   rows.push(['relay start (whole run)', fmt(relayRun.peakRss / MiB), '']);
 
+  const load = (l: number[]): string => l.map((x) => x.toFixed(2)).join(', ');
   console.log(`\n### Peak RSS of the CLI, one ${sizeLabel(BYTES)} file, each command in its own process\n`);
+  console.log(`Load average at the start: ${load(loadAtStart)}; at the end: ${load(loadavg())}\n`);
   console.log(table(['Command', 'Peak RSS (MiB)', 'Wall time (s)'], rows));
 } finally {
   await work.remove();
