@@ -66,9 +66,19 @@ export interface RedisStreamsOptions {
   pollIntervalMs?: number;
   /**
    * How many envelopes one read asks for per stream (`XREADGROUP COUNT`, `XAUTOCLAIM COUNT`);
-   * read ones wait in memory, leased and renewed, until the loop hands them out. 1-1000, default 32.
+   * read ones wait in memory, leased and renewed, until the loop hands them out. 1-1000, default
+   * 32; fewer where {@link RedisStreamsOptions.maxBatchBytes} asks for it.
    */
   batchSize?: number;
+  /**
+   * Most bytes of envelopes one receive loop holds read but not yet handed out. Redis cannot read
+   * by size, so a read asks for `maxBatchBytes / (maxEnvelopeBytes x streams)` envelopes per
+   * stream (at least 1, at most `batchSize`): a batch of envelopes at the size limit fits. Default
+   * {@link RedisStreamsTransport.DEFAULT_MAX_BATCH_BYTES} (256 MiB): 4 per read at the default
+   * 64 MiB limit; an app whose envelopes are small sets `maxEnvelopeBytes` to match and keeps
+   * full batches.
+   */
+  maxBatchBytes?: number;
   /**
    * Largest envelope accepted, in bytes. Default {@link RedisStreamsTransport.DEFAULT_MAX_ENVELOPE_BYTES}
    * (64 MiB). Redis holds envelopes in memory, and so does this transport while sending one, so
@@ -151,6 +161,8 @@ interface ReadEntry extends StreamEntry {
 export class RedisStreamsTransport implements Transport {
   /** The default of {@link RedisStreamsOptions.maxEnvelopeBytes}: 64 MiB. */
   static readonly DEFAULT_MAX_ENVELOPE_BYTES = 64 * 1024 * 1024;
+  /** The default of {@link RedisStreamsOptions.maxBatchBytes}: 256 MiB. */
+  static readonly DEFAULT_MAX_BATCH_BYTES = 256 * 1024 * 1024;
   private readonly client: RedisCommandClient;
   private readonly keyPrefix: string;
   private readonly group: string;
@@ -161,6 +173,7 @@ export class RedisStreamsTransport implements Transport {
   private readonly pollIntervalMs: number;
   private readonly batchSize: number;
   private readonly maxEnvelopeBytes: number;
+  private readonly maxBatchBytes: number;
   private readonly acceptRisks: ReadonlySet<RedisDurabilityRisk>;
   private readonly assumeAppendfsyncAlways: boolean;
   private readonly waitFor: { replicas: number; timeoutMs: number } | null;
@@ -212,6 +225,7 @@ export class RedisStreamsTransport implements Transport {
     this.batchSize = checkPositiveInteger(options.batchSize, 'options.batchSize', 32);
     if (this.batchSize > 1000) throw new RangeError('options.batchSize must be at most 1000');
     this.maxEnvelopeBytes = checkPositiveInteger(options.maxEnvelopeBytes, 'options.maxEnvelopeBytes', RedisStreamsTransport.DEFAULT_MAX_ENVELOPE_BYTES);
+    this.maxBatchBytes = checkPositiveInteger(options.maxBatchBytes, 'options.maxBatchBytes', RedisStreamsTransport.DEFAULT_MAX_BATCH_BYTES);
     this.acceptRisks = new Set(options.acceptRisks ?? []);
     this.assumeAppendfsyncAlways = options.assumeAppendfsyncAlways ?? false;
   }
@@ -282,17 +296,20 @@ export class RedisStreamsTransport implements Transport {
     const renewal = new LeaseRenewal(Math.max(1, Math.floor(this.leaseMs / 3)));
     this.renewals.add(renewal);
     const cursors = new Map(streams.map((s) => [s.key, '0-0']));
+    // Per stream and read; the batch is refilled only once empty, so it holds at most
+    // count x streams envelopes: within maxBatchBytes, or one per stream.
+    const count = Math.max(1, Math.min(this.batchSize, Math.floor(this.maxBatchBytes / (this.maxEnvelopeBytes * streams.length))));
     const ready: ReadEntry[] = [];
     try {
       while (!anyAborted(this.closing.signal, signal)) {
         if (ready.length === 0) {
           // First envelopes a dead receiver left pending past its lease, then new ones.
           for (const s of streams) {
-            const claimed = await this.autoClaim(s, cursors.get(s.key)!);
+            const claimed = await this.autoClaim(s, cursors.get(s.key)!, count);
             cursors.set(s.key, claimed.cursor);
             ready.push(...claimed.entries);
           }
-          if (ready.length === 0) ready.push(...(await this.readNew(streams)));
+          if (ready.length === 0) ready.push(...(await this.readNew(streams, count)));
           for (const e of ready) if (e.envelope !== null) renewal.hold(e.stream.idPrefix + e.id, () => this.renew(e.stream.key, e.id));
           if (ready.length === 0) {
             const scanned = [...cursors.values()].every((c) => c === '0-0');
@@ -333,17 +350,17 @@ export class RedisStreamsTransport implements Transport {
     this.groupsReady.add(key);
   }
 
-  private async autoClaim(stream: MailboxStream, cursor: string): Promise<{ cursor: string; entries: ReadEntry[] }> {
-    const reply = await this.command(['XAUTOCLAIM', stream.key, this.group, this.consumer, String(this.leaseMs), cursor, 'COUNT', String(this.batchSize)], stream.key);
+  private async autoClaim(stream: MailboxStream, cursor: string, count: number): Promise<{ cursor: string; entries: ReadEntry[] }> {
+    const reply = await this.command(['XAUTOCLAIM', stream.key, this.group, this.consumer, String(this.leaseMs), cursor, 'COUNT', String(count)], stream.key);
     if (!Array.isArray(reply) || reply.length < 2) throw protocolError();
     return { cursor: text(reply[0]), entries: parseEntries(reply[1]).map((e) => ({ ...e, stream })) };
   }
 
   /** One XREADGROUP over all streams of the mailbox (one hash slot, so one cluster node). */
-  private async readNew(streams: MailboxStream[]): Promise<ReadEntry[]> {
+  private async readNew(streams: MailboxStream[], count: number): Promise<ReadEntry[]> {
     const first = streams[0]!.key;
     const reply = await this.command(
-      ['XREADGROUP', 'GROUP', this.group, this.consumer, 'COUNT', String(this.batchSize), 'STREAMS', ...streams.map((s) => s.key), ...streams.map(() => '>')],
+      ['XREADGROUP', 'GROUP', this.group, this.consumer, 'COUNT', String(count), 'STREAMS', ...streams.map((s) => s.key), ...streams.map(() => '>')],
       first,
     );
     if (reply === null || reply === undefined) return [];

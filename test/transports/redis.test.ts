@@ -71,7 +71,7 @@ describe.skipIf(!hasRedisServer(import.meta.url))('Redis Streams on a private re
       const mailbox = randomMailbox();
       const key = `lintas:mailbox:{${mailbox}}`;
       const client = await connectClient();
-      const t = new RedisStreamsTransport({ client, consumer: 'batcher', batchSize: 5, pollIntervalMs: 20 });
+      const t = new RedisStreamsTransport({ client, consumer: 'batcher', batchSize: 5, maxEnvelopeBytes: 1024, pollIntervalMs: 20 });
       for (let i = 0; i < 7; i++) await t.send(mailbox, new Uint8Array([i]));
       const loop = t.receive(mailbox, { untilEmpty: true })[Symbol.asyncIterator]();
       const first = (await loop.next()).value!;
@@ -89,10 +89,38 @@ describe.skipIf(!hasRedisServer(import.meta.url))('Redis Streams on a private re
       await client.close();
     });
 
+    it('bounds a batch by bytes (maxBatchBytes), not count alone: as many envelopes at the size limit as fit, at least one per stream', async () => {
+      const MiB = 1024 * 1024;
+      const client = await connectClient();
+      const pendingAfterFirst = async (options: { maxEnvelopeBytes: number; maxBatchBytes?: number; senders?: string[] }): Promise<number> => {
+        const mailbox = randomMailbox();
+        const t = new RedisStreamsTransport({ client, consumer: 'bounded', batchSize: 32, pollIntervalMs: 20, ...options });
+        for (let i = 0; i < 10; i++) await t.send(mailbox, new Uint8Array([i]));
+        const loop = t.receive(mailbox, { untilEmpty: true })[Symbol.asyncIterator]();
+        await (await loop.next()).value!.ack();
+        const pending = (await client.sendCommand(['XPENDING', `lintas:mailbox:{${mailbox}}`, 'lintas'])) as unknown[];
+        await loop.return!();
+        await t.close();
+        return Number(pending[0]) + 1; // the one acked was in the batch too
+      };
+      // 3 envelopes of up to 1 MiB fit in 3.5 MiB.
+      expect(await pendingAfterFirst({ maxEnvelopeBytes: MiB, maxBatchBytes: 3.5 * MiB })).toBe(3);
+      // Split between the shared stream and one sender's stream: 1 per stream (the envelopes are in the shared one).
+      expect(await pendingAfterFirst({ maxEnvelopeBytes: MiB, maxBatchBytes: 3.5 * MiB, senders: ['desk'] })).toBe(1);
+      // Envelopes larger than the batch budget: still one at a time.
+      expect(await pendingAfterFirst({ maxEnvelopeBytes: 64 * MiB, maxBatchBytes: MiB })).toBe(1);
+      // The default: 256 MiB over 64 MiB envelopes.
+      expect(await pendingAfterFirst({ maxEnvelopeBytes: RedisStreamsTransport.DEFAULT_MAX_ENVELOPE_BYTES })).toBe(4);
+      // Small envelopes: batchSize decides.
+      expect(await pendingAfterFirst({ maxEnvelopeBytes: 1024 })).toBe(10);
+      expect(() => new RedisStreamsTransport({ client, maxBatchBytes: 0 })).toThrow(RangeError);
+      await client.close();
+    });
+
     it('gives entries read in a batch but never handed out back at once when the loop stops', async () => {
       const mailbox = randomMailbox();
       const client = await connectClient();
-      const first = new RedisStreamsTransport({ client, consumer: 'first', batchSize: 5, pollIntervalMs: 20 }); // lease: 60 s
+      const first = new RedisStreamsTransport({ client, consumer: 'first', batchSize: 5, maxEnvelopeBytes: 1024, pollIntervalMs: 20 }); // lease: 60 s
       for (let i = 0; i < 3; i++) await first.send(mailbox, new Uint8Array([i]));
       for await (const d of first.receive(mailbox)) {
         await d.ack();
