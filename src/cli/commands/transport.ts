@@ -140,6 +140,9 @@ async function redisTransport(ctx: CommandContext, via: string, maxEnvelopeBytes
       ...(r.senders !== undefined ? { senders: r.senders } : {}),
       ...(r.acceptRisks !== undefined ? { acceptRisks: r.acceptRisks as RedisDurabilityRisk[] } : {}),
       ...(maxEnvelopeBytes !== undefined ? { maxEnvelopeBytes } : {}),
+      // One envelope read at a time per stream: each is held whole (Redis values are), and the
+      // command's memory must not grow with the batch (docs/CLI.md, "Large files").
+      maxBatchBytes: maxEnvelopeBytes ?? RedisStreamsTransport.DEFAULT_MAX_ENVELOPE_BYTES,
     });
   } catch (e) {
     if (e instanceof TypeError || e instanceof RangeError) throw usageError(`--via ${redact(via)}: ${e.message}`);
