@@ -25,7 +25,9 @@ async function run(label: string, client: RedisCommandClient): Promise<void> {
   for (const backlog of backlogs) {
     for (const [batchSize, pipelined] of [[1, false], [32, false], [32, true]] as const) {
       const mailbox = Array.from({ length: 64 }, () => '0123456789abcdef'[Math.floor(Math.random() * 16)]).join('');
-      const t = new RedisStreamsTransport({ client, batchSize, pollIntervalMs: 20 });
+      // maxEnvelopeBytes to match the 1 KiB envelopes: at the default 64 MiB, maxBatchBytes
+      // would cut a batch to 4 (docs/TRANSPORTS.md 3.4).
+      const t = new RedisStreamsTransport({ client, batchSize, maxEnvelopeBytes: 64 * 1024, pollIntervalMs: 20 });
       const senders = Array.from({ length: 16 }, async (_, w) => {
         for (let i = w; i < backlog; i += 16) await t.send(mailbox, envelope);
       });
