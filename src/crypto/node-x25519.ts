@@ -24,8 +24,8 @@ type NodeCrypto = typeof import('node:crypto');
 /** DER prefix of a PKCS #8 X25519 private key (RFC 8410 section 7), followed by the 32 key bytes. */
 const PKCS8_X25519_PREFIX = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20]);
 
-/** The X25519 base point, u = 9 (RFC 7748 section 4.1), in base64url. */
-const BASE_POINT = Buffer.from(Uint8Array.from({ length: 32 }, (_, i) => (i === 0 ? 9 : 0))).toString('base64url');
+/** The X25519 base point, u = 9 (RFC 7748 section 4.1). */
+const BASE_POINT = Uint8Array.from({ length: 32 }, (_, i) => (i === 0 ? 9 : 0));
 
 /**
  * X25519(secretKey, publicKey) on node:crypto, or null when the key is seen for the first time
@@ -52,7 +52,8 @@ export function nodeRepeatedKeyX25519(nc: NodeCrypto): RepeatedKeyX25519 {
 
 /** The {@link EphemeralX25519} of this process's node:crypto; recipients' public keys are kept. */
 export function nodeEphemeralX25519(nc: NodeCrypto): EphemeralX25519 {
-  const basePoint = importPublicKey(nc, 'X25519', BASE_POINT);
+  // Buffer only here, never at module load: this file is reachable from the browser entry.
+  const basePoint = importPublicKey(nc, 'X25519', base64url(BASE_POINT));
   const recipients = keptPublicKeys(nc, 'X25519');
   return (publicKey) => {
     const { privateKey } = nc.generateKeyPairSync('x25519');
