@@ -135,3 +135,47 @@ export function malleateS(signature: Uint8Array): Uint8Array {
   out.set(leBytes(leInt(signature.subarray(32)) + ED25519_ORDER), 32);
   return out;
 }
+
+/** A key pair [a]B with its scalar, from a label (deterministic, for tests). */
+function keyFromLabel(label: string): { a: bigint; A: Uint8Array } {
+  const a = mod(leInt(sha512(new TextEncoder().encode(`lintas/v1 test key ${label}`))), ED25519_ORDER);
+  return { a, A: encode(multiply(BASE, a)) };
+}
+
+function signature(R: Uint8Array, S: bigint): Uint8Array {
+  const out = new Uint8Array(64);
+  out.set(R, 0);
+  out.set(leBytes(S), 32);
+  return out;
+}
+
+/**
+ * A signature whose R is the identity (small order, SPEC 1.3 rule 4) under a sound key [a]B:
+ * S = k·a makes [S]B − [k]A the identity, so the bare equation holds.
+ */
+export function forgeWithIdentityR(message: Uint8Array, label: string): { publicKey: Uint8Array; signature: Uint8Array } {
+  const { a, A } = keyFromLabel(label);
+  const k = challenge(IDENTITY_KEY, A, message);
+  return { publicKey: A, signature: signature(IDENTITY_KEY, mod(k * a, ED25519_ORDER)) };
+}
+
+/** The order-8 point with y = 2707385501144840649318225287225658788936804267575313519463743609750303402022. */
+const ORDER_EIGHT = decodeLenient(leBytes(2707385501144840649318225287225658788936804267575313519463743609750303402022n));
+
+/**
+ * A mixed-order key A' = [a]B + T (T of order 8: not of small order itself, so rule 3 lets it
+ * through) and a signature R = [r]B, S = r + k·a. Then [S]B − [k]A' = R − [k]T, which equals R
+ * exactly when 8 divides k. Nonces are tried until 8 divides k (`holds`) or does not: both
+ * libsodium and any verifier of SPEC 1.3 accept the first kind and reject the second.
+ */
+export function mixedOrderSignature(message: Uint8Array, label: string, holds: boolean): { publicKey: Uint8Array; signature: Uint8Array } {
+  const { a } = keyFromLabel(label);
+  const publicKey = encode(add(multiply(BASE, a), ORDER_EIGHT));
+  for (let attempt = 0; attempt < 256; attempt++) {
+    const { r, R } = nonce(`${label} mixed`, attempt);
+    const k = challenge(R, publicKey, message);
+    if ((k % 8n === 0n) !== holds) continue;
+    return { publicKey, signature: signature(R, mod(r + k * a, ED25519_ORDER)) };
+  }
+  throw new Error(`${label}: no mixed-order signature found`);
+}

@@ -4,14 +4,17 @@
  * build, @noble/hashes) runs them everywhere; on Node, OpenSSL through node:crypto is 3-10x
  * faster on large inputs and gives byte-identical results (RFC 8439, FIPS 180-4, RFC 2104).
  * This file holds that one choice, made once by `cryptoReady()`. The same backend may also
- * offer X25519 for a secret key used again and again (a recipient's own key), where OpenSSL is
- * about 3x faster than libsodium once the key is imported (`node-x25519.ts`).
+ * offer the public-key primitives where OpenSSL does them in about half the instructions of
+ * libsodium's WebAssembly build without importing a raw secret key each time: X25519 for a
+ * secret key used again and again (a recipient's own key) or for a fresh ephemeral key
+ * (`node-x25519.ts`), and Ed25519 (`node-ed25519.ts`, behind lintas's own strictness checks).
  *
  * The choice never shows in the output: `aead.ts` and `hash.ts` ask {@link fastPathFor} and
  * fall back to the portable code when it returns null. `test/crypto/fast-path.test.ts` seals
  * the same inputs under both and compares the envelopes byte for byte.
  */
-import type { RepeatedKeyX25519 } from './node-x25519.js';
+import type { NodeEd25519 } from './node-ed25519.js';
+import type { EphemeralX25519, RepeatedKeyX25519 } from './node-x25519.js';
 
 /** An incremental SHA-256, for hashing a payload that arrives in chunks. */
 export interface IncrementalHash {
@@ -37,6 +40,10 @@ export interface BulkBackend {
   hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array;
   /** X25519 with a secret key used repeatedly (`node-x25519.ts`); null on a key's first use. */
   repeatedKeyX25519?: RepeatedKeyX25519;
+  /** X25519 with a fresh ephemeral key from the backend's own CSPRNG (`node-x25519.ts`). */
+  ephemeralX25519?: EphemeralX25519;
+  /** Ed25519 signing with kept keys, and verification under rules 2 and 5 of SPEC 1.3 only (`node-ed25519.ts`). */
+  ed25519?: NodeEd25519;
 }
 
 /**
@@ -81,6 +88,16 @@ export function fastPathFor(byteLength: number, minBytes = FAST_PATH_MIN_BYTES):
 /** X25519 for a repeatedly used secret key on the fast backend, or null to use libsodium. */
 export function fastRepeatedKeyX25519(): RepeatedKeyX25519 | null {
   return testChoice === 'portable' ? null : (fastBackend?.repeatedKeyX25519 ?? null);
+}
+
+/** X25519 with an ephemeral key on the fast backend, or null to use libsodium. */
+export function fastEphemeralX25519(): EphemeralX25519 | null {
+  return testChoice === 'portable' ? null : (fastBackend?.ephemeralX25519 ?? null);
+}
+
+/** Ed25519 on the fast backend, or null to use libsodium. */
+export function fastEd25519(): NodeEd25519 | null {
+  return testChoice === 'portable' ? null : (fastBackend?.ed25519 ?? null);
 }
 
 /**

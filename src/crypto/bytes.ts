@@ -1,7 +1,7 @@
 /**
  * Byte-array helpers that matter for security: constant-time comparison and wiping.
  */
-import { forgetX25519Key } from './node-x25519.js';
+import { forgetKeptKeys } from './node-kept-keys.js';
 import { sodium } from './sodium.js';
 
 /**
@@ -16,13 +16,13 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
 
 /**
  * Overwrite a secret buffer with zeros once it is no longer needed, and drop any OpenSSL copy
- * kept for it (`node-x25519.ts`).
+ * kept for it (`node-kept-keys.ts`).
  */
 export function wipe(...buffers: (Uint8Array | undefined | null)[]): void {
   for (const b of buffers) {
     if (!b) continue;
     if (b.length > 0) b.fill(0);
-    forgetX25519Key(b);
+    forgetKeptKeys(b);
   }
 }
 

@@ -12,7 +12,8 @@
  */
 import type { BulkBackend } from './bulk-backend.js';
 import { parallelSha256Factory, type ParallelSha256Factory } from './node-parallel-hash.js';
-import { nodeRepeatedKeyX25519, nodeX25519Once } from './node-x25519.js';
+import { nodeEd25519, type NodeEd25519 } from './node-ed25519.js';
+import { nodeEphemeralX25519, nodeRepeatedKeyX25519, nodeX25519Once, type EphemeralX25519 } from './node-x25519.js';
 
 type NodeCrypto = typeof import('node:crypto');
 type WorkerThreads = typeof import('node:worker_threads');
@@ -30,11 +31,22 @@ export async function loadNodeBulkBackend(): Promise<BulkBackend | null> {
   } catch {
     return null;
   }
-  // X25519 is optional: a runtime whose node:crypto gets it wrong keeps libsodium for it alone.
+  // The public-key primitives are optional: a runtime whose node:crypto gets one wrong keeps
+  // libsodium for that one alone.
   try {
-    if (passesX25519KnownAnswer(nodeCrypto)) backend.repeatedKeyX25519 = nodeRepeatedKeyX25519(nodeCrypto);
+    if (passesX25519KnownAnswers(nodeCrypto)) {
+      const ephemeral = nodeEphemeralX25519(nodeCrypto);
+      backend.repeatedKeyX25519 = nodeRepeatedKeyX25519(nodeCrypto);
+      if (passesEphemeralCheck(ephemeral)) backend.ephemeralX25519 = ephemeral;
+    }
   } catch {
     // libsodium's X25519, as everywhere else
+  }
+  try {
+    const ed25519 = nodeEd25519(nodeCrypto);
+    if (passesEd25519KnownAnswer(ed25519)) backend.ed25519 = ed25519;
+  } catch {
+    // libsodium's Ed25519, as everywhere else
   }
   return backend;
 }
@@ -111,14 +123,41 @@ function nodeBulkBackend(nc: NodeCrypto, parallelSha256: ParallelSha256Factory |
   };
 }
 
-/** RFC 7748 section 6.1: Alice's private key and Bob's public key give the shared secret K. */
-function passesX25519KnownAnswer(nc: NodeCrypto): boolean {
-  const shared = nodeX25519Once(
-    nc,
-    fromHex('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a'),
-    fromHex('de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f'),
+/**
+ * RFC 7748 section 6.1: Alice's private key and Bob's public key give the shared secret K, and
+ * with the base point u = 9 Alice's public key (how ephemeral public keys are computed).
+ */
+function passesX25519KnownAnswers(nc: NodeCrypto): boolean {
+  const alice = fromHex('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a');
+  const shared = nodeX25519Once(nc, alice, fromHex('de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f'));
+  const basePoint = fromHex('09'.padEnd(64, '0'));
+  return (
+    toHex(shared) === '4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742' &&
+    toHex(nodeX25519Once(nc, alice, basePoint)) === '8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a'
   );
-  return toHex(shared) === '4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742';
+}
+
+/** An ephemeral key's agreement with the base point is its own public key; two keys differ. */
+function passesEphemeralCheck(ephemeral: EphemeralX25519): boolean {
+  const basePoint = fromHex('09'.padEnd(64, '0'));
+  const a = ephemeral(basePoint);
+  const b = ephemeral(basePoint);
+  return a.publicKey.length === 32 && toHex(a.shared) === toHex(a.publicKey) && toHex(a.publicKey) !== toHex(b.publicKey);
+}
+
+/** RFC 8032 section 7.1, TEST 2 (one-byte message): the signature, on a kept key, and its verification. */
+function passesEd25519KnownAnswer(ed25519: NodeEd25519): boolean {
+  const secretKey = fromHex(
+    '4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb' + '3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c',
+  );
+  const message = fromHex('72');
+  const expected = '92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00';
+  ed25519.sign(secretKey, message); // first use: not imported yet
+  const signature = ed25519.sign(secretKey, message);
+  if (signature === null || toHex(signature) !== expected) return false;
+  const tampered = signature.slice();
+  tampered[0]! ^= 1;
+  return ed25519.verify(secretKey.subarray(32), message, signature) && !ed25519.verify(secretKey.subarray(32), message, tampered);
 }
 
 function fromHex(s: string): Uint8Array {

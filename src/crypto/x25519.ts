@@ -3,7 +3,8 @@
  * point) is rejected, as RFC 7748 section 6.1 allows and SPEC section 4.1 requires.
  */
 import { LintasError } from '../errors/index.js';
-import { fastRepeatedKeyX25519 } from './bulk-backend.js';
+import { fastEphemeralX25519, fastRepeatedKeyX25519 } from './bulk-backend.js';
+import { systemRandom, type RandomSource } from './random.js';
 import { sodium } from './sodium.js';
 
 export const X25519_KEY_BYTES = 32;
@@ -96,6 +97,42 @@ export function x25519(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array
     throw new LintasError('ERR_CRYPTO_LOW_ORDER_POINT', 'X25519 produced an all-zero shared secret: the peer key is a low-order point');
   }
   return shared;
+}
+
+/**
+ * A fresh ephemeral key pair and its agreement with `publicKey`, as a sender makes for every
+ * X25519 recipient (SPEC 4.1): the ephemeral public key and X25519(ephemeral secret, publicKey).
+ * The secret is drawn from `random` and wiped; with the system's randomness on Node, OpenSSL
+ * generates it instead (`node-x25519.ts`: about half the instructions, and the secret never
+ * leaves OpenSSL). A seeded source, as the test-vector generator uses, always takes libsodium,
+ * so that its envelopes are reproducible byte for byte.
+ * @throws {RangeError} if `publicKey` is not 32 bytes.
+ * @throws {@link LintasError} `ERR_CRYPTO_LOW_ORDER_POINT` if the shared secret is all zeros.
+ */
+export function x25519WithEphemeralKey(publicKey: Uint8Array, random: RandomSource): { publicKey: Uint8Array; shared: Uint8Array } {
+  if (publicKey.length !== X25519_KEY_BYTES) throw new RangeError(`X25519 keys must be ${X25519_KEY_BYTES} bytes`);
+  const fast = random === systemRandom ? fastEphemeralX25519() : null;
+  if (fast !== null) {
+    let result: { publicKey: Uint8Array; shared: Uint8Array } | null = null;
+    try {
+      result = fast(publicKey);
+    } catch {
+      // OpenSSL refuses a low-order point; libsodium below gives lintas's verdict and error for it.
+    }
+    if (result !== null && !isAllZero(result.shared)) return result;
+  }
+  const secret = random(X25519_KEY_BYTES);
+  try {
+    return { publicKey: x25519PublicKey(secret), shared: x25519(secret, publicKey) };
+  } finally {
+    secret.fill(0);
+  }
+}
+
+function isAllZero(bytes: Uint8Array): boolean {
+  let acc = 0;
+  for (const b of bytes) acc |= b;
+  return acc === 0;
 }
 
 /**

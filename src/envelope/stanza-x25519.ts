@@ -7,7 +7,7 @@ import { LintasError } from '../errors/index.js';
 import { AEAD_NONCE_BYTES, AEAD_TAG_BYTES, chachaDecrypt, chachaEncrypt } from '../crypto/aead.js';
 import { concatBytes, wipe } from '../crypto/bytes.js';
 import { hkdfSha256 } from '../crypto/hash.js';
-import { x25519, x25519PublicKey, x25519WithOwnKey, X25519_KEY_BYTES } from '../crypto/x25519.js';
+import { x25519PublicKey, x25519WithEphemeralKey, x25519WithOwnKey, X25519_KEY_BYTES } from '../crypto/x25519.js';
 import { CONTEXT, FILE_KEY_BYTES } from './constants.js';
 import type { StanzaScheme } from './stanza-scheme.js';
 
@@ -34,15 +34,12 @@ export const x25519Scheme: StanzaScheme = {
     if (recipient.publicKey.length !== X25519_KEY_BYTES) {
       throw new LintasError('ERR_SEAL_INVALID_RECIPIENT', `X25519 recipient key must be ${X25519_KEY_BYTES} bytes`);
     }
-    const ephemeralSecret = random(X25519_KEY_BYTES);
-    const ephemeral = x25519PublicKey(ephemeralSecret);
+    let ephemeral: Uint8Array;
     let shared: Uint8Array;
     try {
-      shared = x25519(ephemeralSecret, recipient.publicKey);
+      ({ publicKey: ephemeral, shared } = x25519WithEphemeralKey(recipient.publicKey, random));
     } catch (cause) {
       throw new LintasError('ERR_SEAL_INVALID_RECIPIENT', 'X25519 recipient key is a low-order point; refusing to seal to it', { cause });
-    } finally {
-      wipe(ephemeralSecret);
     }
     const key = wrapKey(shared, ephemeral, recipient.publicKey);
     const body = chachaEncrypt(key, ZERO_NONCE, fileKey);
