@@ -116,9 +116,13 @@ export function parallelSha256Factory(wt: WorkerThreads): ParallelSha256Factory 
       broken = true; // no threads here (a sandbox, a restricted runtime): hash in-thread
       return null;
     }
-    return channel.acquire(expectedBytes ?? Infinity, () => {
-      broken = true;
-    });
+    try {
+      return channel.acquire(expectedBytes ?? Infinity, () => {
+        broken = true;
+      });
+    } catch {
+      return null; // the worker did not answer the reset (it died): hash in-thread from now on
+    }
   };
 }
 
