@@ -29,13 +29,15 @@ export interface PlaintextSource {
   meta: EnvelopeMeta;
   /** The prefix and header bytes as received, which every checkpoint covers. */
   prefixAndHeader: Uint8Array;
+  /** Called once when the payload ends, fails or is abandoned: wipe the keys, let go of the input. */
+  finish(): Promise<void>;
 }
 
 /**
  * Yields the payload, window by window, each only after its checkpoint has passed (SPEC 6.6).
  * Throws ERR_ENVELOPE_TAMPERED for a chunk that fails, a window of the wrong length, non-zero
  * padding or a non-zero anonymous checkpoint, and ERR_SIGNATURE_INVALID for a checkpoint the
- * sender did not sign. The caller wipes the keys and cancels the reader.
+ * sender did not sign. `src.finish()` runs at the end in every case.
  */
 export async function* readPlaintext(src: PlaintextSource): AsyncGenerator<Uint8Array> {
   const { reader, meta } = src;
@@ -122,5 +124,6 @@ export async function* readPlaintext(src: PlaintextSource): AsyncGenerator<Uint8
     }
   } finally {
     running.hash?.release();
+    await src.finish();
   }
 }
