@@ -5,8 +5,8 @@
  *
  * The format is untouched: it is the same SHA-256 of the same bytes in the same order, computed
  * by OpenSSL in a worker thread. The caller's thread copies each piece into a ring buffer shared
- * with the worker (a SharedArrayBuffer) and moves on; `digest()` waits for the worker to catch
- * up. It is synchronous for the caller (Atomics.wait, which Node allows on its main thread), so
+ * with the worker (a SharedArrayBuffer) and moves on, waking the worker only if it sleeps, once
+ * per batch ({@link WAKE_BYTES}); `digest()` waits for the worker to catch up. It is synchronous for the caller (Atomics.wait, which Node allows on its main thread), so
  * it is a drop-in {@link IncrementalHash}.
  *
  * One worker, started on first use (about 40 ms, once per process, overlapping with the first
