@@ -35,8 +35,11 @@ export interface BulkBackend {
   chachaDecrypt(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad?: Uint8Array): Uint8Array | null;
   sha256(data: Uint8Array): Uint8Array;
   createSha256(): IncrementalHash;
-  /** A SHA-256 computed on another thread, overlapping with the caller's work; null if none is free. */
-  createParallelSha256?(): IncrementalHash | null;
+  /**
+   * A SHA-256 computed on another thread, overlapping with the caller's work; null if none is
+   * free. `expectedBytes` (if known) lets the last bytes reach the thread without delay.
+   */
+  createParallelSha256?(expectedBytes?: number): IncrementalHash | null;
   hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array;
   /** X25519 with a secret key used repeatedly (`node-x25519.ts`); null on a key's first use. */
   repeatedKeyX25519?: RepeatedKeyX25519;

@@ -35,7 +35,7 @@ export function sha512(data: Uint8Array): Uint8Array {
 export function createSha256(expectedBytes?: number): IncrementalHash {
   const fast = fastHashPath();
   if (fast) {
-    const parallel = (expectedBytes ?? Infinity) >= PARALLEL_HASH_MIN_BYTES ? fast.createParallelSha256?.() : null;
+    const parallel = (expectedBytes ?? Infinity) >= PARALLEL_HASH_MIN_BYTES ? fast.createParallelSha256?.(expectedBytes) : null;
     return parallel ?? fast.createSha256();
   }
   const h = nobleSha256.create();

@@ -5,8 +5,8 @@
  *
  * The format is untouched: it is the same SHA-256 of the same bytes in the same order, computed
  * by OpenSSL in a worker thread. The caller's thread copies each piece into a ring buffer shared
- * with the worker (a SharedArrayBuffer) and moves on; `digest()` waits for the worker to catch
- * up. It is synchronous for the caller (Atomics.wait, which Node allows on its main thread), so
+ * with the worker (a SharedArrayBuffer) and moves on, waking the worker only if it sleeps, once
+ * per batch ({@link WAKE_BYTES}); `digest()` waits for the worker to catch up. It is synchronous for the caller (Atomics.wait, which Node allows on its main thread), so
  * it is a drop-in {@link IncrementalHash}.
  *
  * One worker, started on first use (about 40 ms, once per process, overlapping with the first
@@ -21,6 +21,12 @@ type WorkerThreads = typeof import('node:worker_threads');
 const RING_BYTES = 1 << 22;
 /** Byte counters wrap at 2^31 (they live in an Int32Array). */
 const COUNTER_MASK = 0x7fffffff;
+/**
+ * A sleeping worker is woken once this many bytes wait in the ring (or a command, or the end of
+ * the expected input, is near), not for every piece: each wake costs the caller an
+ * `Atomics.notify` (a lock and a futex wake, several microseconds) and the worker a wake-up.
+ */
+const WAKE_BYTES = 1 << 18;
 /** How long to wait for a worker that makes no progress before giving up on it. */
 const STALL_LIMIT_MS = 30_000;
 
@@ -29,7 +35,10 @@ const WRITTEN = 0; // bytes written into the ring, mod 2^31 (caller)
 const READ = 1; // bytes hashed, mod 2^31 (worker)
 const COMMAND = 2; // DIGEST or RESET, set by the caller, cleared by the worker when done
 const DONE = 3; // commands completed (worker)
-const SIGNAL = 4; // bumped by the caller after each write or command: the worker sleeps on it
+const SIGNAL = 4; // bumped by the caller to wake the worker, which sleeps on it
+const WORKER_ASLEEP = 5; // 1 while the worker is (about to be) asleep on SIGNAL
+const CALLER_ASLEEP = 6; // 1 while the caller is (about to be) asleep on READ, the ring being full
+const CONTROL_SLOTS = 7;
 const DIGEST = 1;
 const RESET = 2;
 
@@ -49,7 +58,6 @@ const finish = () => {
   Atomics.notify(control, ${DONE});
 };
 for (;;) {
-  const signal = Atomics.load(control, ${SIGNAL});
   const command = Atomics.load(control, ${COMMAND});
   if (command === ${RESET}) {
     read = Atomics.load(control, ${WRITTEN});
@@ -65,7 +73,7 @@ for (;;) {
     hash.update(ring.subarray(at, at + n));
     read = (read + n) & ${COUNTER_MASK};
     Atomics.store(control, ${READ}, read);
-    Atomics.notify(control, ${READ});
+    if (Atomics.load(control, ${CALLER_ASLEEP}) === 1) Atomics.notify(control, ${READ});
     continue;
   }
   if (command === ${DIGEST}) {
@@ -74,7 +82,15 @@ for (;;) {
     finish();
     continue;
   }
-  Atomics.wait(control, ${SIGNAL}, signal);
+  // Nothing to do: say so, then look once more before sleeping. The caller stores WRITTEN or
+  // COMMAND before it reads WORKER_ASLEEP, so either this look sees its work or it sees the
+  // flag and bumps SIGNAL, which makes the wait return at once.
+  const signal = Atomics.load(control, ${SIGNAL});
+  Atomics.store(control, ${WORKER_ASLEEP}, 1);
+  if (Atomics.load(control, ${WRITTEN}) === read && Atomics.load(control, ${COMMAND}) === 0) {
+    Atomics.wait(control, ${SIGNAL}, signal);
+  }
+  Atomics.store(control, ${WORKER_ASLEEP}, 0);
 }
 `;
 
@@ -82,12 +98,17 @@ for (;;) {
  * A source of worker-thread SHA-256 hashes: call it for a hash, null if the worker is busy with
  * another one (or broken).
  */
-export type ParallelSha256Factory = () => IncrementalHash | null;
+export type ParallelSha256Factory = (expectedBytes?: number) => IncrementalHash | null;
 
+/**
+ * The factory behind the Node backend's `createParallelSha256`. `expectedBytes`, if known, lets
+ * the caller wake the worker for the input's last bytes at once, so that `digest()` does not
+ * wait for a whole batch to be hashed.
+ */
 export function parallelSha256Factory(wt: WorkerThreads): ParallelSha256Factory {
   let channel: Channel | null = null;
   let broken = false;
-  return () => {
+  return (expectedBytes) => {
     if (broken) return null;
     try {
       channel ??= new Channel(wt);
@@ -95,17 +116,23 @@ export function parallelSha256Factory(wt: WorkerThreads): ParallelSha256Factory 
       broken = true; // no threads here (a sandbox, a restricted runtime): hash in-thread
       return null;
     }
-    return channel.acquire(() => {
-      broken = true;
-    });
+    try {
+      return channel.acquire(expectedBytes ?? Infinity, () => {
+        broken = true;
+      });
+    } catch {
+      return null; // the worker did not answer the reset (it died): hash in-thread from now on
+    }
   };
 }
 
 class Channel {
-  private readonly control = new Int32Array(new SharedArrayBuffer(5 * 4));
+  private readonly control = new Int32Array(new SharedArrayBuffer(CONTROL_SLOTS * 4));
   private readonly ring = new Uint8Array(new SharedArrayBuffer(RING_BYTES));
   private readonly result = new Uint8Array(new SharedArrayBuffer(32));
   private written = 0;
+  /** Bytes the current hash still expects (Infinity: not known). */
+  private left = Infinity;
   private busy = false;
   private used = false;
 
@@ -119,9 +146,10 @@ class Channel {
     worker.unref();
   }
 
-  acquire(onStall: () => void): IncrementalHash | null {
+  acquire(expectedBytes: number, onStall: () => void): IncrementalHash | null {
     if (this.busy) return null;
     this.busy = true;
+    this.left = expectedBytes;
     let owned = true;
     const release = () => {
       if (owned) {
@@ -163,7 +191,7 @@ class Channel {
       const read = Atomics.load(this.control, READ);
       const free = RING_BYTES - ((this.written - read) & COUNTER_MASK);
       if (free === 0) {
-        this.waitWhile(READ, read);
+        this.waitForRoom(read);
         continue;
       }
       const at = this.written & (RING_BYTES - 1);
@@ -171,21 +199,46 @@ class Channel {
       this.ring.set(data.subarray(off, off + n), at);
       off += n;
       this.written = (this.written + n) & COUNTER_MASK;
+      this.left -= n;
       Atomics.store(this.control, WRITTEN, this.written);
-      this.signal();
+      this.wakeIfAsleep();
     }
   }
 
   private command(command: number): void {
     const done = Atomics.load(this.control, DONE);
     Atomics.store(this.control, COMMAND, command);
-    this.signal();
+    this.wake();
     this.waitWhile(DONE, done);
   }
 
-  private signal(): void {
-    Atomics.add(this.control, SIGNAL, 1);
-    Atomics.notify(this.control, SIGNAL);
+  /**
+   * After a write: wake the worker if it sleeps and a batch of {@link WAKE_BYTES} waits, or the
+   * input's end is near. A busy worker finds new bytes by itself (it sleeps only on an empty
+   * ring), so it is never notified, and a sleeping one is notified once per batch, not per piece.
+   */
+  private wakeIfAsleep(): void {
+    if (Atomics.load(this.control, WORKER_ASLEEP) !== 1) return;
+    const waiting = (this.written - Atomics.load(this.control, READ)) & COUNTER_MASK;
+    if (waiting >= WAKE_BYTES || this.left <= WAKE_BYTES) this.wake();
+  }
+
+  /** Wake the worker: bump SIGNAL (so a wait about to start returns at once) and notify it. */
+  private wake(): void {
+    if (Atomics.load(this.control, WORKER_ASLEEP) === 1) {
+      Atomics.add(this.control, SIGNAL, 1);
+      Atomics.notify(this.control, SIGNAL);
+    }
+  }
+
+  /** The ring is full: sleep until the worker has hashed some of it (it notifies only sleepers). */
+  private waitForRoom(read: number): void {
+    Atomics.store(this.control, CALLER_ASLEEP, 1);
+    try {
+      this.waitWhile(READ, read);
+    } finally {
+      Atomics.store(this.control, CALLER_ASLEEP, 0);
+    }
   }
 
   /** Sleep until control[index] changes; throw if the worker makes no progress for STALL_LIMIT_MS. */

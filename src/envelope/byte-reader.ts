@@ -39,6 +39,24 @@ export class ByteReader {
   /** Read up to `n` bytes; fewer only if the source ended. */
   async read(n: number): Promise<Uint8Array> {
     await this.fill(n);
+    return this.take(n);
+  }
+
+  /**
+   * Exactly `n` bytes if they are buffered already, else null (and nothing is read): the
+   * payload reader's per-chunk path, which so costs no promise while a large input piece lasts.
+   */
+  readBuffered(n: number): Uint8Array | null {
+    return this.available >= n ? this.take(n) : null;
+  }
+
+  /** True if at least one byte is buffered (so {@link atEnd} would be false without waiting). */
+  hasBuffered(): boolean {
+    return this.available > 0;
+  }
+
+  /** Up to `n` of the buffered bytes. */
+  private take(n: number): Uint8Array {
     const take = Math.min(n, this.available);
     this.available -= take;
     const first = this.chunks[0];
