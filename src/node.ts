@@ -15,3 +15,5 @@ export { fileItemSource } from './bundle/node.js';
 export { DirectoryQuarantine } from './transports/directory-quarantine.js';
 export type { EnvelopeInFile } from './transports/directory-quarantine.js';
 export { FileAuditStore, openAuditLogFile, verifyAuditLog } from './audit/node.js';
+export { createWorkerPool, LintasWorkerPool, DEFAULT_POOL_MAX_QUEUED } from './pool/worker-pool.js';
+export type { WorkerPoolOptions, PoolSealItem, PoolOpenOptions, PoolOpenResult } from './pool/worker-pool.js';
