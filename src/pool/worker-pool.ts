@@ -36,8 +36,9 @@ export interface WorkerPoolOptions {
   keys?: RecipientKeyPair[];
   /**
    * Back-pressure: at most this many items wait for a worker (an integer from 1 to 1,048,576;
-   * default 1,024). A `seal` or `open` call with more waits, before copying them, until workers
-   * have taken earlier ones, so a fast producer cannot fill memory with copies.
+   * default 1,024), besides the two jobs of up to 32 items each worker holds. A `seal` or `open`
+   * call with more waits, before copying them, until workers have taken earlier ones, so a fast
+   * producer cannot fill memory with copies.
    */
   maxQueued?: number;
 }
@@ -84,6 +85,9 @@ function workerEntry(): string {
   const self = import.meta.url;
   return new URL(`./pool-worker${self.slice(self.lastIndexOf('.'))}`, self).href;
 }
+
+/** Node's `util.inspect` hook, as the key ring's (src/keyring/key-ring.ts). */
+const INSPECT: unique symbol = Symbol.for('nodejs.util.inspect.custom');
 
 /** {@link createWorkerPool}'s way to the private constructor (set by the class's static block). */
 let startPool: (keys: SharedKeys, canSeal: boolean, anonymous: boolean, maxQueued: number, workers: number) => Promise<LintasWorkerPool>;
@@ -144,6 +148,24 @@ export class LintasWorkerPool {
     workers: number,
   ) {
     for (let i = 0; i < workers; i++) this.slots.push(this.spawn());
+  }
+
+  /**
+   * Prints without key material (`console.log`, `util.inspect` at any depth): the pool holds the
+   * shared buffer of its secret keys.
+   */
+  [INSPECT](): string {
+    return `LintasWorkerPool { workers: ${this.slots.length}, closed: ${this.closed}, [secret keys not shown] }`;
+  }
+
+  /** `JSON.stringify` shows no key material either. */
+  toJSON(): {
+    /** The class name. */
+    type: 'LintasWorkerPool';
+    /** The number of worker threads. */
+    workers: number;
+  } {
+    return { type: 'LintasWorkerPool', workers: this.slots.length };
   }
 
   /** The number of worker threads. */
@@ -271,7 +293,8 @@ export class LintasWorkerPool {
 
   /** Queue `items` as jobs (waiting for room: back-pressure) and collect their results in order. */
   private async submit(kind: Job['kind'], items: PoolSealItem[] | (Uint8Array | string)[], policy: WireOpenPolicy | null): Promise<WireResult<unknown>[]> {
-    const size = Math.min(MAX_JOB_ITEMS, Math.max(1, Math.ceil(items.length / (this.slots.length * 4))));
+    // About four jobs per worker for load balance, and never a job larger than the queue's bound.
+    const size = Math.min(MAX_JOB_ITEMS, this.maxQueued, Math.max(1, Math.ceil(items.length / (this.slots.length * 4))));
     const parts: Promise<WireResult<unknown>[]>[] = [];
     for (let i = 0; i < items.length; i += size) {
       const n = Math.min(size, items.length - i);
