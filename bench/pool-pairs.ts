@@ -11,12 +11,22 @@ import type * as LintasNode from '../src/node.js';
 
 type Lintas = typeof LintasNode;
 
+/**
+ * A run's rate: pairs per second of wall clock, and microseconds of CPU per pair summed over
+ * every thread of the process (process.cpuUsage), which a busy machine inflates far less than
+ * wall time: `cores * 1e6 / cpuPerPair` is the rate the run would reach on that many free cores.
+ */
+export interface PairRate {
+  perSecond: number;
+  cpuPerPair: number;
+}
+
 /** The parties and the two ways of making pairs. */
 export interface PairMakers {
-  /** `pairs` pairs of `payload` on this thread; resolves to pairs per second (wall clock). */
-  single(payload: Uint8Array, pairs: number): Promise<number>;
-  /** `pairs` pairs of `payload` through the pool, in batches of `batch`; pairs per second. */
-  pooled(payload: Uint8Array, pairs: number, batch: number): Promise<number>;
+  /** `pairs` pairs of `payload` on this thread. */
+  single(payload: Uint8Array, pairs: number): Promise<PairRate>;
+  /** `pairs` pairs of `payload` through the pool, in batches of `batch`. */
+  pooled(payload: Uint8Array, pairs: number, batch: number): Promise<PairRate>;
   /** The pool's worker count. */
   workers: number;
   close(): Promise<void>;
@@ -35,14 +45,16 @@ export async function pairMakers(lintas: Lintas, workers: number): Promise<PairM
     workers,
     async single(payload, pairs) {
       const start = performance.now();
+      const cpu = process.cpuUsage();
       for (let i = 0; i < pairs; i++) {
         const opened = await lintas.open(await lintas.seal(payload, sealOptions), openOptions);
         if (opened.payload.length !== payload.length) throw new Error('the payload did not survive the round trip');
       }
-      return pairs / ((performance.now() - start) / 1000);
+      return rate(pairs, start, cpu);
     },
     async pooled(payload, pairs, batch) {
       const start = performance.now();
+      const cpu = process.cpuUsage();
       for (let done = 0; done < pairs; done += batch) {
         const n = Math.min(batch, pairs - done);
         const envelopes = await pool.seal(Array.from({ length: n }, () => ({ payload, recipients: sealOptions.recipients })));
@@ -50,8 +62,13 @@ export async function pairMakers(lintas: Lintas, workers: number): Promise<PairM
           if (!r.ok || r.opened.payload.length !== payload.length) throw new Error('the payload did not survive the round trip');
         }
       }
-      return pairs / ((performance.now() - start) / 1000);
+      return rate(pairs, start, cpu);
     },
     close: () => pool.close(),
   };
+}
+
+function rate(pairs: number, start: number, cpu0: NodeJS.CpuUsage): PairRate {
+  const cpu = process.cpuUsage(cpu0);
+  return { perSecond: pairs / ((performance.now() - start) / 1000), cpuPerPair: (cpu.user + cpu.system) / pairs };
 }

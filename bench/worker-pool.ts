@@ -12,9 +12,9 @@
  * payload size: above which size the pool stops paying. Results: docs/PERFORMANCE.md, "When
  * the worker pool pays".
  */
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { pairMakers, type PairMakers } from './pool-pairs.js';
+import { pairMakers, type PairMakers, type PairRate } from './pool-pairs.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -36,11 +36,19 @@ console.log(`# lintas worker pool: ${makers.workers} workers, Node ${process.ver
 console.log(`load average at start: ${load()}`);
 
 /** Interleaved rounds of one thread and the pool on the same payload; medians and the median ratio. */
-async function compare(m: PairMakers, payload: Uint8Array, n: number, batch: number): Promise<{ single: number; pool: number; ratio: number }> {
+interface Comparison {
+  single: number;
+  pool: number;
+  ratio: number;
+  singleCpu: number;
+  poolCpu: number;
+}
+
+async function compare(m: PairMakers, payload: Uint8Array, n: number, batch: number): Promise<Comparison> {
   await m.single(payload, Math.min(n, 50)); // warm-up, both sides
   await m.pooled(payload, Math.min(n, 4 * batch), batch);
-  const single: number[] = [];
-  const pool: number[] = [];
+  const single: PairRate[] = [];
+  const pool: PairRate[] = [];
   for (let r = 0; r < rounds; r++) {
     if (r % 2) {
       pool.push(await m.pooled(payload, n, batch));
@@ -50,11 +58,22 @@ async function compare(m: PairMakers, payload: Uint8Array, n: number, batch: num
       pool.push(await m.pooled(payload, n, batch));
     }
   }
-  return { single: median(single), pool: median(pool), ratio: median(pool.map((p, i) => p / single[i]!)) };
+  return {
+    single: median(single.map((r) => r.perSecond)),
+    pool: median(pool.map((r) => r.perSecond)),
+    ratio: median(pool.map((p, i) => p.perSecond / single[i]!.perSecond)),
+    singleCpu: median(single.map((r) => r.cpuPerPair)),
+    poolCpu: median(pool.map((r) => r.cpuPerPair)),
+  };
 }
 
-const row = (label: string, c: { single: number; pool: number; ratio: number }) => `| ${label} | ${fmt(c.single)} | ${fmt(c.pool)} | ${c.ratio.toFixed(2)}x |`;
-const header = (first: string) => `| ${first} | 1 thread, pairs/s | pool of ${makers.workers}, pairs/s | pool / 1 thread (median of rounds) |\n|---|---|---|---|`;
+// The last columns are the load-independent reading: CPU per pair (all threads), and the rate
+// that CPU cost allows on free cores (one core for one thread, min(workers, cores) for the pool).
+const cores = Math.min(makers.workers, availableParallelism());
+const row = (label: string, c: Comparison) =>
+  `| ${label} | ${fmt(c.single)} | ${fmt(c.pool)} | ${c.ratio.toFixed(2)}x | ${fmt(c.singleCpu)} / ${fmt(c.poolCpu)} | ${fmt(1e6 / c.singleCpu)} / ${fmt((cores * 1e6) / c.poolCpu)} |`;
+const header = (first: string) =>
+  `| ${first} | 1 thread, pairs/s | pool of ${makers.workers}, pairs/s | pool / 1 thread (median of rounds) | CPU us per pair, 1 thread / pool | free-core rate from CPU, 1 thread / pool on ${cores} cores |\n|---|---|---|---|---|---|`;
 
 try {
   const kib = new Uint8Array(KiB).map((_, i) => (i * 31) & 0xff);
