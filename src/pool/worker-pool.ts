@@ -52,11 +52,24 @@ export interface PoolSealItem extends Omit<SealOptions, 'sender' | 'anonymous'> 
 /** Options of {@link LintasWorkerPool.open}: `open`'s options except `keys` (the pool's). */
 export type PoolOpenOptions = Omit<OpenOptions, 'keys'>;
 
-/**
- * The outcome of one envelope of {@link LintasWorkerPool.open}: what `open` resolves to, or what
- * it throws (a {@link LintasError} with its `code`, as from `open`).
- */
-export type PoolOpenResult = { ok: true; opened: OpenedEnvelope } | { ok: false; error: Error };
+/** An envelope {@link LintasWorkerPool.open} opened. */
+export interface PoolOpened {
+  /** It opened and verified. */
+  ok: true;
+  /** Exactly what `open` resolves to for it. */
+  opened: OpenedEnvelope;
+}
+
+/** An envelope {@link LintasWorkerPool.open} refused. */
+export interface PoolOpenFailed {
+  /** It did not open. */
+  ok: false;
+  /** What `open` throws for it: a {@link LintasError} with its `code` and message. */
+  error: Error;
+}
+
+/** The outcome of one envelope of {@link LintasWorkerPool.open}. */
+export type PoolOpenResult = PoolOpened | PoolOpenFailed;
 
 /** Default of {@link WorkerPoolOptions.maxQueued}. */
 export const DEFAULT_POOL_MAX_QUEUED = 1024;
@@ -192,10 +205,11 @@ export class LintasWorkerPool {
    *
    * const desk = await generateIdentityKeys();
    * const partner = await generateIdentityKeys();
-   * await using pool = await createWorkerPool({ workers: 2, sender: desk.signing });
+   * const pool = await createWorkerPool({ workers: 2, sender: desk.signing });
    * const reports = Array.from({ length: 100 }, (_, i) => new TextEncoder().encode(`report ${i}`));
    * const envelopes = await pool.seal(reports.map((payload) => ({ payload, recipients: [partner.xwing] })));
    * console.log(envelopes.length); // 100
+   * await pool.close();
    * ```
    */
   async seal(items: PoolSealItem[]): Promise<Uint8Array[]> {
@@ -235,9 +249,10 @@ export class LintasWorkerPool {
    * const desk = await generateIdentityKeys();
    * const me = await generateIdentityKeys();
    * const envelope = await seal(new TextEncoder().encode('report'), { recipients: [me.xwing], sender: desk.signing });
-   * await using pool = await createWorkerPool({ keys: [me.xwing] });
+   * const pool = await createWorkerPool({ keys: [me.xwing] });
    * const [result] = await pool.open([envelope], { trustedSenders: [desk.signing.publicKey] });
-   * if (result!.ok) console.log(new TextDecoder().decode(result!.opened.payload)); // "report"
+   * console.assert(result!.ok && new TextDecoder().decode(result!.opened.payload) === 'report');
+   * await pool.close();
    * ```
    */
   async open(envelopes: (Uint8Array | string)[], options: PoolOpenOptions = {}): Promise<PoolOpenResult[]> {
