@@ -81,13 +81,16 @@ const MAX_JOB_ITEMS = 32;
 /**
  * The worker's bootstrap. An eval worker (as src/crypto/node-parallel-hash.ts), because the same
  * few lines start the built worker from the ESM and the CommonJS build alike (`import()` loads
- * either) and, from a source checkout (the tests and benches), compile the TypeScript with tsx.
+ * either) and, from a source checkout (the tests and benches), compile the TypeScript with the
+ * checkout's tsx (found from the source file, not from the working folder).
  */
 const BOOTSTRAP = `
 const { workerData } = require('node:worker_threads');
 if (workerData.entry.endsWith('.ts')) {
-  require('tsx/cjs/api').register();
-  require(require('node:url').fileURLToPath(workerData.entry));
+  const file = require('node:url').fileURLToPath(workerData.entry);
+  const fromSources = require('node:module').createRequire(file);
+  fromSources('tsx/cjs/api').register();
+  fromSources(file);
 } else {
   import(workerData.entry);
 }
