@@ -358,9 +358,14 @@ export class LintasWorkerPool {
       job = { id, kind: 'open', envelopes, policy: unit.policy! };
       transfer = buffersOf(envelopes.filter((e): e is Uint8Array => typeof e !== 'string'));
     }
+    try {
+      slot.worker.postMessage(job, transfer);
+    } catch (e) {
+      unit.reject(e as Error); // something in an item structured clone cannot copy
+      return;
+    }
     slot.inFlight.set(id, unit);
     slot.worker.ref();
-    slot.worker.postMessage(job, transfer);
   }
 
   private spawn(): Slot {
