@@ -2,19 +2,25 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig([
   {
-    entry: { index: 'src/index.ts', node: 'src/node.ts' },
+    // pool-worker: the module each worker thread of lintas/node's worker pool runs. Not a public
+    // entry (no "exports"); the pool starts it from the file next to its own chunk.
+    entry: { index: 'src/index.ts', node: 'src/node.ts', 'pool-worker': 'src/pool/pool-worker.ts' },
     format: ['esm', 'cjs'],
     // Shared chunks in the CJS build too (esbuild splits only ESM by default): without them
     // dist/node.cjs carries a second copy of the library, and an error thrown through
     // require('lintas/node') fails `instanceof LintasError` from require('lintas').
     splitting: true,
-    dts: true,
+    // Types for the public entries only: pool-worker exports nothing.
+    dts: { entry: { index: 'src/index.ts', node: 'src/node.ts' } },
     // No source maps: they embed every source file (three times the code's size in the tarball)
     // and the package ships no sources of its own to step through.
     sourcemap: false,
     // Both builds write into dist/ at the same time: `npm run build` empties it first instead.
     clean: false,
     target: 'es2022',
+    // import.meta.url in the CommonJS build too (from __filename): the worker pool finds its
+    // worker's file by it (src/pool/worker-pool.ts).
+    shims: true,
     // @noble/hashes 2.x ships ESM only; bundling it keeps the CJS build loadable on every Node 20.
     noExternal: ['@noble/hashes'],
     // import.meta.url in the CJS build (src/crypto/node-argon2.ts finds libsodium from it for its

@@ -176,7 +176,8 @@ export async function openStream(envelope: ByteSource | string, options: OpenOpt
   }
 }
 
-interface CheckedOpenOptions {
+/** {@link OpenOptions} once checked. */
+export interface CheckedOpenOptions {
   keys: RecipientKeyPair[];
   allowAnonymous: boolean;
   trustedSenders: Uint8Array[] | null;
@@ -185,7 +186,11 @@ interface CheckedOpenOptions {
   maxTrials: number;
 }
 
-function checkOpenOptions(o: OpenOptions): CheckedOpenOptions {
+/**
+ * Check opening options as `open` does (TypeError, RangeError). Also the worker pool's check at
+ * its edge, so bad options fail on the calling thread before anything is sent to a worker.
+ */
+export function checkOpenOptions(o: OpenOptions): CheckedOpenOptions {
   if (o === null || typeof o !== 'object') throw new TypeError('options must be an object');
   if (!Array.isArray(o.keys)) throw new TypeError('options.keys must be an array of recipient key pairs');
   for (const [i, k] of o.keys.entries()) {

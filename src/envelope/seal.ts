@@ -128,7 +128,8 @@ function defaultContext(): SealContext {
   return { random: systemRandom, now: () => Date.now() };
 }
 
-interface CheckedOptions {
+/** {@link SealStreamOptions} once checked. */
+export interface CheckedOptions {
   recipients: { key: RecipientPublicKey; scheme: StanzaScheme; rid: Uint8Array }[];
   sender: SigningKeyPair | null;
   hidden: boolean;
@@ -139,7 +140,12 @@ interface CheckedOptions {
   size: number | null;
 }
 
-function checkOptions(o: SealStreamOptions, nowSeconds: number): CheckedOptions {
+/**
+ * Check sealing options as `seal` does, throwing its TypeError, RangeError or LintasError. Also
+ * the worker pool's check at its edge, so a bad item fails on the calling thread exactly as it
+ * would in `seal`, before anything is sent to a worker.
+ */
+export function checkOptions(o: SealStreamOptions, nowSeconds: number): CheckedOptions {
   if (o === null || typeof o !== 'object') throw new TypeError('options must be an object');
   if (!Array.isArray(o.recipients)) throw new TypeError('options.recipients must be an array');
   if (o.recipients.length === 0) throw new RangeError('options.recipients must name at least one recipient');

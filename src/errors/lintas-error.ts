@@ -64,6 +64,9 @@ export type LintasErrorCode =
   | 'ERR_RECEIPT_MALFORMED'
   | 'ERR_RECEIPT_SIGNATURE_INVALID'
   | 'ERR_RECEIPT_MISMATCH'
+  // The worker pool of lintas/node (docs/PERFORMANCE.md, "When the worker pool pays").
+  | 'ERR_POOL_CLOSED'
+  | 'ERR_POOL_WORKER_FAILED'
   // Key cards and signed statements about them (docs/KEYRING.md).
   | 'ERR_KEYCARD_MALFORMED'
   | 'ERR_KEYCARD_UNSUPPORTED_VERSION'

@@ -11,6 +11,8 @@ export type {
   UpdateContactOptions,
   ResolveOptions,
   KeyRingSealOptions,
+  KeyRingSealingKeysOptions,
+  KeyRingSealingKeys,
   KeyRingSealStreamOptions,
   KeyRingOpenOptions,
   SenderReport,

@@ -27,18 +27,19 @@ import {
   type CreateIdentityOptions,
   type RotateIdentityOptions,
 } from './ring/identities.js';
-import { openStream, type KeyRingOpenedEnvelope, type KeyRingOpenedEnvelopeStream, type KeyRingOpenOptions } from './ring/opening.js';
+import { openingOptions, openStream, reportOnSender, type KeyRingOpenedEnvelope, type KeyRingOpenedEnvelopeStream, type KeyRingOpenOptions, type SenderReport } from './ring/opening.js';
 import { findByFingerprint, lookupSigningKey, resolveRecipients, type RecipientRef, type ResolvedRecipient, type ResolveOptions } from './ring/resolution.js';
 import { importRevocation } from './ring/revocations.js';
 import { RingStore, type OpenKeyRingOptions, type StorageProtection } from './ring/ring-store.js';
-import { sealStream, type KeyRingSealOptions, type KeyRingSealStreamOptions } from './ring/sealing.js';
+import { sealingKeys, sealStream, type KeyRingSealingKeys, type KeyRingSealingKeysOptions, type KeyRingSealOptions, type KeyRingSealStreamOptions } from './ring/sealing.js';
+import type { EnvelopeInfo, OpenOptions } from '../envelope/open.js';
 
 export { DEFAULT_VALIDITY_DAYS, CARD_CLOCK_SKEW_SECONDS } from './ring/validity.js';
 export type { CreateIdentityOptions, RotateIdentityOptions } from './ring/identities.js';
 export type { ImportKeyCardOptions, UpdateContactOptions } from './ring/contacts.js';
 export type { ImportKeyCardResult, AttributeChange } from './ring/card-import.js';
 export type { RecipientRef, ResolvedRecipient, ResolveOptions } from './ring/resolution.js';
-export type { KeyRingSealOptions, KeyRingSealStreamOptions } from './ring/sealing.js';
+export type { KeyRingSealOptions, KeyRingSealStreamOptions, KeyRingSealingKeysOptions, KeyRingSealingKeys } from './ring/sealing.js';
 export type { SenderVerification, KeyRingOpenOptions, SenderReport, KeyRingOpenedEnvelope, KeyRingOpenedEnvelopeStream } from './ring/opening.js';
 export type { OpenKeyRingOptions, StorageProtection } from './ring/ring-store.js';
 
@@ -432,6 +433,67 @@ export class KeyRing {
    */
   resolveRecipients(refs: RecipientRef[], options: ResolveOptions = {}): ResolvedRecipient[] {
     return resolveRecipients(this.store, refs, options);
+  }
+
+  /**
+   * The keys {@link KeyRing.seal} would seal with, after the same checks (the sender's card
+   * unrevoked and valid, every recipient known, unrevoked and valid, no silent classical
+   * recipient: SPEC 10.9), for sealing elsewhere: `lintas/node`'s worker pool. The sender's key
+   * pair is a copy: wipe it (`wipe` its `secretKey`) once the pool has it.
+   * @throws {@link LintasError} the key codes of {@link KeyRing.seal}.
+   * @throws {TypeError | RangeError} for a malformed `from`, `to` or `now`.
+   * @example
+   * ```ts
+   * import { createWorkerPool, KeyRing, MemoryKeyRingStorage } from 'lintas/node';
+   *
+   * const ring = await KeyRing.create(new MemoryKeyRingStorage(), { passphrase: 'correct horse battery staple' });
+   * await ring.createIdentity({ name: 'desk', organization: 'BIN', country: 'ID' });
+   * const { sender, recipients } = ring.sealingKeys({ from: 'desk', to: ['desk'] });
+   * const pool = await createWorkerPool({ sender });
+   * sender.secretKey.fill(0); // the pool holds its own copy
+   * const envelopes = await pool.seal([{ payload: new Uint8Array(1024), recipients }]);
+   * const opened = await ring.open(envelopes[0]!);
+   * console.assert(opened.senderIdentity?.name === 'desk');
+   * await pool.close();
+   * ring.close();
+   * ```
+   */
+  sealingKeys(options: KeyRingSealingKeysOptions): KeyRingSealingKeys {
+    this.store.assertOpen();
+    const { sender, recipients } = sealingKeys(this.store, options);
+    return { sender: { publicKey: sender.publicKey.slice(), secretKey: sender.secretKey.slice() }, recipients };
+  }
+
+  /**
+   * The `keys` (every decryption key of your identities, current and rotated out) and, with
+   * `requireKnownSender`, the `trustedSenders` (every signing key this key ring knows) that
+   * {@link KeyRing.open} opens with, for opening elsewhere: `lintas/node`'s worker pool. The keys
+   * are copies: wipe their `secretKey`s once the pool has them. Then pass each opened envelope to
+   * {@link KeyRing.senderReport}, and its id to your replay guard (SPEC 10.7).
+   * @throws {@link LintasError} `ERR_ENVELOPE_NOT_FOR_ME` if the key ring has no identity.
+   */
+  openingOptions(options: { requireKnownSender?: boolean } = {}): Pick<OpenOptions, 'keys' | 'trustedSenders'> {
+    if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+    if (options.requireKnownSender !== undefined && typeof options.requireKnownSender !== 'boolean') throw new TypeError('options.requireKnownSender must be a boolean');
+    const { keys, trustedSenders } = openingOptions(this.store, options.requireKnownSender === true);
+    const copies = keys.map((k) => ({ ...k, publicKey: k.publicKey.slice(), secretKey: k.secretKey.slice() }));
+    return trustedSenders ? { keys: copies, trustedSenders } : { keys: copies };
+  }
+
+  /**
+   * What {@link KeyRing.open} reports about the sender of an envelope that was opened elsewhere
+   * (with {@link KeyRing.openingOptions}, e.g. by `lintas/node`'s worker pool): the contact or
+   * identity, how its card was verified, whether it is revoked, expired or superseded, and
+   * whether the envelope was downgraded (SPEC 10.9). The trust decision is yours, as with `open`.
+   * @param info - What `open` (or the pool) returned for the envelope.
+   * @param options - `now`: the time to judge the card's validity at (default: now).
+   * @throws {@link LintasError} `ERR_KEYRING_UNKNOWN_IDENTITY` if it was opened with a key that
+   * is not one of this key ring's.
+   * @throws {TypeError} if `info` is not what `open` returns.
+   */
+  senderReport(info: EnvelopeInfo, options: { now?: Date } = {}): SenderReport {
+    if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+    return reportOnSender(this.store, info, options.now);
   }
 
   /**

@@ -199,6 +199,15 @@ const file = new File([__payload], 'note.txt');
       expect(opened.equals(original)).toBe(true);
     },
   },
+  'Performance and large files #2': {
+    inputs: ['sender', 'me', 'payloads', 'recipients'],
+    code: `${USAGE_AGENCIES}
+const sender = bin;
+const me = polri;
+const recipients = [polri.xwing];
+const payloads = [new TextEncoder().encode('one'), new TextEncoder().encode('two')];
+`,
+  },
 };
 
 const blocks = readmeBlocks(await readFile(join(ROOT, 'README.md'), 'utf8'));

@@ -41,6 +41,7 @@ const REQUIRED = [
   'DropFolderTransport',
   'startRelay',
   'receiveEnvelopes',
+  'createWorkerPool',
   'checkMarkings',
   'AuditLog',
   'verifyAuditLog',

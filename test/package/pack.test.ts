@@ -2,7 +2,7 @@
  * What users install is what was tested: build the package (tsup), lint it (publint --strict,
  * @arethetypeswrong/cli), `npm pack` it, install the tarball into a fresh consumer project and
  * use it from ESM, CommonJS and TypeScript (node16 and bundler resolution), each doing a real
- * seal/open round trip and a drop-folder exchange through `lintas/node`, and bundle its main
+ * seal/open round trip, a drop-folder exchange and the worker pool through `lintas/node`, and bundle its main
  * entry for browsers.
  *
  * The build runs in a copy of the package's sources under the system temp folder, so the test
@@ -82,6 +82,13 @@ const SCENARIO = (flavour: string) => `
   const ring = await lintas.KeyRing.create(new lintas.MemoryKeyRingStorage(), { passphrase: 'correct horse battery' });
   ring.close();
   const keyRingMemoryKept = process.memoryUsage().external - externalBefore > 16 * 1024 * 1024;
+  // lintas/node's worker pool: its worker thread starts from the built dist/pool-worker file of
+  // this flavour; envelopes cross both ways with the single-thread API, errors as LintasError.
+  const pool = await lintasNode.createWorkerPool({ workers: 2, sender: sender.signing, keys: [receiver.xwing] });
+  const [pooled] = await pool.seal([{ payload: new TextEncoder().encode(text), recipients: [receiver.xwing] }]);
+  const poolSealed = await lintas.open(pooled, { keys: [receiver.xwing], trustedSenders: [sender.signing.publicKey] });
+  const [poolOpened, poolRefused] = await pool.open([envelope, tampered]);
+  await pool.close();
   console.log(JSON.stringify({
     text: new TextDecoder().decode(opened.payload),
     authenticated: opened.authenticated,
@@ -90,6 +97,11 @@ const SCENARIO = (flavour: string) => `
     closed: closed && { code: closed.code, isLintasError: lintas.isLintasError(closed) },
     sameSeal: lintasNode.seal === lintas.seal,
     keyRingMemoryKept,
+    pool: {
+      sealed: new TextDecoder().decode(poolSealed.payload),
+      opened: poolOpened.ok && new TextDecoder().decode(poolOpened.opened.payload),
+      refused: { code: poolRefused.error.code, isLintasError: lintas.isLintasError(poolRefused.error) },
+    },
   }));
 `;
 
@@ -103,6 +115,7 @@ const expected = (flavour: string) => {
     closed: { code: 'ERR_TRANSPORT_CLOSED', isLintasError: true },
     sameSeal: true,
     keyRingMemoryKept: false,
+    pool: { sealed: text, opened: text, refused: { code: 'ERR_ENVELOPE_TAMPERED', isLintasError: true } },
   };
 };
 
@@ -225,7 +238,7 @@ describe('the packed package', () => {
 
   it('ships the built code, the docs and the test vectors, without source maps or sources', async () => {
     const paths = packed.files.map((f) => f.path);
-    for (const p of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'SECURITY.md', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts', 'dist/node.js', 'dist/node.cjs', 'dist/node.d.ts', 'dist/node.d.cts', 'docs/SPEC.md', 'docs/vectors/README.md']) {
+    for (const p of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'SECURITY.md', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts', 'dist/node.js', 'dist/node.cjs', 'dist/node.d.ts', 'dist/node.d.cts', 'dist/pool-worker.js', 'dist/pool-worker.cjs', 'docs/SPEC.md', 'docs/vectors/README.md']) {
       expect(paths).toContain(p);
     }
     // Every vector of the repository is in the package (SPEC 11 and 12.10 point reviewers at them).

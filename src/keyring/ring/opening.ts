@@ -80,14 +80,35 @@ export async function openStream(store: RingStore, envelope: ByteSource | string
   for (const k of ['keys', 'trustedSenders'] as const) {
     if (k in options) throw new TypeError(`options.${k} is not accepted here: the key ring supplies keys and senders`);
   }
+  const openOptions: OpenOptions = { ...rest, ...openingOptions(store, requireKnownSender === true) };
+  const opened = await openEnvelopeStream(envelope, openOptions);
+  const report = senderReport(store.index, opened.info, nowSeconds(options.now));
+  return { info: { ...opened.info, ...report }, payload: opened.payload };
+}
+
+/**
+ * See {@link KeyRing.openingOptions}: every decryption key of the ring (current and rotated out),
+ * and with `requireKnownSender` every signing key it knows as the trusted senders (SPEC 6.5).
+ */
+export function openingOptions(store: RingStore, requireKnownSender: boolean): Pick<OpenOptions, 'keys' | 'trustedSenders'> {
+  store.assertOpen();
   const index = store.index;
   const keys: RecipientKeyPair[] = index.ownKeys.map((k) => k.key);
   if (keys.length === 0) throw new LintasError('ERR_ENVELOPE_NOT_FOR_ME', 'This key ring has no identity, so no envelope can be for it; create an identity first');
-  const openOptions: OpenOptions = { ...rest, keys };
-  if (requireKnownSender) openOptions.trustedSenders = [...index.bySigningKey.values()].map((loc) => loc.record.cards[loc.position]!.signingPublicKey);
-  const opened = await openEnvelopeStream(envelope, openOptions);
-  const report = senderReport(index, opened.info, nowSeconds(options.now));
-  return { info: { ...opened.info, ...report }, payload: opened.payload };
+  if (!requireKnownSender) return { keys };
+  return { keys, trustedSenders: [...index.bySigningKey.values()].map((loc) => loc.record.cards[loc.position]!.signingPublicKey) };
+}
+
+/** See {@link KeyRing.senderReport}: what the ring knows of an envelope opened elsewhere. */
+export function reportOnSender(store: RingStore, info: EnvelopeInfo, now: Date | undefined): SenderReport {
+  store.assertOpen();
+  if (info === null || typeof info !== 'object' || !info.openedWith || !(info.openedWith.recipientId instanceof Uint8Array)) {
+    throw new TypeError('info must be what open() returned (an EnvelopeInfo)');
+  }
+  if (!store.index.byRecipientId.has(hex(info.openedWith.recipientId))) {
+    throw new LintasError('ERR_KEYRING_UNKNOWN_IDENTITY', 'The envelope was opened with a key that belongs to none of the identities of this key ring');
+  }
+  return senderReport(store.index, info, nowSeconds(now));
 }
 
 function senderReport(index: RingIndex, info: EnvelopeInfo, now: number): SenderReport {

@@ -3,7 +3,7 @@
  * unrevoked and valid, and each recipient card gets its preferred key (SPEC 10.9).
  */
 import { LintasError } from '../../errors/index.js';
-import type { SigningKeyPair } from '../../keys/recipient.js';
+import type { RecipientPublicKey, SigningKeyPair } from '../../keys/recipient.js';
 import { sealStream as sealEnvelopeStream, type SealOptions, type SealStreamOptions } from '../../envelope/seal.js';
 import type { ByteSource } from '../../envelope/byte-source.js';
 import { preferredEncryptionKey } from '../key-card.js';
@@ -48,14 +48,36 @@ export interface KeyRingSealStreamOptions extends Omit<SealStreamOptions, 'recip
   allowClassicalRecipients?: boolean;
 }
 
+/** What {@link KeyRing.sealingKeys} returns. */
+export interface KeyRingSealingKeys {
+  /** The signing key pair of the sending identity's current card. */
+  sender: SigningKeyPair;
+  /** Each recipient card's preferred encryption key (X-Wing when it has one), in order. */
+  recipients: RecipientPublicKey[];
+}
+
+/** What {@link KeyRing.sealingKeys} needs: the sealing options that choose keys. */
+export type KeyRingSealingKeysOptions = Pick<KeyRingSealOptions, 'from' | 'to' | 'now' | 'allowClassicalRecipients'>;
+
 /** See {@link KeyRing.sealStream}. */
 export function sealStream(store: RingStore, payload: ByteSource, options: KeyRingSealStreamOptions): AsyncIterable<Uint8Array> {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
   const { from, to, now, allowClassicalRecipients, ...rest } = options;
-  if (typeof from !== 'string') throw new TypeError('options.from must be the name of one of your identities');
   for (const k of ['recipients', 'sender', 'anonymous'] as const) {
     if (k in options) throw new TypeError(`options.${k} is not accepted here: the key ring chooses keys from options.from and options.to`);
   }
+  const { sender, recipients } = sealingKeys(store, { from, to, now, allowClassicalRecipients });
+  return sealEnvelopeStream(payload, { ...rest, recipients, sender });
+}
+
+/**
+ * See {@link KeyRing.sealingKeys}: the sender's keys and the recipients' public keys, after every
+ * check the key ring makes before it seals.
+ */
+export function sealingKeys(store: RingStore, options: KeyRingSealingKeysOptions): KeyRingSealingKeys {
+  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  const { from, to, now, allowClassicalRecipients } = options;
+  if (typeof from !== 'string') throw new TypeError('options.from must be the name of one of your identities');
   const sender = senderKeys(store, from, nowSeconds(now));
   // A hybrid (X-Wing) card gets only an X-Wing stanza: adding an X25519 stanza for the same
   // recipient would let whoever breaks X25519 (a future quantum computer) unwrap the file key
@@ -64,7 +86,7 @@ export function sealStream(store: RingStore, payload: ByteSource, options: KeyRi
   const recipients = resolved.map((r) => preferredEncryptionKey(r.card));
   // And one classical-only card must not silently strip that protection from the others.
   checkClassicalMix(recipients, allowClassicalRecipients, (i) => resolved[i]!.label);
-  return sealEnvelopeStream(payload, { ...rest, recipients, sender });
+  return { sender, recipients };
 }
 
 /** The signing keys of identity `from`, if its current card may sign at `now`. */

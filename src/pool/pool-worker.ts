@@ -1,0 +1,59 @@
+/**
+ * The worker of a {@link LintasWorkerPool}: runs the unchanged single-thread `seal` and `open`
+ * (SPEC sections 5 and 6) on the jobs it is sent, with the pool's keys, and answers with each
+ * item's result or error. It keeps no state between jobs: no replay memory, no policy of its own
+ * (the calling thread sends the policy with each batch, and applies replay protection to what
+ * comes back: SPEC 10.7), and its keys are views of the memory the calling thread wipes.
+ *
+ * Built as its own file (dist/pool-worker.js and .cjs) because a worker thread starts from a
+ * module of its own; the pool finds it next to itself.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { cryptoReady } from '../crypto/sodium.js';
+import { seal } from '../envelope/seal.js';
+import { open, type OpenedEnvelope } from '../envelope/open.js';
+import { buffersOf, toWireError, transferable, type Job, type Reply, type WireResult, type WorkerStart } from './protocol.js';
+import { sharedKeyPairs } from './shared-keys.js';
+
+const start = workerData as WorkerStart;
+const port = parentPort!;
+const { sender, keys } = sharedKeyPairs(start.keys);
+const signer = start.anonymous ? { anonymous: true } : sender ? { sender } : {};
+
+async function settle<T>(work: () => Promise<T>): Promise<WireResult<T>> {
+  try {
+    return { ok: true, value: await work() };
+  } catch (e) {
+    return { ok: false, error: toWireError(e) };
+  }
+}
+
+async function run(job: Job): Promise<{ reply: Reply; transfer: ArrayBuffer[] }> {
+  if (job.kind === 'seal') {
+    const results: WireResult<Uint8Array>[] = [];
+    // One at a time: a worker is one core; concurrency comes from the pool's other workers.
+    for (const { payload, ...options } of job.items) {
+      results.push(await settle(async () => transferable(await seal(payload, { ...options, ...signer }))));
+    }
+    return { reply: { id: job.id, kind: 'sealed', results }, transfer: buffersOf(results.flatMap((r) => (r.ok ? [r.value] : []))) };
+  }
+  const results: WireResult<OpenedEnvelope>[] = [];
+  for (const envelope of job.envelopes) {
+    results.push(
+      await settle(async () => {
+        const opened = await open(envelope, { ...job.policy, keys });
+        return { ...opened, payload: transferable(opened.payload) };
+      }),
+    );
+  }
+  return { reply: { id: job.id, kind: 'opened', results }, transfer: buffersOf(results.flatMap((r) => (r.ok ? [r.value.payload] : []))) };
+}
+
+// No top-level await: the CommonJS build of this file has none. Jobs that arrive before the
+// listener is attached wait in the port.
+void cryptoReady().then(() => {
+  port.on('message', (job: Job) => {
+    void run(job).then(({ reply, transfer }) => port.postMessage(reply, transfer));
+  });
+  port.postMessage({ kind: 'ready' } satisfies Reply);
+});

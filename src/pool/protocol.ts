@@ -1,0 +1,104 @@
+/**
+ * The messages between a worker pool and its workers, and how errors and bytes cross the thread
+ * boundary. Structured clone keeps neither an error's class nor a `LintasError`'s `code`, so
+ * errors travel as {@link WireError} and are rebuilt on the calling thread with its own classes
+ * (an app's `instanceof LintasError` and `err.code` work as with the single-thread API).
+ *
+ * Bytes that matter (payloads, plaintexts, envelopes) move as transferred ArrayBuffers: the
+ * sender copies them once into a buffer of their own and hands that buffer over, so no second
+ * copy of a plaintext is left behind in a serialized message.
+ */
+import { LintasError, type LintasErrorCode } from '../errors/index.js';
+import type { OpenedEnvelope } from '../envelope/open.js';
+import type { RecipientPublicKey } from '../keys/recipient.js';
+import type { SharedKeys } from './shared-keys.js';
+
+/** What a worker is started with (its `workerData`). */
+export interface WorkerStart {
+  /** The module the worker runs (src/pool/pool-worker.ts, or its build in dist/). */
+  entry: string;
+  /** The pool's keys, shared with the calling thread. */
+  keys: SharedKeys;
+  /** Seal without a sender (SPEC 5.3 "sender" absent), as the pool was created. */
+  anonymous: boolean;
+}
+
+/** One envelope to seal: the payload and the per-envelope options of `seal` (sender excluded). */
+export interface WireSealItem {
+  payload: Uint8Array;
+  recipients: RecipientPublicKey[];
+  hideRecipients?: boolean;
+  padding?: boolean;
+  expiresAt?: Date;
+  contentType?: string;
+  chunkSize?: number;
+}
+
+/** The policy of `open` for a batch, decided by the calling thread (SPEC 6.5). */
+export interface WireOpenPolicy {
+  allowAnonymous?: boolean;
+  trustedSenders?: Uint8Array[];
+  now: Date;
+  maxClockSkewSeconds?: number;
+  maxTrialDecryptions?: number;
+}
+
+/** Calling thread to worker. */
+export type Job =
+  | { id: number; kind: 'seal'; items: WireSealItem[] }
+  | { id: number; kind: 'open'; envelopes: (Uint8Array | string)[]; policy: WireOpenPolicy };
+
+/** An error as it crosses the boundary. Stacks stay behind: they name worker internals only. */
+export interface WireError {
+  name: 'LintasError' | 'TypeError' | 'RangeError' | 'Error';
+  code?: LintasErrorCode;
+  message: string;
+}
+
+/** The outcome of one item. */
+export type WireResult<T> = { ok: true; value: T } | { ok: false; error: WireError };
+
+/** Worker to calling thread. */
+export type Reply =
+  | { kind: 'ready' }
+  | { id: number; kind: 'sealed'; results: WireResult<Uint8Array>[] }
+  | { id: number; kind: 'opened'; results: WireResult<OpenedEnvelope>[] };
+
+/** Flatten an error thrown in a worker. */
+export function toWireError(e: unknown): WireError {
+  if (e instanceof LintasError) return { name: 'LintasError', code: e.code, message: e.message };
+  if (e instanceof TypeError) return { name: 'TypeError', message: e.message };
+  if (e instanceof RangeError) return { name: 'RangeError', message: e.message };
+  return { name: 'Error', message: e instanceof Error ? e.message : String(e) };
+}
+
+/** Rebuild an error on the calling thread, with the calling thread's classes. */
+export function fromWireError(w: WireError): Error {
+  switch (w.name) {
+    case 'LintasError':
+      return new LintasError(w.code!, w.message);
+    case 'TypeError':
+      return new TypeError(w.message);
+    case 'RangeError':
+      return new RangeError(w.message);
+    default:
+      return new Error(w.message);
+  }
+}
+
+/**
+ * `bytes` as an array that owns its whole, transferable buffer: itself if it already does, else
+ * a copy. Only for arrays the pool made itself: the caller's arrays are copied (`slice()`)
+ * before they are transferred, so nothing of theirs is ever detached.
+ */
+export function transferable(bytes: Uint8Array): Uint8Array {
+  const whole = bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  return whole ? bytes : bytes.slice();
+}
+
+/** The buffers of `arrays`, for a postMessage transfer list. */
+export function buffersOf(arrays: Iterable<Uint8Array>): ArrayBuffer[] {
+  const out: ArrayBuffer[] = [];
+  for (const a of arrays) out.push(a.buffer as ArrayBuffer);
+  return out;
+}

@@ -1,0 +1,233 @@
+/**
+ * The worker pool of lintas/node (src/pool/): the same envelopes and the same errors as the
+ * single-thread `seal` and `open`, policy decided by the calling thread, keys wiped by it, and
+ * the failure modes (close, a dying worker, a full queue) ending in typed errors.
+ *
+ * The workers run the TypeScript sources here (compiled by tsx in each worker, slow to start on
+ * a busy machine), so the suite shares a few pools. The built package's pool (ESM and CommonJS)
+ * is tested in test/package/pack.test.ts.
+ */
+import { inspect } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { armor, createWorkerPool, generateIdentityKeys, isLintasError, LintasError, open, seal, type IdentityKeys, type LintasWorkerPool, type PoolOpenResult } from '../../src/node.js';
+
+/** What the tests read of a pool's private state: the shared key buffer, the queue, the threads. */
+interface PoolInternals {
+  keys: { buffer: SharedArrayBuffer };
+  queuedItems: number;
+  slots: { worker: { terminate(): Promise<number>; threadId: number } }[];
+}
+const internals = (pool: LintasWorkerPool) => pool as unknown as PoolInternals;
+
+const text = (s: string) => new TextEncoder().encode(s);
+const codeOf = (r: PoolOpenResult) => (r.ok ? 'OK' : isLintasError(r.error) ? r.error.code : `${r.error.name}: ${r.error.message}`);
+
+let alice: IdentityKeys;
+let bob: IdentityKeys;
+let mallory: IdentityKeys;
+let pool: LintasWorkerPool;
+
+beforeAll(async () => {
+  [alice, bob, mallory] = await Promise.all([generateIdentityKeys(), generateIdentityKeys(), generateIdentityKeys()]);
+  pool = await createWorkerPool({ workers: 2, sender: alice.signing, keys: [bob.xwing, bob.x25519] });
+});
+afterAll(() => pool?.close());
+
+describe('results identical to seal and open', () => {
+  it('envelopes sealed by the pool open with open(), with every option carried', async () => {
+    const expiresAt = new Date(Math.floor(Date.now() / 1000) * 1000 + 3_600_000);
+    const items = [
+      { payload: text('plain'), recipients: [bob.xwing] },
+      { payload: new Uint8Array(1024).fill(7), recipients: [bob.x25519, mallory.x25519], hideRecipients: true, padding: true },
+      { payload: text('typed'), recipients: [bob.xwing], contentType: 'text/plain', expiresAt, chunkSize: 4096 },
+    ];
+    const envelopes = await pool.seal(items);
+    expect(envelopes).toHaveLength(3);
+    for (const [i, envelope] of envelopes.entries()) {
+      const opened = await open(envelope, { keys: [bob.xwing, bob.x25519], trustedSenders: [alice.signing.publicKey] });
+      expect(opened.payload).toEqual(items[i]!.payload);
+      expect(opened.sender).toEqual(alice.signing.publicKey);
+      expect(opened.authenticated).toBe(true);
+    }
+    const typed = await open(envelopes[2]!, { keys: [bob.xwing] });
+    expect(typed.contentType).toBe('text/plain');
+    expect(typed.expiresAt).toEqual(expiresAt);
+  });
+
+  it('envelopes sealed by seal() open in the pool to exactly what open() returns', async () => {
+    const envelopes = await Promise.all([
+      seal(text('one'), { recipients: [bob.xwing], sender: alice.signing }),
+      seal(new Uint8Array(5000).fill(1), { recipients: [bob.x25519], sender: alice.signing, padding: true, contentType: 'application/octet-stream' }),
+    ]);
+    const inputs = [envelopes[0]!, armor(envelopes[1]!)];
+    const results = await pool.open(inputs, { trustedSenders: [alice.signing.publicKey] });
+    for (const [i, r] of results.entries()) {
+      expect(r.ok).toBe(true);
+      const direct = await open(inputs[i]!, { keys: [bob.xwing, bob.x25519], trustedSenders: [alice.signing.publicKey] });
+      expect(r.ok && r.opened).toEqual(direct);
+    }
+  });
+
+  it('keeps the order of a batch larger than a job, with two workers sharing it', async () => {
+    const items = Array.from({ length: 70 }, (_, i) => ({ payload: text(`item ${i}`), recipients: [bob.x25519] }));
+    const envelopes = await pool.seal(items);
+    const results = await pool.open(envelopes);
+    expect(results.map((r) => (r.ok ? new TextDecoder().decode(r.opened.payload) : codeOf(r)))).toEqual(items.map((_, i) => `item ${i}`));
+  });
+
+  it('anonymous pools seal anonymous envelopes, refused unless the batch allows them', async () => {
+    await using tipLine = await createWorkerPool({ workers: 1, anonymous: true });
+    const [envelope] = await tipLine.seal([{ payload: text('tip'), recipients: [bob.xwing] }]);
+    const [refused, accepted] = [...(await pool.open([envelope!])), ...(await pool.open([envelope!], { allowAnonymous: true }))];
+    expect(codeOf(refused!)).toBe('ERR_ENVELOPE_ANONYMOUS');
+    expect(accepted!.ok && accepted!.opened.sender).toBeNull();
+  });
+});
+
+describe('errors keep their class and code across the thread boundary', () => {
+  it('one result per envelope: tampered, not for me, unknown sender, each with its LintasError code', async () => {
+    const good = await seal(text('good'), { recipients: [bob.xwing], sender: alice.signing });
+    const tampered = good.slice();
+    tampered[tampered.length - 1]! ^= 1;
+    const notForBob = await seal(text('x'), { recipients: [mallory.xwing], sender: alice.signing });
+    const fromMallory = await seal(text('x'), { recipients: [bob.xwing], sender: mallory.signing });
+    const results = await pool.open([good, tampered, notForBob, fromMallory, new Uint8Array(3)], { trustedSenders: [alice.signing.publicKey] });
+    expect(results.map(codeOf)).toEqual(['OK', 'ERR_ENVELOPE_TAMPERED', 'ERR_ENVELOPE_NOT_FOR_ME', 'ERR_UNKNOWN_SENDER', 'ERR_ENVELOPE_MALFORMED']);
+    const error = (results[1] as { error: Error }).error;
+    expect(error).toBeInstanceOf(LintasError);
+    // The same words as the single-thread API, so logs and apps cannot tell the two apart.
+    const direct = (await open(tampered, { keys: [bob.xwing] }).then(() => null, (e: unknown) => e)) as LintasError;
+    expect(error.message).toBe(direct.message);
+  });
+
+  it('a seal error raised inside a worker (a low-order recipient key) arrives as its LintasError', async () => {
+    const lowOrder = { type: 'X25519' as const, publicKey: new Uint8Array(32) };
+    const direct = await seal(text('x'), { recipients: [lowOrder], sender: alice.signing }).catch((e: unknown) => e);
+    expect(isLintasError(direct, 'ERR_SEAL_INVALID_RECIPIENT')).toBe(true);
+    const error = await pool.seal([{ payload: text('ok'), recipients: [bob.xwing] }, { payload: text('x'), recipients: [lowOrder] }]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LintasError);
+    expect((error as LintasError).code).toBe('ERR_SEAL_INVALID_RECIPIENT');
+  });
+});
+
+describe('policy stays with the calling thread (SPEC 6.5)', () => {
+  it('the batch is judged at the caller clock, fixed when the call is made', async () => {
+    const envelope = await seal(text('x'), { recipients: [bob.xwing], sender: alice.signing, expiresAt: new Date(Date.now() + 60_000) });
+    const [later] = await pool.open([envelope], { now: new Date(Date.now() + 3_600_000) });
+    expect(codeOf(later!)).toBe('ERR_ENVELOPE_EXPIRED');
+    const [earlier] = await pool.open([envelope], { now: new Date(Date.now() - 3_600_000) });
+    expect(codeOf(earlier!)).toBe('ERR_ENVELOPE_NOT_YET_VALID');
+  });
+
+  it('the trusted senders are the caller list: a sender outside it is refused before its payload is used', async () => {
+    const envelope = await seal(text('x'), { recipients: [bob.xwing], sender: alice.signing });
+    const [r] = await pool.open([envelope], { trustedSenders: [mallory.signing.publicKey] });
+    expect(codeOf(r!)).toBe('ERR_UNKNOWN_SENDER');
+  });
+
+  it('opening the same envelope twice succeeds twice: replay protection is the caller job (SPEC 10.7)', async () => {
+    const envelope = await seal(text('x'), { recipients: [bob.xwing], sender: alice.signing });
+    const results = await pool.open([envelope, envelope]);
+    expect(results.map(codeOf)).toEqual(['OK', 'OK']);
+    expect(results[0]!.ok && results[1]!.ok && results[0]!.opened.envelopeId).toEqual(results[1]!.ok && results[1]!.opened.envelopeId);
+  });
+});
+
+describe('arguments are checked at the edge, on the calling thread', () => {
+  it('createWorkerPool refuses bad options before starting a thread', async () => {
+    await expect(createWorkerPool({ workers: 0 })).rejects.toThrow(RangeError);
+    await expect(createWorkerPool({ workers: 1.5 })).rejects.toThrow(RangeError);
+    await expect(createWorkerPool({ workers: '2' as unknown as number })).rejects.toThrow(TypeError);
+    await expect(createWorkerPool({ maxQueued: 0 })).rejects.toThrow(RangeError);
+    await expect(createWorkerPool({ sender: { publicKey: new Uint8Array(32), secretKey: new Uint8Array(32) } })).rejects.toThrow(RangeError);
+    await expect(createWorkerPool({ sender: alice.signing, anonymous: true })).rejects.toThrow(TypeError);
+    await expect(createWorkerPool({ keys: [{ type: 'X25519', publicKey: new Uint8Array(32) } as never] })).rejects.toThrow(TypeError);
+  });
+
+  it('seal and open refuse bad items with the TypeError or RangeError of seal and open', async () => {
+    await expect(pool.seal({} as never)).rejects.toThrow(TypeError);
+    await expect(pool.seal([{ payload: 'text' as never, recipients: [bob.xwing] }])).rejects.toThrow(TypeError);
+    await expect(pool.seal([{ payload: text('x'), recipients: [] }])).rejects.toThrow(RangeError);
+    await expect(pool.seal([{ payload: text('x'), recipients: [bob.xwing], chunkSize: 1000 }])).rejects.toThrow(RangeError);
+    await expect(pool.seal([{ payload: text('x'), recipients: [bob.xwing], sender: mallory.signing } as never])).rejects.toThrow(TypeError);
+    await expect(pool.open([42 as never])).rejects.toThrow(TypeError);
+    await expect(pool.open([], { keys: [mallory.xwing] } as never)).rejects.toThrow(TypeError);
+    await expect(pool.open([], { maxClockSkewSeconds: -1 })).rejects.toThrow(RangeError);
+    await using opener = await createWorkerPool({ workers: 1, keys: [bob.xwing] });
+    await expect(opener.seal([{ payload: text('x'), recipients: [bob.xwing] }])).rejects.toThrow(TypeError);
+  });
+});
+
+describe('keys', () => {
+  it('the caller key arrays are copied, never detached or changed, and inspect shows no key', async () => {
+    const keys = await generateIdentityKeys();
+    const before = keys.signing.secretKey.slice();
+    const p = await createWorkerPool({ workers: 1, sender: keys.signing, keys: [keys.xwing] });
+    const hex = Buffer.from(keys.signing.secretKey.subarray(0, 16)).toString('hex');
+    expect(inspect(p, { depth: 10 })).not.toContain(hex);
+    expect(JSON.stringify(p)).not.toContain(hex);
+    await p.close();
+    expect(keys.signing.secretKey).toEqual(before);
+    expect(keys.signing.secretKey.buffer.byteLength).toBeGreaterThan(0);
+  });
+
+  it('close() zeroes the one copy of the secret keys the workers read, from the calling thread', async () => {
+    const keys = await generateIdentityKeys();
+    const p = await createWorkerPool({ workers: 2, sender: keys.signing, keys: [keys.xwing, keys.x25519] });
+    const shared = new Uint8Array(internals(p).keys.buffer);
+    // One copy for all workers: the signing key and both decryption keys, nothing else.
+    expect(shared.length).toBe(keys.signing.secretKey.length + keys.xwing.secretKey.length + keys.x25519.secretKey.length);
+    expect(shared.some((b) => b !== 0)).toBe(true);
+    await p.close();
+    expect(shared.every((b) => b === 0)).toBe(true);
+  });
+});
+
+describe('failure modes', () => {
+  it('close() rejects pending jobs with ERR_POOL_CLOSED, and every later call', async () => {
+    const p = await createWorkerPool({ workers: 1, sender: alice.signing, keys: [bob.xwing] });
+    const settled = p.seal(Array.from({ length: 40 }, () => ({ payload: text('x'), recipients: [bob.xwing] }))).then(() => 'resolved', (e: unknown) => e);
+    await p.close();
+    await expect(settled).resolves.toSatisfy((e) => isLintasError(e, 'ERR_POOL_CLOSED'));
+    await expect(p.seal([{ payload: text('x'), recipients: [bob.xwing] }])).rejects.toSatisfy((e) => isLintasError(e, 'ERR_POOL_CLOSED'));
+    await expect(p.open([])).rejects.toSatisfy((e) => isLintasError(e, 'ERR_POOL_CLOSED'));
+    expect(p.closed).toBe(true);
+    await p.close(); // again: no error
+  });
+
+  it('a worker that dies fails its jobs with ERR_POOL_WORKER_FAILED and is replaced', async () => {
+    const p = await createWorkerPool({ workers: 2, sender: alice.signing, keys: [bob.xwing] });
+    try {
+      const victim = internals(p).slots[0]!.worker;
+      const pending = p.seal(Array.from({ length: 40 }, () => ({ payload: text('x'), recipients: [bob.xwing] })));
+      await victim.terminate(); // as a crash: the thread is gone with the jobs it held
+      const error = await pending.catch((e: unknown) => e);
+      expect(isLintasError(error, 'ERR_POOL_WORKER_FAILED')).toBe(true);
+      expect(p.closed).toBe(false);
+      const after = internals(p).slots[0]!.worker;
+      expect(after.threadId).not.toBe(victim.threadId);
+      const envelopes = await p.seal(Array.from({ length: 8 }, () => ({ payload: text('again'), recipients: [bob.xwing] })));
+      expect((await p.open(envelopes)).map(codeOf)).toEqual(Array(8).fill('OK'));
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('back-pressure: no more than maxQueued items wait, and a larger batch still completes in order', async () => {
+    await using p = await createWorkerPool({ workers: 1, sender: alice.signing, keys: [bob.x25519], maxQueued: 3 });
+    let most = 0;
+    let done = false;
+    const sample = () => {
+      most = Math.max(most, internals(p).queuedItems);
+      if (!done) setImmediate(sample);
+    };
+    sample();
+    const items = Array.from({ length: 60 }, (_, i) => ({ payload: text(`n${i}`), recipients: [bob.x25519] }));
+    const envelopes = await p.seal(items);
+    done = true;
+    expect(most).toBeGreaterThan(0);
+    expect(most).toBeLessThanOrEqual(3);
+    const results = await p.open(envelopes);
+    expect(results.map((r) => (r.ok ? new TextDecoder().decode(r.opened.payload) : codeOf(r)))).toEqual(items.map((_, i) => `n${i}`));
+  });
+});
