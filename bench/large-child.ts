@@ -28,7 +28,7 @@ function peakRss(): number {
 async function contenderFor(name: LargeContender, keys: BenchKeys): Promise<StreamContender> {
   if (name === 'io' || name === 'one-core' || name === 'two-core') {
     const { ioReference, oneCoreReference, twoCoreReference } = await import('./references.js');
-    return { io: ioReference, 'one-core': oneCoreReference, 'two-core': twoCoreReference }[name]();
+    return name === 'io' ? ioReference() : name === 'one-core' ? oneCoreReference() : twoCoreReference();
   }
   if (name === 'native' || name === 'lintas') {
     const { lintasContender, lintasParties, nativeChaCha } = await import('./contenders.js');
