@@ -1,7 +1,8 @@
 /**
- * The lintas benchmark (issues 7 and 17): `npm run bench` (about 8 minutes on the 2-core
- * machine) or `npm run bench -- --quick` (a smoke run of every section with small sizes and one
- * or two rounds; its figures mean little).
+ * The lintas benchmark (issues 7 and 17): `npm run bench` (6-8 minutes on a quiet 2-core
+ * machine, estimated from the CPU times of a loaded run; far longer on a loaded one) or
+ * `npm run bench -- --quick` (a smoke run of every section with small sizes and one to three
+ * rounds, about a minute; its figures mean little).
  *
  * Method (docs/PERFORMANCE.md, "Method"): every figure is measured in rounds in which each
  * contender runs in turn; ratios are taken per round, and the median round is reported with the
