@@ -206,7 +206,7 @@ async function streamed(): Promise<void> {
   const what = { encrypt: 'seal+sign', decrypt: 'open+verify' } as const;
   for (const op of ['decrypt', 'encrypt'] as const) {
     const r = lintasRatio(runs, 'two-core', op);
-    targets.push({ name: `${streamLabel} streamed ${what[op]} >= 90% of the two-core limit`, value: r ? fmtSpread(r, fmtPercent) : 'n/a', met: r ? r.median >= 0.9 : null });
+    targets.push({ name: `${streamLabel} streamed ${what[op]} >= 90% of the two-core limit`, value: r ? fmtSpread(r, fmtPercent) : 'n/a', met: r && !quick ? r.median >= 0.9 : null });
   }
   const lintasRss = [...present(runs.get('lintas')!.encrypt), ...present(runs.get('lintas')!.decrypt)].map((r) => r.peakRss);
   const rss = spread(lintasRss);
