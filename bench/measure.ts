@@ -30,19 +30,6 @@ export async function medianSeconds(fn: () => Promise<unknown> | unknown, o: Mea
   return times[times.length >> 1]!;
 }
 
-/** Calls of `fn` per second over a window of `seconds`, after a short warm-up. */
-export async function callsPerSecond(fn: () => Promise<unknown>, seconds: number): Promise<number> {
-  const warmUntil = performance.now() + Math.min(200, seconds * 200);
-  while (performance.now() < warmUntil) await fn();
-  let n = 0;
-  const start = performance.now();
-  while (performance.now() - start < seconds * 1000) {
-    await fn();
-    n++;
-  }
-  return n / ((performance.now() - start) / 1000);
-}
-
 /** The median of `xs` (the mean of the middle two for an even count); NaN for none. Does not reorder `xs`. */
 export function median(xs: readonly number[]): number {
   if (xs.length === 0) return NaN;
@@ -58,6 +45,7 @@ export interface Spread {
   max: number;
 }
 
+/** The {@link Spread} of one figure's rounds. */
 export function spread(xs: readonly number[]): Spread {
   return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) };
 }
@@ -90,10 +78,6 @@ export function fmtSpread(s: Spread, f: (x: number) => string): string {
   return s.min === s.max ? f(s.median) : `${f(s.median)} (${f(s.min)}-${f(s.max)})`;
 }
 
-export function mibPerSecond(bytes: number, seconds: number): number {
-  return bytes / MiB / seconds;
-}
-
 export function sizeLabel(bytes: number): string {
   if (bytes >= GiB) return `${bytes / GiB} GiB`;
   if (bytes >= MiB) return `${bytes / MiB} MiB`;
@@ -104,16 +88,6 @@ export function sizeLabel(bytes: number): string {
 export function fmt(x: number | null | undefined, digits = 0): string {
   if (x === null || x === undefined || !Number.isFinite(x)) return 'n/a';
   return x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-}
-
-/** How many times faster `a` (a rate) is than `b`, as "12.3x". */
-export function times(a: number | null | undefined, b: number | null | undefined): string {
-  return a && b ? fmtTimes(a / b) : 'n/a';
-}
-
-/** `a` as a percentage of `b`, "87%". */
-export function percent(a: number | null | undefined, b: number | null | undefined): string {
-  return a && b ? fmtPercent(a / b) : 'n/a';
 }
 
 /** A Markdown table, so the output can be pasted into docs/PERFORMANCE.md as it is. */
@@ -137,7 +111,7 @@ export interface Timed {
  * falls on all items of a round alike, and {@link roundRatios} of two items compares like with
  * like. One untimed warm-up call per item first, which also sets how many calls make a sample.
  */
-export async function interleavedSeconds(items: Timed[], rounds: number, sampleMs: number, onRound?: (round: number) => void): Promise<Map<string, number[]>> {
+export async function interleavedSeconds(items: Timed[], rounds: number, sampleMs: number): Promise<Map<string, number[]>> {
   const plan: { item: Timed; reps: number; out: number[] }[] = [];
   for (const item of items) {
     const t = performance.now();
@@ -146,7 +120,6 @@ export async function interleavedSeconds(items: Timed[], rounds: number, sampleM
     plan.push({ item, reps: Math.max(1, Math.round(sampleMs / once)), out: [] });
   }
   for (let round = 0; round < rounds; round++) {
-    onRound?.(round);
     for (const p of round % 2 ? [...plan].reverse() : plan) {
       const t = performance.now();
       for (let i = 0; i < p.reps; i++) await p.item.run();
