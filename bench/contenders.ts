@@ -1,8 +1,9 @@
 /**
  * The contenders of the benchmark behind one small interface: lintas, and the raw
- * ChaCha20-Poly1305 of node:crypto and of libsodium (the limits: what encrypting the payload
- * costs with nothing else around it). age-encryption and OpenPGP.js are in `other-libraries.ts`,
- * so a child process measuring lintas's memory does not load them.
+ * ChaCha20-Poly1305 of node:crypto and of libsodium (the AEAD alone, no hash, no signature: a
+ * floor for the per-message costs of whole buffers, not a limit of a signed format; those are in
+ * `references.ts`). age-encryption and OpenPGP.js are in `other-libraries.ts`, so a child
+ * process measuring lintas's memory does not load them.
  *
  * Key material is made once by the parent process and handed to child processes as JSON, so
  * the 1 GiB runs in children open what other children sealed.
@@ -35,11 +36,16 @@ export interface Contender {
   decryptFile?(path: string): Promise<number>;
 }
 
+/** What a 1 GiB streamed run needs of a contender (`large-child.ts`). */
+export type StreamContender = Required<Pick<Contender, 'encryptToFile' | 'decryptFile'>>;
+
 /** Everything the contenders need, serialisable for child processes. */
 export interface BenchKeys {
   lintasSeeds: { sender: string; recipient: string };
   age: { x25519: string; hybrid: string };
+  /** OpenPGP.js keys: made with the bench's AEAD profile, and with the library's defaults. */
   openpgp: { privateKey: string };
+  openpgpDefault: { privateKey: string };
 }
 
 export interface LintasParties {
@@ -86,9 +92,11 @@ function counterNonce(i: number): Uint8Array {
   return nonce;
 }
 
-type ChunkCipher = { encrypt(chunk: Uint8Array, i: number): Uint8Array; decrypt(chunk: Uint8Array, i: number): Uint8Array };
+/** ChaCha20-Poly1305 of one chunk, nonce = chunk counter. */
+export type ChunkCipher = { encrypt(chunk: Uint8Array, i: number): Uint8Array; decrypt(chunk: Uint8Array, i: number): Uint8Array };
 
-const nativeChunks: ChunkCipher = {
+/** node:crypto's ChaCha20-Poly1305, as lintas uses it on Node (`src/crypto/node-bulk.ts`). */
+export const nativeChunks: ChunkCipher = {
   encrypt(chunk, i) {
     const c = createCipheriv('chacha20-poly1305', RAW_KEY, counterNonce(i), { authTagLength: 16 });
     const body = c.update(chunk);

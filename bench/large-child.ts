@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { BenchKeys, Contender } from './contenders.js';
+import type { BenchKeys, StreamContender } from './contenders.js';
 import type { LargeContender, LargeOp, LargeResult } from './large-stream.js';
 
 const MiB = 1024 * 1024;
@@ -25,15 +25,20 @@ function peakRss(): number {
   return process.resourceUsage().maxRSS * 1024;
 }
 
-async function contenderFor(name: LargeContender, keys: BenchKeys): Promise<Contender> {
+async function contenderFor(name: LargeContender, keys: BenchKeys): Promise<StreamContender> {
+  if (name === 'io' || name === 'one-core' || name === 'two-core') {
+    const { ioReference, oneCoreReference, twoCoreReference } = await import('./references.js');
+    return name === 'io' ? ioReference() : name === 'one-core' ? oneCoreReference() : twoCoreReference();
+  }
   if (name === 'native' || name === 'lintas') {
     const { lintasContender, lintasParties, nativeChaCha } = await import('./contenders.js');
-    if (name === 'native') return nativeChaCha();
+    if (name === 'native') return nativeChaCha() as StreamContender;
     const parties = await lintasParties(keys);
-    return lintasContender(parties, parties.recipient.x25519);
+    return lintasContender(parties, parties.recipient.x25519) as StreamContender;
   }
   const { ageContender, openpgpContender } = await import('./other-libraries.js');
-  return name === 'age' ? ageContender(keys.age.x25519) : openpgpContender(keys);
+  if (name === 'age') return (await ageContender(keys.age.x25519)) as StreamContender;
+  return (await openpgpContender(keys, name === 'openpgp' ? 'aead' : 'default')) as StreamContender;
 }
 
 /** The payload, 1 MiB at a time and never whole: the same random piece over and over. */
@@ -47,8 +52,8 @@ const contender = await contenderFor(name, JSON.parse(readFileSync(keysPath, 'ut
 const bytes = Number(size);
 const start = performance.now();
 let processed = bytes;
-if (op === 'encrypt') await contender.encryptToFile!(generatedPayload(bytes), file);
-if (op === 'decrypt') processed = await contender.decryptFile!(file);
+if (op === 'encrypt') await contender.encryptToFile(generatedPayload(bytes), file);
+if (op === 'decrypt') processed = await contender.decryptFile(file);
 const seconds = (performance.now() - start) / 1000;
 if (op === 'decrypt' && processed !== bytes) throw new Error(`${name} decrypted ${processed} bytes, expected ${bytes}`);
 const result: LargeResult = { seconds, bytes: processed, peakRss: peakRss() };

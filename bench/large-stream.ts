@@ -14,9 +14,15 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-export type LargeContender = 'native' | 'lintas' | 'age' | 'openpgp';
+/**
+ * The streamed contenders: the three reference lines of `references.ts` (`io`, `one-core`,
+ * `two-core`), the AEAD alone (`native`), lintas, age, and OpenPGP.js in its AEAD and default
+ * setups.
+ */
+export type LargeContender = 'io' | 'one-core' | 'two-core' | 'native' | 'lintas' | 'age' | 'openpgp' | 'openpgp-default';
 export type LargeOp = 'encrypt' | 'decrypt' | 'idle';
 
+/** What the child prints. */
 export interface LargeResult {
   seconds: number;
   bytes: number;
@@ -24,11 +30,20 @@ export interface LargeResult {
   peakRss: number;
 }
 
-/** Bundle the child once into `dir`; returns the path of its entry script. */
-export async function bundleLargeChild(dir: string): Promise<string> {
+/** What the parent adds: the child's CPU time. */
+export interface LargeRun extends LargeResult {
+  /** CPU seconds of the child process, user + system, all its threads. */
+  cpu: number;
+}
+
+/**
+ * Bundle the child once into `dir`; returns the path of its entry script. `entry` is another
+ * tree's `bench/large-child.ts` when an older commit of lintas is measured (`checkpoints.ts`).
+ */
+export async function bundleLargeChild(dir: string, entry = fileURLToPath(new URL('./large-child.ts', import.meta.url))): Promise<string> {
   const outdir = join(dir, 'child');
   await build({
-    entryPoints: [fileURLToPath(new URL('./large-child.ts', import.meta.url))],
+    entryPoints: [entry],
     outdir,
     bundle: true,
     splitting: true,
@@ -48,11 +63,24 @@ export function largeFileDir(): string {
   return mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'lintas-bench-'));
 }
 
-/** Run one child and return what it measured. */
-export async function runLarge(child: string, name: LargeContender, op: LargeOp, bytes: number, keysPath: string, file: string): Promise<LargeResult> {
-  const { stdout } = await promisify(execFile)(process.execPath, [child, name, op, String(bytes), keysPath, file], {
+/**
+ * Run one child and return what it measured, with its CPU time from bash's `times` builtin
+ * (second line: the shell's children), which works for a child of any commit of lintas, and
+ * which other load on a shared machine disturbs far less than wall time.
+ */
+export async function runLarge(child: string, name: LargeContender, op: LargeOp, bytes: number, keysPath: string, file: string): Promise<LargeRun> {
+  const { stdout } = await promisify(execFile)('bash', ['-c', '"$0" "$@" && echo && times', process.execPath, child, name, op, String(bytes), keysPath, file], {
     maxBuffer: 1 << 20,
     timeout: 20 * 60 * 1000,
   });
-  return JSON.parse(stdout) as LargeResult;
+  const [json, , children] = stdout.trim().split('\n');
+  const [user, system] = children!.trim().split(/\s+/);
+  return { ...(JSON.parse(json!) as LargeResult), cpu: bashSeconds(user!) + bashSeconds(system!) };
+}
+
+/** "1m2.345s" as seconds. */
+function bashSeconds(t: string): number {
+  const m = /^(\d+)m([\d.]+)s$/.exec(t);
+  if (!m) throw new Error(`unexpected output of bash times: ${t}`);
+  return Number(m[1]) * 60 + Number(m[2]);
 }

@@ -1,6 +1,8 @@
 /**
- * Timing and table helpers for bench/run.ts. Each figure is the median of repeated runs, so one
- * slow run (another process, a GC pause) does not decide it.
+ * Timing, statistics and table helpers for bench/run.ts. Each figure is the median of repeated
+ * runs, so one slow run (another process, a GC pause) does not decide it; ratios are taken per
+ * round and their median reported (docs/PERFORMANCE.md, "Method"). The statistics and formatting
+ * helpers are pure, and test/bench/measure.test.ts checks them.
  */
 
 export const KiB = 1024;
@@ -28,21 +30,52 @@ export async function medianSeconds(fn: () => Promise<unknown> | unknown, o: Mea
   return times[times.length >> 1]!;
 }
 
-/** Calls of `fn` per second over a window of `seconds`, after a short warm-up. */
-export async function callsPerSecond(fn: () => Promise<unknown>, seconds: number): Promise<number> {
-  const warmUntil = performance.now() + Math.min(200, seconds * 200);
-  while (performance.now() < warmUntil) await fn();
-  let n = 0;
-  const start = performance.now();
-  while (performance.now() - start < seconds * 1000) {
-    await fn();
-    n++;
-  }
-  return n / ((performance.now() - start) / 1000);
+/** The median of `xs` (the mean of the middle two for an even count); NaN for none. Does not reorder `xs`. */
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-export function mibPerSecond(bytes: number, seconds: number): number {
-  return bytes / MiB / seconds;
+/** Median, smallest and largest of one figure over the rounds of a run. */
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+}
+
+/** The {@link Spread} of one figure's rounds. */
+export function spread(xs: readonly number[]): Spread {
+  return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) };
+}
+
+/**
+ * Per-round ratios a[i] / b[i] of two figures measured in the same rounds. Their median is the
+ * figure the bench reports: a round where the machine was busy slows both sides of its ratio,
+ * while a ratio of two medians would pair a's quiet round with b's busy one.
+ */
+export function roundRatios(a: readonly number[], b: readonly number[]): number[] {
+  if (a.length !== b.length) throw new RangeError(`ratios need the same rounds on both sides (${a.length} vs ${b.length})`);
+  return a.map((x, i) => x / b[i]!);
+}
+
+/** A ratio as a percentage, "87%"; "n/a" when it cannot be computed. */
+export function fmtPercent(ratio: number | null | undefined): string {
+  if (ratio === null || ratio === undefined || !Number.isFinite(ratio)) return 'n/a';
+  return `${Math.round(100 * ratio)}%`;
+}
+
+/** A ratio as a factor, "4.6x" (no decimal from 10x on); "n/a" when it cannot be computed. */
+export function fmtTimes(ratio: number | null | undefined): string {
+  if (ratio === null || ratio === undefined || !Number.isFinite(ratio) || ratio <= 0) return 'n/a';
+  return `${ratio.toFixed(ratio >= 10 ? 0 : 1)}x`;
+}
+
+/** "median (min-max)" of a spread, each part formatted by `f`; just the median for one round. */
+export function fmtSpread(s: Spread, f: (x: number) => string): string {
+  if (!Number.isFinite(s.median)) return 'n/a';
+  return s.min === s.max ? f(s.median) : `${f(s.median)} (${f(s.min)}-${f(s.max)})`;
 }
 
 export function sizeLabel(bytes: number): string {
@@ -57,21 +90,41 @@ export function fmt(x: number | null | undefined, digits = 0): string {
   return x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
-/** How many times faster `a` (a rate) is than `b`, as "12.3x". */
-export function times(a: number | null | undefined, b: number | null | undefined): string {
-  if (!a || !b) return 'n/a';
-  return `${(a / b).toFixed(a / b >= 10 ? 0 : 1)}x`;
-}
-
-export function percent(a: number | null | undefined, b: number | null | undefined): string {
-  if (!a || !b) return 'n/a';
-  return `${Math.round((100 * a) / b)}%`;
-}
-
 /** A Markdown table, so the output can be pasted into docs/PERFORMANCE.md as it is. */
 export function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
   const rule = `|${widths.map((w, i) => (i === 0 ? `${'-'.repeat(w + 2)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
   return [line(headers), rule, ...rows.map(line)].join('\n');
+}
+
+/** Something to time: one call of `run` is one operation (a seal, a pair, ...). */
+export interface Timed {
+  name: string;
+  run: () => Promise<unknown> | unknown;
+}
+
+/**
+ * Seconds per call of each item in `rounds` interleaved rounds: every item runs in turn for
+ * about `sampleMs` per round (whole calls, at least one), the order reversed every other round
+ * so that no item always follows the same neighbour's garbage. Other load on the machine then
+ * falls on all items of a round alike, and {@link roundRatios} of two items compares like with
+ * like. One untimed warm-up call per item first, which also sets how many calls make a sample.
+ */
+export async function interleavedSeconds(items: Timed[], rounds: number, sampleMs: number): Promise<Map<string, number[]>> {
+  const plan: { item: Timed; reps: number; out: number[] }[] = [];
+  for (const item of items) {
+    const t = performance.now();
+    await item.run();
+    const once = Math.max(performance.now() - t, 0.001);
+    plan.push({ item, reps: Math.max(1, Math.round(sampleMs / once)), out: [] });
+  }
+  for (let round = 0; round < rounds; round++) {
+    for (const p of round % 2 ? [...plan].reverse() : plan) {
+      const t = performance.now();
+      for (let i = 0; i < p.reps; i++) await p.item.run();
+      p.out.push((performance.now() - t) / 1000 / p.reps);
+    }
+  }
+  return new Map(plan.map((p) => [p.item.name, p.out]));
 }
