@@ -14,6 +14,7 @@
  * name them) and topped up between runs, so each version starts from the same backlog. Prints;
  * asserts nothing.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -56,6 +57,7 @@ for (const backlog of backlogs) {
     for (const sub of ['tmp', 'new', 'cur']) mkdirSync(join(dir, sub), { recursive: true });
     fill(dir, backlog);
     for (const { name, node } of libs) {
+      execFileSync('sync'); // write back the fill first, so no version is measured during another's writeback
       const receiver = new node.DropFolderTransport({ root });
       let n = 0;
       let firstMs = 0;

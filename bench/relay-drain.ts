@@ -18,7 +18,7 @@
  * relay starts. Also measured: what one signed request costs the client (building and signing
  * the request message). Prints; asserts nothing.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -61,6 +61,7 @@ for (const backlog of backlogs) {
     mkdirSync(box, { recursive: true });
     fill(box, backlog);
     for (const { name, src, lib } of libs) {
+      execFileSync('sync'); // write back the fill first, so no version is measured during another's writeback
       const relay = await startRelayProcess(src, dir);
       const receiver = new lib.RelayTransport({ url: relay.url, mailboxKeys: [owner] });
       await receiver.list(mailbox); // opens the session too
