@@ -11,7 +11,8 @@
  * Send: write under tmp/, fsync, rename into new/, fsync new/. Claim: rename new/x (or a cur/
  * entry whose lease expired) to a cur/ name carrying a fresh expiry and a random token; of
  * several receivers renaming the same file exactly one succeeds. Renew: rename to a later
- * expiry. Ack: delete. See docs/TRANSPORTS.md.
+ * expiry. Ack: delete. See docs/TRANSPORTS.md. Which files to try, and when to read the folder
+ * again, is drop-folder-queue.ts's job, so a claim does not cost more with a larger backlog.
  */
 import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -20,9 +21,10 @@ import { cryptoReady } from '../crypto/sodium.js';
 import { systemRandom } from '../crypto/random.js';
 import { toHex } from '../envelope/hex.js';
 import { isErrno, writeFileDurably } from './durable-file.js';
-import { anyAborted, LeaseRenewal, pause } from './lease-renewal.js';
+import { anyAborted, LeaseRenewal } from './lease-renewal.js';
+import { DropFolderQueue, type ClaimCandidate } from './drop-folder-queue.js';
 import { checkMailboxId } from './mailbox.js';
-import { STORED_NAME_PATTERN, StoredNameSource } from './stored-name.js';
+import { StoredNameSource } from './stored-name.js';
 import {
   checkEnvelopeBody,
   checkPositiveInteger,
@@ -35,7 +37,6 @@ import {
   type Transport,
 } from './transport.js';
 
-const LEASED_NAME_PATTERN = /^(\d{15}-\d{9}-[0-9a-f]{16})\.lease-(\d{1,15})-([0-9a-f]{16})$/;
 /** Envelopes up to this size are handed over as bytes; larger ones as a stream from the file. */
 const INLINE_BYTES = 1024 * 1024;
 const READ_CHUNK_BYTES = 256 * 1024;
@@ -112,6 +113,8 @@ export class DropFolderTransport implements Transport {
   private readonly names = new StoredNameSource();
   private readonly closing = new AbortController();
   private readonly renewals = new Set<LeaseRenewal>();
+  /** Per mailbox being received from: what is known of its files (drop-folder-queue.ts). */
+  private readonly queues = new Map<string, DropFolderQueue>();
 
   /** @throws {TypeError} / {RangeError} for invalid options. */
   constructor(options: DropFolderOptions) {
@@ -137,6 +140,7 @@ export class DropFolderTransport implements Transport {
     } catch (e) {
       throw asTransportError(e, 'write to');
     }
+    this.queues.get(mailbox)?.added(name);
   }
 
   /** @inheritdoc */
@@ -151,18 +155,22 @@ export class DropFolderTransport implements Transport {
     await cryptoReady();
     const renewal = new LeaseRenewal(Math.max(1, Math.floor(this.leaseMs / 3)));
     this.renewals.add(renewal);
+    let queue: DropFolderQueue | null = null;
     try {
       const dir = await this.mailboxDir(mailbox).catch((e: unknown) => {
         throw asTransportError(e, 'open');
       });
       await this.removeStaleTemp(dir);
+      queue = this.queues.get(mailbox) ?? new DropFolderQueue(dir, this.pollIntervalMs);
+      this.queues.set(mailbox, queue);
+      queue.users++;
       while (!anyAborted(this.closing.signal, signal)) {
-        const claim = await this.claimNext(dir).catch((e: unknown) => {
+        const claim = await queue.next((c) => this.claim(dir, c)).catch((e: unknown) => {
           throw asTransportError(e, 'read');
         });
         if (claim === null) {
           if (untilEmpty) return;
-          await pause(this.pollIntervalMs, this.closing.signal, signal);
+          await queue.wait(this.pollIntervalMs, this.closing.signal, signal);
           continue;
         }
         renewal.hold(claim.base, () => this.renew(dir, claim));
@@ -175,33 +183,24 @@ export class DropFolderTransport implements Transport {
     } finally {
       renewal.stop();
       this.renewals.delete(renewal);
+      if (queue !== null && --queue.users === 0 && this.queues.get(mailbox) === queue) this.queues.delete(mailbox);
     }
   }
 
-  /** Claim the oldest available envelope: one in new/, or one in cur/ whose lease expired. */
-  private async claimNext(dir: string): Promise<Claim | null> {
-    const now = Date.now();
-    const candidates: { base: string; from: string }[] = [];
-    for (const name of await readdir(join(dir, 'new'))) {
-      if (STORED_NAME_PATTERN.test(name)) candidates.push({ base: name, from: join(dir, 'new', name) });
+  /**
+   * Claim one file: rename it (from `new/`, or from a lapsed lease in `cur/`) to a `cur/` name
+   * with a fresh expiry and token. Null if another receiver renamed it first.
+   */
+  private async claim(dir: string, c: ClaimCandidate): Promise<Claim | null> {
+    const token = toHex(systemRandom(8));
+    const name = leasedName(c.base, Date.now() + this.leaseMs, token);
+    try {
+      await rename(c.from, join(dir, 'cur', name));
+    } catch (e) {
+      if (isErrno(e, 'ENOENT')) return null; // another receiver was faster
+      throw e;
     }
-    for (const name of await readdir(join(dir, 'cur'))) {
-      const m = LEASED_NAME_PATTERN.exec(name);
-      if (m && Number(m[2]) < now) candidates.push({ base: m[1]!, from: join(dir, 'cur', name) });
-    }
-    candidates.sort((a, b) => (a.base < b.base ? -1 : a.base > b.base ? 1 : 0));
-    for (const c of candidates) {
-      const token = toHex(systemRandom(8));
-      const name = leasedName(c.base, Date.now() + this.leaseMs, token);
-      try {
-        await rename(c.from, join(dir, 'cur', name));
-      } catch (e) {
-        if (isErrno(e, 'ENOENT')) continue; // another receiver was faster
-        throw e;
-      }
-      return { base: c.base, name, token, settled: false, renewing: null };
-    }
-    return null;
+    return { base: c.base, name, token, settled: false, renewing: null };
   }
 
   /** Push the lease forward; false once another receiver has taken the file over. */

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -98,6 +99,162 @@ describe('drop folder with several processes', () => {
     await t.close();
   });
 });
+
+describe('drop folder index (issue 15, item 5)', () => {
+  let root: string;
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'lintas-drop-idx-'));
+  });
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  /** Put envelope files into `new/` as another process (or a sender that died before its index heard of it) would. */
+  async function drop(mailbox: string, texts: string[], startMs = Date.now()): Promise<string[]> {
+    await mkdir(join(root, mailbox, 'new'), { recursive: true });
+    await mkdir(join(root, mailbox, 'cur'), { recursive: true });
+    const names: string[] = [];
+    for (const [i, text] of texts.entries()) {
+      const name = storedName(startMs + i, i + 1);
+      await writeFile(join(root, mailbox, 'new', name), text);
+      names.push(name);
+    }
+    return names;
+  }
+
+  async function drainAll(t: DropFolderTransport, mailbox: string, ids: string[], texts: string[]): Promise<void> {
+    for await (const d of t.receive(mailbox, { untilEmpty: true })) {
+      ids.push(d.id);
+      texts.push(new TextDecoder().decode(await envelopeBytes(d.envelope)));
+      await d.ack();
+    }
+  }
+
+  it('sees files another process writes after its first read, while it waits and once it is idle', async () => {
+    const mailbox = randomMailbox();
+    await drop(mailbox, ['before']);
+    const t = new DropFolderTransport({ root, pollIntervalMs: 5 });
+    const got: string[] = [];
+    const done = (async () => {
+      for await (const d of t.receive(mailbox)) {
+        got.push(new TextDecoder().decode(await envelopeBytes(d.envelope)));
+        await d.ack();
+        if (got.length === 3) break;
+      }
+    })();
+    await waitUntil(() => got.length === 1, 'the first envelope');
+    // Straight after the read that found new/ empty: a file arriving within the same timestamp tick must not be missed.
+    await drop(mailbox, ['right after']);
+    await waitUntil(() => got.length === 2, 'the file written right after an empty read');
+    await new Promise((r) => setTimeout(r, 1200)); // new/ has settled: polls now check its timestamps only
+    await drop(mailbox, ['after a quiet second']);
+    await done;
+    expect(got).toEqual(['before', 'right after', 'after a quiet second']);
+    await t.close();
+  });
+
+  it('never gives one envelope to two receivers whose indexes were read at the same time', async () => {
+    const mailbox = randomMailbox();
+    const texts = Array.from({ length: 300 }, (_, i) => `e${i}`);
+    await drop(mailbox, texts);
+    const a = new DropFolderTransport({ root, leaseMs: 60_000 });
+    const b = new DropFolderTransport({ root, leaseMs: 60_000 });
+    const got: { a: string[]; b: string[] } = { a: [], b: [] };
+    await Promise.all([drainAll(a, mailbox, [], got.a), drainAll(b, mailbox, [], got.b)]);
+    const all = [...got.a, ...got.b];
+    expect(all.length).toBe(300);
+    expect(new Set(all)).toEqual(new Set(texts));
+    // Each receiver still sees its share in send order (FIFO for one sender).
+    for (const mine of [got.a, got.b]) expect(mine).toEqual([...mine].sort((x, y) => Number(x.slice(1)) - Number(y.slice(1))));
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('skips what another receiver took after its index was read, without delivering it twice', async () => {
+    const mailbox = randomMailbox();
+    await drop(mailbox, Array.from({ length: 40 }, (_, i) => `e${i}`));
+    const a = new DropFolderTransport({ root, leaseMs: 60_000 });
+    const b = new DropFolderTransport({ root, leaseMs: 60_000 });
+    const fromA: string[] = [];
+    const itA = a.receive(mailbox, { untilEmpty: true })[Symbol.asyncIterator]();
+    const first = await itA.next(); // A has read all 40 names
+    fromA.push(new TextDecoder().decode(await envelopeBytes(first.value!.envelope)));
+    await first.value!.ack();
+    const fromB: string[] = [];
+    await drainAll(b, mailbox, [], fromB); // B takes the other 39
+    for (let r = await itA.next(); !r.done; r = await itA.next()) fromA.push(new TextDecoder().decode(await envelopeBytes(r.value.envelope)));
+    expect(fromA).toEqual(['e0']);
+    expect(fromB.length).toBe(39);
+    await drop(mailbox, ['later'], Date.now() + 1000);
+    const later: string[] = [];
+    await drainAll(a, mailbox, [], later);
+    expect(later).toEqual(['later']);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('takes a lease another receiver let lapse before the rest of a backlog, while draining', async () => {
+    const mailbox = randomMailbox();
+    await drop(mailbox, Array.from({ length: 20 }, (_, i) => `e${i}`), Date.now());
+    // A receiver that died holding the oldest envelope: its lease ran out a second ago.
+    const base = storedName(Date.now() - 60_000, 1);
+    await writeFile(join(root, mailbox, 'cur', `${base}.lease-${Date.now() - 1000}-${randomBytes(8).toString('hex')}`), 'orphaned');
+    const t = new DropFolderTransport({ root });
+    const ids: string[] = [];
+    const texts: string[] = [];
+    await drainAll(t, mailbox, ids, texts);
+    expect(texts[0]).toBe('orphaned');
+    expect(ids[0]).toBe(base);
+    expect(texts.length).toBe(21);
+    await t.close();
+  });
+
+  it('a restarted receiver rebuilds its index from the folder: the rest of the backlog, and the lease the old one held once it lapses', async () => {
+    const mailbox = randomMailbox();
+    await drop(mailbox, Array.from({ length: 30 }, (_, i) => `e${i}`));
+    const first = new DropFolderTransport({ root, leaseMs: 60_000 });
+    const seen: string[] = [];
+    for await (const d of first.receive(mailbox, { untilEmpty: true })) {
+      seen.push(new TextDecoder().decode(await envelopeBytes(d.envelope)));
+      if (seen.length === 10) break; // "crashes" holding e9, unacked
+      await d.ack();
+    }
+    await first.close();
+    const second = new DropFolderTransport({ root });
+    const rest: string[] = [];
+    await drainAll(second, mailbox, [], rest);
+    expect(rest).toEqual(Array.from({ length: 20 }, (_, i) => `e${i + 10}`)); // e9 is still leased
+    // Let the minute pass: the lease's expiry is in its name, so renaming it to a past expiry is what time would do.
+    const [held] = await readdir(join(root, mailbox, 'cur'));
+    const m = /^(.*)\.lease-\d+-([0-9a-f]{16})$/.exec(held!)!;
+    await rename(join(root, mailbox, 'cur', held!), join(root, mailbox, 'cur', `${m[1]}.lease-${Date.now() - 1}-${m[2]}`));
+    const again: string[] = [];
+    await drainAll(second, mailbox, [], again);
+    expect(again).toEqual(['e9']);
+    await second.close();
+  });
+
+  it('delivers its own sends to its waiting receive loop without waiting for a poll', async () => {
+    const mailbox = randomMailbox();
+    const t = new DropFolderTransport({ root, pollIntervalMs: 3_600_000 });
+    const got: string[] = [];
+    const done = (async () => {
+      for await (const d of t.receive(mailbox)) {
+        got.push(new TextDecoder().decode(await envelopeBytes(d.envelope)));
+        await d.ack();
+        if (got.length === 2) break;
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 50)); // the loop found nothing and waits (for an hour)
+    await t.send(mailbox, new TextEncoder().encode('one'));
+    await t.send(mailbox, new TextEncoder().encode('two'));
+    await done;
+    expect(got).toEqual(['one', 'two']);
+    await t.close();
+  });
+});
+
+function storedName(ms: number, sequence: number): string {
+  return `${String(ms).padStart(15, '0')}-${String(sequence).padStart(9, '0')}-${randomBytes(8).toString('hex')}`;
+}
 
 async function countAvailable(t: DropFolderTransport, mailbox: string): Promise<number> {
   let n = 0;

@@ -4,7 +4,9 @@
  * per-mailbox index hands out envelopes in arrival order whatever the backlog.
  */
 import { describe, expect, it } from 'vitest';
-import { generateIdentityKeys, mailboxId, RelayTransport } from '../../src/index.js';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { envelopeBytes, generateIdentityKeys, mailboxId, RelayTransport } from '../../src/index.js';
 import { startRelay } from '../../src/node.js';
 import { MailboxIndex } from '../../src/transports/relay/mailbox-index.js';
 import { RELAY_LIMIT_OPTIONS, relayLimitsFrom } from '../../src/cli/relay-limit-options.js';
@@ -129,5 +131,28 @@ describe('relay mailbox index', () => {
     finish();
     await sending;
     expect((await reader.list(mailbox)).map((e) => e.size)).toEqual([2]);
+  });
+
+  it('is rebuilt at start: an envelope stored by a relay that died before indexing it is there, in order; a half upload is not', async () => {
+    const dir = await tempDir();
+    const owner = (await generateIdentityKeys()).signing;
+    const mailbox = mailboxId(owner.publicKey);
+    const first = await relay({ dir });
+    await client(first).send(mailbox, new Uint8Array([1]));
+    await client(first).send(mailbox, new Uint8Array([2]));
+    await first.close();
+    // As if the relay had died right after renaming a third into place, before its index (or the sender) heard of it.
+    await writeFile(join(dir, 'mailboxes', mailbox, `${String(Date.now() + 1000).padStart(15, '0')}-000000009-${'a'.repeat(16)}`), new Uint8Array([3]));
+    await writeFile(join(dir, 'tmp', `${String(Date.now()).padStart(15, '0')}-000000010-${'b'.repeat(16)}`), new Uint8Array([4]));
+    const second = await relay({ dir });
+    const reader = client(second, { mailboxKeys: [owner] });
+    expect((await reader.list(mailbox)).map((e) => e.size)).toEqual([1, 1, 1]);
+    const got: number[] = [];
+    for await (const d of reader.receive(mailbox, { untilEmpty: true })) {
+      got.push(...(await envelopeBytes(d.envelope)));
+      await d.ack();
+    }
+    expect(got).toEqual([1, 2, 3]);
+    expect(await reader.list(mailbox)).toEqual([]);
   });
 });

@@ -268,10 +268,12 @@ export class RelayTransport implements Transport {
     let renewal: LeaseRenewal | null = null;
     /** Leased and not yet handed out: one request leases up to LEASE_BATCH (a third of the round trips). */
     const pending: LeaseInfo[] = [];
+    /** The next of them, already being fetched while the app handles the one before. */
+    let ahead: { held: LeaseInfo; delivery: Promise<Delivery | null> } | null = null;
     let rateLimitWaits = 0;
     try {
       while (!stop.signal.aborted) {
-        if (pending.length === 0) {
+        if (ahead === null && pending.length === 0) {
           try {
             pending.push(...(await this.leaseBatch(mailbox, untilEmpty ? 0 : this.longPollMs, stop.signal)));
             rateLimitWaits = 0;
@@ -293,9 +295,12 @@ export class RelayTransport implements Transport {
           const renewing = renewal;
           for (const held of pending) renewing.hold(held.id, () => this.renew(mailbox, held));
         }
-        const held = pending.shift()!;
-        const delivery = await this.delivery(mailbox, held, renewal!);
-        if (delivery === null) renewal!.release(held.id);
+        const current = ahead ?? this.fetchAhead(mailbox, pending.shift()!, renewal!);
+        const delivery = await current.delivery;
+        // Fetch the next one now, so its round trip overlaps the app's work and acknowledgement
+        // of this one (one envelope of at most INLINE_BYTES held in advance).
+        ahead = pending.length > 0 ? this.fetchAhead(mailbox, pending.shift()!, renewal!) : null;
+        if (delivery === null) renewal!.release(current.held.id);
         else yield delivery;
       }
     } finally {
@@ -306,6 +311,13 @@ export class RelayTransport implements Transport {
         this.renewals.delete(renewal);
       }
     }
+  }
+
+  /** Start fetching a leased envelope; a failure is reported when the loop gets to it, or dropped if it never does. */
+  private fetchAhead(mailbox: string, held: LeaseInfo, renewal: LeaseRenewal): { held: LeaseInfo; delivery: Promise<Delivery | null> } {
+    const delivery = this.delivery(mailbox, held, renewal);
+    delivery.catch(() => {});
+    return { held, delivery };
   }
 
   private async leaseBatch(mailbox: string, waitMs: number, signal: AbortSignal): Promise<LeaseInfo[]> {

@@ -159,6 +159,8 @@ interface Session {
 
 const MAX_JSON_BYTES = 8 * 1024;
 const MAX_LEASES_PER_REQUEST = 100;
+/** Envelopes up to this size are fetched with one read instead of a file stream (whose buffer is this size). */
+const SMALL_ENVELOPE_BYTES = 64 * 1024;
 const GIB = 1024 * 1024 * 1024;
 /** How often expired envelopes are looked for, at most. */
 const EXPIRY_SWEEP_MS = 60_000;
@@ -663,8 +665,20 @@ class Relay implements RelayServer {
   }
 
   private async fetchEnvelope(res: ServerResponse, mailbox: string, id: string): Promise<void> {
-    const file = this.mailboxes.get(mailbox)?.get(id) ? await this.store.open(mailbox, id) : null;
-    if (!file) throw new HttpError('ERR_RELAY_NOT_FOUND', 'No such envelope (already acknowledged?)');
+    const entry = this.mailboxes.get(mailbox)?.get(id);
+    const gone = (): HttpError => new HttpError('ERR_RELAY_NOT_FOUND', 'No such envelope (already acknowledged?)');
+    if (entry === undefined) throw gone();
+    if (entry.size <= SMALL_ENVELOPE_BYTES) {
+      // One read and one write: a file stream's machinery cost more than the bytes of a small
+      // envelope, and buffers as much (64 KiB) anyway.
+      const bytes = await this.store.read(mailbox, id);
+      if (bytes === null) throw gone();
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length), 'cache-control': 'no-store' });
+      res.end(bytes);
+      return;
+    }
+    const file = await this.store.open(mailbox, id);
+    if (!file) throw gone();
     try {
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(file.size), 'cache-control': 'no-store' });
       const stream = file.handle.createReadStream({ autoClose: false });
