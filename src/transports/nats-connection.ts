@@ -1,0 +1,81 @@
+/**
+ * What the NATS JetStream transport and replay guard need from the app's NATS connection, and
+ * the lazy loading of the optional `@nats-io/jetstream` and `@nats-io/kv` packages.
+ *
+ * As with Redis (src/transports/redis-streams.ts), the app creates and owns the connection
+ * (`connect` from `@nats-io/transport-node`, with its own servers, TLS, credentials and
+ * reconnection policy) and passes it in; lintas describes it structurally instead of importing
+ * a NATS package, so apps that never use NATS install none, and the library core loads the
+ * JetStream packages only when a NATS transport is first used.
+ */
+import { LintasError } from '../errors/index.js';
+
+/** A message as the NATS client hands it over (`Msg` of `@nats-io/nats-core`). */
+export interface NatsMessageLike {
+  readonly subject: string;
+  readonly reply?: string | undefined;
+  readonly data: Uint8Array;
+}
+
+/**
+ * The parts of a `NatsConnection` (`@nats-io/transport-node` 3.x `connect()`) that lintas uses;
+ * a real connection satisfies it.
+ */
+export interface NatsConnectionLike {
+  /** The server's INFO; `max_payload` bounds the size of an envelope. */
+  readonly info?: { readonly max_payload: number } | undefined;
+  publish(subject: string, payload?: Uint8Array | string, options?: { reply?: string }): void;
+  subscribe(subject: string, options?: { max?: number }): AsyncIterable<NatsMessageLike> & { unsubscribe(max?: number): void };
+  request(subject: string, payload?: Uint8Array | string, options?: { timeout: number }): Promise<NatsMessageLike>;
+  isClosed(): boolean;
+}
+
+export type JetStreamModule = typeof import('@nats-io/jetstream');
+export type KvModule = typeof import('@nats-io/kv');
+
+let jetStreamModule: Promise<JetStreamModule> | null = null;
+let kvModule: Promise<KvModule> | null = null;
+
+/**
+ * `@nats-io/jetstream`, loaded on first use.
+ * @throws {@link LintasError} `ERR_TRANSPORT_UNAVAILABLE` if the package is not installed.
+ */
+export function loadJetStream(): Promise<JetStreamModule> {
+  jetStreamModule ??= load<JetStreamModule>('@nats-io/jetstream').catch((e: unknown) => {
+    jetStreamModule = null;
+    throw e;
+  });
+  return jetStreamModule;
+}
+
+/**
+ * `@nats-io/kv`, loaded on first use.
+ * @throws {@link LintasError} `ERR_TRANSPORT_UNAVAILABLE` if the package is not installed.
+ */
+export function loadKv(): Promise<KvModule> {
+  kvModule ??= load<KvModule>('@nats-io/kv').catch((e: unknown) => {
+    kvModule = null;
+    throw e;
+  });
+  return kvModule;
+}
+
+async function load<T>(name: string): Promise<T> {
+  try {
+    // A computed name: bundlers leave the optional peer dependency alone.
+    return (await import(name)) as T;
+  } catch (e) {
+    throw new LintasError('ERR_TRANSPORT_UNAVAILABLE', `NATS JetStream needs the optional package "${name}": npm install ${name}`, { cause: e });
+  }
+}
+
+/** Maps a NATS client error to a lintas error: permission refusals get their own code. */
+export function natsFailure(cause: unknown, what: string): LintasError {
+  if (cause instanceof LintasError) return cause;
+  const name = (cause as Error | null)?.name ?? '';
+  const message = String((cause as Error | null)?.message ?? cause);
+  if (name === 'PermissionViolationError' || /permission/i.test(message)) {
+    return new LintasError('ERR_NATS_PERMISSION_DENIED', `The NATS server refused ${what}: this user lacks the permission (docs/TRANSPORTS.md 3.6, "Permissions"): ${message}`, { cause });
+  }
+  return new LintasError('ERR_TRANSPORT_UNAVAILABLE', `NATS failed while ${what}; check that the server is reachable and JetStream enabled: ${message}`, { cause });
+}
