@@ -15,6 +15,8 @@ export interface NatsMessageLike {
   readonly subject: string;
   readonly reply?: string | undefined;
   readonly data: Uint8Array;
+  /** Headers; on a JetStream status message (no ack subject) `code` is its status (404, 408, 409, 503). */
+  readonly headers?: { readonly code: number } | undefined;
 }
 
 /**

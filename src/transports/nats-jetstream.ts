@@ -246,11 +246,16 @@ export class NatsJetStreamTransport implements Transport {
       while (!anyAborted(this.closing.signal, signal)) {
         if (ready.length === 0) {
           // What is there now, in one batch; only when there is nothing, wait for the next one.
-          let got = await this.pull(consumer, false, signal);
+          const now = await this.pull(consumer, false, signal);
+          // Without an answer "empty" is not known (a server is failing over): say so rather than end early.
+          if (untilEmpty && !now.answered && !anyAborted(this.closing.signal, signal)) {
+            throw natsFailure(new Error(`no answer to a pull within ${this.requestTimeoutMs} ms`), 'pulling envelopes');
+          }
+          let got = now.messages;
           if (got.length === 0 && !untilEmpty) {
             const started = Date.now();
-            got = await this.pull(consumer, true, signal);
-            // A waiting pull that ended at once (a 409 status, a reconnecting connection): do not spin.
+            got = (await this.pull(consumer, true, signal)).messages;
+            // A waiting pull that ended at once (a 409 or 503 status, a reconnecting connection): do not spin.
             if (got.length === 0 && Date.now() - started < 100) await pause(200, this.closing.signal, signal);
           }
           for (const m of got) renewal.hold(m.seq, () => this.renew(m.reply));
@@ -286,7 +291,7 @@ export class NatsJetStreamTransport implements Transport {
    * delivered to it while this receiver is not reading would sit unrenewed until their lease
    * runs out.
    */
-  private async pull(consumer: MailboxConsumer, wait: boolean, signal: AbortSignal | null): Promise<Pulled[]> {
+  private async pull(consumer: MailboxConsumer, wait: boolean, signal: AbortSignal | null): Promise<{ messages: Pulled[]; answered: boolean }> {
     await cryptoReady();
     const inbox = `${this.inboxPrefix}.${toHex(systemRandom(12))}`;
     let sub: ReturnType<NatsConnectionLike['subscribe']>;
@@ -296,6 +301,8 @@ export class NatsJetStreamTransport implements Transport {
       throw natsFailure(e, 'subscribing to its pull inbox');
     }
     const out: Pulled[] = [];
+    // True once the server has answered: the batch is full, or "no more" (404 none, 408 expired).
+    let answered = false;
     const stop = (): void => sub.unsubscribe();
     this.pulls.add(stop);
     signal?.addEventListener('abort', stop, { once: true });
@@ -307,17 +314,24 @@ export class NatsJetStreamTransport implements Transport {
       this.nc.publish(`$JS.API.CONSUMER.MSG.NEXT.${this.streamName}.${consumer.name}`, JSON.stringify(request), { reply: inbox });
       for await (const m of sub) {
         const reply = m.reply ?? '';
-        // Anything not carrying an ack subject is a status (404 no messages, 408 expired, 409 ...): the pull is over.
-        if (!reply.startsWith('$JS.ACK.')) break;
+        // Anything not carrying an ack subject is a status (404 no messages, 408 expired, 409, 503 ...): the pull is over.
+        if (!reply.startsWith('$JS.ACK.')) {
+          const code = m.headers?.code;
+          answered = code === 404 || code === 408;
+          break;
+        }
         const info = ackInfo(reply);
         if (info === null) continue;
         // A copy: the client's message data is a view into its read buffer.
         out.push({ ...info, reply, data: new Uint8Array(m.data) });
-        if (out.length === batch) break;
+        if (out.length === batch) {
+          answered = true;
+          break;
+        }
       }
     } catch (e) {
       for (const m of out) this.publishQuietly(m.reply, '-NAK');
-      if (anyAborted(this.closing.signal, signal)) return [];
+      if (anyAborted(this.closing.signal, signal)) return { messages: [], answered: true };
       throw natsFailure(e, 'pulling envelopes');
     } finally {
       clearTimeout(timer);
@@ -328,7 +342,7 @@ export class NatsJetStreamTransport implements Transport {
     if (out.length === 0 && wait && !anyAborted(this.closing.signal, signal) && this.nc.isClosed()) {
       throw natsFailure(new Error('the connection is closed'), 'pulling envelopes');
     }
-    return out;
+    return { messages: out, answered };
   }
 
   private async renew(reply: string): Promise<boolean> {
