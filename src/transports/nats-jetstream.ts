@@ -258,6 +258,11 @@ export class NatsJetStreamTransport implements Transport {
             // A waiting pull that ended at once (a 409 or 503 status, a reconnecting connection): do not spin.
             if (got.length === 0 && Date.now() - started < 100) await pause(200, this.closing.signal, signal);
           }
+          if (anyAborted(this.closing.signal, signal)) {
+            // Closed or aborted while the pull was under way: hand its envelopes back.
+            for (const m of got) this.publishQuietly(m.reply, '-NAK');
+            return;
+          }
           for (const m of got) renewal.hold(m.seq, () => this.renew(m.reply));
           ready.push(...got);
           if (ready.length === 0) {
@@ -306,6 +311,13 @@ export class NatsJetStreamTransport implements Transport {
     const stop = (): void => sub.unsubscribe();
     this.pulls.add(stop);
     signal?.addEventListener('abort', stop, { once: true });
+    if (anyAborted(this.closing.signal, signal)) {
+      // Closed while this pull was being set up: ask the server for nothing.
+      signal?.removeEventListener('abort', stop);
+      this.pulls.delete(stop);
+      sub.unsubscribe();
+      return { messages: [], answered: true };
+    }
     // A server that dies mid-pull never answers: give up a little after the request would expire.
     const timer = setTimeout(stop, (wait ? this.pollIntervalMs : 0) + this.requestTimeoutMs);
     const batch = wait ? 1 : this.batchSize;
