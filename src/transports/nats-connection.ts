@@ -12,11 +12,19 @@ import { LintasError } from '../errors/index.js';
 
 /** A message as the NATS client hands it over (`Msg` of `@nats-io/nats-core`). */
 export interface NatsMessageLike {
+  /** The subject the message was published to. */
   readonly subject: string;
+  /** Where an answer goes; for a JetStream delivery, its ack subject. */
   readonly reply?: string | undefined;
+  /** The payload. */
   readonly data: Uint8Array;
   /** Headers; on a JetStream status message (no ack subject) `code` is its status (404, 408, 409, 503). */
-  readonly headers?: { readonly code: number } | undefined;
+  readonly headers?:
+    | {
+        /** The status code of a status message; 0 on other messages. */
+        readonly code: number;
+      }
+    | undefined;
 }
 
 /**
@@ -25,14 +33,28 @@ export interface NatsMessageLike {
  */
 export interface NatsConnectionLike {
   /** The server's INFO; `max_payload` bounds the size of an envelope. */
-  readonly info?: { readonly max_payload: number } | undefined;
+  readonly info?:
+    | {
+        /** The largest message the server accepts, in bytes. */
+        readonly max_payload: number;
+      }
+    | undefined;
+  /** Publish a message (pull requests, acks, in-progress acks). */
   publish(subject: string, payload?: Uint8Array | string, options?: { reply?: string }): void;
-  subscribe(subject: string, options?: { max?: number }): AsyncIterable<NatsMessageLike> & { unsubscribe(max?: number): void };
+  /** Subscribe to a subject (a pull's inbox). */
+  subscribe(subject: string, options?: { max?: number }): AsyncIterable<NatsMessageLike> & {
+    /** End the subscription (and its iteration). */
+    unsubscribe(max?: number): void;
+  };
+  /** Send a request and wait for one answer (confirmed acks). */
   request(subject: string, payload?: Uint8Array | string, options?: { timeout: number }): Promise<NatsMessageLike>;
+  /** True once the connection is closed for good. */
   isClosed(): boolean;
 }
 
+/** The `@nats-io/jetstream` module, as loaded. */
 export type JetStreamModule = typeof import('@nats-io/jetstream');
+/** The `@nats-io/kv` module, as loaded. */
 export type KvModule = typeof import('@nats-io/kv');
 
 let jetStreamModule: Promise<JetStreamModule> | null = null;
