@@ -3,8 +3,8 @@
  *
  *   nats://[USER:PASS@]HOST:PORT[,HOST:PORT...]   one server, or several of one cluster
  *
- * optionally followed by `?stream=NAME&prefix=P&replicas=N&accept-risk=RISK,RISK&creds=FILE&inbox-prefix=P&tls=1`:
- * the transport's `stream`, `subjectPrefix`, `replicas` and `acceptRisks` (docs/TRANSPORTS.md
+ * optionally followed by `?stream=NAME&prefix=P&replicas=N&accept-risk=RISK,RISK&creds=FILE&inbox-prefix=P&api-prefix=P&tls=1`:
+ * the transport's `stream`, `subjectPrefix`, `replicas`, `acceptRisks` and `apiPrefix` (docs/TRANSPORTS.md
  * 3.6), a NATS credentials file (JWT + NKey seed, instead of USER:PASS), the inbox prefix the
  * permission layout grants this user, and TLS to the servers.
  */
@@ -20,6 +20,7 @@ export interface NatsVia {
   pass?: string;
   creds?: string;
   inboxPrefix?: string;
+  apiPrefix?: string;
   stream?: string;
   subjectPrefix?: string;
   replicas?: number;
@@ -27,7 +28,7 @@ export interface NatsVia {
 }
 
 const SCHEME = /^nats:\/\//i;
-const OPTIONS = ['stream', 'prefix', 'replicas', 'accept-risk', 'creds', 'inbox-prefix', 'tls'];
+const OPTIONS = ['stream', 'prefix', 'replicas', 'accept-risk', 'creds', 'inbox-prefix', 'api-prefix', 'tls'];
 
 /** True if `via` names a NATS transport. */
 export function isNatsVia(via: string): boolean {
@@ -72,6 +73,8 @@ export function parseNatsVia(via: string): NatsVia {
   if (creds !== undefined) out.creds = creds;
   const inbox = text('inbox-prefix');
   if (inbox !== undefined) out.inboxPrefix = inbox;
+  const api = text('api-prefix');
+  if (api !== undefined) out.apiPrefix = api;
   const replicas = text('replicas');
   if (replicas !== undefined) {
     if (!/^[1-5]$/.test(replicas)) throw usageError('--via: replicas must be 1 to 5');

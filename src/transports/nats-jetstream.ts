@@ -90,6 +90,12 @@ export interface NatsJetStreamOptions {
   /** Settings that lose acknowledged envelopes which the app knowingly accepts. Default none. */
   acceptRisks?: readonly NatsDurabilityRisk[];
   /**
+   * The subject prefix of the JetStream API. Default "$JS.API". Another agency's stream reached
+   * across a leaf node answers under the name its account imports the API as (JetStream denies
+   * `$JS.API.>` across leaf nodes), e.g. "polri.jsapi" (docs/TRANSPORTS.md 3.6, "Two agencies").
+   */
+  apiPrefix?: string;
+  /**
    * The inbox prefix the connection was opened with (`inboxPrefix` of `connect`); pulls are
    * answered below it. Default: the connection's own, else "_INBOX".
    */
@@ -146,6 +152,7 @@ export class NatsJetStreamTransport implements Transport {
   private readonly requestTimeoutMs: number;
   private readonly acceptRisks: ReadonlySet<NatsDurabilityRisk>;
   private readonly inboxPrefix: string;
+  private readonly apiPrefix: string;
   private readonly closing = new AbortController();
   private readonly renewals = new Set<LeaseRenewal>();
   private readonly pulls = new Set<() => void>();
@@ -190,6 +197,10 @@ export class NatsJetStreamTransport implements Transport {
     this.publishTimeoutMs = checkPositiveInteger(options.publishTimeoutMs, 'options.publishTimeoutMs', 30_000);
     this.requestTimeoutMs = checkPositiveInteger(options.requestTimeoutMs, 'options.requestTimeoutMs', 5_000);
     this.acceptRisks = new Set(options.acceptRisks ?? []);
+    if (options.apiPrefix !== undefined && (typeof options.apiPrefix !== 'string' || !/^\$?[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(options.apiPrefix))) {
+      throw new RangeError('options.apiPrefix must be dot-separated tokens of A-Z a-z 0-9 _ - (the first may start with $)');
+    }
+    this.apiPrefix = options.apiPrefix ?? '$JS.API';
     const own = (c as { options?: { inboxPrefix?: unknown } }).options?.inboxPrefix;
     this.inboxPrefix = options.inboxPrefix ?? (typeof own === 'string' && own !== '' ? own : '_INBOX');
   }
@@ -323,7 +334,7 @@ export class NatsJetStreamTransport implements Transport {
     const batch = wait ? 1 : this.batchSize;
     try {
       const request = wait ? { batch, expires: this.pollIntervalMs * NANOS_PER_MS } : { batch, no_wait: true };
-      this.nc.publish(`$JS.API.CONSUMER.MSG.NEXT.${this.streamName}.${consumer.name}`, JSON.stringify(request), { reply: inbox });
+      this.nc.publish(`${this.apiPrefix}.CONSUMER.MSG.NEXT.${this.streamName}.${consumer.name}`, JSON.stringify(request), { reply: inbox });
       for await (const m of sub) {
         const reply = m.reply ?? '';
         // Anything not carrying an ack subject is a status (404 no messages, 408 expired, 409, 503 ...): the pull is over.
@@ -427,7 +438,8 @@ export class NatsJetStreamTransport implements Transport {
       const mod = await loadJetStream();
       const nc = this.nc as unknown as Parameters<typeof mod.jetstream>[0];
       // checkAPI false: no `$JS.API.INFO` request, which the documented permissions do not grant.
-      return { js: mod.jetstream(nc, { timeout: this.requestTimeoutMs }), jsm: await mod.jetstreamManager(nc, { checkAPI: false, timeout: this.requestTimeoutMs }) };
+      const options = { timeout: this.requestTimeoutMs, apiPrefix: this.apiPrefix };
+      return { js: mod.jetstream(nc, options), jsm: await mod.jetstreamManager(nc, { ...options, checkAPI: false }) };
     })().catch((e: unknown) => {
       this.clients = null;
       throw e;

@@ -32,16 +32,17 @@ function assertInstalled(): void {
 
 /**
  * Start nats-server with JetStream. `config` is added to the generated configuration file
- * (accounts, authorization, max_payload, leafnodes, ...); `port` and `name` are chosen here.
+ * (accounts, authorization, max_payload, leafnodes, ...); `port` and `name` are chosen here;
+ * `domain` is the JetStream domain.
  */
-export async function startNatsServer(config = '', options: { port?: number; dir?: string; name?: string } = {}): Promise<TestNatsServer> {
+export async function startNatsServer(config = '', options: { port?: number; dir?: string; name?: string; domain?: string } = {}): Promise<TestNatsServer> {
   assertInstalled();
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'lintas-nats-')));
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = options.port ?? (await freePort());
     const name = options.name ?? `lintas-test-${port}`;
     const file = join(dir, 'nats.conf');
-    await writeFile(file, `server_name: ${name}\nlisten: 127.0.0.1:${port}\njetstream { store_dir: "${join(dir, 'js')}" }\n${config}\n`);
+    await writeFile(file, `server_name: ${name}\nlisten: 127.0.0.1:${port}\njetstream { store_dir: "${join(dir, 'js')}"${options.domain ? `, domain: ${options.domain}` : ''} }\n${config}\n`);
     let child = spawn('nats-server', ['-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
     if (await ready(child)) {
       const kill = async (signal: NodeJS.Signals = 'SIGKILL'): Promise<void> => {

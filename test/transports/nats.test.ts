@@ -63,6 +63,7 @@ describe.skipIf(!hasNatsServer(import.meta.url))('NATS JetStream on a private na
       expect(() => new NatsJetStreamTransport({ connection, subjectPrefix: 'lintas.>' })).toThrow(RangeError); // a wildcard would widen permissions
       expect(() => new NatsJetStreamTransport({ connection, subjectPrefix: 'a..b' })).toThrow(RangeError);
       expect(() => new NatsJetStreamTransport({ connection, replicas: 6 })).toThrow(RangeError);
+      expect(() => new NatsJetStreamTransport({ connection, apiPrefix: 'polri.>' })).toThrow(RangeError);
       expect(() => new NatsJetStreamTransport({ connection, batchSize: 257 })).toThrow(RangeError);
       expect(() => new NatsJetStreamTransport({ connection, acceptRisks: ['loss-on-everything' as never] })).toThrow(RangeError);
       const t = new NatsJetStreamTransport({ connection });

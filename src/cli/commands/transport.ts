@@ -210,6 +210,7 @@ async function natsTransport(ctx: CommandContext, via: string, maxEnvelopeBytes:
       ...(n.stream !== undefined ? { stream: n.stream } : {}),
       ...(n.subjectPrefix !== undefined ? { subjectPrefix: n.subjectPrefix } : {}),
       ...(n.replicas !== undefined ? { replicas: n.replicas } : {}),
+      ...(n.apiPrefix !== undefined ? { apiPrefix: n.apiPrefix } : {}),
       ...(n.acceptRisks !== undefined ? { acceptRisks: n.acceptRisks as NatsDurabilityRisk[] } : {}),
       ...(maxEnvelopeBytes !== undefined ? { maxEnvelopeBytes } : {}),
     });
