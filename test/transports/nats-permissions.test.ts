@@ -5,9 +5,8 @@
  * NATS client authenticated as the attacker and must be refused by the server.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager, jetstream } from '@nats-io/jetstream';
-import { headers } from '@nats-io/nats-core';
 import { randomBytes } from 'node:crypto';
 import { envelopeBytes, isLintasError } from '../../src/index.js';
 import { NatsJetStreamTransport } from '../../src/node.js';
