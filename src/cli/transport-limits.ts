@@ -12,7 +12,7 @@ import type { OptionSpec } from './command.js';
 import { formatBytes } from './terminal.js';
 
 /** The kinds of transport a `--via` URI names. */
-export type TransportKind = 'drop' | 'relay' | 'redis';
+export type TransportKind = 'drop' | 'relay' | 'redis' | 'nats';
 
 /** `send --max-envelope`. */
 export const MAX_ENVELOPE_OPTION: OptionSpec = {
@@ -21,9 +21,14 @@ export const MAX_ENVELOPE_OPTION: OptionSpec = {
   description: `largest envelope a drop: or redis:// transport takes, e.g. 4GiB (default ${formatBytes(DropFolderTransport.DEFAULT_MAX_ENVELOPE_BYTES)} and ${formatBytes(RedisStreamsTransport.DEFAULT_MAX_ENVELOPE_BYTES)}; a relay has its own)`,
 };
 
-/** The sender-side limit of a transport, or null for a relay (whose limit is its operator's). */
+/**
+ * The sender-side limit of a transport, or null for a relay (whose limit is its operator's) and
+ * for NATS without --max-envelope (the server's max_payload and the stream's max_msg_size,
+ * which the transport reads and enforces itself).
+ */
 export function senderLimit(kind: TransportKind, maxEnvelopeBytes: number | undefined): number | null {
   if (kind === 'relay') return null;
+  if (kind === 'nats') return maxEnvelopeBytes ?? null;
   return maxEnvelopeBytes ?? (kind === 'drop' ? DropFolderTransport.DEFAULT_MAX_ENVELOPE_BYTES : RedisStreamsTransport.DEFAULT_MAX_ENVELOPE_BYTES);
 }
 
@@ -36,7 +41,7 @@ export function checkEnvelopeSize(kind: TransportKind, envelope: { label: string
   if (limit === null || envelope.size <= limit) return;
   throw new LintasError(
     'ERR_TRANSPORT_ENVELOPE_TOO_LARGE',
-    `${envelope.label} is ${formatBytes(envelope.size)} (${envelope.size} bytes), more than the ${kind === 'drop' ? 'drop folder' : 'Redis'} transport's limit of ${formatBytes(limit)} (${limit} bytes); raise it with --max-envelope SIZE${kind === 'redis' ? " (Redis's own proto-max-bulk-len, 512 MB by default, must allow it too)" : ''}`,
+    `${envelope.label} is ${formatBytes(envelope.size)} (${envelope.size} bytes), more than the ${kind === 'drop' ? 'drop folder' : kind === 'nats' ? 'NATS' : 'Redis'} transport's limit of ${formatBytes(limit)} (${limit} bytes); raise it with --max-envelope SIZE${kind === 'redis' ? " (Redis's own proto-max-bulk-len, 512 MB by default, must allow it too)" : ''}`,
   );
 }
 
@@ -55,6 +60,11 @@ export function checkRelayEnvelopeSize(envelope: { label: string; size: number }
 /** Add to a transport's size refusal how to raise the limit from the command line. */
 export function explainTooLarge(kind: TransportKind, e: unknown): unknown {
   if (!(e instanceof LintasError) || e.code !== 'ERR_TRANSPORT_ENVELOPE_TOO_LARGE') return e;
-  const how = kind === 'relay' ? 'the relay\'s operator can raise it with "lintas relay start --max-envelope SIZE"' : 'raise it with --max-envelope SIZE';
+  const how =
+    kind === 'relay'
+      ? 'the relay\'s operator can raise it with "lintas relay start --max-envelope SIZE"'
+      : kind === 'nats'
+        ? "the NATS operator can raise the server's max_payload (at most 64 MiB) and the stream's max_msg_size"
+        : 'raise it with --max-envelope SIZE';
   return new LintasError('ERR_TRANSPORT_ENVELOPE_TOO_LARGE', `${e.message}; ${how}`, { cause: e });
 }

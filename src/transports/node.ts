@@ -11,6 +11,10 @@ export type { RedisStreamsOptions, RedisCommandClient, RedisCommandOptions } fro
 export type { RedisDurabilityRisk } from './redis-server-check.js';
 export { redisClusterClient, redisSentinelClient } from './redis-cluster.js';
 export type { RedisClusterLike, RedisSentinelLike } from './redis-cluster.js';
+export { NatsJetStreamTransport } from './nats-jetstream.js';
+export type { NatsJetStreamOptions, NatsConnectionLike, NatsMessageLike, NatsDurabilityRisk } from './nats-jetstream.js';
+export { NatsKvReplayGuard } from './nats-kv-replay-guard.js';
+export type { NatsKvReplayGuardOptions } from './nats-kv-replay-guard.js';
 export { FileReplayGuard } from './file-replay-guard.js';
 export type { FileReplayGuardOptions } from './file-replay-guard.js';
 export { RedisReplayGuard } from './redis-replay-guard.js';

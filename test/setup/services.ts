@@ -2,8 +2,9 @@
  * Vitest global setup: makes sure the programs that some suites need are there before any test
  * runs, so `npm test` passes on a machine with only Node 20.
  *
- * - `redis-server` (Redis suites): used from the PATH; when missing and we are root on a
- *   Debian/Ubuntu machine, installed with apt-get (as .ci/run does). No npm package ships it.
+ * - `redis-server` (Redis suites) and `nats-server` (NATS JetStream suites): used from the PATH;
+ *   when missing and we are root on a Debian/Ubuntu machine, installed with apt-get (as .ci/run
+ *   does). No npm package ships them.
  * - Chromium (browser suite): the system one, else the binary inside the `@sparticuz/chromium`
  *   dev dependency (test/browser/chromium.ts); nothing to do here.
  *
@@ -23,6 +24,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** True when `redis-server` runs on this machine. */
     redisServer: boolean;
+    /** True when `nats-server` runs on this machine. */
+    natsServer: boolean;
     /** True when gaps must fail the run (LINTAS_REQUIRE_ALL_SUITES=1). */
     requireAllSuites: boolean;
     /** A folder where skipped suites leave one file each, read back at the end of the run. */
@@ -44,30 +47,35 @@ function canAptInstall(): boolean {
   return process.platform === 'linux' && typeof process.getuid === 'function' && process.getuid() === 0 && runs('apt-get', ['--version']);
 }
 
-function ensureRedisServer(): boolean {
-  if (runs('redis-server', ['--version'])) return true;
+/** `program` runs, or was just installed from the Debian package of the same name. */
+function ensureDebianProgram(program: string): boolean {
+  if (runs(program, ['--version'])) return true;
   if (!canAptInstall()) return false;
-  console.log('[lintas tests] redis-server is missing: installing it with apt-get (as .ci/run does)');
+  console.log(`[lintas tests] ${program} is missing: installing it with apt-get (as .ci/run does)`);
   try {
     execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-    execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'redis-server'], {
+    execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', program], {
       stdio: 'inherit',
       env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
     });
   } catch {
     return false;
   }
-  return runs('redis-server', ['--version']);
+  return runs(program, ['--version']);
 }
 
 export default function setup(project: TestProject): () => void {
   const requireAllSuites = process.env.LINTAS_REQUIRE_ALL_SUITES === '1';
-  const redisServer = ensureRedisServer();
-  if (!redisServer && requireAllSuites) {
-    throw new Error('LINTAS_REQUIRE_ALL_SUITES=1 but redis-server is not installed and could not be installed: `apt-get install redis-server`');
+  const redisServer = ensureDebianProgram('redis-server');
+  const natsServer = ensureDebianProgram('nats-server');
+  for (const [program, present] of [['redis-server', redisServer], ['nats-server', natsServer]] as const) {
+    if (!present && requireAllSuites) {
+      throw new Error(`LINTAS_REQUIRE_ALL_SUITES=1 but ${program} is not installed and could not be installed: \`apt-get install ${program}\``);
+    }
   }
   const gapsDir = mkdtempSync(join(tmpdir(), 'lintas-test-gaps-'));
   project.provide('redisServer', redisServer);
+  project.provide('natsServer', natsServer);
   project.provide('requireAllSuites', requireAllSuites);
   project.provide('gapsDir', gapsDir);
 

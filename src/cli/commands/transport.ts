@@ -6,6 +6,7 @@
  *   http(s)://HOST:PORT      an HTTP relay (`lintas relay start`)
  *   redis://HOST:PORT        Redis Streams (needs the optional `redis` package); also
  *   redis+cluster://…, redis+sentinel://…  (src/cli/redis-url.ts)
+ *   nats://HOST:PORT[,HOST:PORT]  NATS JetStream (needs the optional @nats-io packages; src/cli/nats-url.ts)
  *
  * Mailboxes are derived from signing keys (mailboxId), never from names.
  */
@@ -28,6 +29,9 @@ import { RedisStreamsTransport, type RedisCommandClient } from '../../transports
 import { redisClusterClient, redisSentinelClient, type RedisClusterLike, type RedisSentinelLike } from '../../transports/redis-cluster.js';
 import type { RedisDurabilityRisk } from '../../transports/redis-server-check.js';
 import { isRedisVia, parseRedisVia, redact } from '../redis-url.js';
+import { isNatsVia, parseNatsVia } from '../nats-url.js';
+import { NatsJetStreamTransport, type NatsConnectionLike, type NatsDurabilityRisk } from '../../transports/nats-jetstream.js';
+import { readFile } from 'node:fs/promises';
 import { startRelay } from '../../transports/relay/server.js';
 import { flag, requiredString, stringList, stringOption, usageError, type Command } from '../command.js';
 import { formatBytes } from '../terminal.js';
@@ -44,7 +48,7 @@ import { checkEnvelopeSize, checkRelayEnvelopeSize, explainTooLarge, MAX_ENVELOP
 import { readKeyCards } from './contact.js';
 import { RELAY_LIMIT_OPTIONS, relayLimitsFrom } from '../relay-limit-options.js';
 
-const VIA_HELP = 'drop:PATH, http(s)://HOST:PORT of a relay, redis://HOST:PORT, redis+cluster://HOST:PORT,HOST:PORT or redis+sentinel://HOST:PORT,HOST:PORT/MASTER';
+const VIA_HELP = 'drop:PATH, http(s)://HOST:PORT of a relay, redis://HOST:PORT, redis+cluster://HOST:PORT,HOST:PORT or redis+sentinel://HOST:PORT,HOST:PORT/MASTER or nats://HOST:PORT[,HOST:PORT] (JetStream)';
 
 /** Signing keys a transport authenticates with (relay challenges); wiped when the command ends. */
 interface TransportKeys {
@@ -53,7 +57,7 @@ interface TransportKeys {
 }
 
 /** The kind of transport a `--via` URI names; checked before anything else is done. */
-function transportKind(via: string): 'drop' | 'relay' | 'redis' {
+function transportKind(via: string): 'drop' | 'relay' | 'redis' | 'nats' {
   if (via.startsWith('drop:')) {
     if (via === 'drop:') throw usageError('--via drop: needs a folder, e.g. drop:/srv/exchange');
     return 'drop';
@@ -62,6 +66,10 @@ function transportKind(via: string): 'drop' | 'relay' | 'redis' {
   if (isRedisVia(via)) {
     parseRedisVia(via); // a malformed Redis URL is a usage error before anything is done
     return 'redis';
+  }
+  if (isNatsVia(via)) {
+    parseNatsVia(via); // likewise for a malformed NATS URL
+    return 'nats';
   }
   throw usageError(`--via "${via}" is not a transport: use ${VIA_HELP}`);
 }
@@ -78,6 +86,8 @@ async function openTransport(ctx: CommandContext, via: string, keys: TransportKe
       ...(keys.sender ? { senderKey: keys.sender } : {}),
       ...(keys.mailboxes ? { mailboxKeys: keys.mailboxes } : {}),
     });
+  } else if (kind === 'nats') {
+    transport = await natsTransport(ctx, via, maxEnvelopeBytes);
   } else {
     transport = await redisTransport(ctx, via, maxEnvelopeBytes);
   }
@@ -160,6 +170,59 @@ async function redisTransport(ctx: CommandContext, via: string, maxEnvelopeBytes
   return transport;
 }
 
+/** The parts of the optional `@nats-io/transport-node` package the CLI calls. */
+interface NatsModule {
+  connect(options: Record<string, unknown>): Promise<NatsConnectionLike & { close(): Promise<void> }>;
+  credsAuthenticator(creds: Uint8Array): unknown;
+}
+
+/** NATS JetStream on one server or a cluster (src/cli/nats-url.ts), loaded only when asked for. */
+async function natsTransport(ctx: CommandContext, via: string, maxEnvelopeBytes: number | undefined): Promise<Transport> {
+  const n = parseNatsVia(via);
+  let nats: NatsModule;
+  try {
+    const name = '@nats-io/transport-node'; // a computed name: bundlers leave the optional dependency alone
+    nats = (await import(name)) as NatsModule;
+  } catch (e) {
+    throw new LintasError('ERR_TRANSPORT_UNAVAILABLE', 'The nats:// transport needs the "@nats-io/transport-node" and "@nats-io/jetstream" packages: npm install @nats-io/transport-node @nats-io/jetstream', { cause: e });
+  }
+  const auth: Record<string, unknown> = {};
+  if (n.user !== undefined) auth.user = n.user;
+  if (n.pass !== undefined) auth.pass = n.pass;
+  if (n.creds !== undefined) auth.authenticator = nats.credsAuthenticator(new Uint8Array(await readFile(resolve(n.creds))));
+  let connection: NatsConnectionLike & { close(): Promise<void> };
+  try {
+    // Fail at once if no server can be reached at the start; once connected, ride out restarts
+    // and failovers (a `receive --follow` may run for days).
+    connection = await nats.connect({
+      servers: n.servers,
+      ...auth,
+      ...(n.tls ? { tls: {} } : {}),
+      ...(n.inboxPrefix !== undefined ? { inboxPrefix: n.inboxPrefix } : {}),
+      timeout: 10_000,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+    });
+  } catch (e) {
+    throw new LintasError('ERR_TRANSPORT_UNAVAILABLE', `Cannot reach NATS at ${redact(via)}: ${(e as Error).message}`, { cause: e });
+  }
+  ctx.onClose(() => connection.close());
+  try {
+    return new NatsJetStreamTransport({
+      connection,
+      ...(n.stream !== undefined ? { stream: n.stream } : {}),
+      ...(n.subjectPrefix !== undefined ? { subjectPrefix: n.subjectPrefix } : {}),
+      ...(n.replicas !== undefined ? { replicas: n.replicas } : {}),
+      ...(n.apiPrefix !== undefined ? { apiPrefix: n.apiPrefix } : {}),
+      ...(n.acceptRisks !== undefined ? { acceptRisks: n.acceptRisks as NatsDurabilityRisk[] } : {}),
+      ...(maxEnvelopeBytes !== undefined ? { maxEnvelopeBytes } : {}),
+    });
+  } catch (e) {
+    if (e instanceof TypeError || e instanceof RangeError) throw usageError(`--via ${redact(via)}: ${e.message}`);
+    throw e;
+  }
+}
+
 /** The signing key pair of one of your identities, wiped when the command ends. */
 function signingKeysOf(ctx: CommandContext, ring: KeyRing, identity: string): SigningKeyPair {
   const keys = ring.identityKeys(identity);
@@ -190,6 +253,8 @@ const send: Command = {
     const to = stringList(input, 'to');
     if (to.length === 0) throw usageError('--to is required: a contact name, group:NAME or fingerprint');
     const via = requiredString(input, 'via');
+    // What the output and the audit log show: never a password in the URL.
+    const shown = redact(via);
     const kind = transportKind(via);
     const maxEnvelope = byteSizeOption(input, 'max-envelope');
     // Each envelope is checked by its header and sized from the file system before anything
@@ -209,7 +274,7 @@ const send: Command = {
       for (const e of envelopes) checkRelayEnvelopeSize(e, maxEnvelopeBytes);
     }
     const audit = await ctx.auditLog(ring, from);
-    ctx.interruption.listen(`sending ${envelopes.map((e) => e.label).join(', ')} via ${via}`);
+    ctx.interruption.listen(`sending ${envelopes.map((e) => e.label).join(', ')} via ${shown}`);
     const sent: { file: string; to: string; mailbox: string; bytes: number }[] = [];
     for (const e of envelopes) {
       // The audit log's digest is of the binary envelope, hashed while it streams to the first
@@ -231,11 +296,11 @@ const send: Command = {
             throw explainTooLarge(kind, err);
           });
         if (digesting !== null) envelopeDigest = (digesting as DigestingSource).digest();
-        await audit.record({ event: 'sent', envelopeDigest: envelopeDigest!, to: [r.card.fingerprint], transport: via, mailbox });
+        await audit.record({ event: 'sent', envelopeDigest: envelopeDigest!, to: [r.card.fingerprint], transport: shown, mailbox });
         sent.push({ file: e.label, to: r.label, mailbox, bytes: e.size });
       }
     }
-    ctx.result({ via, sent }, sent.map((s) => `Sent ${s.file} (${formatBytes(s.bytes)}) to ${s.to} via ${via}`).join('\n'));
+    ctx.result({ via: shown, sent }, sent.map((s) => `Sent ${s.file} (${formatBytes(s.bytes)}) to ${s.to} via ${shown}`).join('\n'));
   },
 };
 
@@ -266,6 +331,7 @@ const receive: Command = {
   examples: ['lintas receive --via drop:/mnt/exchange -o inbox', 'lintas receive --via https://relay.example.org --follow -o inbox'],
   async run(ctx, input) {
     const via = requiredString(input, 'via');
+    const shown = redact(via);
     transportKind(via);
     const dir = resolve(stringOption(input, 'out') ?? 'lintas-inbox');
     const ring = await ctx.keyRing();
@@ -278,13 +344,13 @@ const receive: Command = {
     await mkdir(dir, { recursive: true });
     const follow = flag(input, 'follow');
     const stop = new AbortController();
-    ctx.interruption.listen(`receiving from ${via} into ${dir}`);
+    ctx.interruption.listen(`receiving from ${shown} into ${dir}`);
     ctx.interruption.signal.addEventListener('abort', () => stop.abort(), { once: true });
     if (follow) {
       // Ctrl-C while waiting for mail is the normal way to stop following (exit 0); in the
       // middle of an envelope it interrupts it, and what was written of it is removed.
       ctx.interruption.whenIdle(() => stop.abort());
-      ctx.note(`Waiting for envelopes in ${identity}'s mailbox via ${via} (Ctrl-C to stop)`);
+      ctx.note(`Waiting for envelopes in ${identity}'s mailbox via ${shown} (Ctrl-C to stop)`);
     }
     // Envelopes are streamed to a temporary file and opened from it: memory stays bounded
     // whatever their size. Those still here when the command ends are removed; a refused one is
@@ -335,7 +401,7 @@ const receive: Command = {
       onRejected: async ({ envelope, error }) => {
         // The quarantine moved the spooled file into DIR/rejected/: it is no longer temporary.
         spooled.delete(envelope);
-        await audit.record({ event: 'refused', envelopeDigest: envelope.digest, reason: error.code, transport: via, mailbox });
+        await audit.record({ event: 'refused', envelopeDigest: envelope.digest, reason: error.code, transport: shown, mailbox });
         rejected.push({ reason: error.message, code: error.code, savedAs: quarantine.kept.at(-1)! });
         if (ctx.exitCode === 0) ctx.exitCode = exitCodeFor(error.code);
         ctx.note(`Refused an envelope (${error.code}): ${error.message}; kept in ${quarantine.dir}`);
@@ -356,7 +422,7 @@ const receive: Command = {
           envelopeDigest: context.envelope.digest,
           originator: bundle.originator.fingerprint,
           from: bundle.sender.fingerprint,
-          transport: via,
+          transport: shown,
           mailbox,
         });
         await recordOpened(ctx, ring, bundle, context.envelope.digest);
@@ -373,7 +439,7 @@ const receive: Command = {
     ctx.interruption.throwIfInterrupted();
     if (ctx.json && follow) return; // each bundle was already reported as it arrived
     ctx.result(
-      { via, identity, processed: result.processed, rejected, received },
+      { via: shown, identity, processed: result.processed, rejected, received },
       `${result.processed} bundle${result.processed === 1 ? '' : 's'} received, ${result.rejected} refused`,
     );
   },

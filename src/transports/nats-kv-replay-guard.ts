@@ -1,0 +1,161 @@
+/**
+ * A {@link ReplayGuard} on a JetStream key-value bucket, which any number of receiver processes
+ * and machines can share (docs/TRANSPORTS.md 4, "Replay guards"). One key per remembered id, the
+ * hex of the sender-bound replay key of `receiveEnvelopes` (SPEC 10.7), written with
+ * `kv.create`, which JetStream refuses when the key exists: the first writer wins, atomically,
+ * across every server of a cluster, so {@link NatsKvReplayGuard.claim} tells exactly one of
+ * several racing receivers that an id is new.
+ *
+ * The bucket's TTL (its stream's `max_age`) forgets ids: it must cover the replay window plus
+ * {@link REPLAY_CLOCK_MARGIN_SECONDS}, and `remember` refuses an id that would be forgotten
+ * before its `keepUntil` plus that margin. (Per-key TTLs need nats-server 2.11; one TTL per
+ * bucket works on 2.9, the Debian bookworm version.) Durability is JetStream's: file storage,
+ * and with `replicas: 3` a majority of servers has the id before `remember` resolves.
+ */
+import { LintasError } from '../errors/index.js';
+import { toHex } from '../envelope/hex.js';
+import { loadKv, natsFailure, type NatsConnectionLike } from './nats-connection.js';
+import { DEFAULT_REPLAY_WINDOW_SECONDS } from './receive-envelopes.js';
+import { checkEnvelopeId, checkKeepUntil, REPLAY_CLOCK_MARGIN_SECONDS, type ReplayGuard } from './replay-guard.js';
+import type { KV } from '@nats-io/kv';
+
+/** Options for {@link NatsKvReplayGuard}. */
+export interface NatsKvReplayGuardOptions {
+  /** A connected `NatsConnection` created and owned by the app. */
+  connection: NatsConnectionLike;
+  /** The bucket; one per receiving identity. Default "lintas-replay". */
+  bucket?: string;
+  /**
+   * How long the bucket keeps an id, in seconds (its TTL). Default the default replay window
+   * plus the clock margin ({@link DEFAULT_REPLAY_WINDOW_SECONDS} + {@link REPLAY_CLOCK_MARGIN_SECONDS}).
+   */
+  ttlSeconds?: number;
+  /** Replicas the bucket must have (and is created with). Default 1. */
+  replicas?: number;
+  /** Create the bucket if it does not exist. Default true. */
+  create?: boolean;
+}
+
+const BUCKET = /^[A-Za-z0-9_-]{1,200}$/;
+/** JetStream API error: "wrong last sequence", the answer to `kv.create` of an existing key. */
+const KEY_EXISTS = 10071;
+
+/**
+ * A {@link ReplayGuard} on JetStream KV, shared by several receivers (see the module comment).
+ * Node only. E.g. `new NatsKvReplayGuard({ connection: nc, bucket: 'lintas-replay-desk' })` with
+ * the connection of `connect` from `@nats-io/transport-node`.
+ */
+export class NatsKvReplayGuard implements ReplayGuard {
+  private readonly nc: NatsConnectionLike;
+  private readonly bucket: string;
+  private readonly ttlSeconds: number;
+  private readonly replicas: number;
+  private readonly create: boolean;
+  private kv: Promise<KV> | null = null;
+
+  /** @throws {TypeError} / {RangeError} for invalid options. */
+  constructor(options: NatsKvReplayGuardOptions) {
+    if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+    const c = options.connection;
+    if (!c || typeof c.publish !== 'function' || typeof c.request !== 'function') throw new TypeError('options.connection must be a NatsConnection (connect() of @nats-io/transport-node)');
+    if (options.bucket !== undefined && (typeof options.bucket !== 'string' || !BUCKET.test(options.bucket))) throw new RangeError('options.bucket must be 1-200 of A-Z a-z 0-9 _ -');
+    if (options.create !== undefined && typeof options.create !== 'boolean') throw new TypeError('options.create must be a boolean');
+    for (const name of ['ttlSeconds', 'replicas'] as const) {
+      const v = options[name];
+      if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v))) throw new TypeError(`options.${name} must be an integer`);
+      if (v !== undefined && v <= 0) throw new RangeError(`options.${name} must be positive`);
+    }
+    this.nc = c;
+    this.bucket = options.bucket ?? 'lintas-replay';
+    this.ttlSeconds = options.ttlSeconds ?? DEFAULT_REPLAY_WINDOW_SECONDS + REPLAY_CLOCK_MARGIN_SECONDS;
+    this.replicas = options.replicas ?? 1;
+    if (this.replicas > 5) throw new RangeError('options.replicas must be at most 5 (the JetStream maximum)');
+    this.create = options.create ?? true;
+  }
+
+  /**
+   * @inheritdoc
+   * @throws {TypeError | RangeError} for an invalid id; {@link LintasError} `ERR_TRANSPORT_UNAVAILABLE`,
+   *   `ERR_NATS_PERMISSION_DENIED` or `ERR_NATS_UNSAFE_CONFIG` (the bucket) from the server.
+   */
+  async has(envelopeId: Uint8Array): Promise<boolean> {
+    checkEnvelopeId(envelopeId);
+    const kv = await this.open();
+    try {
+      const entry = await kv.get(toHex(envelopeId));
+      return entry !== null && entry.operation === 'PUT';
+    } catch (e) {
+      throw natsFailure(e, 'reading the replay guard');
+    }
+  }
+
+  /**
+   * @inheritdoc
+   * @throws {RangeError} for a `keepUntil` (or none: forever) later than the bucket's TTL keeps
+   *   ids, less the clock margin: raise `ttlSeconds`. Otherwise as {@link has}.
+   */
+  async remember(envelopeId: Uint8Array, keepUntil?: Date): Promise<void> {
+    await this.claim(envelopeId, keepUntil);
+  }
+
+  /**
+   * Remember `envelopeId` if no receiver has: true for exactly one of any number of receivers
+   * racing on the same id (the atomic first-seen of `kv.create`), false for the others and for
+   * an id remembered before. Resolves once the id is stored (replicated on a replicated bucket).
+   * @throws as {@link remember}.
+   */
+  async claim(envelopeId: Uint8Array, keepUntil?: Date): Promise<boolean> {
+    checkEnvelopeId(envelopeId);
+    const until = checkKeepUntil(keepUntil);
+    // The bucket forgets an id ttlSeconds after it is written; it must outlive keepUntil + margin.
+    const forgottenAt = Math.floor(Date.now() / 1000) + this.ttlSeconds;
+    if (until + REPLAY_CLOCK_MARGIN_SECONDS > forgottenAt) {
+      throw new RangeError(
+        `keepUntil is later than the replay bucket keeps ids (${this.ttlSeconds} s, less the ${REPLAY_CLOCK_MARGIN_SECONDS} s clock margin): raise ttlSeconds to cover the replay window`,
+      );
+    }
+    const kv = await this.open();
+    try {
+      await kv.create(toHex(envelopeId), new Uint8Array([1]));
+      return true;
+    } catch (e) {
+      if ((e as { code?: unknown }).code === KEY_EXISTS || /wrong last sequence/i.test(String((e as Error)?.message))) return false;
+      throw natsFailure(e, 'writing the replay guard');
+    }
+  }
+
+  private open(): Promise<KV> {
+    this.kv ??= this.openBucket().catch((e: unknown) => {
+      this.kv = null;
+      throw e;
+    });
+    return this.kv;
+  }
+
+  private async openBucket(): Promise<KV> {
+    const { Kvm } = await loadKv();
+    const kvm = new Kvm(this.nc as unknown as ConstructorParameters<typeof Kvm>[0]);
+    let kv: KV;
+    try {
+      kv = this.create ? await kvm.create(this.bucket, { ttl: this.ttlSeconds * 1000, replicas: this.replicas, history: 1, storage: 'file' as never }) : await kvm.open(this.bucket);
+    } catch (e) {
+      throw natsFailure(e, `opening the replay bucket ${this.bucket}`);
+    }
+    let status;
+    try {
+      status = await kv.status();
+    } catch (e) {
+      throw natsFailure(e, `reading the replay bucket ${this.bucket}`);
+    }
+    // An existing bucket is used as it is: refuse one that forgets too early or too easily.
+    const refuse = (what: string): never => {
+      throw new LintasError('ERR_NATS_UNSAFE_CONFIG', `The replay bucket "${this.bucket}" ${what} (see docs/TRANSPORTS.md 4)`);
+    };
+    const cfg = status.streamInfo.config;
+    if (cfg.storage === 'memory') refuse('keeps ids in memory: they are lost when the server stops, and replays accepted');
+    if ((cfg.num_replicas ?? 1) < this.replicas) refuse(`has ${cfg.num_replicas} replicas, fewer than the ${this.replicas} asked for`);
+    if (status.ttl > 0 && status.ttl < this.ttlSeconds * 1000) refuse(`forgets ids after ${Math.round(status.ttl / 1000)} s, sooner than ttlSeconds (${this.ttlSeconds})`);
+    if (cfg.discard !== 'new' && ((cfg.max_bytes ?? -1) > 0 || (cfg.max_msgs ?? -1) > 0)) refuse('discards old ids when full');
+    return kv;
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * NatsKvReplayGuard against a real nats-server (issue 15, item 3 and the NATS part): shared by
+ * several receivers through one JetStream KV bucket, first writer wins (`kv.create`), ids
+ * forgotten by the bucket's TTL, which must cover the replay window.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import { randomBytes } from 'node:crypto';
+import { generateIdentityKeys, isLintasError, mailboxId, MemoryTransport, receiveEnvelopes, REPLAY_CLOCK_MARGIN_SECONDS, seal } from '../../src/index.js';
+import { NatsKvReplayGuard } from '../../src/node.js';
+import { startNatsServer, type TestNatsServer } from './nats-server.js';
+import { hasNatsServer } from '../setup/gaps.js';
+
+const withNats = hasNatsServer(import.meta.url);
+let server: TestNatsServer;
+const connections: NatsConnection[] = [];
+
+beforeAll(async () => {
+  if (withNats) server = await startNatsServer();
+});
+afterAll(async () => {
+  for (const c of connections) await c.close();
+  await server?.stop();
+});
+
+async function nc(): Promise<NatsConnection> {
+  const c = await connect({ servers: server.url });
+  connections.push(c);
+  return c;
+}
+const id = (): Uint8Array => new Uint8Array(randomBytes(16));
+const bucket = (): string => `replay-${randomBytes(4).toString('hex')}`;
+/** A keepUntil well inside the default TTL (the 30-day window plus the margin). */
+const soon = (): Date => new Date(Date.now() + 86_400_000);
+
+// Skipped (and named at the end of the run) only where nats-server cannot be installed: test/setup/services.ts.
+describe.skipIf(!withNats)('NatsKvReplayGuard on a private nats-server', () => {
+  it('exactly one of two receivers racing on the same ids claims each id', async () => {
+    const b = bucket();
+    const [g1, g2] = [new NatsKvReplayGuard({ connection: await nc(), bucket: b }), new NatsKvReplayGuard({ connection: await nc(), bucket: b })];
+    const ids = Array.from({ length: 200 }, id);
+    const [r1, r2] = await Promise.all([Promise.all(ids.map((i) => g1.claim(i, soon()))), Promise.all(ids.map((i) => g2.claim(i, soon())))]);
+    for (let i = 0; i < ids.length; i++) expect(Number(r1[i]) + Number(r2[i]), `id ${i}`).toBe(1);
+    for (const i of ids) expect(await g2.has(i)).toBe(true);
+    expect(await g1.claim(ids[0]!, soon())).toBe(false); // remembered before
+  });
+
+  it('is shared: an id one receiver remembered is known to another with its own connection', async () => {
+    const b = bucket();
+    const x = id();
+    const g1 = new NatsKvReplayGuard({ connection: await nc(), bucket: b });
+    expect(await g1.has(x)).toBe(false);
+    await g1.remember(x, soon());
+    await g1.remember(x, soon()); // idempotent
+    expect(await new NatsKvReplayGuard({ connection: await nc(), bucket: b }).has(x)).toBe(true);
+    expect(await g1.has(id())).toBe(false);
+  });
+
+  it('creates a file-backed bucket whose TTL is the replay window plus the clock margin, and refuses ids it would forget too early', async () => {
+    const b = bucket();
+    const c = await nc();
+    const g = new NatsKvReplayGuard({ connection: c, bucket: b, ttlSeconds: REPLAY_CLOCK_MARGIN_SECONDS + 3600 });
+    await g.remember(id(), new Date(Date.now() + 1800_000));
+    const status = await (await new Kvm(c).open(b)).status();
+    expect(status.ttl).toBe((REPLAY_CLOCK_MARGIN_SECONDS + 3600) * 1000);
+    expect(status.streamInfo.config.storage).toBe('file');
+    expect(status.history).toBe(1);
+    // Forgotten before keepUntil + margin: refused instead of silently forgotten.
+    await expect(g.remember(id(), new Date(Date.now() + 7200_000))).rejects.toBeInstanceOf(RangeError);
+    await expect(g.remember(id())).rejects.toBeInstanceOf(RangeError); // forever
+    // A default guard on a bucket with a shorter TTL than it needs refuses the bucket.
+    const err = await new NatsKvReplayGuard({ connection: c, bucket: b }).has(id()).catch((e: unknown) => e);
+    expect(isLintasError(err, 'ERR_NATS_UNSAFE_CONFIG')).toBe(true);
+  });
+
+  it('refuses a bucket in memory', async () => {
+    const b = bucket();
+    const c = await nc();
+    await new Kvm(c).create(b, { storage: 'memory' as never, ttl: 0 });
+    const err = await new NatsKvReplayGuard({ connection: c, bucket: b }).has(id()).catch((e: unknown) => e);
+    expect(isLintasError(err, 'ERR_NATS_UNSAFE_CONFIG')).toBe(true);
+    await (await jetstreamManager(c)).streams.delete(`KV_${b}`);
+  });
+
+  it('refuses a replay in receiveEnvelopes across two receivers', async () => {
+    const [alice, bob] = await Promise.all([generateIdentityKeys(), generateIdentityKeys()]);
+    const box = mailboxId(bob.signing.publicKey);
+    const b = bucket();
+    const env = await seal(new TextEncoder().encode('once'), { recipients: [bob.x25519], sender: alice.signing });
+    const outcomes: string[] = [];
+    for (let receiver = 0; receiver < 2; receiver++) {
+      const t = new MemoryTransport();
+      await t.send(box, env);
+      await receiveEnvelopes(t, box, {
+        keys: [bob.x25519],
+        trustedSenders: [alice.signing.publicKey],
+        replayGuard: new NatsKvReplayGuard({ connection: await nc(), bucket: b }),
+        handler: () => void outcomes.push('processed'),
+        onRejected: (r) => void outcomes.push(r.error.code),
+        untilEmpty: true,
+      });
+    }
+    expect(outcomes).toEqual(['processed', 'ERR_REPLAY_DETECTED']);
+  });
+
+  it('validates its options and arguments', async () => {
+    expect(() => new NatsKvReplayGuard({} as never)).toThrow(TypeError);
+    const connection = await nc();
+    expect(() => new NatsKvReplayGuard({ connection, bucket: 'a.b' })).toThrow(RangeError);
+    expect(() => new NatsKvReplayGuard({ connection, ttlSeconds: 0 })).toThrow(RangeError);
+    const g = new NatsKvReplayGuard({ connection });
+    await expect(g.has(new Uint8Array(0))).rejects.toBeInstanceOf(RangeError);
+    await expect(g.remember(id(), new Date(NaN))).rejects.toBeInstanceOf(TypeError);
+  });
+});
