@@ -18,13 +18,11 @@ export default defineConfig([
     // Both builds write into dist/ at the same time: `npm run build` empties it first instead.
     clean: false,
     target: 'es2022',
-    // import.meta.url in the CommonJS build too (from __filename): the worker pool finds its
-    // worker's file by it (src/pool/worker-pool.ts).
-    shims: true,
     // @noble/hashes 2.x ships ESM only; bundling it keeps the CJS build loadable on every Node 20.
     noExternal: ['@noble/hashes'],
-    // import.meta.url in the CJS build (src/crypto/node-argon2.ts finds libsodium from it for its
-    // worker thread): tsup derives it from __filename there. The source uses no __dirname or
+    // import.meta.url in the CJS build: src/crypto/node-argon2.ts finds libsodium from it for its
+    // worker thread, and the worker pool its worker's file (src/pool/worker-pool.ts); tsup derives
+    // it from __filename there. The source uses no __dirname or
     // __filename, so the ESM build gets no shim and stays free of node:* imports for browsers.
     shims: true,
   },
