@@ -37,11 +37,14 @@ function startProxy(target: () => URL): Promise<void> {
         res.writeHead(401, { 'content-type': 'application/json', connection: 'close' });
         res.end(JSON.stringify({ error: 'ERR_RELAY_AUTH_FAILED', message: 'The sender session is unknown, expired or the request signature is wrong' }));
       };
+      // The upload has begun once 256 KiB arrived; the rest is read and dropped before the 401,
+      // so the client always reads the answer (answering mid-upload races the client's write
+      // against the closing socket on a loaded machine, and shows up as "could not reach").
       const onData = (d: Buffer): void => {
         bytesRead += d.length;
-        if (bytesRead >= 256 * 1024) answer();
       };
       req.on('data', onData);
+      req.on('end', answer);
       return;
     }
     const upstream = request({ host: target().hostname, port: target().port, path: req.url, method: req.method, headers: req.headers }, (up) => {
