@@ -497,12 +497,28 @@ export class NatsJetStreamTransport implements Transport {
     }
   }
 
+  /**
+   * The consumer's configuration. A request that times out is asked again (3 tries, 500 ms
+   * apart): while a replicated stream elects a new leader after a server dies, JetStream answers
+   * nothing for a moment, and a receive loop must not end over it (test/transports/nats-cluster.test.ts).
+   */
+  private async consumerInfo(jsm: Awaited<ReturnType<NatsJetStreamTransport['jetstream']>>['jsm'], name: string): Promise<{ ack_wait?: number; max_deliver?: number }> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await jsm.consumers.info(this.streamName, name)).config;
+      } catch (e) {
+        if ((e as { name?: unknown }).name !== 'TimeoutError' || attempt >= 3) throw e;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
+  }
+
   private async consumer(mailbox: string): Promise<MailboxConsumer> {
     const { jsm } = await this.jetstream();
     const name = NatsJetStreamTransport.consumerName(mailbox);
     let config: { ack_wait?: number; max_deliver?: number };
     try {
-      config = (await jsm.consumers.info(this.streamName, name)).config;
+      config = await this.consumerInfo(jsm, name);
     } catch (e) {
       if (!isNotFound(e, 10014)) throw natsFailure(e, `reading the consumer of mailbox ${mailbox}`);
       if (!this.createConsumers) throw new LintasError('ERR_NATS_UNSAFE_CONFIG', `The JetStream consumer "${name}" of this mailbox does not exist; create it as docs/TRANSPORTS.md 3.6 shows`);
