@@ -110,7 +110,8 @@ export class NatsKvReplayGuard implements ReservingReplayGuard {
   }
 
   /**
-   * @inheritdoc A reservation is not a remembered id.
+   * True if `envelopeId` was remembered (and the bucket has not yet forgotten it). A
+   * reservation is not a remembered id.
    * @throws {TypeError | RangeError} for an invalid id; {@link LintasError} `ERR_TRANSPORT_UNAVAILABLE`,
    *   `ERR_NATS_PERMISSION_DENIED` or `ERR_NATS_UNSAFE_CONFIG` (the bucket) from the server.
    */
@@ -175,8 +176,9 @@ export class NatsKvReplayGuard implements ReservingReplayGuard {
   }
 
   /**
-   * @inheritdoc Another receiver's reservation is taken over once this guard has seen the same
-   * revision of it for its `holdMs` (see the module comment).
+   * Reserve `envelopeId` for `token` for `holdMs` (see {@link ReservingReplayGuard}). Another
+   * receiver's reservation is taken over once this guard has seen the same revision of it for
+   * its `holdMs` (see the module comment).
    * @throws {TypeError | RangeError} for an invalid id, token or `holdMs`; otherwise as {@link has}.
    */
   async reserve(envelopeId: Uint8Array, token: string, holdMs: number): Promise<ReplayReservation> {
@@ -207,7 +209,7 @@ export class NatsKvReplayGuard implements ReservingReplayGuard {
   }
 
   /**
-   * @inheritdoc
+   * Remove `token`'s reservation of `envelopeId`, if it still holds it; otherwise do nothing.
    * @throws {TypeError | RangeError} for an invalid id or token; otherwise as {@link has}.
    */
   async release(envelopeId: Uint8Array, token: string): Promise<void> {

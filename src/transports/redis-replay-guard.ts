@@ -76,7 +76,8 @@ export class RedisReplayGuard implements ReservingReplayGuard {
   }
 
   /**
-   * @inheritdoc A reservation (`r:<token>`) is not a remembered id.
+   * True if `envelopeId` was remembered (and Redis has not yet forgotten it after its
+   * `keepUntil` plus the margin). A reservation (`r:<token>`) is not a remembered id.
    * @throws {TypeError | RangeError} for an invalid id; the client's errors as it throws them.
    */
   async has(envelopeId: Uint8Array): Promise<boolean> {
@@ -87,8 +88,10 @@ export class RedisReplayGuard implements ReservingReplayGuard {
   }
 
   /**
-   * @inheritdoc Replaces a reservation (whoever holds it); an id remembered before keeps its first
-   * expiry (an envelope's times are signed, so a second remember of it carries the same ones).
+   * Remember `envelopeId` until `keepUntil` plus {@link REPLAY_CLOCK_MARGIN_SECONDS} (omitted:
+   * forever); resolves once Redis has it. Replaces a reservation (whoever holds it); an id
+   * remembered before keeps its first expiry (an envelope's times are signed, so a second
+   * remember of it carries the same ones).
    * @throws {TypeError | RangeError} for an invalid id or `keepUntil`; the client's errors as it throws them.
    */
   async remember(envelopeId: Uint8Array, keepUntil?: Date): Promise<void> {
@@ -99,7 +102,8 @@ export class RedisReplayGuard implements ReservingReplayGuard {
   }
 
   /**
-   * @inheritdoc The hold is a `PX` expiry, so it runs on the Redis server's clock.
+   * Reserve `envelopeId` for `token` for `holdMs` (see {@link ReservingReplayGuard}). The hold
+   * is a `PX` expiry, so it runs on the Redis server's clock.
    * @throws {TypeError | RangeError} for an invalid id, token or `holdMs`; the client's errors as it throws them.
    */
   async reserve(envelopeId: Uint8Array, token: string, holdMs: number): Promise<ReplayReservation> {
@@ -113,7 +117,7 @@ export class RedisReplayGuard implements ReservingReplayGuard {
   }
 
   /**
-   * @inheritdoc
+   * Remove `token`'s reservation of `envelopeId`, if it still holds it; otherwise do nothing.
    * @throws {TypeError | RangeError} for an invalid id or token; the client's errors as it throws them.
    */
   async release(envelopeId: Uint8Array, token: string): Promise<void> {
