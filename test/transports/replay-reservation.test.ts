@@ -190,8 +190,8 @@ for (const { name, present, backend } of backends) {
     });
   });
 
-  describe.skipIf(!present)(`${name}: a handler that throws`, () => {
-    it('releases its reservation: another receiver handles its copy at once, and the redelivery is handled', async () => {
+  describe.skipIf(!present)(`${name}: receivers in one process, on two connections`, () => {
+    it('a handler that throws releases its reservation: another receiver handles its copy at once, and the redelivery is handled', async () => {
       const b = backend();
       const ns = b.namespace();
       const [g1, g2] = [await b.guard(ns), await b.guard(ns)];
@@ -215,7 +215,48 @@ for (const { name, present, backend } of backends) {
       expect(r1).toEqual({ processed: 0, rejected: 1 });
     });
 
-    it('releases it so that its own redelivery is handled', async () => {
+    it('an abort while another receiver holds the id ends the loop without acking the copy, which is refused once the id is remembered', async () => {
+      const b = backend();
+      const ns = b.namespace();
+      const [g1, inner] = [await b.guard(ns), await b.guard(ns)];
+      let busy = 0;
+      const g2: ReservingReplayGuard = {
+        has: (i) => inner.has(i),
+        remember: (i, k) => inner.remember(i, k),
+        release: (i, t) => inner.release(i, t),
+        reserve: async (i, t, h) => {
+          const answer = await inner.reserve(i, t, h);
+          if (answer === 'busy') busy++;
+          return answer;
+        },
+      };
+      const id = new Uint8Array(randomBytes(16));
+      const open = async (e: Uint8Array) => ({ envelopeId: e, createdAt: new Date(Date.now() - 60_000) });
+      const [t1, t2] = [new MemoryTransport(), new MemoryTransport()];
+      await t1.send(box, id);
+      await t2.send(box, id);
+      let finish!: () => void;
+      let started!: () => void;
+      const handlerStarted = new Promise<void>((r) => (started = r));
+      const first = receiveEnvelopes(t1, box, { open, replayGuard: g1, untilEmpty: true, handler: () => (started(), new Promise<void>((r) => (finish = r))) });
+      await handlerStarted;
+      const abort = new AbortController();
+      const calls: string[] = [];
+      const second = receiveEnvelopes(t2, box, { open, replayGuard: g2, untilEmpty: true, signal: abort.signal, handler: () => void calls.push('handled') });
+      for (let waited = 0; busy === 0 && waited < 30_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+      expect(busy).toBeGreaterThan(0);
+      abort.abort();
+      expect(await second).toEqual({ processed: 0, rejected: 0 });
+      finish();
+      expect(await first).toEqual({ processed: 1, rejected: 0 });
+      // The copy was not acked: delivered again, it is refused as a replay.
+      const codes: string[] = [];
+      expect(await receiveEnvelopes(t2, box, { open, replayGuard: g2, untilEmpty: true, handler: () => void calls.push('handled'), onRejected: (r) => void codes.push(r.error.code) })).toEqual({ processed: 0, rejected: 1 });
+      expect(codes).toEqual(['ERR_REPLAY_DETECTED']);
+      expect(calls).toEqual([]);
+    });
+
+    it('a handler that throws releases its reservation, so that its own redelivery is handled', async () => {
       const b = backend();
       const g = await b.guard(b.namespace());
       const id = new Uint8Array(randomBytes(16));
