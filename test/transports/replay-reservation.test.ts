@@ -4,7 +4,8 @@
  * run the handler once; a receiver SIGKILLed mid-handler loses nothing (the other handles its
  * copy once the hold runs out); a handler that runs longer than the hold keeps its reservation
  * (renewed); a handler that throws releases it, so the redelivery is handled. Real redis-server
- * and nats-server, real child processes (test/transports/fixtures/reserving-receiver.ts).
+ * and nats-server, a FileReplayGuard log opened "shared", real child processes
+ * (test/transports/fixtures/reserving-receiver.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -15,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { createClient, type RedisClientType } from 'redis';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { MemoryTransport, receiveEnvelopes, type ReservingReplayGuard } from '../../src/index.js';
-import { NatsKvReplayGuard, RedisReplayGuard } from '../../src/node.js';
+import { FileReplayGuard, NatsKvReplayGuard, RedisReplayGuard } from '../../src/node.js';
 import { startRedisServer, type TestRedisServer } from './redis-server.js';
 import { startNatsServer, type TestNatsServer } from './nats-server.js';
 import { startWorker, stopWorker, type Worker } from './process-helpers.js';
@@ -28,7 +29,7 @@ const box = 'b'.repeat(64);
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 interface Backend {
-  kind: 'redis' | 'nats';
+  kind: 'redis' | 'nats' | 'file';
   url: string;
   /** A fresh key prefix or bucket: one shared store for the receivers of one test. */
   namespace(): string;
@@ -78,6 +79,20 @@ const backends: { name: string; present: boolean; backend: () => Backend }[] = [
         const nc: NatsConnection = await connect({ servers: nats!.url });
         closers.push(() => nc.close());
         return new NatsKvReplayGuard({ connection: nc, bucket });
+      },
+    }),
+  },
+  {
+    name: 'FileReplayGuard (shared)',
+    present: true,
+    backend: () => ({
+      kind: 'file',
+      url: '-',
+      namespace: () => join(dir, `replay-${randomBytes(4).toString('hex')}.log`),
+      guard: async (path) => {
+        const g = await FileReplayGuard.open(path, { sharing: 'shared' });
+        closers.push(() => g.close());
+        return g;
       },
     }),
   },
