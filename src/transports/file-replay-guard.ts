@@ -2,7 +2,8 @@
  * A persistent {@link ReplayGuard} (Node only): an append-only log of fixed-size records, fsynced
  * after every append, indexed in memory by a compact hash table ({@link ReplayTable}), compacted
  * as ids leave their replay window, and locked against other processes (docs/TRANSPORTS.md,
- * "Replay protection").
+ * "Replay protection"). A {@link ReservingReplayGuard}: reservations are small files beside the
+ * log ({@link ReservationFiles}), used under the same lock.
  *
  * File (format 2): a 44-byte header "LNTSRPL2" (8) || tag key (32 random bytes) || check (4),
  * then 28-byte records: tag (16) || keep-until (8, unix seconds, big-endian; all ones: forever)

@@ -87,8 +87,8 @@ export interface ReceiveEnvelopesOptions<T extends ReplayFields, E = Uint8Array>
   read?: (envelope: EnvelopeBody, deliveryId: string) => Promise<E>;
   /**
    * Remembers processed envelope ids (required: replay protection is not optional). A guard
-   * that several processes share should be a {@link ReservingReplayGuard} (`RedisReplayGuard`,
-   * `NatsKvReplayGuard`), so two copies of one envelope handled at the same moment in two
+   * that several processes share should be a {@link ReservingReplayGuard} (`FileReplayGuard`,
+   * `RedisReplayGuard`, `NatsKvReplayGuard`), so two copies of one envelope handled at the same moment in two
    * processes run the handler once.
    */
   replayGuard: ReplayGuard;
@@ -267,9 +267,9 @@ export async function receiveEnvelopes<T extends ReplayFields = OpenedEnvelope, 
  * sharing a guard at once; if the second checked the guard while the first copy's handler was
  * still running, before its id was remembered, it would be processed twice. The second copy
  * waits here for the first to finish, then checks the guard. This is all a guard used by one
- * process needs (`MemoryReplayGuard`, an exclusive `FileReplayGuard`). Loops in several
- * processes sharing a guard need the guard's own reservation ({@link ReservingReplayGuard}:
- * Redis, NATS KV) or transaction (an app's database).
+ * process needs (`MemoryReplayGuard`). Loops in several processes sharing a guard need the
+ * guard's own reservation ({@link ReservingReplayGuard}: a shared `FileReplayGuard`, Redis,
+ * NATS KV) or transaction (an app's database).
  */
 const handling = new WeakMap<ReplayGuard, Map<string, Promise<void>>>();
 

@@ -49,10 +49,10 @@ export type ReplayReservation = 'new' | 'seen' | 'busy';
  *
  * A reservation is not a remembered id: `has` stays false for it, and it is forgotten (released,
  * or taken over once not renewed for `holdMs`), so a receiver that crashes mid-handler delays the
- * envelope by at most `holdMs` and never loses it. `RedisReplayGuard` and
- * `NatsKvReplayGuard` (lintas/node) implement it. {@link MemoryReplayGuard} and `FileReplayGuard`
- * do not need to when one process uses them: `receiveEnvelopes` serialises the copies of one
- * envelope within a process itself (docs/TRANSPORTS.md 4, "Replay guards").
+ * envelope by at most `holdMs` and never loses it. `RedisReplayGuard`, `NatsKvReplayGuard` and
+ * `FileReplayGuard` (lintas/node) implement it. {@link MemoryReplayGuard} does not need to: one
+ * process uses it, and `receiveEnvelopes` serialises the copies of one envelope within a process
+ * itself (docs/TRANSPORTS.md 4, "Replay guards").
  */
 export interface ReservingReplayGuard extends ReplayGuard {
   /**
