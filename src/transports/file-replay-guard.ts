@@ -2,8 +2,8 @@
  * A persistent {@link ReplayGuard} (Node only): an append-only log of fixed-size records, fsynced
  * after every append, indexed in memory by a compact hash table ({@link ReplayTable}), compacted
  * as ids leave their replay window, and locked against other processes (docs/TRANSPORTS.md,
- * "Replay protection"). A {@link ReservingReplayGuard}: reservations are small files beside the
- * log ({@link ReservationFiles}), used under the same lock.
+ * "Replay protection"). A {@link ReservingReplayGuard}: a shared log keeps reservations in small
+ * files beside it ({@link ReservationFiles}), used under the same lock; an exclusive one in memory.
  *
  * File (format 2): a 44-byte header "LNTSRPL2" (8) || tag key (32 random bytes) || check (4),
  * then 28-byte records: tag (16) || keep-until (8, unix seconds, big-endian; all ones: forever)
@@ -44,7 +44,7 @@ import {
   type ReplayReservation,
   type ReservingReplayGuard,
 } from './replay-guard.js';
-import { ReservationFiles } from './reservation-files.js';
+import { ReservationFiles, ReservationMemory, type ReservationStore } from './reservation-files.js';
 
 const MAGIC = utf8('LNTSRPL2');
 const MAGIC_V1 = utf8('LNTSRPL1');
@@ -137,7 +137,7 @@ export class FileReplayGuard implements ReservingReplayGuard {
   /** Compact when the file has this many records. */
   private compactAt = MIN_COMPACT_RECORDS;
   private dropped = 0;
-  private readonly reservations: ReservationFiles;
+  private readonly reservations: ReservationStore;
 
   private constructor(
     private readonly path: string,
@@ -147,7 +147,7 @@ export class FileReplayGuard implements ReservingReplayGuard {
     private readonly foreignLockStaleMs: number,
     private lock: LockFile | null,
   ) {
-    this.reservations = new ReservationFiles(`${path}.reserved`);
+    this.reservations = shared ? new ReservationFiles(`${path}.reserved`) : new ReservationMemory();
   }
 
   /**
@@ -170,7 +170,7 @@ export class FileReplayGuard implements ReservingReplayGuard {
     try {
       await guard.removeAbandonedTemps();
       await guard.load();
-      await guard.reservations.sweep(RESERVATION_SWEEP_MS);
+      if (guard.reservations instanceof ReservationFiles) await guard.reservations.sweep(RESERVATION_SWEEP_MS);
     } catch (e) {
       await guard.handle?.close().catch(() => undefined);
       await lock.release();
@@ -245,10 +245,11 @@ export class FileReplayGuard implements ReservingReplayGuard {
   }
 
   /**
-   * Reserve `envelopeId` for `token` for `holdMs` (see {@link ReservingReplayGuard}): a file
-   * in `<path>.reserved/`, read and written under the log's lock, so receivers in several
-   * processes on one "shared" log cannot both reserve an id. A hold has passed when the file was
-   * not rewritten for `holdMs` by the file system's clock (keep shared logs on local disks).
+   * Reserve `envelopeId` for `token` for `holdMs` (see {@link ReservingReplayGuard}). Shared: a
+   * file in `<path>.reserved/`, read and written under the log's lock, so receivers in several
+   * processes on one log cannot both reserve an id; a hold has passed when the file was not
+   * rewritten for `holdMs` by the file system's clock (keep shared logs on local disks).
+   * Exclusive: in memory, since no other process can open the log.
    * @throws {RangeError | TypeError} for an invalid id, token or `holdMs`.
    * @throws {@link LintasError} `ERR_TRANSPORT_CLOSED` after {@link FileReplayGuard.close};
    *   `ERR_REPLAY_LOG_LOCKED` (shared) if the lock stays busy; the file system's errors.

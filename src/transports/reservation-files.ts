@@ -1,12 +1,13 @@
 /**
- * The reservations of a `FileReplayGuard` (docs/TRANSPORTS.md 4, "Replay guards"): one small
- * file per reserved id in `<log>.reserved/`, named by the id's keyed tag (so the folder does not
+ * Where a `FileReplayGuard` keeps its reservations (docs/TRANSPORTS.md 4, "Replay guards").
+ * Opened "shared": one small file per reserved id in `<log>.reserved/`, named by the id's keyed tag (so the folder does not
  * list envelope ids either), holding `<token>:<holdMs>`; its modification time is the last
  * renewal. The guard touches them only under its log's lock (shared) or its operation queue
  * (exclusive), so reading then writing one is atomic for every receiver of the log.
  *
  * Not fsynced: a reservation lost in a crash only lets another receiver handle the envelope,
  * which at-least-once allows (the remembered id, not the reservation, is what must be durable).
+ * Opened "exclusive", no other process can use the log, so a map in memory is enough.
  */
 import { mkdir, readFile, readdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -22,8 +23,38 @@ export interface StoredReservation {
 
 const CONTENT = /^([A-Za-z0-9_-]{1,64}):([0-9]{1,8})$/;
 
-/** The reservation files of one replay log. */
-export class ReservationFiles {
+/** The reservations of one replay log. */
+export interface ReservationStore {
+  /** The reservation of `name`, or null if there is none. */
+  get(name: string): Promise<StoredReservation | null>;
+  /** Write (or renew) the reservation of `name`. */
+  put(name: string, token: string, holdMs: number): Promise<void>;
+  /** Remove the reservation of `name`, if any. */
+  remove(name: string): Promise<void>;
+}
+
+/** Reservations of a log that one process holds ("exclusive"). */
+export class ReservationMemory implements ReservationStore {
+  private readonly held = new Map<string, StoredReservation>();
+
+  /** @inheritdoc */
+  async get(name: string): Promise<StoredReservation | null> {
+    return this.held.get(name) ?? null;
+  }
+
+  /** @inheritdoc */
+  async put(name: string, token: string, holdMs: number): Promise<void> {
+    this.held.set(name, { token, holdMs, renewedAt: Date.now() });
+  }
+
+  /** @inheritdoc */
+  async remove(name: string): Promise<void> {
+    this.held.delete(name);
+  }
+}
+
+/** Reservations of a log that processes share ("shared"): files beside it. */
+export class ReservationFiles implements ReservationStore {
   constructor(private readonly dir: string) {}
 
   /** The reservation of `name`, or null if there is none. */
