@@ -2,7 +2,8 @@
  * A persistent {@link ReplayGuard} (Node only): an append-only log of fixed-size records, fsynced
  * after every append, indexed in memory by a compact hash table ({@link ReplayTable}), compacted
  * as ids leave their replay window, and locked against other processes (docs/TRANSPORTS.md,
- * "Replay protection").
+ * "Replay protection"). A {@link ReservingReplayGuard}: a shared log keeps reservations in small
+ * files beside it ({@link ReservationFiles}), used under the same lock; an exclusive one in memory.
  *
  * File (format 2): a 44-byte header "LNTSRPL2" (8) || tag key (32 random bytes) || check (4),
  * then 28-byte records: tag (16) || keep-until (8, unix seconds, big-endian; all ones: forever)
@@ -34,7 +35,16 @@ import { toHex } from '../envelope/hex.js';
 import { isErrno, syncDirectory, writeAll, writeFileDurably } from './durable-file.js';
 import { LockFile } from './lock-file.js';
 import { ReplayTable } from './replay-table.js';
-import { checkEnvelopeId, checkKeepUntil, REPLAY_CLOCK_MARGIN_SECONDS, type ReplayGuard } from './replay-guard.js';
+import {
+  checkEnvelopeId,
+  checkHoldMs,
+  checkKeepUntil,
+  checkReservationToken,
+  REPLAY_CLOCK_MARGIN_SECONDS,
+  type ReplayReservation,
+  type ReservingReplayGuard,
+} from './replay-guard.js';
+import { ReservationFiles, ReservationMemory, type ReservationStore } from './reservation-files.js';
 
 const MAGIC = utf8('LNTSRPL2');
 const MAGIC_V1 = utf8('LNTSRPL1');
@@ -52,6 +62,8 @@ const MIN_COMPACT_RECORDS = 256;
 /** Records read per chunk when scanning (~1 MiB). */
 const SCAN_RECORDS = 37_449;
 const FOREVER_WORD = 0xffffffff;
+/** Reservations not renewed for this long are swept on open: no hold is longer (checkHoldMs). */
+const RESERVATION_SWEEP_MS = 86_400_000;
 
 /** Options of {@link FileReplayGuard.open}. */
 export interface FileReplayGuardOptions {
@@ -112,7 +124,7 @@ interface Scan {
  * await rm(dir, { recursive: true });
  * ```
  */
-export class FileReplayGuard implements ReplayGuard {
+export class FileReplayGuard implements ReservingReplayGuard {
   private table = new ReplayTable();
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -125,6 +137,7 @@ export class FileReplayGuard implements ReplayGuard {
   /** Compact when the file has this many records. */
   private compactAt = MIN_COMPACT_RECORDS;
   private dropped = 0;
+  private readonly reservations: ReservationStore;
 
   private constructor(
     private readonly path: string,
@@ -133,7 +146,9 @@ export class FileReplayGuard implements ReplayGuard {
     private readonly lockTimeoutMs: number,
     private readonly foreignLockStaleMs: number,
     private lock: LockFile | null,
-  ) {}
+  ) {
+    this.reservations = shared ? new ReservationFiles(`${path}.reserved`) : new ReservationMemory();
+  }
 
   /**
    * Open the log at `path`, creating it if missing, and index every id in it.
@@ -155,6 +170,7 @@ export class FileReplayGuard implements ReplayGuard {
     try {
       await guard.removeAbandonedTemps();
       await guard.load();
+      if (guard.reservations instanceof ReservationFiles) await guard.reservations.sweep(RESERVATION_SWEEP_MS);
     } catch (e) {
       await guard.handle?.close().catch(() => undefined);
       await lock.release();
@@ -203,7 +219,7 @@ export class FileReplayGuard implements ReplayGuard {
     const until = checkKeepUntil(keepUntil);
     await this.serialised(async () => {
       const tag = this.tagOf(envelopeId);
-      if (this.table.has(tag, 0)) return;
+      if (this.table.has(tag, 0)) return this.endReservation(tag);
       const record = new Uint8Array(RECORD_BYTES);
       record.set(new Uint8Array(tag.buffer, tag.byteOffset, TAG_BYTES));
       encodeRecord(new DataView(record.buffer), 0, until);
@@ -223,7 +239,47 @@ export class FileReplayGuard implements ReplayGuard {
       this.end += RECORD_BYTES;
       this.records++;
       this.table.add(tag, 0, until);
+      await this.endReservation(tag);
       if (this.records >= this.compactAt) await this.compactOrReload();
+    });
+  }
+
+  /**
+   * Reserve `envelopeId` for `token` for `holdMs` (see {@link ReservingReplayGuard}). Shared: a
+   * file in `<path>.reserved/`, read and written under the log's lock, so receivers in several
+   * processes on one log cannot both reserve an id; a hold has passed when the file was not
+   * rewritten for `holdMs` by the file system's clock (keep shared logs on local disks).
+   * Exclusive: in memory, since no other process can open the log.
+   * @throws {RangeError | TypeError} for an invalid id, token or `holdMs`.
+   * @throws {@link LintasError} `ERR_TRANSPORT_CLOSED` after {@link FileReplayGuard.close};
+   *   `ERR_REPLAY_LOG_LOCKED` (shared) if the lock stays busy; the file system's errors.
+   */
+  async reserve(envelopeId: Uint8Array, token: string, holdMs: number): Promise<ReplayReservation> {
+    checkId(envelopeId);
+    checkReservationToken(token);
+    checkHoldMs(holdMs);
+    return this.serialised(async () => {
+      const tag = this.tagOf(envelopeId);
+      if (this.table.has(tag, 0)) return 'seen';
+      const name = tagName(tag);
+      const held = await this.reservations.get(name);
+      // A damaged file (its writer died mid-write) holds nothing.
+      if (held !== null && held.token !== null && held.token !== token && Date.now() - held.renewedAt < held.holdMs) return 'busy';
+      await this.reservations.put(name, token, holdMs);
+      return 'new';
+    });
+  }
+
+  /**
+   * Remove `token`'s reservation of `envelopeId`, if it still holds it; otherwise do nothing.
+   * @throws as {@link FileReplayGuard.reserve}.
+   */
+  async release(envelopeId: Uint8Array, token: string): Promise<void> {
+    checkId(envelopeId);
+    checkReservationToken(token);
+    await this.serialised(async () => {
+      const name = tagName(this.tagOf(envelopeId));
+      if ((await this.reservations.get(name))?.token === token) await this.reservations.remove(name);
     });
   }
 
@@ -234,6 +290,11 @@ export class FileReplayGuard implements ReplayGuard {
     await this.queue.catch(() => undefined);
     await this.handle?.close();
     await this.lock?.release();
+  }
+
+  /** A remembered id needs no reservation. Best effort: `reserve` answers 'seen' before reading one anyway. */
+  private async endReservation(tag: DataView): Promise<void> {
+    await this.reservations.remove(tagName(tag)).catch(() => undefined);
   }
 
   private tagOf(envelopeId: Uint8Array): DataView {
@@ -483,6 +544,11 @@ function decodeUntil(view: DataView, offset: number): number {
 
 function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
   return bytes.length >= prefix.length && prefix.every((b, i) => b === bytes[i]);
+}
+
+/** The file name of a tag's reservation: its hex. */
+function tagName(tag: DataView): string {
+  return toHex(new Uint8Array(tag.buffer, tag.byteOffset, TAG_BYTES));
 }
 
 function nowSeconds(): number {

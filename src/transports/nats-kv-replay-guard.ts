@@ -1,22 +1,40 @@
 /**
  * A {@link ReplayGuard} on a JetStream key-value bucket, which any number of receiver processes
- * and machines can share (docs/TRANSPORTS.md 4, "Replay guards"). One key per remembered id, the
- * hex of the sender-bound replay key of `receiveEnvelopes` (SPEC 10.7), written with
- * `kv.create`, which JetStream refuses when the key exists: the first writer wins, atomically,
- * across every server of a cluster, so {@link NatsKvReplayGuard.claim} tells exactly one of
- * several racing receivers that an id is new.
+ * and machines can share (docs/TRANSPORTS.md 4, "Replay guards"). One key per id, the hex of
+ * the sender-bound replay key of `receiveEnvelopes` (SPEC 10.7). A remembered id is the value
+ * 0x01, written with `kv.create`, which JetStream refuses when the key exists: the first writer
+ * wins, atomically, across every server of a cluster, so {@link NatsKvReplayGuard.claim} tells
+ * exactly one of several racing receivers that an id is new.
+ *
+ * It is a {@link ReservingReplayGuard}: a reservation is the value `r:<token>:<holdMs>`, written
+ * with `kv.create` or with `kv.update` on the revision read (compare-and-set), so two receivers
+ * cannot both reserve an id. The bucket has one TTL for every key (per-key TTLs need
+ * nats-server 2.11), so a hold cannot expire by itself; and receivers' clocks may disagree, so
+ * no timestamp decides either. Instead every renewal writes a new revision, and a receiver takes
+ * a reservation over only after it has seen the same revision for the hold's `holdMs` on its own
+ * monotonic clock: its holder stopped renewing (died). A receiver that just started waits one
+ * whole hold before taking over an abandoned reservation.
  *
  * The bucket's TTL (its stream's `max_age`) forgets ids: it must cover the replay window plus
  * {@link REPLAY_CLOCK_MARGIN_SECONDS}, and `remember` refuses an id that would be forgotten
- * before its `keepUntil` plus that margin. (Per-key TTLs need nats-server 2.11; one TTL per
- * bucket works on 2.9, the Debian bookworm version.) Durability is JetStream's: file storage,
- * and with `replicas: 3` a majority of servers has the id before `remember` resolves.
+ * before its `keepUntil` plus that margin. (One TTL per bucket works on 2.9, the Debian bookworm
+ * version.) Durability is JetStream's: file storage, and with `replicas: 3` a majority of servers
+ * has the id before `remember` resolves.
  */
 import { LintasError } from '../errors/index.js';
 import { toHex } from '../envelope/hex.js';
+import { utf8 } from '../crypto/bytes.js';
 import { loadKv, natsFailure, type NatsConnectionLike } from './nats-connection.js';
 import { DEFAULT_REPLAY_WINDOW_SECONDS } from './receive-envelopes.js';
-import { checkEnvelopeId, checkKeepUntil, REPLAY_CLOCK_MARGIN_SECONDS, type ReplayGuard } from './replay-guard.js';
+import {
+  checkEnvelopeId,
+  checkHoldMs,
+  checkKeepUntil,
+  checkReservationToken,
+  REPLAY_CLOCK_MARGIN_SECONDS,
+  type ReplayReservation,
+  type ReservingReplayGuard,
+} from './replay-guard.js';
 import type { KV } from '@nats-io/kv';
 
 /** Options for {@link NatsKvReplayGuard}. */
@@ -39,19 +57,37 @@ export interface NatsKvReplayGuardOptions {
 const BUCKET = /^[A-Za-z0-9_-]{1,200}$/;
 /** JetStream API error: "wrong last sequence", the answer to `kv.create` of an existing key. */
 const KEY_EXISTS = 10071;
+/** The value of a remembered id (the only value before reservations existed). */
+const REMEMBERED = new Uint8Array([1]);
+/** A reservation: `r:<token>:<holdMs>` (tokens are A-Z a-z 0-9 _ -). */
+const RESERVATION = /^r:([A-Za-z0-9_-]{1,64}):([0-9]{1,8})$/;
+
+/** A compare-and-set write lost: another receiver wrote the key since it was read (or created it). */
+function lostRace(e: unknown): boolean {
+  return (e as { code?: unknown })?.code === KEY_EXISTS || /wrong last sequence/i.test(String((e as Error)?.message));
+}
+
+/** The token and hold of a reservation value; null for a remembered id. */
+function reservationOf(value: Uint8Array): { token: string; holdMs: number } | null {
+  if (value.length < 2 || value[0] !== 0x72 || value[1] !== 0x3a) return null; // "r:"
+  const m = RESERVATION.exec(new TextDecoder().decode(value));
+  return m ? { token: m[1]!, holdMs: Number(m[2]) } : null;
+}
 
 /**
  * A {@link ReplayGuard} on JetStream KV, shared by several receivers (see the module comment).
  * Node only. E.g. `new NatsKvReplayGuard({ connection: nc, bucket: 'lintas-replay-desk' })` with
  * the connection of `connect` from `@nats-io/transport-node`.
  */
-export class NatsKvReplayGuard implements ReplayGuard {
+export class NatsKvReplayGuard implements ReservingReplayGuard {
   private readonly nc: NatsConnectionLike;
   private readonly bucket: string;
   private readonly ttlSeconds: number;
   private readonly replicas: number;
   private readonly create: boolean;
   private kv: Promise<KV> | null = null;
+  /** Reservations of other receivers this one waits on: the revision seen, and since when (monotonic ms). */
+  private readonly watched = new Map<string, { revision: number; since: number }>();
 
   /** @throws {TypeError} / {RangeError} for invalid options. */
   constructor(options: NatsKvReplayGuardOptions) {
@@ -74,7 +110,8 @@ export class NatsKvReplayGuard implements ReplayGuard {
   }
 
   /**
-   * @inheritdoc
+   * True if `envelopeId` was remembered (and the bucket has not yet forgotten it). A
+   * reservation is not a remembered id.
    * @throws {TypeError | RangeError} for an invalid id; {@link LintasError} `ERR_TRANSPORT_UNAVAILABLE`,
    *   `ERR_NATS_PERMISSION_DENIED` or `ERR_NATS_UNSAFE_CONFIG` (the bucket) from the server.
    */
@@ -83,7 +120,7 @@ export class NatsKvReplayGuard implements ReplayGuard {
     const kv = await this.open();
     try {
       const entry = await kv.get(toHex(envelopeId));
-      return entry !== null && entry.operation === 'PUT';
+      return entry !== null && entry.operation === 'PUT' && reservationOf(entry.value) === null;
     } catch (e) {
       throw natsFailure(e, 'reading the replay guard');
     }
@@ -100,8 +137,10 @@ export class NatsKvReplayGuard implements ReplayGuard {
 
   /**
    * Remember `envelopeId` if no receiver has: true for exactly one of any number of receivers
-   * racing on the same id (the atomic first-seen of `kv.create`), false for the others and for
-   * an id remembered before. Resolves once the id is stored (replicated on a replicated bucket).
+   * racing on the same id (the atomic first-seen of `kv.create`, or `kv.update` of a reservation
+   * on the revision read), false for the others and for an id remembered before. Replaces a
+   * reservation, whoever holds it. Resolves once the id is stored (replicated on a replicated
+   * bucket).
    * @throws as {@link remember}.
    */
   async claim(envelopeId: Uint8Array, keepUntil?: Date): Promise<boolean> {
@@ -115,13 +154,98 @@ export class NatsKvReplayGuard implements ReplayGuard {
       );
     }
     const kv = await this.open();
-    try {
-      await kv.create(toHex(envelopeId), new Uint8Array([1]));
-      return true;
-    } catch (e) {
-      if ((e as { code?: unknown }).code === KEY_EXISTS || /wrong last sequence/i.test(String((e as Error)?.message))) return false;
-      throw natsFailure(e, 'writing the replay guard');
+    const key = toHex(envelopeId);
+    // Each lost race means another receiver wrote the key meanwhile; read again and decide.
+    for (;;) {
+      try {
+        await kv.create(key, REMEMBERED);
+        return true;
+      } catch (e) {
+        if (!lostRace(e)) throw natsFailure(e, 'writing the replay guard');
+      }
+      const entry = await this.read(kv, key);
+      if (entry === null) continue; // released since: create it
+      if (reservationOf(entry.value) === null) return false;
+      try {
+        await kv.update(key, REMEMBERED, entry.revision);
+        return true;
+      } catch (e) {
+        if (!lostRace(e)) throw natsFailure(e, 'writing the replay guard');
+      }
     }
+  }
+
+  /**
+   * Reserve `envelopeId` for `token` for `holdMs` (see {@link ReservingReplayGuard}). Another
+   * receiver's reservation is taken over once this guard has seen the same revision of it for
+   * its `holdMs` (see the module comment).
+   * @throws {TypeError | RangeError} for an invalid id, token or `holdMs`; otherwise as {@link has}.
+   */
+  async reserve(envelopeId: Uint8Array, token: string, holdMs: number): Promise<ReplayReservation> {
+    checkEnvelopeId(envelopeId);
+    checkReservationToken(token);
+    checkHoldMs(holdMs);
+    const kv = await this.open();
+    const key = toHex(envelopeId);
+    const mine = utf8(`r:${token}:${holdMs}`);
+    for (;;) {
+      const entry = await this.read(kv, key);
+      const held = entry === null ? null : reservationOf(entry.value);
+      if (entry !== null && held === null) {
+        this.watched.delete(key);
+        return 'seen';
+      }
+      if (entry !== null && held !== null && held.token !== token && !this.abandoned(key, entry.revision, held.holdMs)) return 'busy';
+      try {
+        // Absent or released: create (also over a delete marker); ours or abandoned: replace the revision read.
+        if (entry === null) await kv.create(key, mine);
+        else await kv.update(key, mine, entry.revision);
+        this.watched.delete(key);
+        return 'new';
+      } catch (e) {
+        if (!lostRace(e)) throw natsFailure(e, 'writing the replay guard');
+      }
+    }
+  }
+
+  /**
+   * Remove `token`'s reservation of `envelopeId`, if it still holds it; otherwise do nothing.
+   * @throws {TypeError | RangeError} for an invalid id or token; otherwise as {@link has}.
+   */
+  async release(envelopeId: Uint8Array, token: string): Promise<void> {
+    checkEnvelopeId(envelopeId);
+    checkReservationToken(token);
+    const kv = await this.open();
+    const key = toHex(envelopeId);
+    const entry = await this.read(kv, key);
+    if (entry === null || reservationOf(entry.value)?.token !== token) return;
+    try {
+      await kv.delete(key, { previousSeq: entry.revision });
+    } catch (e) {
+      // Lost: remembered or taken over since, which is not ours to delete.
+      if (!lostRace(e)) throw natsFailure(e, 'writing the replay guard');
+    }
+  }
+
+  /** The key's current value and revision; null if absent or deleted (released). */
+  private async read(kv: KV, key: string): Promise<{ value: Uint8Array; revision: number } | null> {
+    try {
+      const entry = await kv.get(key);
+      return entry !== null && entry.operation === 'PUT' ? { value: entry.value, revision: entry.revision } : null;
+    } catch (e) {
+      throw natsFailure(e, 'reading the replay guard');
+    }
+  }
+
+  /** True once this guard has seen `revision` of another receiver's reservation unchanged for its `holdMs`. */
+  private abandoned(key: string, revision: number, holdMs: number): boolean {
+    const now = performance.now();
+    const seen = this.watched.get(key);
+    if (seen === undefined || seen.revision !== revision) {
+      this.watched.set(key, { revision, since: now });
+      return false;
+    }
+    return now - seen.since >= holdMs;
   }
 
   private open(): Promise<KV> {

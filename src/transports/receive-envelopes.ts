@@ -8,7 +8,8 @@ import { LintasError } from '../errors/index.js';
 import { open, type OpenedEnvelope } from '../envelope/index.js';
 import type { RecipientKeyPair } from '../keys/index.js';
 import { checkPositiveInteger, checkReceiveOptions, envelopeBytes, type EnvelopeBody, type Transport } from './transport.js';
-import type { ReplayGuard } from './replay-guard.js';
+import { isReservingReplayGuard, type ReplayGuard, type ReservingReplayGuard } from './replay-guard.js';
+import { handleReserved } from './replay-reservation.js';
 import { toHex } from '../envelope/hex.js';
 import { concatBytes, utf8 } from '../crypto/bytes.js';
 import { sha256 } from '../crypto/hash.js';
@@ -32,6 +33,12 @@ export interface ReplayFields {
  * `ERR_REPLAY_TOO_OLD`, so its id only has to be kept that long (SPEC 10.7).
  */
 export const DEFAULT_REPLAY_WINDOW_SECONDS = 30 * 86_400;
+
+/**
+ * Default {@link ReceiveEnvelopesOptions.replayHoldMs} (30 s): how long a reservation of a
+ * receiver that died mid-handler holds back the other copies of its envelope.
+ */
+export const DEFAULT_REPLAY_HOLD_MS = 30_000;
 
 /**
  * What the handler gets besides the opened envelope. `E` is what
@@ -78,8 +85,20 @@ export interface ReceiveEnvelopesOptions<T extends ReplayFields, E = Uint8Array>
    * returned, and `open` is required. What it throws is thrown as it is, without acknowledging.
    */
   read?: (envelope: EnvelopeBody, deliveryId: string) => Promise<E>;
-  /** Remembers processed envelope ids (required: replay protection is not optional). */
+  /**
+   * Remembers processed envelope ids (required: replay protection is not optional). A guard
+   * that several processes share should be a {@link ReservingReplayGuard} (`FileReplayGuard`,
+   * `RedisReplayGuard`, `NatsKvReplayGuard`), so two copies of one envelope handled at the same moment in two
+   * processes run the handler once.
+   */
   replayGuard: ReplayGuard;
+  /**
+   * With a {@link ReservingReplayGuard}: how long the reservation of an envelope being handled
+   * outlives a receiver that stops renewing it (killed mid-handler), in ms. It is renewed every
+   * third of this while the handler runs; another receiver holding a copy waits for it, then
+   * handles the copy. Default {@link DEFAULT_REPLAY_HOLD_MS} (30 s).
+   */
+  replayHoldMs?: number;
   /**
    * How old an envelope may be, in seconds since its signed creation time, before it is refused
    * with `ERR_REPLAY_TOO_OLD`; the replay guard forgets an id once its envelope is that old (or
@@ -123,7 +142,12 @@ export interface ReceiveEnvelopesResult {
  * more than `replayWindowSeconds` ago (`ERR_REPLAY_TOO_OLD`: its id may already be forgotten). Otherwise the
  * handler runs, the id is remembered, and the delivery acknowledged, in that order. The guard is
  * given a 16-byte hash of the sender key (if any) and the envelope id, so one sender cannot
- * claim another sender's ids.
+ * claim another sender's ids. With a {@link ReservingReplayGuard} the id is reserved before the
+ * handler runs: a copy whose id another process has reserved waits (its delivery kept) until
+ * that process remembers the id (the copy is then refused as `ERR_REPLAY_DETECTED`) or its
+ * reservation ends without it (the handler threw, or the process died and `replayHoldMs`
+ * passed: the copy is handled here). Aborting the signal during that wait ends the loop
+ * without acknowledging the copy.
  * @param transport - Any {@link Transport}: memory, drop folder, relay, Redis.
  * @param mailbox - Your mailbox id ({@link mailboxId} of your signing key).
  * @param options - Keys (or your own `open`), the replay guard, and the handler.
@@ -171,6 +195,9 @@ export async function receiveEnvelopes<T extends ReplayFields = OpenedEnvelope, 
   if (options.onRejected !== undefined && typeof options.onRejected !== 'function') throw new TypeError('options.onRejected must be a function');
   const receiveOptions = checkReceiveOptions({ untilEmpty: options.untilEmpty, signal: options.signal });
   const windowSeconds = checkPositiveInteger(options.replayWindowSeconds, 'options.replayWindowSeconds', DEFAULT_REPLAY_WINDOW_SECONDS);
+  const holdMs = checkPositiveInteger(options.replayHoldMs, 'options.replayHoldMs', DEFAULT_REPLAY_HOLD_MS);
+  if (holdMs > 86_400_000) throw new RangeError('options.replayHoldMs must be at most one day');
+  const reserving = isReservingReplayGuard(guard);
   const openEnvelope = opener(options);
   if (options.read !== undefined && typeof options.read !== 'function') throw new TypeError('options.read must be a function');
   // Without `read`, E is Uint8Array (the default type argument).
@@ -204,10 +231,19 @@ export async function receiveEnvelopes<T extends ReplayFields = OpenedEnvelope, 
     const release = await claimReplayKey(guard, replayKey);
     let known: boolean;
     try {
-      known = await guard.has(replayKey);
-      if (!known) {
-        await options.handler(opened, context);
-        await guard.remember(replayKey, keepUntil);
+      if (reserving) {
+        // Processes sharing the guard: only the holder of the reservation runs the handler.
+        const outcome = await handleReserved(guard, replayKey, keepUntil, holdMs, receiveOptions.signal, async () => {
+          await options.handler(opened, context);
+        });
+        if (outcome === 'stopped') break; // aborted while another receiver held it: not acked, redelivered
+        known = outcome === 'seen';
+      } else {
+        known = await guard.has(replayKey);
+        if (!known) {
+          await options.handler(opened, context);
+          await guard.remember(replayKey, keepUntil);
+        }
       }
     } finally {
       release();
@@ -230,9 +266,10 @@ export async function receiveEnvelopes<T extends ReplayFields = OpenedEnvelope, 
  * copies of one envelope (a sender retried a send whose answer was lost) can reach two loops
  * sharing a guard at once; if the second checked the guard while the first copy's handler was
  * still running, before its id was remembered, it would be processed twice. The second copy
- * waits here for the first to finish, then checks the guard. (Loops in several processes
- * sharing a guard, such as a database, a shared `FileReplayGuard` or Redis, need the guard's own
- * transaction for this.)
+ * waits here for the first to finish, then checks the guard. This is all a guard used by one
+ * process needs (`MemoryReplayGuard`). Loops in several processes sharing a guard need the
+ * guard's own reservation ({@link ReservingReplayGuard}: a shared `FileReplayGuard`, Redis,
+ * NATS KV) or transaction (an app's database).
  */
 const handling = new WeakMap<ReplayGuard, Map<string, Promise<void>>>();
 

@@ -286,5 +286,9 @@ describe('receiveEnvelopes', () => {
     const mb = mailboxId(new Uint8Array(32));
     await expect(receiveEnvelopes(t, mb, { replayGuard: new MemoryReplayGuard(), handler: () => {} })).rejects.toBeInstanceOf(TypeError);
     await expect(receiveEnvelopes(t, mb, { keys: [], handler: () => {} } as never)).rejects.toBeInstanceOf(TypeError);
+    const base = { keys: [], replayGuard: new MemoryReplayGuard(), handler: () => {} };
+    await expect(receiveEnvelopes(t, mb, { ...base, replayHoldMs: 0 })).rejects.toBeInstanceOf(RangeError);
+    await expect(receiveEnvelopes(t, mb, { ...base, replayHoldMs: 86_400_001 })).rejects.toBeInstanceOf(RangeError);
+    await expect(receiveEnvelopes(t, mb, { ...base, replayHoldMs: 1.5 })).rejects.toBeInstanceOf(TypeError);
   });
 });
