@@ -49,7 +49,7 @@ async function readOptionFile(option: string, path: string): Promise<Buffer> {
 /**
  * Connect to the servers of a parsed NATS `--via`; `shown` is the URL without its password.
  * @throws {@link LintasError} `ERR_NATS_AUTH_FAILED`, `ERR_NATS_TLS_UNTRUSTED`,
- *   `ERR_TRANSPORT_UNAVAILABLE`, or `ERR_USAGE_FILE` for a `?creds=` or `?ca=` file that cannot be read.
+ *   `ERR_TRANSPORT_UNAVAILABLE`, or `ERR_USAGE_FILE` for a `?creds=`, `?ca=`, `?cert=` or `?key=` file that cannot be read.
  */
 export async function connectNats(nats: NatsModule, n: NatsVia, shown: string): Promise<NatsConnectionLike & { close(): Promise<void> }> {
   const auth: Record<string, unknown> = {};
@@ -58,7 +58,12 @@ export async function connectNats(nats: NatsModule, n: NatsVia, shown: string): 
   if (n.creds !== undefined) auth.authenticator = nats.credsAuthenticator(new Uint8Array(await readOptionFile('creds', n.creds)));
   // `ca` replaces the system's trust store for this connection: only the agency's CA vouches for
   // its servers, so a certificate from any public CA is refused too.
-  const tls = n.ca !== undefined ? { ca: [await readOptionFile('ca', n.ca)] } : n.tls ? {} : undefined;
+  const tls = n.tls
+    ? {
+        ...(n.ca !== undefined ? { ca: [await readOptionFile('ca', n.ca)] } : {}),
+        ...(n.cert !== undefined && n.key !== undefined ? { cert: await readOptionFile('cert', n.cert), key: await readOptionFile('key', n.key) } : {}),
+      }
+    : undefined;
   try {
     // Fail at once if no server can be reached at the start; once connected, ride out restarts
     // and failovers (a `receive --follow` may run for days).
@@ -96,5 +101,8 @@ function connectFailure(e: unknown, n: NatsVia, shown: string): LintasError {
         : 'if the server uses a private CA, name its certificate with ?ca=FILE (PEM); otherwise this may not be the server you meant to reach (nothing was sent to it, not even the credentials)';
     return new LintasError('ERR_NATS_TLS_UNTRUSTED', `The TLS certificate of the NATS server at ${shown} is not trusted (${code}: ${message}): ${hint}`, { cause: e });
   }
-  return new LintasError('ERR_TRANSPORT_UNAVAILABLE', `Cannot reach NATS at ${shown}: ${message}`, { cause: e });
+  // A server with `verify: true` drops a client without a certificate it accepts after the
+  // TLS 1.3 handshake, which the client sees only as a timeout.
+  const hint = n.tls && name === 'TimeoutError' ? (n.cert === undefined ? '; if the server asks for client certificates, give yours with ?cert=FILE&key=FILE' : '; check that the server accepts the CA of ?cert=') : '';
+  return new LintasError('ERR_TRANSPORT_UNAVAILABLE', `Cannot reach NATS at ${shown}: ${message}${hint}`, { cause: e });
 }

@@ -3,11 +3,12 @@
  *
  *   nats://[USER:PASS@]HOST:PORT[,HOST:PORT...]   one server, or several of one cluster
  *
- * optionally followed by `?stream=NAME&prefix=P&replicas=N&accept-risk=RISK,RISK&creds=FILE&inbox-prefix=P&api-prefix=P&tls=1&ca=FILE`:
+ * optionally followed by `?stream=NAME&prefix=P&replicas=N&accept-risk=RISK,RISK&creds=FILE&inbox-prefix=P&api-prefix=P&tls=1&ca=FILE&cert=FILE&key=FILE`:
  * the transport's `stream`, `subjectPrefix`, `replicas`, `acceptRisks` and `apiPrefix` (docs/TRANSPORTS.md
  * 3.6), a NATS credentials file (JWT + NKey seed, instead of USER:PASS), the inbox prefix the
- * permission layout grants this user, TLS to the servers, and the CA (PEM) that must have signed
- * their certificates: agencies run private CAs, which the system's trust store does not hold.
+ * permission layout grants this user, TLS to the servers, the CA (PEM) that must have signed
+ * their certificates (agencies run private CAs, which the system's trust store does not hold),
+ * and a client certificate and key for servers that ask for one (`verify: true`).
  *
  * A password is percent-encoded where it has `?`; any other character (`/`, `@`, `:`, `#`) is
  * taken as it is, up to the last `@` before the query, so {@link redactNatsVia} hides exactly
@@ -25,6 +26,9 @@ export interface NatsVia {
   creds?: string;
   /** A PEM file of the CA certificates the servers' certificates must chain to (implies TLS). */
   ca?: string;
+  /** PEM files of a client certificate and its key, for servers with `verify: true` (implies TLS). */
+  cert?: string;
+  key?: string;
   inboxPrefix?: string;
   apiPrefix?: string;
   stream?: string;
@@ -34,7 +38,7 @@ export interface NatsVia {
 }
 
 const SCHEME = /^nats:\/\//i;
-const OPTIONS = ['stream', 'prefix', 'replicas', 'accept-risk', 'creds', 'inbox-prefix', 'api-prefix', 'tls', 'ca'];
+const OPTIONS = ['stream', 'prefix', 'replicas', 'accept-risk', 'creds', 'inbox-prefix', 'api-prefix', 'tls', 'ca', 'cert', 'key'];
 
 /** The parts of a NATS `--via`: the credentials (before the last `@`, if any), the servers and the query. */
 function split(via: string): { auth: string | null; hosts: string; query: string } {
@@ -91,8 +95,12 @@ export function parseNatsVia(via: string): NatsVia {
   }
   const text = (name: string): string | undefined => query.get(name) ?? undefined;
   const ca = text('ca');
-  const out: NatsVia = { servers, tls: query.get('tls') === '1' || query.get('tls') === 'true' || ca !== undefined };
+  const cert = text('cert');
+  const key = text('key');
+  if ((cert === undefined) !== (key === undefined)) throw usageError('--via: ?cert=FILE and ?key=FILE go together (a client certificate and its key)');
+  const out: NatsVia = { servers, tls: query.get('tls') === '1' || query.get('tls') === 'true' || ca !== undefined || cert !== undefined };
   if (ca !== undefined) out.ca = ca;
+  if (cert !== undefined && key !== undefined) [out.cert, out.key] = [cert, key];
   if (auth !== '') {
     const colon = auth.indexOf(':');
     const decode = (v: string, what: string): string => {

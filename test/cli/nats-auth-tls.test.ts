@@ -2,8 +2,9 @@
  * `lintas send` and `lintas receive` through NATS as processes, with the `--via nats://` options
  * that authenticate and protect the connection (docs/CLI.md, "Transports"): `?creds=FILE`
  * against a server in operator (JWT) mode, `?ca=FILE` and `?tls=1` against a server whose
- * certificate a private CA signed, a man in the middle with another CA's certificate, and
- * `?api-prefix=` and `?replicas=`. Wrong credentials and untrusted certificates fail with their
+ * certificate a private CA signed, a man in the middle with another CA's certificate,
+ * `?cert=FILE&key=FILE` against a server that asks for client certificates, and `?api-prefix=`
+ * and `?replicas=`. Wrong credentials and untrusted certificates fail with their
  * own codes, and no password or credentials file content ever reaches the output or the audit log.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -88,6 +89,9 @@ async function impostor(cert: TestCert): Promise<{ port: number; received: () =>
 describe.skipIf(!hasNatsServer(import.meta.url))('NATS through the CLI: credentials files, TLS with a private CA, API prefix', () => {
   let jwtServer: TestNatsServer;
   let tlsServer: TestNatsServer;
+  let mtlsServer: TestNatsServer;
+  let deskCert: TestCert;
+  let rogueClient: TestCert;
   let operator: ReturnType<typeof makeNatsOperator>;
   let polriCa: string;
   let polriServer: TestCert;
@@ -101,20 +105,24 @@ describe.skipIf(!hasNatsServer(import.meta.url))('NATS through the CLI: credenti
     const polriAuthority = makeCa(work.dir, 'polri');
     polriCa = polriAuthority.cert;
     polriServer = await issueCert(polriAuthority, 'polri-1');
+    deskCert = await issueCert(polriAuthority, 'desk');
     // The man in the middle: a certificate for the same names, from a CA POLRI never used.
-    rogueServer = await issueCert(makeCa(work.dir, 'rogue'), 'polri-1');
+    const rogueAuthority = makeCa(work.dir, 'rogue');
+    rogueServer = await issueCert(rogueAuthority, 'polri-1');
+    rogueClient = await issueCert(rogueAuthority, 'desk');
     operator = makeNatsOperator();
-    [jwtServer, tlsServer] = await Promise.all([
+    const users = `authorization { users: [ { user: desk, password: "${PASSWORD}" } ] }`;
+    [jwtServer, tlsServer, mtlsServer] = await Promise.all([
       startNatsServer(operator.config),
-      startNatsServer(
-        `tls { cert_file: "${polriServer.cert}", key_file: "${polriServer.key}" }
-         authorization { users: [ { user: desk, password: "${PASSWORD}" } ] }`,
-      ),
+      startNatsServer(`tls { cert_file: "${polriServer.cert}", key_file: "${polriServer.key}" }\n${users}`),
+      // Clients need a certificate POLRI's CA signed as well as the password.
+      startNatsServer(`tls { cert_file: "${polriServer.cert}", key_file: "${polriServer.key}", ca_file: "${polriCa}", verify: true }\n${users}`),
     ]);
   });
   afterAll(async () => {
     await jwtServer?.stop();
     await tlsServer?.stop();
+    await mtlsServer?.stop();
     await work?.remove();
   });
 
@@ -208,6 +216,26 @@ describe.skipIf(!hasNatsServer(import.meta.url))('NATS through the CLI: credenti
     expect(mitm.stderr).toContain('not be the server you meant');
     expect(rogue.received()).toBe('');
     await expectNoSecrets([control, mitm], [PASSWORD]);
+  });
+
+  it('?cert=FILE&key=FILE: a client certificate for a server with verify: true; without one, or with one from another CA, the server refuses the connection', async () => {
+    const base = `nats://desk:${PASSWORD}@127.0.0.1:${mtlsServer.port}?ca=${polriCa}`;
+    const envelope = await sealTo('mtls', 'with a client certificate');
+    const sent = await bin.json(['send', envelope, '--to', 'polri', '--via', `${base}&cert=${deskCert.cert}&key=${deskCert.key}`]);
+    expect(sent.run.code, sent.run.stderr).toBe(0);
+    const without = await bin.run(['send', envelope, '--to', 'polri', '--via', base]);
+    expect(without.code).toBe(1);
+    expect(without.stderr).toContain('ERR_TRANSPORT_UNAVAILABLE');
+    expect(without.stderr).toContain('?cert=FILE&key=FILE');
+    const rogueCert = await bin.run(['send', envelope, '--to', 'polri', '--via', `${base}&cert=${rogueClient.cert}&key=${rogueClient.key}`]);
+    expect(rogueCert.code).toBe(1);
+    const half = await bin.run(['send', envelope, '--to', 'polri', '--via', `${base}&cert=${deskCert.cert}`]);
+    expect(half.code).toBe(2);
+    const got = await polri.json(['receive', '--via', `${base}&cert=${deskCert.cert}&key=${deskCert.key}`, '-o', w('mtls-inbox')]);
+    expect(got.run.code, got.run.stderr).toBe(0);
+    expect(got.value.processed).toBe(1);
+    const keyBody = (await readFile(deskCert.key, 'utf8')).split('\n')[1]!;
+    await expectNoSecrets([sent.run, without, rogueCert, half, got.run], [PASSWORD, keyBody]);
   });
 
   it('?replicas=N refuses a stream with fewer replicas unless ?accept-risk=loss-on-node-failure', async () => {
