@@ -12,11 +12,11 @@ type KeyPair = ReturnType<typeof nkeys.createOperator>;
 
 const b64url = (b: Uint8Array | string): string => Buffer.from(b).toString('base64url');
 
-/** A signed JWT with `claims` about `subject`, issued by `issuer`. */
+/** A JWT about `subject` with the NATS claims `nats`, signed by `issuer`. */
 function jwt(issuer: KeyPair, subject: string, name: string, nats: Record<string, unknown>): string {
   const header = b64url(JSON.stringify({ typ: 'JWT', alg: 'ed25519-nkey' }));
   const claims: Record<string, unknown> = { iat: Math.floor(Date.now() / 1000), iss: issuer.getPublicKey(), name, sub: subject, nats: { ...nats, version: 2 } };
-  // The JWT id nsc writes: base32 of SHA-256 of the claims without it (the server does not check it).
+  // A unique JWT id from the claims (nsc writes base32 of their SHA-256; nats-server does not check it).
   claims.jti = createHash('sha256').update(JSON.stringify(claims)).digest('hex').slice(0, 52).toUpperCase();
   const payload = b64url(JSON.stringify(claims));
   return `${header}.${payload}.${b64url(issuer.sign(new TextEncoder().encode(`${header}.${payload}`)))}`;
