@@ -61,15 +61,22 @@ describe.skipIf(!hasNatsServer(import.meta.url))('NATS JetStream through the CLI
     expect(got.value.processed).toBe(1);
   });
 
-  it('a malformed NATS URL or option is a usage error (exit 2); wrong credentials and an unreachable server are transport errors (exit 1)', async () => {
+  it('a malformed NATS URL or option is a usage error (exit 2); wrong credentials (ERR_NATS_AUTH_FAILED) and an unreachable server are exit 1', async () => {
     const file = await sealTo('nats-bad', 'x');
     for (const v of ['nats://h1', via('?replicas=9'), via('?mode=fast'), via('?accept-risk=loss-of-nothing'), via('?stream=a.b')]) {
       const r = await bin.run(['send', file, '--to', 'polri', '--via', v]);
       expect(r.code, v).toBe(2);
     }
+    // A password with an unencoded "?" or a bad "%" escape: a usage error that repeats none of it.
+    for (const v of [`nats://lintas:pa?ss-s3cret@127.0.0.1:${nats.port}`, `nats://lintas:1234?s3cret@127.0.0.1:${nats.port}`, `nats://lintas:s3cret%zz@127.0.0.1:${nats.port}`]) {
+      const r = await bin.run(['send', file, '--to', 'polri', '--via', v]);
+      expect(r.code, v).toBe(2);
+      expect(r.stderr).not.toContain('s3cret');
+      expect(r.stderr).toMatch(/percent-encode/);
+    }
     const denied = await bin.run(['send', file, '--to', 'polri', '--via', `nats://lintas:wrong@127.0.0.1:${nats.port}`]);
     expect(denied.code).toBe(1);
-    expect(denied.stderr).toContain('ERR_TRANSPORT_UNAVAILABLE');
+    expect(denied.stderr).toContain('ERR_NATS_AUTH_FAILED');
     expect(denied.stderr).not.toContain('wrong@');
     const down = await bin.run(['send', file, '--to', 'polri', '--via', 'nats://127.0.0.1:1']);
     expect(down.code).toBe(1);

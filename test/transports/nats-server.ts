@@ -20,6 +20,8 @@ export interface TestNatsServer {
   restart(): Promise<void>;
   /** Stop it and remove its storage. */
   stop(): Promise<void>;
+  /** What it has logged since it was last started (the last 1 MiB). */
+  log(): string;
 }
 
 function assertInstalled(): void {
@@ -43,7 +45,17 @@ export async function startNatsServer(config = '', options: { port?: number; dir
     const name = options.name ?? `lintas-test-${port}`;
     const file = join(dir, 'nats.conf');
     await writeFile(file, `server_name: ${name}\nlisten: 127.0.0.1:${port}\njetstream { store_dir: "${join(dir, 'js')}"${options.domain ? `, domain: ${options.domain}` : ''} }\n${config}\n`);
-    let child = spawn('nats-server', ['-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const record = (c: ChildProcess): ChildProcess => {
+      output = '';
+      const add = (d: Buffer): void => {
+        output = (output + d.toString()).slice(-(1 << 20));
+      };
+      c.stdout!.on('data', add);
+      c.stderr!.on('data', add); // nats-server logs to stderr
+      return c;
+    };
+    let child = record(spawn('nats-server', ['-c', file], { stdio: ['ignore', 'pipe', 'pipe'] }));
     if (await ready(child)) {
       const kill = async (signal: NodeJS.Signals = 'SIGKILL'): Promise<void> => {
         if (child.exitCode !== null || child.signalCode !== null) return;
@@ -58,13 +70,14 @@ export async function startNatsServer(config = '', options: { port?: number; dir
         port,
         kill,
         restart: async () => {
-          child = spawn('nats-server', ['-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+          child = record(spawn('nats-server', ['-c', file], { stdio: ['ignore', 'pipe', 'pipe'] }));
           if (!(await ready(child))) throw new Error('nats-server did not start again');
         },
         stop: async () => {
           await kill('SIGTERM');
           if (options.dir === undefined) await rm(dir, { recursive: true, force: true });
         },
+        log: () => output,
       };
     }
     if (options.port !== undefined) break;

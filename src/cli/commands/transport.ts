@@ -29,9 +29,9 @@ import { RedisStreamsTransport, type RedisCommandClient } from '../../transports
 import { redisClusterClient, redisSentinelClient, type RedisClusterLike, type RedisSentinelLike } from '../../transports/redis-cluster.js';
 import type { RedisDurabilityRisk } from '../../transports/redis-server-check.js';
 import { isRedisVia, parseRedisVia, redact } from '../redis-url.js';
-import { isNatsVia, parseNatsVia } from '../nats-url.js';
-import { NatsJetStreamTransport, type NatsConnectionLike, type NatsDurabilityRisk } from '../../transports/nats-jetstream.js';
-import { readFile } from 'node:fs/promises';
+import { isNatsVia, parseNatsVia, redactNatsVia } from '../nats-url.js';
+import { connectNats, type NatsModule } from '../nats-connect.js';
+import { NatsJetStreamTransport, type NatsDurabilityRisk } from '../../transports/nats-jetstream.js';
 import { startRelay } from '../../transports/relay/server.js';
 import { flag, requiredString, stringList, stringOption, usageError, type Command } from '../command.js';
 import { formatBytes } from '../terminal.js';
@@ -72,6 +72,11 @@ function transportKind(via: string): 'drop' | 'relay' | 'redis' | 'nats' {
     return 'nats';
   }
   throw usageError(`--via "${via}" is not a transport: use ${VIA_HELP}`);
+}
+
+/** A `--via` as the output and the audit log show it: without its password. */
+function shownVia(via: string): string {
+  return isNatsVia(via) ? redactNatsVia(via) : redact(via);
 }
 
 /** Open the transport a `--via` URI names. */
@@ -170,12 +175,6 @@ async function redisTransport(ctx: CommandContext, via: string, maxEnvelopeBytes
   return transport;
 }
 
-/** The parts of the optional `@nats-io/transport-node` package the CLI calls. */
-interface NatsModule {
-  connect(options: Record<string, unknown>): Promise<NatsConnectionLike & { close(): Promise<void> }>;
-  credsAuthenticator(creds: Uint8Array): unknown;
-}
-
 /** NATS JetStream on one server or a cluster (src/cli/nats-url.ts), loaded only when asked for. */
 async function natsTransport(ctx: CommandContext, via: string, maxEnvelopeBytes: number | undefined): Promise<Transport> {
   const n = parseNatsVia(via);
@@ -186,26 +185,7 @@ async function natsTransport(ctx: CommandContext, via: string, maxEnvelopeBytes:
   } catch (e) {
     throw new LintasError('ERR_TRANSPORT_UNAVAILABLE', 'The nats:// transport needs the "@nats-io/transport-node" and "@nats-io/jetstream" packages: npm install @nats-io/transport-node @nats-io/jetstream', { cause: e });
   }
-  const auth: Record<string, unknown> = {};
-  if (n.user !== undefined) auth.user = n.user;
-  if (n.pass !== undefined) auth.pass = n.pass;
-  if (n.creds !== undefined) auth.authenticator = nats.credsAuthenticator(new Uint8Array(await readFile(resolve(n.creds))));
-  let connection: NatsConnectionLike & { close(): Promise<void> };
-  try {
-    // Fail at once if no server can be reached at the start; once connected, ride out restarts
-    // and failovers (a `receive --follow` may run for days).
-    connection = await nats.connect({
-      servers: n.servers,
-      ...auth,
-      ...(n.tls ? { tls: {} } : {}),
-      ...(n.inboxPrefix !== undefined ? { inboxPrefix: n.inboxPrefix } : {}),
-      timeout: 10_000,
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 500,
-    });
-  } catch (e) {
-    throw new LintasError('ERR_TRANSPORT_UNAVAILABLE', `Cannot reach NATS at ${redact(via)}: ${(e as Error).message}`, { cause: e });
-  }
+  const connection = await connectNats(nats, n, redactNatsVia(via));
   ctx.onClose(() => connection.close());
   try {
     return new NatsJetStreamTransport({
@@ -218,7 +198,7 @@ async function natsTransport(ctx: CommandContext, via: string, maxEnvelopeBytes:
       ...(maxEnvelopeBytes !== undefined ? { maxEnvelopeBytes } : {}),
     });
   } catch (e) {
-    if (e instanceof TypeError || e instanceof RangeError) throw usageError(`--via ${redact(via)}: ${e.message}`);
+    if (e instanceof TypeError || e instanceof RangeError) throw usageError(`--via ${redactNatsVia(via)}: ${e.message}`);
     throw e;
   }
 }
@@ -254,7 +234,7 @@ const send: Command = {
     if (to.length === 0) throw usageError('--to is required: a contact name, group:NAME or fingerprint');
     const via = requiredString(input, 'via');
     // What the output and the audit log show: never a password in the URL.
-    const shown = redact(via);
+    const shown = shownVia(via);
     const kind = transportKind(via);
     const maxEnvelope = byteSizeOption(input, 'max-envelope');
     // Each envelope is checked by its header and sized from the file system before anything
@@ -331,7 +311,7 @@ const receive: Command = {
   examples: ['lintas receive --via drop:/mnt/exchange -o inbox', 'lintas receive --via https://relay.example.org --follow -o inbox'],
   async run(ctx, input) {
     const via = requiredString(input, 'via');
-    const shown = redact(via);
+    const shown = shownVia(via);
     transportKind(via);
     const dir = resolve(stringOption(input, 'out') ?? 'lintas-inbox');
     const ring = await ctx.keyRing();
