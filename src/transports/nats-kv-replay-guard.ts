@@ -17,7 +17,8 @@
  *
  * The bucket's TTL (its stream's `max_age`) forgets ids: it must cover the replay window plus
  * {@link REPLAY_CLOCK_MARGIN_SECONDS}, and `remember` refuses an id that would be forgotten
- * before its `keepUntil` plus that margin. (One TTL per bucket works on 2.9, the Debian bookworm
+ * before its `keepUntil` plus that margin (less the 300 s an envelope's creation time may lie
+ * in the future, so a sender whose clock runs a little ahead is not refused). (One TTL per bucket works on 2.9, the Debian bookworm
  * version.) Durability is JetStream's: file storage, and with `replicas: 3` a majority of servers
  * has the id before `remember` resolves.
  */
@@ -26,6 +27,7 @@ import { toHex } from '../envelope/hex.js';
 import { utf8 } from '../crypto/bytes.js';
 import { loadKv, natsFailure, type NatsConnectionLike } from './nats-connection.js';
 import { DEFAULT_REPLAY_WINDOW_SECONDS } from './receive-envelopes.js';
+import { DEFAULT_MAX_CLOCK_SKEW_SECONDS } from '../envelope/constants.js';
 import {
   checkEnvelopeId,
   checkHoldMs,
@@ -147,7 +149,10 @@ export class NatsKvReplayGuard implements ReservingReplayGuard {
     checkEnvelopeId(envelopeId);
     const until = checkKeepUntil(keepUntil);
     // The bucket forgets an id ttlSeconds after it is written; it must outlive keepUntil + margin.
-    const forgottenAt = Math.floor(Date.now() / 1000) + this.ttlSeconds;
+    // An envelope may be created up to the open's clock skew (SPEC 10.3, default 300 s) in the
+    // future, so its keepUntil may lie that far past now + window: that much of the margin is
+    // spent on it rather than refusing a genuine envelope from a sender whose clock runs ahead.
+    const forgottenAt = Math.floor(Date.now() / 1000) + this.ttlSeconds + DEFAULT_MAX_CLOCK_SKEW_SECONDS;
     if (until + REPLAY_CLOCK_MARGIN_SECONDS > forgottenAt) {
       throw new RangeError(
         `keepUntil is later than the replay bucket keeps ids (${this.ttlSeconds} s, less the ${REPLAY_CLOCK_MARGIN_SECONDS} s clock margin): raise ttlSeconds to cover the replay window`,

@@ -3,12 +3,12 @@
  * several receivers through one JetStream KV bucket, first writer wins (`kv.create`), ids
  * forgotten by the bucket's TTL, which must cover the replay window.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { randomBytes } from 'node:crypto';
-import { generateIdentityKeys, isLintasError, mailboxId, MemoryTransport, receiveEnvelopes, REPLAY_CLOCK_MARGIN_SECONDS, seal } from '../../src/index.js';
+import { generateIdentityKeys, isLintasError, mailboxId, MemoryTransport, receiveEnvelopes, REPLAY_CLOCK_MARGIN_SECONDS, seal, DEFAULT_REPLAY_WINDOW_SECONDS } from '../../src/index.js';
 import { NatsKvReplayGuard } from '../../src/node.js';
 import { startNatsServer, type TestNatsServer } from './nats-server.js';
 import { hasNatsServer } from '../setup/gaps.js';
@@ -82,6 +82,37 @@ describe.skipIf(!withNats)('NatsKvReplayGuard on a private nats-server', () => {
     // A default guard on a bucket with a shorter TTL than it needs refuses the bucket.
     const err = await new NatsKvReplayGuard({ connection: c, bucket: b }).has(id()).catch((e: unknown) => e);
     expect(isLintasError(err, 'ERR_NATS_UNSAFE_CONFIG')).toBe(true);
+  });
+
+  it('keeps an envelope whose sender clock runs ahead (within the 300 s skew SPEC 6.5 allows) on a default bucket', async () => {
+    // Before: keepUntil = created + window, and a created even one second past now was refused
+    // with a RangeError by the default bucket (TTL = window + margin), failing the receive loop.
+    const [alice, bob] = await Promise.all([generateIdentityKeys(), generateIdentityKeys()]);
+    const box = mailboxId(bob.signing.publicKey);
+    const realNow = Date.now.bind(Date);
+    const ahead = vi.spyOn(Date, 'now').mockImplementation(() => realNow() + 240_000);
+    const env = await seal(new TextEncoder().encode('early'), { recipients: [bob.x25519], sender: alice.signing });
+    ahead.mockRestore();
+    const guard = new NatsKvReplayGuard({ connection: await nc(), bucket: bucket() });
+    const outcomes: string[] = [];
+    for (let copy = 0; copy < 2; copy++) {
+      const t = new MemoryTransport();
+      await t.send(box, env);
+      await receiveEnvelopes(t, box, {
+        keys: [bob.x25519],
+        trustedSenders: [alice.signing.publicKey],
+        replayGuard: guard,
+        handler: () => void outcomes.push('processed'),
+        onRejected: (r) => void outcomes.push(r.error.code),
+        untilEmpty: true,
+      });
+    }
+    expect(outcomes).toEqual(['processed', 'ERR_REPLAY_DETECTED']);
+    // Past the skew the envelope layer refuses it anyway; the guard still refuses a keepUntil
+    // further out than its TTL covers.
+    const window = DEFAULT_REPLAY_WINDOW_SECONDS * 1000;
+    await expect(guard.remember(id(), new Date(Date.now() + window + 200_000))).resolves.toBeUndefined();
+    await expect(guard.remember(id(), new Date(Date.now() + window + 3600_000))).rejects.toBeInstanceOf(RangeError);
   });
 
   it('refuses a bucket in memory', async () => {
