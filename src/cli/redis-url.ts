@@ -88,7 +88,20 @@ export function parseRedisVia(via: string): RedisVia {
   return out;
 }
 
-/** The URL without its password, for messages. */
+/**
+ * The URL without its password, for messages: split exactly as {@link parseRedisVia} splits it
+ * (up to the last `@` before the query), so a password holding `/` or `@` is hidden whole.
+ */
 export function redact(via: string): string {
-  return via.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+  const m = SCHEME.exec(via);
+  if (!m) return via;
+  const rest = via.slice(m[0].length);
+  const q = rest.indexOf('?');
+  const main = q < 0 ? rest : rest.slice(0, q);
+  const at = main.lastIndexOf('@');
+  if (at < 0) return via;
+  const auth = main.slice(0, at);
+  const colon = auth.indexOf(':');
+  const shown = colon < 0 ? auth : `${auth.slice(0, colon)}:***`;
+  return `${m[0]}${shown}${rest.slice(at)}`;
 }

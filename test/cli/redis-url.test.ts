@@ -22,5 +22,13 @@ describe('Redis --via URLs', () => {
 
   it('keeps passwords out of messages', () => {
     expect(redact('redis+cluster://u:secret@h:1,h:2')).toBe('redis+cluster://u:***@h:1,h:2');
+    // Split as the parser splits: a password with '/' or '@' in it was printed whole before.
+    expect(redact('redis://u:se/cr@et@h:1/2?sender=a')).toBe('redis://u:***@h:1/2?sender=a');
+    expect(redact('rediss://:p/w@h:1')).toBe('rediss://:***@h:1');
+    expect(redact('redis://h:1/0?sender=a@b')).toBe('redis://h:1/0?sender=a@b');
+    for (const via of ['redis://u:se/cr@et@h:1/2', 'redis+sentinel://u:a/b@s1:1,s2:2/m']) {
+      const parsed = parseRedisVia(via);
+      expect(redact(via)).not.toContain(parsed.password!);
+    }
   });
 });
