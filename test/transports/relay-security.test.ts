@@ -293,7 +293,7 @@ function meddling(mode: 'inline' | 'fetch', edit: (bytes: Uint8Array) => Uint8Ar
     }
     if (/\/envelopes\/[^/]+$/.test(url) && (init?.method ?? 'GET') === 'GET' && res.ok) {
       fetches++;
-      return new Response(edit(new Uint8Array(await res.arrayBuffer())), { status: 200 });
+      return new Response(Buffer.from(edit(new Uint8Array(await res.arrayBuffer()))), { status: 200 });
     }
     return res;
   };
