@@ -437,6 +437,33 @@ describe('relay: inline envelopes in lease answers', () => {
   });
 });
 
+describe('relay: the receive loop leases the next batch ahead', () => {
+  it('lets the leases asked for ahead lapse when the loop stops, so another receiver gets every unacknowledged envelope', async () => {
+    const owner = (await generateIdentityKeys()).signing;
+    const mailbox = mailboxId(owner.publicKey);
+    const r = await relay({ leaseMs: 1000 });
+    const sent = Array.from({ length: 12 }, (_, i) => new Uint8Array([i]));
+    for (const e of sent) await client(r).send(mailbox, e);
+    // Batches of 8: handing out the 7th asks for the next batch (9 to 12). Stop there, unacknowledged.
+    let n = 0;
+    for await (const d of client(r, { mailboxKeys: [owner] }).receive(mailbox)) {
+      if (++n === 7) break;
+      await d.ack();
+    }
+    await new Promise((res) => setTimeout(res, 300)); // let the lease request made ahead be answered
+    const got: number[] = [];
+    const enough = new AbortController();
+    const deadline = setTimeout(() => enough.abort(), 15_000);
+    for await (const d of client(r, { mailboxKeys: [owner] }).receive(mailbox, { signal: enough.signal })) {
+      got.push((await envelopeBytes(d.envelope))[0]!);
+      await d.ack();
+      if (got.length === 6) enough.abort();
+    }
+    clearTimeout(deadline);
+    expect(got.sort((a, b) => a - b)).toEqual([6, 7, 8, 9, 10, 11]);
+  });
+});
+
 describe('relay: restart', () => {
   const relayScript = fileURLToPath(new URL('./fixtures/relay-process.ts', import.meta.url));
   const workers: Worker[] = [];

@@ -268,18 +268,24 @@ export class RelayTransport implements Transport {
   private async *loop(mailbox: string, untilEmpty: boolean, signal: AbortSignal | null): AsyncGenerator<Delivery> {
     this.assertOpen();
     this.keyFor(mailbox);
-    const stop = linkedAbort(this.closing.signal, signal);
+    // Aborted when the loop ends, so a lease request made ahead does not outlive it.
+    const ended = new AbortController();
+    const stop = linkedAbort(this.closing.signal, signal, ended.signal);
     let renewal: LeaseRenewal | null = null;
     /** Leased and not yet handed out: one request leases up to LEASE_BATCH (a third of the round trips). */
     const pending: LeaseInfo[] = [];
     /** The next of them, already being fetched while the app handles the one before. */
     let ahead: { held: LeaseInfo; delivery: Promise<Delivery | null> } | null = null;
+    /** The next batch, asked for while the app handles the last of this one (see below). */
+    let nextBatch: Promise<LeaseInfo[]> | null = null;
     let rateLimitWaits = 0;
     try {
       while (!stop.signal.aborted) {
         if (ahead === null && pending.length === 0) {
           try {
-            pending.push(...(await this.leaseBatch(mailbox, untilEmpty ? 0 : this.longPollMs, stop.signal)));
+            const batch = nextBatch ?? this.leaseBatch(mailbox, untilEmpty ? 0 : this.longPollMs, stop.signal);
+            nextBatch = null;
+            pending.push(...(await batch));
             rateLimitWaits = 0;
           } catch (e) {
             if (stop.signal.aborted) return;
@@ -296,18 +302,31 @@ export class RelayTransport implements Transport {
           // Renew at a third of the lease, so two renewals can fail before it lapses.
           renewal ??= new LeaseRenewal(Math.max(1, Math.floor(pending[0]!.leaseMs / 3)));
           this.renewals.add(renewal);
-          const renewing = renewal;
-          for (const held of pending) renewing.hold(held.id, () => this.renew(mailbox, held));
+          this.hold(mailbox, renewal, pending);
         }
         const current = ahead ?? this.fetchAhead(mailbox, pending.shift()!, renewal!);
         const delivery = await current.delivery;
         // Fetch the next one now, so its round trip overlaps the app's work and acknowledgement
         // of this one (one envelope of at most WHOLE_BYTES held in advance).
         ahead = pending.length > 0 ? this.fetchAhead(mailbox, pending.shift()!, renewal!) : null;
+        // Nothing left to hand out after the next one: ask for the next batch now, so the lease
+        // request (the costliest, reading the inline envelopes) overlaps the app's work and the
+        // acknowledgements of the last two instead of waiting behind them. Its leases are
+        // renewed from the moment they arrive.
+        if (pending.length === 0 && nextBatch === null && !stop.signal.aborted) {
+          const renewing = renewal!;
+          nextBatch = this.leaseBatch(mailbox, untilEmpty ? 0 : this.longPollMs, stop.signal).then((batch) => {
+            // Answered as the loop ended: not held, so they lapse like any lease not handed out.
+            if (!stop.signal.aborted) this.hold(mailbox, renewing, batch);
+            return batch;
+          });
+          nextBatch.catch(() => {}); // reported when the loop gets to it, or dropped if it never does
+        }
         if (delivery === null) renewal!.release(current.held.id);
         else yield delivery;
       }
     } finally {
+      ended.abort();
       stop.detach();
       // Leases not handed out are let go: they lapse on the relay after leaseMs.
       if (renewal) {
@@ -315,6 +334,11 @@ export class RelayTransport implements Transport {
         this.renewals.delete(renewal);
       }
     }
+  }
+
+  /** Keep renewing `leases` until each is acknowledged or given up. */
+  private hold(mailbox: string, renewal: LeaseRenewal, leases: LeaseInfo[]): void {
+    for (const held of leases) renewal.hold(held.id, () => this.renew(mailbox, held));
   }
 
   /** Start fetching a leased envelope; a failure is reported when the loop gets to it, or dropped if it never does. */
