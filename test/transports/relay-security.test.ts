@@ -322,9 +322,12 @@ describe('relay: inline envelopes in lease answers', () => {
     // Without the flag (clients before it), no bodies at all.
     const plainOwner = (await generateIdentityKeys()).signing;
     await sender.send(mailboxId(plainOwner.publicKey), new Uint8Array([7]));
+    await sender.send(mailboxId(plainOwner.publicKey), new Uint8Array(0));
     answer = (await (await leaseRequest(r, await ownerToken(r, plainOwner), plainOwner, mailboxId(plainOwner.publicKey), { max: 10 })).json()) as LeaseAnswer;
-    expect(answer.leases).toHaveLength(1);
-    expect(answer.leases[0]!.body).toBeUndefined();
+    expect(answer.leases.map((l) => [l.size, l.body])).toEqual([
+      [1, undefined],
+      [0, undefined],
+    ]);
   });
 
   it('keeps one answer under INLINE_ANSWER_BYTES of bodies, leaving the rest to fetches', async () => {
