@@ -411,11 +411,16 @@ describe('relay: inline envelopes in lease answers', () => {
         );
         expect(error, `${mode} ${edit.name}`).toMatchObject({ code: 'ERR_RELAY_PROTOCOL' });
         await receiving.close();
-        // Not acknowledged: still there for the next (honest) receive.
-        for await (const d of client(r, { mailboxKeys: [me.signing], fetch: meddling(mode).fetch }).receive(mailbox, { untilEmpty: true })) {
+        // Not acknowledged: still there for the next (honest) receive, once its lease (1 s) lapses.
+        const honest = new AbortController();
+        let redelivered = 0;
+        for await (const d of client(r, { mailboxKeys: [me.signing], fetch: meddling(mode).fetch }).receive(mailbox, { signal: honest.signal })) {
           expect([...(await envelopeBytes(d.envelope))]).toEqual([1, 2, 3, 4]);
           await d.ack();
+          redelivered++;
+          honest.abort();
         }
+        expect(redelivered).toBe(1);
       }
       // A flipped byte has the right length: the transport passes it on, and opening it fails.
       await client(r).send(mailbox, await seal(new TextEncoder().encode('tip'), { recipients: [me.xwing], sender: source.signing }));
