@@ -16,13 +16,16 @@ import {
   identityKeysFromSeed,
   isLintasError,
   mailboxId,
+  MemoryReplayGuard,
+  receiveEnvelopes,
   RelayRequestError,
   RelayTransport,
+  seal,
   type SigningKeyPair,
 } from '../../src/index.js';
 import { startRelay, type RelayOptions, type RelayServer } from '../../src/node.js';
 import { ed25519Sign } from '../../src/crypto/ed25519.js';
-import { challengeMessage, requestMessage } from '../../src/transports/relay/protocol.js';
+import { challengeMessage, INLINE_ANSWER_BYTES, INLINE_ENVELOPE_BYTES, requestMessage } from '../../src/transports/relay/protocol.js';
 import { startWorker, stopWorker, type Worker } from './process-helpers.js';
 
 const generous = { perSecond: 10_000, burst: 10_000 };
@@ -254,6 +257,218 @@ describe('relay: limits', () => {
     expect(refused.status).toBe(429);
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect((await send(b)).status).toBe(201);
+  });
+});
+
+type LeaseAnswer = { leases: { id: string; size: number; lease: string; body?: string }[]; leaseMs: number };
+
+/** POST a signed lease request as `key` under `token` to `mailbox`'s leases. */
+async function leaseRequest(r: RelayServer, token: string, key: SigningKeyPair, mailbox: string, body: unknown): Promise<Response> {
+  const path = `/v1/mailboxes/${mailbox}/leases`;
+  return fetch(r.url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...signed(r, token, key, 'POST', path) }, body: JSON.stringify(body) });
+}
+
+/**
+ * A `fetch` for RelayTransport that, in 'inline' mode, passes `edit` each inline body of lease
+ * answers, and in 'fetch' mode asks without the inline flag (as clients before it did) and
+ * passes `edit` each fetched envelope. It counts the envelope fetches.
+ */
+function meddling(mode: 'inline' | 'fetch', edit: (bytes: Uint8Array) => Uint8Array = (b) => b): { fetch: typeof fetch; fetches: () => number } {
+  let fetches = 0;
+  const f = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const url = String(input);
+    if (url.endsWith('/leases') && mode === 'fetch') {
+      const { inlineMaxBytes, ...rest } = JSON.parse(init!.body as string) as Record<string, unknown>;
+      expect(inlineMaxBytes).toBe(INLINE_ENVELOPE_BYTES); // the client asks for it
+      init = { ...init, body: JSON.stringify(rest) };
+    }
+    const res = await fetch(input, init);
+    if (url.endsWith('/leases') && res.ok) {
+      const answer = (await res.json()) as LeaseAnswer;
+      for (const l of answer.leases) {
+        if (mode === 'fetch') expect(l.body).toBeUndefined(); // no flag, no bodies
+        else if (l.body !== undefined) l.body = Buffer.from(edit(Buffer.from(l.body, 'base64'))).toString('base64');
+      }
+      return new Response(JSON.stringify(answer), { status: 200, headers: { 'content-type': 'application/json' } });
+    }
+    if (/\/envelopes\/[^/]+$/.test(url) && (init?.method ?? 'GET') === 'GET' && res.ok) {
+      fetches++;
+      return new Response(Buffer.from(edit(new Uint8Array(await res.arrayBuffer()))), { status: 200 });
+    }
+    return res;
+  };
+  return { fetch: f as typeof fetch, fetches: () => fetches };
+}
+
+describe('relay: inline envelopes in lease answers', () => {
+  it('puts envelopes the owner asked for inline, within the per-envelope and per-answer limits; without the flag, none', async () => {
+    const owner = (await generateIdentityKeys()).signing;
+    const mailbox = mailboxId(owner.publicKey);
+    const r = await relay({ leaseMs: 60_000 });
+    const sender = client(r);
+    const small = [new Uint8Array([1, 2, 3]), randomBytes(200), randomBytes(1000)];
+    for (const e of small) await sender.send(mailbox, e);
+    await sender.send(mailbox, randomBytes(INLINE_ENVELOPE_BYTES + 1)); // over the relay's own cap
+    const token = await ownerToken(r, owner);
+    // The client's own cap (500) is below the relay's: the 1000-byte one is left to a fetch.
+    let answer = (await (await leaseRequest(r, token, owner, mailbox, { max: 10, inlineMaxBytes: 500 })).json()) as LeaseAnswer;
+    expect(answer.leases.map((l) => (l.body === undefined ? null : Buffer.from(l.body, 'base64')))).toEqual([Buffer.from(small[0]!), Buffer.from(small[1]!), null, null]);
+    // Asking for more than the relay allows gets its cap, not more.
+    const sizes: number[] = [];
+    for (let i = 0; i < 3; i++) await sender.send(mailbox, randomBytes(INLINE_ENVELOPE_BYTES));
+    answer = (await (await leaseRequest(r, token, owner, mailbox, { max: 10, inlineMaxBytes: 100 * INLINE_ENVELOPE_BYTES })).json()) as LeaseAnswer;
+    for (const l of answer.leases) sizes.push(l.body === undefined ? -1 : Buffer.from(l.body, 'base64').length);
+    expect(sizes).toEqual([INLINE_ENVELOPE_BYTES, INLINE_ENVELOPE_BYTES, INLINE_ENVELOPE_BYTES]);
+    // Without the flag (clients before it), no bodies at all.
+    const plainOwner = (await generateIdentityKeys()).signing;
+    await sender.send(mailboxId(plainOwner.publicKey), new Uint8Array([7]));
+    await sender.send(mailboxId(plainOwner.publicKey), new Uint8Array(0));
+    answer = (await (await leaseRequest(r, await ownerToken(r, plainOwner), plainOwner, mailboxId(plainOwner.publicKey), { max: 10 })).json()) as LeaseAnswer;
+    expect(answer.leases.map((l) => [l.size, l.body])).toEqual([
+      [1, undefined],
+      [0, undefined],
+    ]);
+  });
+
+  it('keeps one answer under INLINE_ANSWER_BYTES of bodies, leaving the rest to fetches', async () => {
+    const owner = (await generateIdentityKeys()).signing;
+    const mailbox = mailboxId(owner.publicKey);
+    const r = await relay({ leaseMs: 60_000 });
+    const perAnswer = INLINE_ANSWER_BYTES / INLINE_ENVELOPE_BYTES;
+    for (let i = 0; i < perAnswer + 4; i++) await client(r).send(mailbox, randomBytes(INLINE_ENVELOPE_BYTES));
+    const res = await leaseRequest(r, await ownerToken(r, owner), owner, mailbox, { max: perAnswer + 4, inlineMaxBytes: INLINE_ENVELOPE_BYTES });
+    const answer = (await res.json()) as LeaseAnswer;
+    expect(answer.leases).toHaveLength(perAnswer + 4);
+    const inline = answer.leases.filter((l) => l.body !== undefined);
+    expect(inline).toHaveLength(perAnswer);
+    expect(inline.reduce((n, l) => n + Buffer.from(l.body!, 'base64').length, 0)).toBe(INLINE_ANSWER_BYTES);
+  });
+
+  it('charges each inline body to the owner key\'s rate, like the fetch it saves', async () => {
+    const owner = (await generateIdentityKeys()).signing;
+    const mailbox = mailboxId(owner.publicKey);
+    // Burst 4: the lease request takes one token, three bodies the other three, and two bodies find none.
+    const r = await relay({ limits: { keyRate: { perSecond: 0.001, burst: 4 } } });
+    for (let i = 0; i < 5; i++) await client(r).send(mailbox, new Uint8Array([i]));
+    const answer = (await (await leaseRequest(r, await ownerToken(r, owner), owner, mailbox, { max: 5, inlineMaxBytes: 100 })).json()) as LeaseAnswer;
+    expect(answer.leases.map((l) => l.body !== undefined)).toEqual([true, true, true, false, false]);
+  });
+
+  it('gives another key neither leases nor inline bodies of a mailbox it does not own, and refuses a malformed flag', async () => {
+    const victim = (await generateIdentityKeys()).signing;
+    const stranger = (await generateIdentityKeys()).signing;
+    const mailbox = mailboxId(victim.publicKey);
+    const r = await relay({ leaseMs: 60_000 });
+    await client(r).send(mailbox, new Uint8Array([1, 2, 3]));
+    const strangerToken = await ownerToken(r, stranger); // valid, for the stranger's own mailbox
+    // Signed correctly by the stranger under its own session, and signed by the stranger under no session.
+    const res = await leaseRequest(r, strangerToken, stranger, mailbox, { max: 10, inlineMaxBytes: 1000 });
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { error: string }).error).toBe('ERR_RELAY_AUTH_FAILED');
+    expect((await post(r, `/v1/mailboxes/${mailbox}/leases`, { inlineMaxBytes: 1000 }, strangerToken)).status).toBe(401);
+    // Nothing was leased: the owner gets it, inline.
+    const token = await ownerToken(r, victim);
+    for (const bad of [-1, 1.5, '100', true]) expect((await leaseRequest(r, token, victim, mailbox, { inlineMaxBytes: bad })).status).toBe(400);
+    const answer = (await (await leaseRequest(r, token, victim, mailbox, { inlineMaxBytes: 1000 })).json()) as LeaseAnswer;
+    expect(answer.leases.map((l) => l.body)).toEqual([Buffer.from([1, 2, 3]).toString('base64')]);
+  });
+
+  it('delivers through a client that does not ask for inline bodies (fetching each), and one that does (fetching none)', async () => {
+    const owner = (await generateIdentityKeys()).signing;
+    const mailbox = mailboxId(owner.publicKey);
+    const r = await relay();
+    const sent = [randomBytes(10), randomBytes(300), randomBytes(INLINE_ENVELOPE_BYTES + 10)];
+    for (const mode of ['fetch', 'inline'] as const) {
+      for (const e of sent) await client(r).send(mailbox, e);
+      const m = meddling(mode);
+      const got: Buffer[] = [];
+      for await (const d of client(r, { mailboxKeys: [owner], fetch: m.fetch }).receive(mailbox, { untilEmpty: true })) {
+        got.push(Buffer.from(await envelopeBytes(d.envelope)));
+        await d.ack();
+      }
+      expect(got).toEqual(sent.map((e) => Buffer.from(e)));
+      // The one over INLINE_ENVELOPE_BYTES is always fetched.
+      expect(m.fetches()).toBe(mode === 'fetch' ? 3 : 1);
+    }
+  });
+
+  it('detects a short or padded body inline exactly as on a fetch (ERR_RELAY_PROTOCOL), and a changed byte fails to open either way', async () => {
+    const me = await generateIdentityKeys();
+    const source = await generateIdentityKeys();
+    const mailbox = mailboxId(me.signing.publicKey);
+    const r = await relay();
+    const cut = (b: Uint8Array): Uint8Array => b.subarray(0, b.length - 1);
+    const padded = (b: Uint8Array): Uint8Array => Buffer.concat([b, Buffer.from([0])]);
+    for (const mode of ['inline', 'fetch'] as const) {
+      for (const edit of [cut, padded]) {
+        await client(r).send(mailbox, new Uint8Array([1, 2, 3, 4]));
+        const receiving = client(r, { mailboxKeys: [me.signing], fetch: meddling(mode, edit).fetch });
+        const error = await (async () => {
+          for await (const d of receiving.receive(mailbox, { untilEmpty: true })) await d.ack();
+        })().then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect(error, `${mode} ${edit.name}`).toMatchObject({ code: 'ERR_RELAY_PROTOCOL' });
+        await receiving.close();
+        // Not acknowledged: still there for the next (honest) receive, once its lease (1 s) lapses.
+        const honest = new AbortController();
+        let redelivered = 0;
+        for await (const d of client(r, { mailboxKeys: [me.signing], fetch: meddling(mode).fetch }).receive(mailbox, { signal: honest.signal })) {
+          expect([...(await envelopeBytes(d.envelope))]).toEqual([1, 2, 3, 4]);
+          await d.ack();
+          redelivered++;
+          honest.abort();
+        }
+        expect(redelivered).toBe(1);
+      }
+      // A flipped byte has the right length: the transport passes it on, and opening it fails.
+      await client(r).send(mailbox, await seal(new TextEncoder().encode('tip'), { recipients: [me.xwing], sender: source.signing }));
+      const flip = (b: Uint8Array): Uint8Array => {
+        const c = Uint8Array.from(b);
+        c[c.length - 1]! ^= 1;
+        return c;
+      };
+      const rejected: string[] = [];
+      const result = await receiveEnvelopes(client(r, { mailboxKeys: [me.signing], fetch: meddling(mode, flip).fetch }), mailbox, {
+        keys: [me.xwing],
+        replayGuard: new MemoryReplayGuard(),
+        untilEmpty: true,
+        handler: () => {
+          throw new Error('a tampered envelope reached the handler');
+        },
+        onRejected: (x) => void rejected.push(x.error.code),
+      });
+      expect(result, mode).toEqual({ processed: 0, rejected: 1 });
+      expect(rejected, mode).toEqual(['ERR_ENVELOPE_TAMPERED']);
+    }
+  });
+});
+
+describe('relay: the receive loop leases the next batch ahead', () => {
+  it('lets the leases asked for ahead lapse when the loop stops, so another receiver gets every unacknowledged envelope', async () => {
+    const owner = (await generateIdentityKeys()).signing;
+    const mailbox = mailboxId(owner.publicKey);
+    const r = await relay({ leaseMs: 1000 });
+    const sent = Array.from({ length: 12 }, (_, i) => new Uint8Array([i]));
+    for (const e of sent) await client(r).send(mailbox, e);
+    // Batches of 8: handing out the 7th asks for the next batch (9 to 12). Stop there, unacknowledged.
+    let n = 0;
+    for await (const d of client(r, { mailboxKeys: [owner] }).receive(mailbox)) {
+      if (++n === 7) break;
+      await d.ack();
+    }
+    await new Promise((res) => setTimeout(res, 300)); // let the lease request made ahead be answered
+    const got: number[] = [];
+    const enough = new AbortController();
+    const deadline = setTimeout(() => enough.abort(), 15_000);
+    for await (const d of client(r, { mailboxKeys: [owner] }).receive(mailbox, { signal: enough.signal })) {
+      got.push((await envelopeBytes(d.envelope))[0]!);
+      await d.ack();
+      if (got.length === 6) enough.abort();
+    }
+    clearTimeout(deadline);
+    expect(got.sort((a, b) => a - b)).toEqual([6, 7, 8, 9, 10, 11]);
   });
 });
 

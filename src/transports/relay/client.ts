@@ -21,10 +21,12 @@ import {
   type ReceiveOptions,
   type Transport,
 } from '../transport.js';
+import { fromBase64, isBase64 } from '../base64.js';
 import {
   challengeMessage,
   codeForStatus,
   hexOf,
+  INLINE_ENVELOPE_BYTES,
   originOf,
   parseHex,
   NONCE_BYTES,
@@ -43,7 +45,7 @@ import { MAX_RATE_LIMIT_RETRIES, rateLimitDelayMs } from './backoff.js';
 const INSPECT: unique symbol = Symbol.for('nodejs.util.inspect.custom');
 
 /** Envelopes up to this size are fetched whole; larger ones are streamed when read. */
-const INLINE_BYTES = 1024 * 1024;
+const WHOLE_BYTES = 1024 * 1024;
 /** Renew a session this long before the relay would expire it. */
 const SESSION_MARGIN_MS = 30_000;
 /** Envelopes leased by one request of a receive loop. */
@@ -79,6 +81,8 @@ interface LeaseInfo {
   size: number;
   lease: string;
   leaseMs: number;
+  /** The envelope, if the relay sent it inline in the lease answer; else null (fetched). */
+  body: Uint8Array | null;
 }
 
 /** What a relay says about its limits ({@link RelayTransport.limits}). */
@@ -264,18 +268,24 @@ export class RelayTransport implements Transport {
   private async *loop(mailbox: string, untilEmpty: boolean, signal: AbortSignal | null): AsyncGenerator<Delivery> {
     this.assertOpen();
     this.keyFor(mailbox);
-    const stop = linkedAbort(this.closing.signal, signal);
+    // Aborted when the loop ends, so a lease request made ahead does not outlive it.
+    const ended = new AbortController();
+    const stop = linkedAbort(this.closing.signal, signal, ended.signal);
     let renewal: LeaseRenewal | null = null;
     /** Leased and not yet handed out: one request leases up to LEASE_BATCH (a third of the round trips). */
     const pending: LeaseInfo[] = [];
     /** The next of them, already being fetched while the app handles the one before. */
     let ahead: { held: LeaseInfo; delivery: Promise<Delivery | null> } | null = null;
+    /** The next batch, asked for while the app handles the last of this one (see below). */
+    let nextBatch: Promise<LeaseInfo[]> | null = null;
     let rateLimitWaits = 0;
     try {
       while (!stop.signal.aborted) {
         if (ahead === null && pending.length === 0) {
           try {
-            pending.push(...(await this.leaseBatch(mailbox, untilEmpty ? 0 : this.longPollMs, stop.signal)));
+            const batch = nextBatch ?? this.leaseBatch(mailbox, untilEmpty ? 0 : this.longPollMs, stop.signal);
+            nextBatch = null;
+            pending.push(...(await batch));
             rateLimitWaits = 0;
           } catch (e) {
             if (stop.signal.aborted) return;
@@ -292,18 +302,31 @@ export class RelayTransport implements Transport {
           // Renew at a third of the lease, so two renewals can fail before it lapses.
           renewal ??= new LeaseRenewal(Math.max(1, Math.floor(pending[0]!.leaseMs / 3)));
           this.renewals.add(renewal);
-          const renewing = renewal;
-          for (const held of pending) renewing.hold(held.id, () => this.renew(mailbox, held));
+          this.hold(mailbox, renewal, pending);
         }
         const current = ahead ?? this.fetchAhead(mailbox, pending.shift()!, renewal!);
         const delivery = await current.delivery;
         // Fetch the next one now, so its round trip overlaps the app's work and acknowledgement
-        // of this one (one envelope of at most INLINE_BYTES held in advance).
+        // of this one (one envelope of at most WHOLE_BYTES held in advance).
         ahead = pending.length > 0 ? this.fetchAhead(mailbox, pending.shift()!, renewal!) : null;
+        // Nothing left to hand out after the next one: ask for the next batch now, so the lease
+        // request (the costliest, reading the inline envelopes) overlaps the app's work and the
+        // acknowledgements of the last two instead of waiting behind them. Its leases are
+        // renewed from the moment they arrive.
+        if (pending.length === 0 && nextBatch === null && !stop.signal.aborted) {
+          const renewing = renewal!;
+          nextBatch = this.leaseBatch(mailbox, untilEmpty ? 0 : this.longPollMs, stop.signal).then((batch) => {
+            // Answered as the loop ended: not held, so they lapse like any lease not handed out.
+            if (!stop.signal.aborted) this.hold(mailbox, renewing, batch);
+            return batch;
+          });
+          nextBatch.catch(() => {}); // reported when the loop gets to it, or dropped if it never does
+        }
         if (delivery === null) renewal!.release(current.held.id);
         else yield delivery;
       }
     } finally {
+      ended.abort();
       stop.detach();
       // Leases not handed out are let go: they lapse on the relay after leaseMs.
       if (renewal) {
@@ -313,6 +336,11 @@ export class RelayTransport implements Transport {
     }
   }
 
+  /** Keep renewing `leases` until each is acknowledged or given up. */
+  private hold(mailbox: string, renewal: LeaseRenewal, leases: LeaseInfo[]): void {
+    for (const held of leases) renewal.hold(held.id, () => this.renew(mailbox, held));
+  }
+
   /** Start fetching a leased envelope; a failure is reported when the loop gets to it, or dropped if it never does. */
   private fetchAhead(mailbox: string, held: LeaseInfo, renewal: LeaseRenewal): { held: LeaseInfo; delivery: Promise<Delivery | null> } {
     const delivery = this.delivery(mailbox, held, renewal);
@@ -320,14 +348,28 @@ export class RelayTransport implements Transport {
     return { held, delivery };
   }
 
+  /**
+   * Lease up to {@link LEASE_BATCH} envelopes, asking for those up to INLINE_ENVELOPE_BYTES inline
+   * in the answer (saving a fetch each; docs/TRANSPORTS.md 3.3, "Inline envelopes"). A relay that
+   * does not know the flag ignores it, and every envelope is fetched.
+   */
   private async leaseBatch(mailbox: string, waitMs: number, signal: AbortSignal): Promise<LeaseInfo[]> {
-    const res = await this.ownerRequest(mailbox, `/v1/mailboxes/${mailbox}/leases`, jsonInit('POST', { max: LEASE_BATCH, waitMs }, signal));
+    const res = await this.ownerRequest(mailbox, `/v1/mailboxes/${mailbox}/leases`, jsonInit('POST', { max: LEASE_BATCH, waitMs, inlineMaxBytes: INLINE_ENVELOPE_BYTES }, signal));
     const body = await readJson(res);
     if (!Array.isArray(body.leases) || typeof body.leaseMs !== 'number') throw protocolError();
     const leaseMs = body.leaseMs;
     return (body.leases as Record<string, unknown>[]).map((l) => {
-      if (typeof l?.id !== 'string' || typeof l.size !== 'number' || typeof l.lease !== 'string') throw protocolError();
-      return { id: l.id, size: l.size, lease: l.lease, leaseMs };
+      if (typeof l?.id !== 'string' || !Number.isSafeInteger(l.size) || (l.size as number) < 0 || typeof l.lease !== 'string') throw protocolError();
+      const size = l.size as number;
+      let inline: Uint8Array | null = null;
+      if (l.body !== undefined) {
+        // Held to what a fetch is held to: exactly the leased size (a short or padded body is the
+        // relay's or a proxy's fault, not an envelope); a changed byte is for `open` to find.
+        if (typeof l.body !== 'string' || !isBase64(l.body)) throw protocolError();
+        inline = fromBase64(l.body);
+        if (inline.length !== size) throw protocolError();
+      }
+      return { id: l.id, size, lease: l.lease, leaseMs, body: inline };
     });
   }
 
@@ -345,14 +387,23 @@ export class RelayTransport implements Transport {
   private async delivery(mailbox: string, lease: LeaseInfo, renewal: LeaseRenewal): Promise<Delivery | null> {
     const path = `/v1/mailboxes/${mailbox}/envelopes/${lease.id}`;
     let envelope: EnvelopeBody;
-    if (lease.size <= INLINE_BYTES) {
+    if (lease.body !== null) {
+      envelope = lease.body;
+    } else if (lease.size <= WHOLE_BYTES) {
+      let res: Response;
       try {
-        const res = await this.ownerRequest(mailbox, path, { method: 'GET' });
-        envelope = new Uint8Array(await res.arrayBuffer());
+        res = await this.ownerRequest(mailbox, path, { method: 'GET' });
       } catch (e) {
         if (isStatus(e, 404)) return null; // acknowledged by another receiver meanwhile
         throw e;
       }
+      try {
+        envelope = new Uint8Array(await res.arrayBuffer());
+      } catch (e) {
+        throw unavailable(e); // the connection broke mid-body
+      }
+      // The size the relay leased it with: anything else is not the stored envelope.
+      if (envelope.length !== lease.size) throw protocolError();
     } else {
       envelope = this.streamEnvelope(mailbox, path);
     }

@@ -26,6 +26,18 @@ export const REQUEST_SIGNATURE_HEADER = 'x-lintas-signature';
 /** How far a signed request time may be from the relay's clock, in ms. */
 export const REQUEST_TIME_SKEW_MS = 30_000;
 
+/**
+ * Largest envelope a relay puts inline in a lease answer (docs/TRANSPORTS.md 3.3, "Inline
+ * envelopes"), whatever `inlineMaxBytes` the client asks for: the size up to which the relay
+ * reads an envelope whole for a fetch anyway. Larger ones are fetched (streamed).
+ */
+export const INLINE_ENVELOPE_BYTES = 64 * 1024;
+/**
+ * Most envelope bytes (before base64) inline in one lease answer, so the answer stays bounded
+ * (about 1.4 MiB of JSON at most) however many leases it grants; leases past it are fetched.
+ */
+export const INLINE_ANSWER_BYTES = 1024 * 1024;
+
 /** What a session is for: reading one mailbox ('owner') or sending through an allow-listing relay ('sender'). */
 export type SessionPurpose = 'owner' | 'sender';
 

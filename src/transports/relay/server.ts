@@ -39,6 +39,8 @@ import { MailboxIndex } from './mailbox-index.js';
 import { checkTrustedProxies, clientAddress, limitConnections } from './connection-limits.js';
 import {
   challengeMessage,
+  INLINE_ANSWER_BYTES,
+  INLINE_ENVELOPE_BYTES,
   hexOf,
   NONCE_BYTES,
   originOf,
@@ -156,6 +158,13 @@ interface Session {
   sweepAt: number;
 }
 
+/** One lease of a lease answer (docs/TRANSPORTS.md 3.3). */
+interface GrantedLease {
+  id: string;
+  size: number;
+  lease: string;
+  expiresAt: number;
+}
 
 const MAX_JSON_BYTES = 8 * 1024;
 const MAX_LEASES_PER_REQUEST = 100;
@@ -410,9 +419,10 @@ class Relay implements RelayServer {
     // Owner requests are charged to the owner's key once authenticated, so a neighbour behind the
     // same address (or proxy) cannot lock the owner out; failures are charged to the address.
     const session = this.authenticate(req, 'owner', mailbox!, address);
-    this.charge(this.keyBuckets, `key:${hexOf(session.publicKey)}`);
+    const key = `key:${hexOf(session.publicKey)}`;
+    this.charge(this.keyBuckets, key);
     if (id !== undefined && !STORED_NAME_PATTERN.test(id)) throw new HttpError('ERR_RELAY_NOT_FOUND', 'No such envelope');
-    if (kind === 'leases' && id === undefined && renew === undefined && method === 'POST') return this.grantLeases(req, res, mailbox!, address);
+    if (kind === 'leases' && id === undefined && renew === undefined && method === 'POST') return this.grantLeases(req, res, mailbox!, address, key);
     if (kind === 'envelopes' && id === undefined && renew === undefined && method === 'GET') return this.listEnvelopes(res, mailbox!);
     if (kind === 'envelopes' && id !== undefined && renew === undefined && method === 'GET') return this.fetchEnvelope(res, mailbox!, id);
     if (kind === 'envelopes' && id !== undefined && renew === undefined && method === 'DELETE') return this.deleteEnvelope(res, mailbox!, id);
@@ -597,15 +607,19 @@ class Relay implements RelayServer {
     sendJson(res, 200, { envelopes: this.mailboxes.get(mailbox)?.list(Date.now()) ?? [] });
   }
 
-  private async grantLeases(req: IncomingMessage, res: ServerResponse, mailbox: string, address: string): Promise<void> {
+  private async grantLeases(req: IncomingMessage, res: ServerResponse, mailbox: string, address: string, key: string): Promise<void> {
     const body = await readJson(req);
     const max = body.max ?? 10;
     const waitMs = body.waitMs ?? 0;
+    const inlineMaxBytes = body.inlineMaxBytes ?? 0;
     if (!Number.isInteger(max) || (max as number) < 1 || (max as number) > MAX_LEASES_PER_REQUEST) throw new HttpError('ERR_RELAY_BAD_REQUEST', `max must be 1..${MAX_LEASES_PER_REQUEST}`);
     if (!Number.isInteger(waitMs) || (waitMs as number) < 0) throw new HttpError('ERR_RELAY_BAD_REQUEST', 'waitMs must be a non-negative integer');
+    if (!Number.isInteger(inlineMaxBytes) || (inlineMaxBytes as number) < 0) throw new HttpError('ERR_RELAY_BAD_REQUEST', 'inlineMaxBytes must be a non-negative integer');
+    const answer = async (granted: GrantedLease[]): Promise<void> =>
+      sendJson(res, 200, { leases: await this.withInlineBodies(mailbox, key, granted, Math.min(inlineMaxBytes as number, INLINE_ENVELOPE_BYTES)), leaseMs: this.leaseMs });
     const deadline = Date.now() + Math.min(waitMs as number, this.limits.maxLongPollMs);
     let granted = this.lease(mailbox, max as number);
-    if (granted.length > 0 || Date.now() >= deadline) return sendJson(res, 200, { leases: granted, leaseMs: this.leaseMs });
+    if (granted.length > 0 || Date.now() >= deadline) return answer(granted);
     // A waiting poll costs nothing until something happens, but each holds a connection: capped
     // per mailbox key and per address (429 beyond).
     const release = this.holdPoll([`key:${mailbox}`, this.limits.maxWaitingPollsPerKey], [`addr:${address}`, this.limits.maxWaitingPollsPerAddress]);
@@ -621,7 +635,31 @@ class Relay implements RelayServer {
     } finally {
       release();
     }
-    sendJson(res, 200, { leases: granted, leaseMs: this.leaseMs });
+    await answer(granted);
+  }
+
+  /**
+   * The leases of one answer, each with its envelope's bytes (`body`, base64) if the client asked
+   * for inline envelopes (`inlineMaxBytes`, capped at {@link INLINE_ENVELOPE_BYTES}) and it fits:
+   * at most `perEnvelope` bytes, and at most {@link INLINE_ANSWER_BYTES} for all bodies of the
+   * answer together; the others are fetched as before. This is the fetch without its request
+   * (docs/TRANSPORTS.md 3.3, "Inline envelopes"), so it is held to the same checks: the caller
+   * authenticated the mailbox owner, only envelopes this answer just leased to them are included,
+   * and each body costs the owner's key one request of its rate, like the fetch it saves (a body
+   * the rate does not cover is left out, and its fetch gets the 429).
+   */
+  private async withInlineBodies(mailbox: string, key: string, granted: GrantedLease[], perEnvelope: number): Promise<(GrantedLease & { body?: string })[]> {
+    if (perEnvelope === 0) return granted; // not asked for (clients before the flag): not even empty envelopes
+    let budget = INLINE_ANSWER_BYTES;
+    const bodies = granted.map(async (g): Promise<GrantedLease & { body?: string }> => {
+      if (g.size > perEnvelope || g.size > budget || this.keyBuckets.take(key) > 0) return g;
+      budget -= g.size;
+      const bytes = await this.store.read(mailbox, g.id).catch(() => null);
+      // Gone (acknowledged meanwhile, expired) or unreadable: left to the fetch, which reports it.
+      if (bytes === null || bytes.length !== g.size) return g;
+      return { ...g, body: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') };
+    });
+    return Promise.all(bodies);
   }
 
   private holdPoll(...caps: [string, number][]): () => void {
@@ -639,7 +677,7 @@ class Relay implements RelayServer {
   }
 
   /** Lease up to `max` available envelopes from the index (synchronous, so atomic). */
-  private lease(mailbox: string, max: number): { id: string; size: number; lease: string; expiresAt: number }[] {
+  private lease(mailbox: string, max: number): GrantedLease[] {
     const index = this.mailboxes.get(mailbox);
     if (index === undefined) return [];
     return index.lease(max, this.leaseMs, Date.now()).map((g) => ({ id: g.entry.id, size: g.entry.size, lease: g.lease.token, expiresAt: g.lease.expiresAtMs }));

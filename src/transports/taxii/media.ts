@@ -9,6 +9,7 @@
  */
 import { LintasError } from '../../errors/index.js';
 import { systemRandom } from '../../crypto/random.js';
+import { fromBase64, isBase64, toBase64 } from '../base64.js';
 
 /** The TAXII 2.1 media type, for Accept and Content-Type (TAXII 2.1 section 1.6.8). */
 export const TAXII_MEDIA_TYPE = 'application/taxii+json;version=2.1';
@@ -28,8 +29,6 @@ export interface EnvelopeArtifact {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const STIX_ID = /^[a-z0-9][a-z0-9-]*[a-z0-9]--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-// Linear to check (no nested quantifier): a multiple of 4 characters of the base64 alphabet, up to two '=' at the end.
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** A random RFC 9562 version 4 UUID. */
 export function randomUuid(): string {
@@ -50,21 +49,6 @@ export function isUuid(value: unknown): value is string {
   return typeof value === 'string' && UUID.test(value);
 }
 
-/** Standard padded base64 of `bytes` (what STIX `binary` properties hold). */
-export function toBase64(bytes: Uint8Array): string {
-  let s = '';
-  const CHUNK = 0x8000;
-  for (let i = 0; i < bytes.length; i += CHUNK) s += String.fromCharCode(...bytes.subarray(i, i + CHUNK));
-  return btoa(s);
-}
-
-function fromBase64(text: string): Uint8Array {
-  const s = atob(text);
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
-}
-
 /** The artifact that carries `envelope`. */
 export function envelopeArtifact(envelope: Uint8Array): EnvelopeArtifact {
   return { type: 'artifact', spec_version: '2.1', id: `artifact--${randomUuid()}`, mime_type: ENVELOPE_MIME_TYPE, payload_bin: toBase64(envelope) };
@@ -79,7 +63,7 @@ export function envelopeFromObject(object: unknown): Uint8Array | null {
   if (object === null || typeof object !== 'object') return null;
   const o = object as Record<string, unknown>;
   if (o.type !== 'artifact' || o.mime_type !== ENVELOPE_MIME_TYPE) return null;
-  if (typeof o.payload_bin !== 'string' || o.payload_bin.length % 4 !== 0 || !BASE64.test(o.payload_bin)) {
+  if (typeof o.payload_bin !== 'string' || !isBase64(o.payload_bin)) {
     throw new LintasError('ERR_TAXII_PROTOCOL', `TAXII object ${String(o.id)} is a lintas envelope artifact without a valid base64 payload_bin`);
   }
   return fromBase64(o.payload_bin);
