@@ -41,6 +41,11 @@ export interface ParallelSegments {
   /** Bytes of the current segment. */
   update(data: Uint8Array): void;
   /**
+   * How many more bytes the current segment is to hold, if known: lets its last bytes reach
+   * the thread at once, so that the verdict follows the segment's end without a batch's delay.
+   */
+  expect(bytes: number): void;
+  /**
    * End the current segment; the worker checks `signature` (64 bytes) under `publicKey`
    * (32 bytes) over `prefix || SHA-256(segment)` (a prefix of at most 112 bytes). A caller
    * that lets many segments await their verdicts may have to wait for the oldest here.

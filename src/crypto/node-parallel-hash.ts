@@ -33,7 +33,7 @@ const COUNTER_MASK = 0x7fffffff;
  * the expected input, is near), not for every piece: each wake costs the caller an
  * `Atomics.notify` (a lock and a futex wake, several microseconds) and the worker a wake-up.
  */
-const WAKE_BYTES = 1 << 18;
+const WAKE_BYTES = 1 << 20;
 /** How long to wait for a worker that makes no progress before giving up on it. */
 const STALL_LIMIT_MS = 30_000;
 
@@ -331,6 +331,9 @@ class Channel {
     };
     return {
       update: (data) => guard(() => this.write(data)),
+      expect: (bytes) => {
+        this.left = bytes;
+      },
       end: (publicKey, prefix, signature) =>
         guard(() => {
           if (publicKey.length !== 32 || signature.length !== 64 || prefix.length > MAX_SEGMENT_PREFIX_BYTES) {
@@ -348,6 +351,7 @@ class Channel {
           this.posted = (this.posted + 1) | 0;
           waiting++;
           lastEnd = this.written;
+          this.left = Infinity; // until the caller says how long the next segment is
           Atomics.store(this.control, POSTED, this.posted);
           this.wake(); // the verdict is wanted soon: the caller holds the segment's data until then
         }),

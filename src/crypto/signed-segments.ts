@@ -25,6 +25,8 @@ import { createSha256, type IncrementalHash } from './hash.js';
 export interface SignedSegments {
   /** Bytes of the current segment. */
   update(data: Uint8Array): void;
+  /** A hint: how many more bytes the current segment is to hold (a window's data, when known). */
+  expect(bytes: number): void;
   /** End the current segment: its check is `signature` over `prefix || SHA-256(segment)`. */
   end(prefix: Uint8Array, signature: Uint8Array): void;
   /**
@@ -58,6 +60,7 @@ function onWorker(publicKey: Uint8Array, worker: ParallelSegments): SignedSegmen
   const ended: Ended[] = [];
   return {
     update: (data) => worker.update(data),
+    expect: (bytes) => worker.expect(bytes),
     end(prefix, signature) {
       ended.push({ prefix, signature, wellFormed: passesEd25519EncodingRules(publicKey, signature) });
       worker.end(publicKey, prefix, signature);
@@ -85,6 +88,7 @@ function inThread(publicKey: Uint8Array): SignedSegments {
       hash ??= createSha256(0);
       hash.update(data);
     },
+    expect: () => undefined, // nothing to wake: the hash runs here
     end(prefix, signature) {
       const digest = (hash ?? createSha256(0)).digest();
       hash = null;

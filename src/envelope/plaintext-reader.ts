@@ -11,7 +11,7 @@ import { concatBytes } from '../crypto/bytes.js';
 import { sha256 } from '../crypto/hash.js';
 import { createSignedSegments, type SignedSegments } from '../crypto/signed-segments.js';
 import { CHECKPOINT_BYTES, WINDOW_BYTES } from './constants.js';
-import { checkpointMessagePrefix } from './checkpoints.js';
+import { checkpointMessagePrefix, WINDOW_DATA_BYTES } from './checkpoints.js';
 import type { ByteReader } from './byte-reader.js';
 import type { EnvelopeMeta } from './meta.js';
 import { paddedLength } from './padding.js';
@@ -62,6 +62,8 @@ export async function* readPlaintext(src: PlaintextSource): AsyncGenerator<Uint8
     // SPEC 6.6 step 4.5: each window's data is hashed, and its checkpoint checked, by `checks`
     // (on the hash thread where there is one), one segment per window.
     checks = meta.sender === null ? null : createSignedSegments(meta.sender, expectedData ?? undefined);
+    // How much data the window now starting holds, as far as the declared length tells.
+    const nextWindowData = (): number => Math.min(WINDOW_DATA_BYTES, (expectedData ?? Infinity) - dataSeen);
     let window = 0;
     /** Plaintext bytes of the current window so far, checkpoint included. */
     let windowFill = 0;
@@ -77,6 +79,7 @@ export async function* readPlaintext(src: PlaintextSource): AsyncGenerator<Uint8
     let held: Uint8Array | null = null;
     /** Payload pieces of the previous window while its checkpoint's verdict is out. */
     let checking: Uint8Array[] | null = null;
+    checks?.expect(nextWindowData());
 
     // Data that is known not to be checkpoint bytes: hash it, split payload from padding.
     const take = (p: Uint8Array): void => {
@@ -145,6 +148,7 @@ export async function* readPlaintext(src: PlaintextSource): AsyncGenerator<Uint8
           for (const piece of out) yield piece;
         } else {
           checks.end(checkpointMessagePrefix(headerHash!, window, last), checkpoint);
+          if (!last) checks.expect(nextWindowData());
           checking = out;
           window++;
           // At once if the verdict is in (always, when hashing on this thread); at the end, waited for.
