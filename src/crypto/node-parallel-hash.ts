@@ -24,8 +24,12 @@ import type { IncrementalHash, ParallelSegments, SegmentVerdict } from './bulk-b
 
 type WorkerThreads = typeof import('node:worker_threads');
 
-/** Ring size: a power of two. 4 MiB lets the caller run well ahead of the worker. */
-const RING_BYTES = 1 << 22;
+/**
+ * Ring size: a power of two. 2 MiB is two wake-up batches, enough for a worker that hashes
+ * about 2.5x as fast as the caller decrypts to keep it from waiting, and 2 MiB less resident
+ * memory than the 4 MiB it was (issue 17's peak RSS target: docs/PERFORMANCE.md, "Memory").
+ */
+const RING_BYTES = 1 << 21;
 /** Byte counters wrap at 2^31 (they live in an Int32Array). */
 const COUNTER_MASK = 0x7fffffff;
 /**
