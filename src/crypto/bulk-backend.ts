@@ -25,6 +25,38 @@ export interface IncrementalHash {
   release(): void;
 }
 
+/** What the worker says about one segment: whether it confirmed the signature, and the digest. */
+export interface SegmentVerdict {
+  /** True only if the thread verified the signature over prefix || digest; false means "not confirmed". */
+  confirmed: boolean;
+  digest: Uint8Array;
+}
+
+/**
+ * A stream hashed on the worker as consecutive segments, each checked there against an Ed25519
+ * signature over `prefix || SHA-256(segment)`. The caller never waits at a segment's end: it
+ * marks it ({@link ParallelSegments.end}) and takes the verdicts, oldest first, when they are in.
+ */
+export interface ParallelSegments {
+  /** Bytes of the current segment. */
+  update(data: Uint8Array): void;
+  /**
+   * How many more bytes the current segment is to hold, if known: lets its last bytes reach
+   * the thread at once, so that the verdict follows the segment's end without a batch's delay.
+   */
+  expect(bytes: number): void;
+  /**
+   * End the current segment; the worker checks `signature` (64 bytes) under `publicKey`
+   * (32 bytes) over `prefix || SHA-256(segment)` (a prefix of at most 112 bytes). A caller
+   * that lets many segments await their verdicts may have to wait for the oldest here.
+   */
+  end(publicKey: Uint8Array, prefix: Uint8Array, signature: Uint8Array): void;
+  /** The oldest verdict not yet taken: null if it is not in yet and `wait` is false. */
+  verdict(wait: boolean): SegmentVerdict | null;
+  /** Give the worker back; safe to repeat. */
+  release(): void;
+}
+
 /** A runtime-specific implementation of the bulk primitives (same contracts as `aead.ts`, `hash.ts`). */
 export interface BulkBackend {
   /** For diagnostics and the benchmark, e.g. "node". */
@@ -40,6 +72,11 @@ export interface BulkBackend {
    * free. `expectedBytes` (if known) lets the last bytes reach the thread without delay.
    */
   createParallelSha256?(expectedBytes?: number): IncrementalHash | null;
+  /**
+   * SHA-256 of consecutive segments with each segment's Ed25519 signature checked on another
+   * thread (`signed-segments.ts`); null if the thread is busy.
+   */
+  createParallelSegments?(): ParallelSegments | null;
   hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array;
   /** X25519 with a secret key used repeatedly (`node-x25519.ts`); null on a key's first use. */
   repeatedKeyX25519?: RepeatedKeyX25519;

@@ -64,13 +64,24 @@ export function ed25519Sign(secretKey: Uint8Array, message: Uint8Array): Uint8Ar
   return sodium().crypto_sign_detached(message, secretKey);
 }
 
-/** Verify a detached Ed25519 signature under the rules of SPEC 1.3; false for any malformed input. */
-export function ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+/**
+ * Rules 1 to 4 of SPEC 1.3, which OpenSSL does not make: lengths; S < l; R not of small order;
+ * A canonical and not of small order. Byte comparisons only. A signature that fails them never
+ * verifies; one that passes verifies exactly when rule 5 holds (OpenSSL's or libsodium's
+ * verdict), which lets the checkpoint checks of a stream hand rule 5 to another thread
+ * (`signed-segments.ts`).
+ */
+export function passesEd25519EncodingRules(publicKey: Uint8Array, signature: Uint8Array): boolean {
   // Rule 1: lengths.
   if (publicKey.length !== ED25519_PUBLIC_KEY_BYTES || signature.length !== ED25519_SIGNATURE_BYTES) return false;
   // Rules 2 to 4: S < l; R not of small order; A canonical and not of small order.
   if (!isCanonicalScalar(signature.subarray(32)) || hasSmallOrder(signature.subarray(0, 32))) return false;
-  if (!isCanonicalPointEncoding(publicKey) || hasSmallOrder(publicKey)) return false;
+  return isCanonicalPointEncoding(publicKey) && !hasSmallOrder(publicKey);
+}
+
+/** Verify a detached Ed25519 signature under the rules of SPEC 1.3; false for any malformed input. */
+export function ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  if (!passesEd25519EncodingRules(publicKey, signature)) return false;
   // Rule 5 (A on the curve, the cofactorless equation against R byte for byte) by the backend.
   const fast = fastEd25519();
   if (fast !== null) {

@@ -11,7 +11,7 @@
  * and keeps the portable code.
  */
 import type { BulkBackend } from './bulk-backend.js';
-import { parallelSha256Factory, type ParallelSha256Factory } from './node-parallel-hash.js';
+import { parallelHashThread, type ParallelHashThread } from './node-parallel-hash.js';
 import { nodeEd25519, type NodeEd25519 } from './node-ed25519.js';
 import { nodeEphemeralX25519, nodeRepeatedKeyX25519, nodeX25519Once, type EphemeralX25519 } from './node-x25519.js';
 
@@ -25,7 +25,7 @@ export async function loadNodeBulkBackend(): Promise<BulkBackend | null> {
   const nodeCrypto = await loadNodeModule<NodeCrypto>('node:crypto');
   if (nodeCrypto === null) return null;
   const workerThreads = await loadNodeModule<WorkerThreads>('node:worker_threads');
-  const backend = nodeBulkBackend(nodeCrypto, workerThreads && parallelSha256Factory(workerThreads));
+  const backend = nodeBulkBackend(nodeCrypto, workerThreads && parallelHashThread(workerThreads));
   try {
     if (!passesKnownAnswers(backend)) return null;
   } catch {
@@ -77,7 +77,7 @@ function plainBytes(b: Buffer): Uint8Array {
   return Uint8Array.from(b);
 }
 
-function nodeBulkBackend(nc: NodeCrypto, parallelSha256: ParallelSha256Factory | null): BulkBackend {
+function nodeBulkBackend(nc: NodeCrypto, hashThread: ParallelHashThread | null): BulkBackend {
   return {
     name: 'node',
     chachaEncrypt(key, nonce, plaintext, aad) {
@@ -119,7 +119,7 @@ function nodeBulkBackend(nc: NodeCrypto, parallelSha256: ParallelSha256Factory |
         release: () => undefined,
       };
     },
-    ...(parallelSha256 && { createParallelSha256: parallelSha256 }),
+    ...(hashThread && { createParallelSha256: hashThread.sha256, createParallelSegments: hashThread.segments }),
   };
 }
 

@@ -31,8 +31,17 @@ const CONTEXT_BYTES = utf8(CONTEXT.checkpoint);
  * last window, 0x00 on every other) makes a stream cut at a window boundary fail.
  */
 export function checkpointMessage(headerHash: Uint8Array, index: number, final: boolean, dataHash: Uint8Array): Uint8Array {
+  return concatBytes(checkpointMessagePrefix(headerHash, index, final), dataHash);
+}
+
+/**
+ * The checkpoint message of {@link checkpointMessage} without its last field, SHA-256(window
+ * data): what a reader can build before the window's hash is known (the hash may be taken on
+ * another thread, `src/crypto/signed-segments.ts`).
+ */
+export function checkpointMessagePrefix(headerHash: Uint8Array, index: number, final: boolean): Uint8Array {
   const position = new Uint8Array(9);
   new DataView(position.buffer).setBigUint64(0, BigInt(index), false);
   position[8] = final ? 1 : 0;
-  return concatBytes(CONTEXT_BYTES, new Uint8Array(1), headerHash, position, dataHash);
+  return concatBytes(CONTEXT_BYTES, new Uint8Array(1), headerHash, position);
 }

@@ -1,16 +1,17 @@
 /**
  * The reader's side of the plaintext stream (SPEC 6.6): decrypt the STREAM chunks, gather them
  * into windows, and release a window's payload only once its checkpoint has passed: the
- * sender's signature over it, or 64 zero bytes in an anonymous envelope. At most one window
- * (4 MiB) is held, and no byte an insider forged is ever released from a signed envelope.
+ * sender's signature over it, or 64 zero bytes in an anonymous envelope. No byte an insider
+ * forged is ever released from a signed envelope. What is held is one window (4 MiB) and, while
+ * its checkpoint is checked on the hash thread, at most {@link HOLD_AHEAD_BYTES} of the next.
  */
 import { LintasError } from '../errors/index.js';
 import { AEAD_TAG_BYTES } from '../crypto/aead.js';
 import { concatBytes } from '../crypto/bytes.js';
-import { ed25519Verify } from '../crypto/ed25519.js';
-import { createSha256, sha256, type IncrementalHash } from '../crypto/hash.js';
+import { sha256 } from '../crypto/hash.js';
+import { createSignedSegments, type SignedSegments } from '../crypto/signed-segments.js';
 import { CHECKPOINT_BYTES, WINDOW_BYTES } from './constants.js';
-import { checkpointMessage, WINDOW_DATA_BYTES } from './checkpoints.js';
+import { checkpointMessagePrefix, WINDOW_DATA_BYTES } from './checkpoints.js';
 import type { ByteReader } from './byte-reader.js';
 import type { EnvelopeMeta } from './meta.js';
 import { paddedLength } from './padding.js';
@@ -34,12 +35,23 @@ export interface PlaintextSource {
 }
 
 /**
+ * While a window's checkpoint is checked on the hash thread, the reader goes on decrypting the
+ * next window, and releases the checked one when its verdict is in (usually after a few chunks).
+ * It waits for the verdict once the next window has gathered this many bytes, so what it holds
+ * stays one window and at most this much (plus a chunk) of the next.
+ */
+export const HOLD_AHEAD_BYTES = 1 << 18;
+
+/**
  * Yields the payload, window by window, each only after its checkpoint has passed (SPEC 6.6).
  * Throws ERR_ENVELOPE_TAMPERED for a chunk that fails, a window of the wrong length, non-zero
  * padding or a non-zero anonymous checkpoint, and ERR_SIGNATURE_INVALID for a checkpoint the
- * sender did not sign. `src.finish()` runs at the end in every case.
+ * sender did not sign. Failures come in the order of SPEC 6.6, window by window, as if each
+ * checkpoint were checked before the next chunk is read: a window whose verdict is still out
+ * when a later failure shows is settled first. `src.finish()` runs at the end in every case.
  */
 export async function* readPlaintext(src: PlaintextSource): AsyncGenerator<Uint8Array> {
+  let checks: SignedSegments | null = null;
   try {
     const { reader, meta } = src;
     const chunkCipherBytes = (1 << src.chunkExponent) + AEAD_TAG_BYTES;
@@ -47,8 +59,11 @@ export async function* readPlaintext(src: PlaintextSource): AsyncGenerator<Uint8
     // SPEC 6.6: the data length is fixed by the meta block, when it gives one.
     const expectedData = meta.len === null ? null : meta.padded ? paddedLength(meta.len) : meta.len;
     const headerHash = meta.sender === null ? null : sha256(src.prefixAndHeader);
-    // In an object, so the closure below and the loop share it without TypeScript narrowing it away.
-    const running: { hash: IncrementalHash | null } = { hash: null };
+    // SPEC 6.6 step 4.5: each window's data is hashed, and its checkpoint checked, by `checks`
+    // (on the hash thread where there is one), one segment per window.
+    checks = meta.sender === null ? null : createSignedSegments(meta.sender, expectedData ?? undefined);
+    // How much data the window now starting holds, as far as the declared length tells.
+    const nextWindowData = (): number => Math.min(WINDOW_DATA_BYTES, (expectedData ?? Infinity) - dataSeen);
     let window = 0;
     /** Plaintext bytes of the current window so far, checkpoint included. */
     let windowFill = 0;
@@ -62,14 +77,14 @@ export async function* readPlaintext(src: PlaintextSource): AsyncGenerator<Uint8
      * bytes, which may straddle its last two chunks when the final chunk is short.
      */
     let held: Uint8Array | null = null;
+    /** Payload pieces of the previous window while its checkpoint's verdict is out. */
+    let checking: Uint8Array[] | null = null;
+    checks?.expect(nextWindowData());
 
     // Data that is known not to be checkpoint bytes: hash it, split payload from padding.
     const take = (p: Uint8Array): void => {
       if (p.length === 0) return;
-      if (headerHash !== null) {
-        running.hash ??= createSha256(Math.min(WINDOW_DATA_BYTES, (expectedData ?? Infinity) - dataSeen));
-        running.hash.update(p);
-      }
+      checks?.update(p);
       let body = p;
       if (meta.len !== null && dataSeen + p.length > meta.len) {
         body = p.subarray(0, Math.max(0, meta.len - dataSeen));
@@ -77,6 +92,17 @@ export async function* readPlaintext(src: PlaintextSource): AsyncGenerator<Uint8
       }
       dataSeen += p.length;
       if (body.length > 0) pending.push(body);
+    };
+    // The checked window's pieces once its verdict is in and it passed; null while it is out.
+    const settle = (wait: boolean): Uint8Array[] | null => {
+      const verdict = checks!.verdict(wait);
+      if (verdict === null) return null;
+      const passed = checking!;
+      checking = null;
+      if (!verdict) {
+        throw new LintasError('ERR_SIGNATURE_INVALID', 'Envelope decrypted but the sender signature does not verify: do not trust its content or sender');
+      }
+      return passed;
     };
 
     try {
@@ -88,6 +114,12 @@ export async function* readPlaintext(src: PlaintextSource): AsyncGenerator<Uint8
         // Every plaintext stream holds at least one checkpoint, so no chunk is empty.
         if (plain === null || plain.length === 0) throw tampered();
         windowFill += plain.length;
+        if (checking !== null) {
+          // The previous window is released once it passed; its verdict is awaited before this
+          // window ends (failures stay in window order) or grows past HOLD_AHEAD_BYTES.
+          const passed = settle(last || windowFill >= HOLD_AHEAD_BYTES);
+          if (passed) for (const piece of passed) yield piece;
+        }
         if (!last && windowFill < WINDOW_BYTES) {
           // More of this window follows, so the chunk before this one holds no checkpoint byte.
           if (held) take(held);
@@ -105,28 +137,42 @@ export async function* readPlaintext(src: PlaintextSource): AsyncGenerator<Uint8
         if (last && window > 0 && windowFill === CHECKPOINT_BYTES) throw tampered();
         if (expectedData !== null && (dataSeen > expectedData || (last && dataSeen !== expectedData))) throw tampered();
         if (!paddingOk) throw tampered();
-        if (headerHash === null) {
-          if (checkpoint.some((b) => b !== 0)) throw tampered();
-        } else {
-          const dataHash = (running.hash ?? createSha256(0)).digest();
-          running.hash = null;
-          if (!ed25519Verify(meta.sender!, checkpointMessage(headerHash, window, last, dataHash), checkpoint)) {
-            throw new LintasError('ERR_SIGNATURE_INVALID', 'Envelope decrypted but the sender signature does not verify: do not trust its content or sender');
-          }
-        }
-        // The checkpoint passed: this window is the sender's (or, anonymous, unchanged since sealing).
         const out = pending;
         pending = [];
         held = null;
         windowFill = 0;
-        window++;
-        for (const piece of out) yield piece;
+        if (checks === null) {
+          if (checkpoint.some((b) => b !== 0)) throw tampered();
+          // The checkpoint passed: this window is unchanged since sealing.
+          window++;
+          for (const piece of out) yield piece;
+        } else {
+          checks.end(checkpointMessagePrefix(headerHash!, window, last), checkpoint);
+          if (!last) checks.expect(nextWindowData());
+          checking = out;
+          window++;
+          // At once if the verdict is in (always, when hashing on this thread); at the end, waited for.
+          const passed = settle(last);
+          if (passed) for (const piece of passed) yield piece;
+        }
         if (last) return;
       }
-    } finally {
-      running.hash?.release();
+    } catch (e) {
+      // A failure after a window whose verdict is out: that window comes first, as if checked
+      // before this failure showed (its own failure replaces this one; if it passed, it is released).
+      if (checking !== null) {
+        let passed: Uint8Array[];
+        try {
+          passed = settle(true)!;
+        } catch (failure) {
+          throw failure instanceof LintasError ? failure : e; // the hash thread failed too: the first error tells more
+        }
+        for (const piece of passed) yield piece;
+      }
+      throw e;
     }
   } finally {
+    checks?.release();
     await src.finish();
   }
 }

@@ -14,7 +14,7 @@ import { parallelSha256Factory } from '../../src/crypto/node-parallel-hash.js';
 const KiB = 1024;
 const MiB = 1024 * KiB;
 /** The batch after which a sleeping worker is woken (WAKE_BYTES in the source). */
-const BATCH = 256 * KiB;
+const BATCH = MiB;
 
 function bytes(n: number, seed: number): Uint8Array {
   const out = new Uint8Array(n);

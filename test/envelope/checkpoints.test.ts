@@ -12,6 +12,7 @@ import { concatBytes } from '../../src/crypto/bytes.js';
 import { WINDOW_BYTES } from '../../src/envelope/constants.js';
 import { WINDOW_DATA_BYTES } from '../../src/envelope/checkpoints.js';
 import { paddedLength } from '../../src/envelope/padding.js';
+import { HOLD_AHEAD_BYTES } from '../../src/envelope/plaintext-reader.js';
 import { StreamEncryptor } from '../../src/envelope/payload-stream.js';
 import { generateIdentityKeys, inspect, open, openStream, seal, type IdentityKeys, type SealStreamOptions } from '../../src/index.js';
 import { expectCode, patternBytes, readMeta, readPlaintextStream, sealWithSecrets, splitEnvelope, type SealedWithSecrets } from './envelope-kit.js';
@@ -89,7 +90,9 @@ describe('signed checkpoints: an insider who rewrites the payload gets none of i
     const r = await streamOpen(sealed.envelope);
     expect(r.code).toBe('SUCCESS');
     expect(Buffer.from(r.released).equals(Buffer.from(payload))).toBe(true);
-    expect(r.maxAhead).toBeLessThanOrEqual(WINDOW_BYTES + 2 * (CHUNK + 16) + 10_000);
+    // One window, and what the reader decrypts of the next while the window's checkpoint is
+    // checked on the hash thread.
+    expect(r.maxAhead).toBeLessThanOrEqual(WINDOW_BYTES + HOLD_AHEAD_BYTES + 2 * (CHUNK + 16) + 10_000);
   });
 
   it('a chunk rewritten in the second window: the first window comes out, nothing after it, ERR_SIGNATURE_INVALID', async () => {
@@ -104,9 +107,29 @@ describe('signed checkpoints: an insider who rewrites the payload gets none of i
     // Exactly the data of window 0, which the sender's checkpoint 0 covers, and not a byte more.
     expect(r.released.length).toBe(WINDOW_DATA_BYTES);
     expect(Buffer.from(r.released).equals(Buffer.from(payload.subarray(0, WINDOW_DATA_BYTES)))).toBe(true);
-    // Bounded: the reader never ran more than one window ahead of what it released.
-    expect(r.maxAhead).toBeLessThanOrEqual(WINDOW_BYTES + 2 * (CHUNK + 16) + 10_000);
+    // Bounded: the reader never ran more than one window (and the hold-ahead) past what it released.
+    expect(r.maxAhead).toBeLessThanOrEqual(WINDOW_BYTES + HOLD_AHEAD_BYTES + 2 * (CHUNK + 16) + 10_000);
     await expectCode(open(forged, { keys: [bob.x25519] }), 'ERR_SIGNATURE_INVALID');
+  });
+
+  it('a later failure does not overtake a window whose checkpoint is still being checked', async () => {
+    // The reader decrypts the start of window 2 while window 1's checkpoint is checked on the
+    // hash thread. A failure there must come after window 1's verdict, as in SPEC 6.6's order.
+    const corruptWindow2 = (envelope: Uint8Array): Uint8Array => {
+      const out = envelope.slice();
+      const at = splitEnvelope(envelope).payloadOffset + (2 * (WINDOW_BYTES / CHUNK) + 1) * (CHUNK + 16) + 5; // chunk 129
+      out[at]! ^= 1;
+      return out;
+    };
+    // Window 1 rewritten by an insider, then a broken chunk in window 2: the signature failure.
+    const forgedPlain = plaintext.slice();
+    forgedPlain[WINDOW_BYTES + 3 * CHUNK]! ^= 1;
+    const both = await streamOpen(corruptWindow2(reencrypt(sealed, forgedPlain)));
+    expect([both.code, both.released.length]).toEqual(['ERR_SIGNATURE_INVALID', WINDOW_DATA_BYTES]);
+    // Window 1 genuine, then a broken chunk in window 2: window 1 is released first, then the failure.
+    const broken = await streamOpen(corruptWindow2(sealed.envelope));
+    expect([broken.code, broken.released.length]).toEqual(['ERR_ENVELOPE_TAMPERED', 2 * WINDOW_DATA_BYTES]);
+    expect(Buffer.from(broken.released).equals(Buffer.from(payload.subarray(0, 2 * WINDOW_DATA_BYTES)))).toBe(true);
   });
 
   it('a chunk rewritten in the first window: nothing at all comes out', async () => {

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { armor, generateIdentityKeys, inspect, open, openStream, recipientId, seal, sealStream, type IdentityKeys } from '../../src/index.js';
+import { HOLD_AHEAD_BYTES } from '../../src/envelope/plaintext-reader.js';
 import { collect, expectCode, forgeEnvelope, patternBytes, readMeta, sealWithSecrets, splitEnvelope } from './envelope-kit.js';
 
 let alice: IdentityKeys;
@@ -162,8 +163,9 @@ describe('back-pressure', () => {
     expect(state.pulled).toBeLessThanOrEqual(headerSection + 64 * 1024 + 1000);
     const it = opened.payload[Symbol.asyncIterator]();
     let consumed = 0;
-    // One window ahead of the consumer at most: the window being verified, in ciphertext.
-    const window = (4 * MiB) / 4096;
+    // One window ahead of the consumer at most (the window being verified, in ciphertext), and
+    // what is decrypted of the next while the hash thread checks its checkpoint.
+    const window = (4 * MiB + HOLD_AHEAD_BYTES) / 4096;
     for (let k = 0; k < 50; k++) {
       const r = await it.next();
       consumed += r.value!.length;
