@@ -4,7 +4,7 @@
  */
 import { LintasError } from '../errors/index.js';
 import { AEAD_NONCE_BYTES, chachaEncrypt } from '../crypto/aead.js';
-import { concatBytes, wipe } from '../crypto/bytes.js';
+import { concatBytes, utf8, wipe } from '../crypto/bytes.js';
 import { sha256 } from '../crypto/hash.js';
 import { ED25519_PUBLIC_KEY_BYTES } from '../crypto/ed25519.js';
 import { cryptoReady } from '../crypto/sodium.js';
@@ -196,7 +196,7 @@ export function checkOptions(o: SealStreamOptions, nowSeconds: number): CheckedO
   let contentType: string | null = null;
   if (o.contentType !== undefined) {
     if (typeof o.contentType !== 'string') throw new TypeError('options.contentType must be a string');
-    if (new TextEncoder().encode(o.contentType).length > LIMITS.maxContentTypeBytes) {
+    if (utf8(o.contentType).length > LIMITS.maxContentTypeBytes) {
       throw new RangeError(`options.contentType is longer than ${LIMITS.maxContentTypeBytes} bytes`);
     }
     contentType = o.contentType;
