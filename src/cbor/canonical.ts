@@ -2,12 +2,17 @@
  * Deterministic CBOR (RFC 8949 section 4.2.1, "core deterministic encoding") for everything
  * lintas signs or MACs (SPEC section 2).
  *
- * Why not decode with cbor-x: its decoder is lenient by design. It accepts indefinite lengths,
- * integers in longer-than-shortest form, unsorted and duplicate map keys, and tags that build
- * arbitrary objects (Map, Set, typed arrays, records). Any of those would let two different byte
- * strings mean the same header. So reading is done here by a small strict decoder for the one
- * profile lintas uses, and cbor-x is used only to encode, with its extensions switched off and
- * every output checked by the strict decoder before it leaves this module.
+ * Why not cbor-x or another general library: a general decoder is lenient by design. cbor-x's
+ * accepts indefinite lengths, integers in longer-than-shortest form, unsorted and duplicate map
+ * keys, and tags that build arbitrary objects (Map, Set, typed arrays, records). Any of those
+ * would let two different byte strings mean the same header. So reading is done here by a small
+ * strict decoder for the one profile lintas uses, and writing by an encoder of that profile
+ * alone, canonical by construction: every head in its shortest form, definite lengths only, map
+ * keys sorted by their encoded bytes. It once was cbor-x's encoder, with every output decoded
+ * again by the strict decoder to prove it canonical: a copy of the value to prepare it, the
+ * encoding, and the re-decode made CBOR 4.6% of a 1 KiB seal+open pair's CPU (issue 17). The
+ * property tests (test/cbor/canonical-roundtrip.test.ts) now hold this encoder to the strict
+ * decoder and to cbor-x's bytes instead.
  *
  * The lintas CBOR profile (SPEC section 2):
  * - unsigned integers up to 2^53 - 1 (major type 0);
@@ -17,7 +22,6 @@
  * - every length and integer in its shortest form; no tags, floats, negative integers,
  *   indefinite lengths or other simple values; nesting at most `maxDepth` deep.
  */
-import { Encoder } from 'cbor-x';
 
 /** A value in the lintas CBOR profile. */
 export type CborValue = number | string | boolean | null | Uint8Array | CborValue[] | CborMap;
@@ -42,15 +46,6 @@ export class CborDecodeError extends Error {
   }
 }
 
-const encoder = new Encoder({
-  useRecords: false,
-  mapsAsObjects: true,
-  tagUint8Array: false,
-  variableMapSize: true,
-  useTag259ForMaps: false,
-  pack: false,
-} as ConstructorParameters<typeof Encoder>[0]);
-
 // ignoreBOM: keep a leading U+FEFF as part of the string. The default strips it, so
 // EF BB BF "sender" would read as "sender": two byte strings, one value (and a hidden duplicate key).
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -68,67 +63,173 @@ export const DEFAULT_MAX_DEPTH = 8;
  *   `{}` or a bag of fields), integer-like or `__proto__` keys, nesting deeper than 64.
  */
 export function encodeCanonical(value: CborValue): Uint8Array {
-  const bytes = encoder.encode(prepare(value, 0)) as Uint8Array;
-  // The encoder is a dependency: prove its output is canonical before anyone signs it.
-  decodeCanonical(bytes, { maxDepth: 64 });
-  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const w = new Writer();
+  w.value(value, 0);
+  return w.finish();
 }
 
 /** A UTF-16 surrogate without its partner: such a string has no UTF-8 encoding. */
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
-function prepare(value: CborValue, depth: number): unknown {
-  if (depth > 64) throw new TypeError('CBOR value nested too deeply');
-  if (value === null || typeof value === 'boolean') return value;
-  if (typeof value === 'string') {
-    // A lone surrogate has no UTF-8 form: an encoder writes invalid UTF-8 or swaps in U+FFFD,
-    // and either way the bytes would not say what the caller meant to sign.
-    if (LONE_SURROGATE.test(value)) throw new TypeError('CBOR text string has a lone UTF-16 surrogate');
-    return value;
-  }
-  if (typeof value === 'number') {
-    if (!Number.isSafeInteger(value) || value < 0) throw new TypeError(`CBOR profile allows only unsigned safe integers, got ${value}`);
-    // cbor-x writes integers above 2^32 as float64; a BigInt makes it use the uint64 head.
-    return value > 0xffffffff ? BigInt(value) : value;
-  }
-  if (value instanceof Uint8Array) return value;
-  if (Array.isArray(value)) {
-    const out: unknown[] = [];
-    for (let i = 0; i < value.length; i++) {
-      if (!(i in value)) throw new TypeError(`CBOR array has a hole at index ${i}`);
-      out.push(prepare(value[i]!, depth + 1));
-    }
+/** Whether every UTF-16 unit of `s` is ASCII: then its UTF-8 bytes are its char codes. */
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+/** A map key with its UTF-8 encoding, made only for a non-ASCII key (an ASCII key is its own). */
+interface SortKey {
+  k: string;
+  /** UTF-8 length. */
+  n: number;
+  /** UTF-8 bytes; null when the key is ASCII. */
+  e: Uint8Array | null;
+}
+
+function sortKey(k: string): SortKey {
+  if (isAscii(k)) return { k, n: k.length, e: null };
+  const e = utf8Encoder.encode(k);
+  return { k, n: e.length, e };
+}
+
+/**
+ * RFC 8949 deterministic order of text keys: shorter encoded key first, then bytewise. For two
+ * ASCII keys of one length, comparing the strings is comparing their bytes.
+ */
+function compareKeys(a: SortKey, b: SortKey): number {
+  if (a.n !== b.n) return a.n - b.n;
+  if (a.e === null && b.e === null) return a.k < b.k ? -1 : a.k > b.k ? 1 : 0;
+  const ea = a.e ?? utf8Encoder.encode(a.k);
+  const eb = b.e ?? utf8Encoder.encode(b.k);
+  for (let i = 0; i < ea.length; i++) if (ea[i] !== eb[i]) return ea[i]! - eb[i]!;
+  return 0;
+}
+
+/**
+ * Writes one value of the profile. Canonical by construction: {@link Writer.head} always picks
+ * the shortest form, every length is written before its content is (no indefinite lengths), and
+ * map entries go out in {@link compareKeys} order. The keys of one map are distinct strings, so
+ * their UTF-8 encodings are distinct too (UTF-8 is one-to-one on strings without lone
+ * surrogates, which are refused): no duplicate keys.
+ */
+class Writer {
+  private buf = new Uint8Array(256);
+  private pos = 0;
+
+  /** The bytes written, in an array of their own; the working buffer is zeroed (a meta block is confidential). */
+  finish(): Uint8Array {
+    const out = this.buf.slice(0, this.pos);
+    this.buf.fill(0, 0, this.pos);
     return out;
   }
-  if (typeof value === 'object') {
+
+  private room(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const bigger = new Uint8Array(Math.max(this.buf.length * 2, this.pos + n));
+    bigger.set(this.buf.subarray(0, this.pos));
+    this.buf.fill(0, 0, this.pos);
+    this.buf = bigger;
+  }
+
+  /** An item head: major type and argument, in the shortest of the five forms (RFC 8949 4.2.1). */
+  private head(major: number, n: number): void {
+    this.room(9);
+    const b = this.buf;
+    const mt = major << 5;
+    if (n < 24) {
+      b[this.pos++] = mt | n;
+    } else if (n < 0x100) {
+      b[this.pos++] = mt | 24;
+      b[this.pos++] = n;
+    } else if (n < 0x10000) {
+      b[this.pos++] = mt | 25;
+      b[this.pos++] = n >>> 8;
+      b[this.pos++] = n & 0xff;
+    } else if (n < 0x100000000) {
+      b[this.pos++] = mt | 26;
+      this.u32(n);
+    } else {
+      b[this.pos++] = mt | 27;
+      this.u32(Math.floor(n / 0x100000000));
+      this.u32(n >>> 0);
+    }
+  }
+
+  private u32(n: number): void {
+    const b = this.buf;
+    b[this.pos++] = n >>> 24;
+    b[this.pos++] = (n >>> 16) & 0xff;
+    b[this.pos++] = (n >>> 8) & 0xff;
+    b[this.pos++] = n & 0xff;
+  }
+
+  private bytes(major: number, data: Uint8Array): void {
+    this.head(major, data.length);
+    this.room(data.length);
+    this.buf.set(data, this.pos);
+    this.pos += data.length;
+  }
+
+  private text(s: string): void {
+    if (!isAscii(s)) {
+      // A lone surrogate has no UTF-8 form: an encoder writes invalid UTF-8 or swaps in U+FFFD,
+      // and either way the bytes would not say what the caller meant to sign.
+      if (LONE_SURROGATE.test(s)) throw new TypeError('CBOR text string has a lone UTF-16 surrogate');
+      this.bytes(3, utf8Encoder.encode(s));
+      return;
+    }
+    this.head(3, s.length);
+    this.room(s.length);
+    for (let i = 0; i < s.length; i++) this.buf[this.pos++] = s.charCodeAt(i);
+  }
+
+  value(value: CborValue, depth: number): void {
+    if (depth > 64) throw new TypeError('CBOR value nested too deeply');
+    if (value === null) return this.simple(0xf6);
+    if (value === false) return this.simple(0xf4);
+    if (value === true) return this.simple(0xf5);
+    if (typeof value === 'string') return this.text(value);
+    if (typeof value === 'number') {
+      if (!Number.isSafeInteger(value) || value < 0) throw new TypeError(`CBOR profile allows only unsigned safe integers, got ${value}`);
+      // -0 passes the checks and is written as 0 (`0x00 | -0` is 0), as its value is.
+      return this.head(0, value);
+    }
+    if (value instanceof Uint8Array) return this.bytes(2, value);
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) if (!(i in value)) throw new TypeError(`CBOR array has a hole at index ${i}`);
+      this.head(4, value.length);
+      for (let i = 0; i < value.length; i++) this.value(value[i]!, depth + 1);
+      return;
+    }
+    if (typeof value === 'object') return this.map(value, depth);
+    throw new TypeError(`CBOR profile cannot encode ${typeof value}`);
+  }
+
+  private simple(byte: number): void {
+    this.room(1);
+    this.buf[this.pos++] = byte;
+  }
+
+  private map(value: CborMap, depth: number): void {
     const proto: unknown = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) {
       throw new TypeError(`CBOR profile encodes only plain objects as maps, got ${(value as object).constructor?.name ?? 'an object'}`);
     }
-    const keys = Object.keys(value);
-    for (const k of keys) {
+    const keys: SortKey[] = [];
+    for (const k of Object.keys(value)) {
       // JS objects list integer-like keys first, which would break the sort order.
       if (/^(0|[1-9]\d*)$/.test(k) || k === '__proto__') throw new TypeError(`CBOR map key not allowed: ${k}`);
-      if (LONE_SURROGATE.test(k)) throw new TypeError('CBOR map key has a lone UTF-16 surrogate');
+      const key = sortKey(k);
+      if (key.e !== null && LONE_SURROGATE.test(k)) throw new TypeError('CBOR map key has a lone UTF-16 surrogate');
+      if (value[k] !== undefined) keys.push(key);
     }
-    // Each key encoded once, not once per comparison.
-    const sorted = keys.map((k) => ({ k, e: utf8Encoder.encode(k) })).sort((a, b) => compareEncodedKeys(a.e, b.e));
-    const out: Record<string, unknown> = {};
-    for (const { k } of sorted) {
-      const v = value[k];
-      if (v === undefined) continue;
-      out[k] = prepare(v, depth + 1);
+    keys.sort(compareKeys);
+    this.head(5, keys.length);
+    for (const { k } of keys) {
+      this.text(k);
+      this.value(value[k]!, depth + 1);
     }
-    return out;
   }
-  throw new TypeError(`CBOR profile cannot encode ${typeof value}`);
-}
-
-/** RFC 8949 deterministic order of text keys: shorter encoded key first, then bytewise. */
-function compareEncodedKeys(ea: Uint8Array, eb: Uint8Array): number {
-  if (ea.length !== eb.length) return ea.length - eb.length;
-  for (let i = 0; i < ea.length; i++) if (ea[i] !== eb[i]) return ea[i]! - eb[i]!;
-  return 0;
 }
 
 /** Options for {@link decodeCanonical}. */

@@ -136,12 +136,15 @@ export function decodeHeader(bytes: Uint8Array): EnvelopeHeader {
   return { chunkExponent, commit, meta, salt, stanzas };
 }
 
+/** One encoder for every stanza: constructing one costs more than encoding a type name. */
+const utf8Encoder = new TextEncoder();
+
 function decodeStanza(v: CborValue, i: number): RecipientStanza {
   const where = `stanza ${i}`;
   if (!Array.isArray(v) || v.length !== 4) throw malformed(`${where} is not a 4-element array`);
   const [type, rid, args, body] = v as [CborValue, CborValue, CborValue, CborValue];
   if (typeof type !== 'string' || type.length === 0) throw malformed(`${where} type is not a non-empty text string`);
-  const typeBytes = new TextEncoder().encode(type).length;
+  const typeBytes = utf8Encoder.encode(type).length;
   if (typeBytes > LIMITS.maxStanzaTypeBytes) throw limit(`${where} type longer than ${LIMITS.maxStanzaTypeBytes} bytes`);
   const recipientId = rid === null ? null : expectBytes(rid, `${where} recipient id`, RECIPIENT_ID_BYTES);
   if (!Array.isArray(args)) throw malformed(`${where} args is not an array`);

@@ -4,6 +4,7 @@
  * Encoding only; encryption is in seal.ts and open.ts.
  */
 import { decodeCanonical, encodeCanonical, type CborMap } from '../cbor/index.js';
+import { utf8 } from '../crypto/bytes.js';
 import { ED25519_PUBLIC_KEY_BYTES } from '../crypto/ed25519.js';
 import { ENVELOPE_ID_BYTES, LIMITS, RECIPIENT_ID_BYTES } from './constants.js';
 import { ENVELOPE_CBOR_LIMITS, expectBytes, expectKeys, expectMap, expectUint } from './header.js';
@@ -69,7 +70,7 @@ export function decodeMeta(bytes: Uint8Array, stanzaCount?: number): EnvelopeMet
   let contentType: string | null = null;
   if ('cty' in map) {
     // The limit is in UTF-8 bytes, as the sealer checks it (a string's .length counts UTF-16 units).
-    if (typeof map.cty !== 'string' || new TextEncoder().encode(map.cty).length > LIMITS.maxContentTypeBytes) {
+    if (typeof map.cty !== 'string' || utf8(map.cty).length > LIMITS.maxContentTypeBytes) {
       throw new Error('meta "cty" is not a short text string');
     }
     contentType = map.cty;

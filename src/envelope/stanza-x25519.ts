@@ -5,17 +5,19 @@
  */
 import { LintasError } from '../errors/index.js';
 import { AEAD_NONCE_BYTES, AEAD_TAG_BYTES, chachaDecrypt, chachaEncrypt } from '../crypto/aead.js';
-import { concatBytes, wipe } from '../crypto/bytes.js';
+import { concatBytes, utf8, wipe } from '../crypto/bytes.js';
 import { hkdfSha256 } from '../crypto/hash.js';
 import { x25519PublicKey, x25519WithEphemeralKey, x25519WithOwnKey, X25519_KEY_BYTES } from '../crypto/x25519.js';
 import { CONTEXT, FILE_KEY_BYTES } from './constants.js';
 import type { StanzaScheme } from './stanza-scheme.js';
 
 const ZERO_NONCE = new Uint8Array(AEAD_NONCE_BYTES);
+/** The context string's bytes, encoded once rather than for every stanza. */
+const WRAP_INFO = utf8(CONTEXT.x25519Wrap);
 
 function wrapKey(shared: Uint8Array, ephemeral: Uint8Array, recipient: Uint8Array): Uint8Array {
   // Salt binds both public keys, so a wrap key belongs to exactly one (ephemeral, recipient) pair.
-  return hkdfSha256(shared, concatBytes(ephemeral, recipient), CONTEXT.x25519Wrap, 32);
+  return hkdfSha256(shared, concatBytes(ephemeral, recipient), WRAP_INFO, 32);
 }
 
 export const x25519Scheme: StanzaScheme = {
