@@ -6,7 +6,9 @@
  *
  * Bytes that matter (payloads, plaintexts, envelopes) move as transferred ArrayBuffers: the
  * sender copies them once into a buffer of their own and hands that buffer over, so no second
- * copy of a plaintext is left behind in a serialized message.
+ * copy of a plaintext is left behind in a serialized message. Into a worker, the small inputs of
+ * a job share one such buffer ({@link packBytes}): one allocation and one transfer per job
+ * instead of one per item, on the calling thread that competes with the workers for cores.
  */
 import { LintasError, type LintasErrorCode } from '../errors/index.js';
 import type { OpenedEnvelope } from '../envelope/open.js';
@@ -96,9 +98,34 @@ export function transferable(bytes: Uint8Array): Uint8Array {
   return whole ? bytes : bytes.slice();
 }
 
-/** The buffers of `arrays`, for a postMessage transfer list. */
-export function buffersOf(arrays: Iterable<Uint8Array>): ArrayBuffer[] {
-  const out: ArrayBuffer[] = [];
-  for (const a of arrays) out.push(a.buffer as ArrayBuffer);
-  return out;
+/**
+ * Inputs up to this size are packed into their job's shared buffer; larger ones get a buffer of
+ * their own, so a job of big payloads never needs one huge allocation.
+ */
+export const PACKED_INPUT_BYTES = 64 * 1024;
+
+/**
+ * Copies of `inputs` for a job, in order (strings, i.e. armored envelopes, as they are), and the
+ * buffers to transfer. Arrays up to {@link PACKED_INPUT_BYTES} become views of one new buffer
+ * holding them all; larger ones are copied alone. The caller's arrays are only read.
+ */
+export function packBytes<T extends Uint8Array | string>(inputs: readonly T[]): { copies: T[]; transfer: ArrayBuffer[] } {
+  let packedBytes = 0;
+  for (const b of inputs) if (typeof b !== 'string' && b.length <= PACKED_INPUT_BYTES) packedBytes += b.length;
+  const packed = packedBytes > 0 ? new Uint8Array(packedBytes) : null;
+  const transfer: ArrayBuffer[] = packed ? [packed.buffer] : [];
+  let offset = 0;
+  const copies = inputs.map((b): T => {
+    if (typeof b === 'string') return b;
+    if (b.length > PACKED_INPUT_BYTES) {
+      const alone = b.slice();
+      transfer.push(alone.buffer);
+      return alone as T;
+    }
+    if (b.length === 0) return new Uint8Array(0) as T;
+    packed!.set(b, offset);
+    offset += b.length;
+    return packed!.subarray(offset - b.length, offset) as T;
+  });
+  return { copies, transfer };
 }

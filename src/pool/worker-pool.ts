@@ -18,10 +18,11 @@
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { LintasError } from '../errors/index.js';
-import { checkOptions as checkSealOptions, type SealOptions } from '../envelope/seal.js';
+import type { SealOptions } from '../envelope/seal.js';
 import { checkOpenOptions, type OpenedEnvelope, type OpenOptions } from '../envelope/open.js';
-import type { RecipientKeyPair, SigningKeyPair } from '../keys/recipient.js';
-import { buffersOf, fromWireError, type Job, type Reply, type WireError, type WireOpenPolicy, type WireResult, type WireSealItem, type WorkerStart } from './protocol.js';
+import type { RecipientKeyPair, RecipientPublicKey, SigningKeyPair } from '../keys/recipient.js';
+import { fromWireError, packBytes, type Job, type Reply, type WireError, type WireOpenPolicy, type WireResult, type WireSealItem, type WorkerStart } from './protocol.js';
+import { checkSealItems } from './seal-items.js';
 import { shareKeys, wipeSharedKeys, type SharedKeys } from './shared-keys.js';
 
 /** Options of {@link createWorkerPool}. */
@@ -77,6 +78,14 @@ export const DEFAULT_POOL_MAX_QUEUED = 1024;
 const JOBS_PER_WORKER = 2;
 /** The most items in one job: few messages per batch, yet enough jobs to keep every worker busy. */
 const MAX_JOB_ITEMS = 32;
+/**
+ * Jobs a call is cut into per worker, when its items are fewer than that many full jobs. Each
+ * message costs the calling thread (and the worker) about as much as the public-key work of a
+ * few items, taken from a worker's core when workers fill the cores (docs/PERFORMANCE.md, "When
+ * the worker pool pays"); two per worker still let a worker take the next job without waiting
+ * and leave at most half a worker's share for the last job of a call.
+ */
+const CALL_JOBS_PER_WORKER = 2;
 
 /**
  * The worker's bootstrap. An eval worker (as src/crypto/node-parallel-hash.ts), because the same
@@ -219,15 +228,7 @@ export class LintasWorkerPool {
     this.assertOpen();
     if (!Array.isArray(items)) throw new TypeError('items must be an array of { payload, recipients, ... }');
     if (!this.canSeal) throw new TypeError('this pool has no sender: create it with options.sender (or anonymous: true) to seal');
-    const nowSeconds = Math.floor(Date.now() / 1000);
-    for (const [i, item] of items.entries()) {
-      if (item === null || typeof item !== 'object') throw new TypeError(`items[${i}] must be an object`);
-      if (!(item.payload instanceof Uint8Array)) throw new TypeError(`items[${i}].payload must be a Uint8Array`);
-      for (const k of ['sender', 'anonymous'] as const) {
-        if (k in item) throw new TypeError(`items[${i}].${k} is not accepted: the pool's sender signs every envelope`);
-      }
-      checkSealOptions({ ...item, ...(this.anonymous ? { anonymous: true } : { sender: SENDER_SHAPE }), size: item.payload.length }, nowSeconds);
-    }
+    checkSealItems(items, this.anonymous, Math.floor(Date.now() / 1000));
     const results = await this.submit('seal', items, null);
     const failed = results.find((r): r is { ok: false; error: WireError } => !r.ok);
     if (failed) throw fromWireError(failed.error);
@@ -311,8 +312,8 @@ export class LintasWorkerPool {
 
   /** Queue `items` as jobs (waiting for room: back-pressure) and collect their results in order. */
   private async submit(kind: Job['kind'], items: PoolSealItem[] | (Uint8Array | string)[], policy: WireOpenPolicy | null): Promise<WireResult<unknown>[]> {
-    // About four jobs per worker for load balance, and never a job larger than the queue's bound.
-    const size = Math.min(MAX_JOB_ITEMS, this.maxQueued, Math.max(1, Math.ceil(items.length / (this.slots.length * 4))));
+    // CALL_JOBS_PER_WORKER jobs per worker for load balance, and never a job larger than the queue's bound.
+    const size = Math.min(MAX_JOB_ITEMS, this.maxQueued, Math.max(1, Math.ceil(items.length / (this.slots.length * CALL_JOBS_PER_WORKER))));
     const parts: Promise<WireResult<unknown>[]>[] = [];
     for (let i = 0; i < items.length; i += size) {
       const n = Math.min(size, items.length - i);
@@ -350,13 +351,15 @@ export class LintasWorkerPool {
     let job: Job;
     let transfer: ArrayBuffer[];
     if (unit.kind === 'seal') {
-      const items = (unit.items as PoolSealItem[]).map(wireSealItem);
-      job = { id, kind: 'seal', items };
-      transfer = buffersOf(items.map((it) => it.payload));
+      const items = unit.items as PoolSealItem[];
+      const payloads = packBytes(items.map((it) => it.payload));
+      const recipients = new Map<RecipientPublicKey, RecipientPublicKey>();
+      job = { id, kind: 'seal', items: items.map((it, i) => wireSealItem(it, payloads.copies[i]!, recipients)) };
+      transfer = payloads.transfer;
     } else {
-      const envelopes: (Uint8Array | string)[] = (unit.items as (Uint8Array | string)[]).map((e) => (typeof e === 'string' ? e : e.slice()));
-      job = { id, kind: 'open', envelopes, policy: unit.policy! };
-      transfer = buffersOf(envelopes.filter((e): e is Uint8Array => typeof e !== 'string'));
+      const envelopes = packBytes(unit.items as (Uint8Array | string)[]);
+      job = { id, kind: 'open', envelopes: envelopes.copies, policy: unit.policy! };
+      transfer = envelopes.transfer;
     }
     try {
       slot.worker.postMessage(job, transfer);
@@ -414,12 +417,23 @@ export class LintasWorkerPool {
   }
 }
 
-/** A stand-in sender of the right shape, for checking an item's options before a worker signs with the real one. */
-const SENDER_SHAPE: SigningKeyPair = { publicKey: new Uint8Array(32), secretKey: new Uint8Array(64) };
-
-/** The fields of `seal`'s options that cross into a worker: nothing else of the caller's object is cloned. */
-function wireSealItem(item: PoolSealItem): WireSealItem {
-  const wire: WireSealItem = { payload: item.payload.slice(), recipients: item.recipients.map((r) => ({ type: r.type, publicKey: r.publicKey })) };
+/**
+ * The fields of `seal`'s options that cross into a worker: nothing else of the caller's object is
+ * cloned. `payload` is the job's copy. A recipient key object used by several items of a job
+ * crosses once (`recipients` maps it to its wire copy, and structured clone sends one object
+ * once), with its public key copied into a 32-byte buffer of its own: a view into a larger
+ * buffer (a Node.js Buffer from the shared pool) would otherwise take that whole buffer along.
+ */
+function wireSealItem(item: PoolSealItem, payload: Uint8Array, recipients: Map<RecipientPublicKey, RecipientPublicKey>): WireSealItem {
+  const wireRecipients = item.recipients.map((r) => {
+    let wire = recipients.get(r);
+    if (!wire) {
+      wire = { type: r.type, publicKey: r.publicKey.slice() };
+      recipients.set(r, wire);
+    }
+    return wire;
+  });
+  const wire: WireSealItem = { payload, recipients: wireRecipients };
   if (item.hideRecipients !== undefined) wire.hideRecipients = item.hideRecipients;
   if (item.padding !== undefined) wire.padding = item.padding;
   if (item.expiresAt !== undefined) wire.expiresAt = item.expiresAt;

@@ -1,0 +1,97 @@
+/**
+ * The calling thread's checks of the items of a pool's `seal` (src/pool/worker-pool.ts): every
+ * item is held to `seal`'s own checks (`checkOptions` of src/envelope/seal.ts) before any item is
+ * sealed, so a bad item fails the call with the TypeError, RangeError or LintasError that `seal`
+ * throws, on this thread.
+ *
+ * Why items are compared with the one checked before them: a batch usually repeats one set of
+ * options (the same recipient key objects, flags, expiry) for every payload, and `checkOptions`
+ * costs about as much as the public-key work of a tenth of an envelope (it hashes each recipient
+ * key into its recipient id), on the thread that competes with the workers for cores
+ * (docs/PERFORMANCE.md, "When the worker pool pays"). An item whose every option is the same as
+ * the previous item's (the same key objects with the same `type` and `publicKey`, read again
+ * from this item; equal flags, content type, chunk size; the same Date at the same time) would
+ * get the same verdict, so it is not run again; anything that differs is checked in full. The
+ * worker's own `seal` checks every item again in any case.
+ */
+import { checkOptions, type SealOptions } from '../envelope/seal.js';
+import type { SigningKeyPair } from '../keys/recipient.js';
+
+/** An item of the pool's `seal`: a payload and `seal`'s options without the sender. */
+export type SealItem = Omit<SealOptions, 'sender' | 'anonymous'> & { payload: Uint8Array };
+
+/** A stand-in sender of the right shape, for checking an item's options before a worker signs with the real one. */
+const SENDER_SHAPE: SigningKeyPair = { publicKey: new Uint8Array(32), secretKey: new Uint8Array(64) };
+
+/** The options of the last fully checked item, as read from it. */
+interface Checked {
+  keys: unknown[];
+  types: unknown[];
+  publicKeys: unknown[];
+  hideRecipients: unknown;
+  padding: unknown;
+  expiresAt: unknown;
+  expiresAtMs: number | undefined;
+  contentType: unknown;
+  chunkSize: unknown;
+}
+
+/**
+ * Check every item as `seal` would with the pool's signer, throwing for the first bad one.
+ * @param items - The caller's items (an array: the pool checked that).
+ * @param anonymous - The pool seals without a sender (else it signs with its sender).
+ * @param nowSeconds - The call's time, against which `expiresAt` must lie in the future.
+ */
+export function checkSealItems(items: SealItem[], anonymous: boolean, nowSeconds: number): void {
+  const signer = anonymous ? { anonymous: true } : { sender: SENDER_SHAPE };
+  let last: Checked | null = null;
+  for (const [i, item] of items.entries()) {
+    if (item === null || typeof item !== 'object') throw new TypeError(`items[${i}] must be an object`);
+    if (!(item.payload instanceof Uint8Array)) throw new TypeError(`items[${i}].payload must be a Uint8Array`);
+    for (const k of ['sender', 'anonymous'] as const) {
+      if (k in item) throw new TypeError(`items[${i}].${k} is not accepted: the pool's sender signs every envelope`);
+    }
+    if (last && sameOptions(item, last)) continue;
+    checkOptions({ ...item, ...signer, size: item.payload.length }, nowSeconds);
+    last = readOptions(item);
+  }
+}
+
+/** The options of an item that passed `checkOptions` (so its recipients are an array of objects). */
+function readOptions(item: SealItem): Checked {
+  const keys = [...item.recipients];
+  const expiresAt = item.expiresAt;
+  return {
+    keys,
+    types: keys.map((k) => k.type),
+    publicKeys: keys.map((k) => k.publicKey),
+    hideRecipients: item.hideRecipients,
+    padding: item.padding,
+    expiresAt,
+    expiresAtMs: expiresAt?.getTime(),
+    contentType: item.contentType,
+    chunkSize: item.chunkSize,
+  };
+}
+
+/** True if `item`'s options, read now, are those `last` was checked with. */
+function sameOptions(item: SealItem, last: Checked): boolean {
+  const recipients = item.recipients;
+  if (!Array.isArray(recipients) || recipients.length !== last.keys.length) return false;
+  for (let j = 0; j < recipients.length; j++) {
+    const key: unknown = recipients[j];
+    // Identity, then an object's fields (a hole or a non-object is left to the full check).
+    if (key !== last.keys[j] || key === null || typeof key !== 'object') return false;
+    const { type, publicKey } = key as SealItem['recipients'][number];
+    if (type !== last.types[j] || publicKey !== last.publicKeys[j]) return false;
+  }
+  const expiresAt = item.expiresAt;
+  return (
+    item.hideRecipients === last.hideRecipients &&
+    item.padding === last.padding &&
+    item.contentType === last.contentType &&
+    item.chunkSize === last.chunkSize &&
+    expiresAt === last.expiresAt &&
+    (expiresAt === undefined || expiresAt.getTime() === last.expiresAtMs)
+  );
+}
