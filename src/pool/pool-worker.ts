@@ -12,7 +12,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { cryptoReady } from '../crypto/sodium.js';
 import { seal } from '../envelope/seal.js';
 import { open, type OpenedEnvelope } from '../envelope/open.js';
-import { toWireError, transferable, type Job, type Reply, type WireResult, type WorkerStart } from './protocol.js';
+import { toWireError, transferable, type Job, type Reply, type WireResults, type WorkerStart } from './protocol.js';
 import { sharedKeyPairs } from './shared-keys.js';
 
 const start = workerData as WorkerStart;
@@ -27,30 +27,32 @@ const signer = start.anonymous ? { anonymous: true } : sender ? { sender } : {};
 async function run(job: Job): Promise<{ reply: Reply; transfer: ArrayBuffer[] }> {
   const transfer: ArrayBuffer[] = [];
   if (job.kind === 'seal') {
-    const results: WireResult<Uint8Array>[] = [];
-    for (const { payload, ...options } of job.items) {
+    const results: WireResults<Uint8Array> = { values: [], errors: [] };
+    for (const [i, payload] of job.payloads.entries()) {
       try {
-        const envelope = transferable(await seal(payload, { ...options, ...signer }));
+        const envelope = transferable(await seal(payload, { ...job.options[i]!, ...signer }));
         transfer.push(envelope.buffer as ArrayBuffer);
-        results.push({ ok: true, value: envelope });
+        results.values.push(envelope);
       } catch (e) {
-        results.push({ ok: false, error: toWireError(e) });
+        results.values.push(null);
+        results.errors.push([i, toWireError(e)]);
       }
     }
     // The job's copies of the plaintexts (views of the buffers it brought) are not kept until GC.
-    for (const { payload } of job.items) payload.fill(0);
+    for (const payload of job.payloads) payload.fill(0);
     return { reply: { id: job.id, kind: 'sealed', results }, transfer };
   }
-  const results: WireResult<OpenedEnvelope>[] = [];
+  const results: WireResults<OpenedEnvelope> = { values: [], errors: [] };
   const options = { ...job.policy, keys };
-  for (const envelope of job.envelopes) {
+  for (const [i, envelope] of job.envelopes.entries()) {
     try {
       const opened = await open(envelope, options);
       const payload = transferable(opened.payload);
       transfer.push(payload.buffer as ArrayBuffer);
-      results.push({ ok: true, value: { ...opened, payload } });
+      results.values.push({ ...opened, payload });
     } catch (e) {
-      results.push({ ok: false, error: toWireError(e) });
+      results.values.push(null);
+      results.errors.push([i, toWireError(e)]);
     }
   }
   return { reply: { id: job.id, kind: 'opened', results }, transfer };

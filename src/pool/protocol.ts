@@ -25,9 +25,8 @@ export interface WorkerStart {
   anonymous: boolean;
 }
 
-/** One envelope to seal: the payload and the per-envelope options of `seal` (sender excluded). */
-export interface WireSealItem {
-  payload: Uint8Array;
+/** The per-envelope options of `seal` (sender excluded) for one or more payloads of a job. */
+export interface WireSealOptions {
   recipients: RecipientPublicKey[];
   hideRecipients?: boolean;
   padding?: boolean;
@@ -45,9 +44,13 @@ export interface WireOpenPolicy {
   maxTrialDecryptions?: number;
 }
 
-/** Calling thread to worker. */
+/**
+ * Calling thread to worker. A seal job's `options[i]` are those of `payloads[i]`; payloads with
+ * the same options share one object, which structured clone sends once (a batch usually seals
+ * many payloads to the same recipients): per-item objects are most of a message's cost.
+ */
 export type Job =
-  | { id: number; kind: 'seal'; items: WireSealItem[] }
+  | { id: number; kind: 'seal'; payloads: Uint8Array[]; options: WireSealOptions[] }
   | { id: number; kind: 'open'; envelopes: (Uint8Array | string)[]; policy: WireOpenPolicy };
 
 /** An error as it crosses the boundary. Stacks stay behind: they name worker internals only. */
@@ -57,14 +60,20 @@ export interface WireError {
   message: string;
 }
 
-/** The outcome of one item. */
-export type WireResult<T> = { ok: true; value: T } | { ok: false; error: WireError };
+/**
+ * The outcomes of a job's items, in order: `values[i]`, or null and the item's error among
+ * `errors` (no wrapper object per item: one fewer object to clone for each).
+ */
+export interface WireResults<T> {
+  values: (T | null)[];
+  errors: [index: number, error: WireError][];
+}
 
 /** Worker to calling thread. */
 export type Reply =
   | { kind: 'ready' }
-  | { id: number; kind: 'sealed'; results: WireResult<Uint8Array>[] }
-  | { id: number; kind: 'opened'; results: WireResult<OpenedEnvelope>[] };
+  | { id: number; kind: 'sealed'; results: WireResults<Uint8Array> }
+  | { id: number; kind: 'opened'; results: WireResults<OpenedEnvelope> };
 
 /** Flatten an error thrown in a worker. */
 export function toWireError(e: unknown): WireError {

@@ -1,5 +1,8 @@
 /**
- * The calling thread's checks of the items of a pool's `seal` (src/pool/worker-pool.ts): every
+ * The items of a pool's `seal` (src/pool/worker-pool.ts) on the calling thread: their checks, and
+ * what of them crosses into a worker.
+ *
+ * Checks: every
  * item is held to `seal`'s own checks (`checkOptions` of src/envelope/seal.ts) before any item is
  * sealed, so a bad item fails the call with the TypeError, RangeError or LintasError that `seal`
  * throws, on this thread.
@@ -13,9 +16,14 @@
  * from this item; equal flags, content type, chunk size; the same Date at the same time) would
  * get the same verdict, so it is not run again; anything that differs is checked in full. The
  * worker's own `seal` checks every item again in any case.
+ *
+ * Crossing: the same comparison lets a run of items with the same options share one options
+ * object in the job (sent once), and only the fields `seal` reads cross, never the rest of the
+ * caller's objects (a recipient key pair's secret key stays here).
  */
 import { checkOptions, type SealOptions } from '../envelope/seal.js';
-import type { SigningKeyPair } from '../keys/recipient.js';
+import type { RecipientPublicKey, SigningKeyPair } from '../keys/recipient.js';
+import { packBytes, type WireSealOptions } from './protocol.js';
 
 /** An item of the pool's `seal`: a payload and `seal`'s options without the sender. */
 export type SealItem = Omit<SealOptions, 'sender' | 'anonymous'> & { payload: Uint8Array };
@@ -94,4 +102,46 @@ function sameOptions(item: SealItem, last: Checked): boolean {
     expiresAt === last.expiresAt &&
     (expiresAt === undefined || expiresAt.getTime() === last.expiresAtMs)
   );
+}
+
+/**
+ * A seal job's payloads (the job's copies, see `packBytes`) and options, read from the caller's
+ * items now (they were checked when the call was made). A recipient key object used by several
+ * items crosses once, its public key copied into a 32-byte buffer of its own: a view into a larger
+ * buffer (a Node.js Buffer from the shared pool) would otherwise take that whole buffer along.
+ * @throws {TypeError} if the caller has changed an item into something that cannot be read.
+ */
+export function wireSealJob(items: SealItem[]): { payloads: Uint8Array[]; options: WireSealOptions[]; transfer: ArrayBuffer[] } {
+  const { copies, transfer } = packBytes(items.map((it) => it.payload));
+  const keys = new Map<RecipientPublicKey, RecipientPublicKey>();
+  const options: WireSealOptions[] = [];
+  let last: Checked | null = null;
+  let wire: WireSealOptions | null = null;
+  for (const item of items) {
+    if (!last || !wire || !sameOptions(item, last)) {
+      last = readOptions(item);
+      wire = wireOptions(item, keys);
+    }
+    options.push(wire);
+  }
+  return { payloads: copies, options, transfer };
+}
+
+/** The fields of `seal`'s options that cross into a worker. */
+function wireOptions(item: SealItem, keys: Map<RecipientPublicKey, RecipientPublicKey>): WireSealOptions {
+  const recipients = item.recipients.map((r) => {
+    let wire = keys.get(r);
+    if (!wire) {
+      wire = { type: r.type, publicKey: r.publicKey.slice() };
+      keys.set(r, wire);
+    }
+    return wire;
+  });
+  const wire: WireSealOptions = { recipients };
+  if (item.hideRecipients !== undefined) wire.hideRecipients = item.hideRecipients;
+  if (item.padding !== undefined) wire.padding = item.padding;
+  if (item.expiresAt !== undefined) wire.expiresAt = item.expiresAt;
+  if (item.contentType !== undefined) wire.contentType = item.contentType;
+  if (item.chunkSize !== undefined) wire.chunkSize = item.chunkSize;
+  return wire;
 }

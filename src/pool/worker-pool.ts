@@ -20,9 +20,9 @@ import { availableParallelism } from 'node:os';
 import { LintasError } from '../errors/index.js';
 import type { SealOptions } from '../envelope/seal.js';
 import { checkOpenOptions, type OpenedEnvelope, type OpenOptions } from '../envelope/open.js';
-import type { RecipientKeyPair, RecipientPublicKey, SigningKeyPair } from '../keys/recipient.js';
-import { fromWireError, packBytes, type Job, type Reply, type WireError, type WireOpenPolicy, type WireResult, type WireSealItem, type WorkerStart } from './protocol.js';
-import { checkSealItems } from './seal-items.js';
+import type { RecipientKeyPair, SigningKeyPair } from '../keys/recipient.js';
+import { fromWireError, packBytes, type Job, type Reply, type WireOpenPolicy, type WireResults, type WorkerStart } from './protocol.js';
+import { checkSealItems, wireSealJob } from './seal-items.js';
 import { shareKeys, wipeSharedKeys, type SharedKeys } from './shared-keys.js';
 
 /** Options of {@link createWorkerPool}. */
@@ -121,7 +121,7 @@ interface Unit {
   kind: Job['kind'];
   items: PoolSealItem[] | (Uint8Array | string)[];
   policy: WireOpenPolicy | null;
-  resolve(results: WireResult<unknown>[]): void;
+  resolve(results: WireResults<unknown>): void;
   reject(error: Error): void;
 }
 
@@ -229,10 +229,14 @@ export class LintasWorkerPool {
     if (!Array.isArray(items)) throw new TypeError('items must be an array of { payload, recipients, ... }');
     if (!this.canSeal) throw new TypeError('this pool has no sender: create it with options.sender (or anonymous: true) to seal');
     checkSealItems(items, this.anonymous, Math.floor(Date.now() / 1000));
-    const results = await this.submit('seal', items, null);
-    const failed = results.find((r): r is { ok: false; error: WireError } => !r.ok);
-    if (failed) throw fromWireError(failed.error);
-    return results.map((r) => (r as { value: Uint8Array }).value);
+    const parts = await this.submit('seal', items, null);
+    const envelopes: Uint8Array[] = [];
+    for (const part of parts) {
+      const [failed] = part.errors; // the first failed item of the first part with one: the first in order
+      if (failed) throw fromWireError(failed[1]);
+      for (const envelope of part.values) envelopes.push(envelope as Uint8Array);
+    }
+    return envelopes;
   }
 
   /**
@@ -272,8 +276,14 @@ export class LintasWorkerPool {
     if (options.trustedSenders !== undefined) policy.trustedSenders = options.trustedSenders.map((k) => k.slice());
     if (options.maxClockSkewSeconds !== undefined) policy.maxClockSkewSeconds = options.maxClockSkewSeconds;
     if (options.maxTrialDecryptions !== undefined) policy.maxTrialDecryptions = options.maxTrialDecryptions;
-    const results = await this.submit('open', envelopes, policy);
-    return results.map((r) => (r.ok ? { ok: true, opened: r.value as OpenedEnvelope } : { ok: false, error: fromWireError(r.error) }));
+    const results: PoolOpenResult[] = [];
+    for (const part of await this.submit('open', envelopes, policy)) {
+      const errors = new Map(part.errors);
+      for (const [i, opened] of part.values.entries()) {
+        results.push(opened !== null ? { ok: true, opened: opened as OpenedEnvelope } : { ok: false, error: fromWireError(errors.get(i)!) });
+      }
+    }
+    return results;
   }
 
   /**
@@ -311,17 +321,17 @@ export class LintasWorkerPool {
   }
 
   /** Queue `items` as jobs (waiting for room: back-pressure) and collect their results in order. */
-  private async submit(kind: Job['kind'], items: PoolSealItem[] | (Uint8Array | string)[], policy: WireOpenPolicy | null): Promise<WireResult<unknown>[]> {
+  private async submit(kind: Job['kind'], items: PoolSealItem[] | (Uint8Array | string)[], policy: WireOpenPolicy | null): Promise<WireResults<unknown>[]> {
     // CALL_JOBS_PER_WORKER jobs per worker for load balance, and never a job larger than the queue's bound.
     const size = Math.min(MAX_JOB_ITEMS, this.maxQueued, Math.max(1, Math.ceil(items.length / (this.slots.length * CALL_JOBS_PER_WORKER))));
-    const parts: Promise<WireResult<unknown>[]>[] = [];
+    const parts: Promise<WireResults<unknown>>[] = [];
     for (let i = 0; i < items.length; i += size) {
       const n = Math.min(size, items.length - i);
       while (this.queuedItems > 0 && this.queuedItems + n > this.maxQueued) {
         await new Promise<void>((wake) => this.spaceWaiters.push(wake));
         this.assertOpen();
       }
-      const part = new Promise<WireResult<unknown>[]>((resolve, reject) => {
+      const part = new Promise<WireResults<unknown>>((resolve, reject) => {
         this.queue.push({ kind, items: items.slice(i, i + n) as Unit['items'], policy, resolve, reject });
       });
       part.catch(() => {}); // awaited below; until then a rejection (close) must not count as unhandled
@@ -329,7 +339,7 @@ export class LintasWorkerPool {
       this.queuedItems += n;
       this.dispatch();
     }
-    return (await Promise.all(parts)).flat();
+    return Promise.all(parts);
   }
 
   /** Hand queued jobs to the least busy workers. */
@@ -348,23 +358,18 @@ export class LintasWorkerPool {
   private post(slot: Slot, unit: Unit): void {
     const id = this.nextId++;
     // The caller's bytes are copied here, after admission, and the copies transferred.
-    let job: Job;
-    let transfer: ArrayBuffer[];
-    if (unit.kind === 'seal') {
-      const items = unit.items as PoolSealItem[];
-      const payloads = packBytes(items.map((it) => it.payload));
-      const recipients = new Map<RecipientPublicKey, RecipientPublicKey>();
-      job = { id, kind: 'seal', items: items.map((it, i) => wireSealItem(it, payloads.copies[i]!, recipients)) };
-      transfer = payloads.transfer;
-    } else {
-      const envelopes = packBytes(unit.items as (Uint8Array | string)[]);
-      job = { id, kind: 'open', envelopes: envelopes.copies, policy: unit.policy! };
-      transfer = envelopes.transfer;
-    }
     try {
-      slot.worker.postMessage(job, transfer);
+      if (unit.kind === 'seal') {
+        const { payloads, options, transfer } = wireSealJob(unit.items as PoolSealItem[]);
+        slot.worker.postMessage({ id, kind: 'seal', payloads, options } satisfies Job, transfer);
+      } else {
+        const { copies, transfer } = packBytes(unit.items as (Uint8Array | string)[]);
+        slot.worker.postMessage({ id, kind: 'open', envelopes: copies, policy: unit.policy! } satisfies Job, transfer);
+      }
     } catch (e) {
-      unit.reject(e as Error); // something in an item structured clone cannot copy
+      // An item the caller changed since the call into something unreadable, or that
+      // structured clone cannot copy: this job fails, the pool goes on.
+      unit.reject(e as Error);
       return;
     }
     slot.inFlight.set(id, unit);
@@ -415,31 +420,6 @@ export class LintasWorkerPool {
     slot.ready.catch(() => {});
     return slot;
   }
-}
-
-/**
- * The fields of `seal`'s options that cross into a worker: nothing else of the caller's object is
- * cloned. `payload` is the job's copy. A recipient key object used by several items of a job
- * crosses once (`recipients` maps it to its wire copy, and structured clone sends one object
- * once), with its public key copied into a 32-byte buffer of its own: a view into a larger
- * buffer (a Node.js Buffer from the shared pool) would otherwise take that whole buffer along.
- */
-function wireSealItem(item: PoolSealItem, payload: Uint8Array, recipients: Map<RecipientPublicKey, RecipientPublicKey>): WireSealItem {
-  const wireRecipients = item.recipients.map((r) => {
-    let wire = recipients.get(r);
-    if (!wire) {
-      wire = { type: r.type, publicKey: r.publicKey.slice() };
-      recipients.set(r, wire);
-    }
-    return wire;
-  });
-  const wire: WireSealItem = { payload, recipients: wireRecipients };
-  if (item.hideRecipients !== undefined) wire.hideRecipients = item.hideRecipients;
-  if (item.padding !== undefined) wire.padding = item.padding;
-  if (item.expiresAt !== undefined) wire.expiresAt = item.expiresAt;
-  if (item.contentType !== undefined) wire.contentType = item.contentType;
-  if (item.chunkSize !== undefined) wire.chunkSize = item.chunkSize;
-  return wire;
 }
 
 /**
