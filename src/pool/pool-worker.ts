@@ -12,8 +12,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { cryptoReady } from '../crypto/sodium.js';
 import { seal } from '../envelope/seal.js';
 import { open, type OpenedEnvelope } from '../envelope/open.js';
-import { toWireError, transferable, type Job, type Reply, type WireResults, type WorkerStart } from './protocol.js';
+import { toWireError, transferable, type Job, type Reply, type WireOpened, type WireResults, type WorkerStart } from './protocol.js';
 import { sharedKeyPairs } from './shared-keys.js';
+import { packOpened } from './opened-results.js';
 
 const start = workerData as WorkerStart;
 const port = parentPort!;
@@ -42,19 +43,20 @@ async function run(job: Job): Promise<{ reply: Reply; transfer: ArrayBuffer[] }>
     for (const payload of job.payloads) payload.fill(0);
     return { reply: { id: job.id, kind: 'sealed', results }, transfer };
   }
-  const results: WireResults<OpenedEnvelope> = { values: [], errors: [] };
+  const opened: (OpenedEnvelope | null)[] = [];
+  const errors: WireResults<WireOpened>['errors'] = [];
   const options = { ...job.policy, keys };
   for (const [i, envelope] of job.envelopes.entries()) {
     try {
-      const opened = await open(envelope, options);
-      const payload = transferable(opened.payload);
-      transfer.push(payload.buffer as ArrayBuffer);
-      results.values.push({ ...opened, payload });
+      opened.push(await open(envelope, options));
     } catch (e) {
-      results.values.push(null);
-      results.errors.push([i, toWireError(e)]);
+      opened.push(null);
+      errors.push([i, toWireError(e)]);
     }
   }
+  const { tuples, transfer: buffers } = packOpened(opened);
+  const results: WireResults<WireOpened> = { values: tuples, errors };
+  transfer.push(...buffers);
   return { reply: { id: job.id, kind: 'opened', results }, transfer };
 }
 

@@ -69,11 +69,27 @@ export interface WireResults<T> {
   errors: [index: number, error: WireError][];
 }
 
+/** One opened envelope on the wire, field for field in the order of `OpenedEnvelope` (src/pool/opened-results.ts). */
+export type WireOpened = [
+  authenticated: boolean,
+  sender: Uint8Array | null,
+  envelopeId: Uint8Array,
+  createdAtMs: number,
+  expiresAtMs: number | null,
+  recipients: Uint8Array[],
+  openedWithType: OpenedEnvelope['openedWith']['type'],
+  openedWithRecipientId: Uint8Array,
+  stanzaTypes: string[],
+  contentType: string | null,
+  payloadLength: number | null,
+  payload: Uint8Array,
+];
+
 /** Worker to calling thread. */
 export type Reply =
   | { kind: 'ready' }
   | { id: number; kind: 'sealed'; results: WireResults<Uint8Array> }
-  | { id: number; kind: 'opened'; results: WireResults<OpenedEnvelope> };
+  | { id: number; kind: 'opened'; results: WireResults<WireOpened> };
 
 /** Flatten an error thrown in a worker. */
 export function toWireError(e: unknown): WireError {

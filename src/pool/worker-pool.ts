@@ -21,8 +21,9 @@ import { LintasError } from '../errors/index.js';
 import type { SealOptions } from '../envelope/seal.js';
 import { checkOpenOptions, type OpenedEnvelope, type OpenOptions } from '../envelope/open.js';
 import type { RecipientKeyPair, SigningKeyPair } from '../keys/recipient.js';
-import { fromWireError, packBytes, type Job, type Reply, type WireOpenPolicy, type WireResults, type WorkerStart } from './protocol.js';
+import { fromWireError, packBytes, type Job, type Reply, type WireOpenPolicy, type WireOpened, type WireResults, type WorkerStart } from './protocol.js';
 import { checkSealItems, wireSealJob } from './seal-items.js';
+import { unpackOpened } from './opened-results.js';
 import { shareKeys, wipeSharedKeys, type SharedKeys } from './shared-keys.js';
 
 /** Options of {@link createWorkerPool}. */
@@ -280,7 +281,7 @@ export class LintasWorkerPool {
     for (const part of await this.submit('open', envelopes, policy)) {
       const errors = new Map(part.errors);
       for (const [i, opened] of part.values.entries()) {
-        results.push(opened !== null ? { ok: true, opened: opened as OpenedEnvelope } : { ok: false, error: fromWireError(errors.get(i)!) });
+        results.push(opened !== null ? { ok: true, opened: unpackOpened(opened as WireOpened) } : { ok: false, error: fromWireError(errors.get(i)!) });
       }
     }
     return results;

@@ -131,8 +131,31 @@ describe('what crosses into a worker, and what comes back', () => {
       if (!r.ok) continue;
       expect(r.opened.payload).toEqual(before[i]);
       expect(r.opened).toEqual(await open(inputs[i]!, { keys: [bob.xwing, bob.x25519], trustedSenders: [alice.signing.publicKey] }));
-      for (const a of [r.opened.payload, r.opened.sender!, r.opened.envelopeId, ...r.opened.recipients]) expect(ownsBuffer(a)).toBe(true);
+      for (const a of [r.opened.payload, r.opened.sender!, r.opened.envelopeId, r.opened.openedWith.recipientId, ...r.opened.recipients]) expect(ownsBuffer(a)).toBe(true);
     }
+  });
+
+  it('opened results are rebuilt field for field: anonymous, expiring, typed, several recipients, same keys in the same order as open()', async () => {
+    const expiresAt = new Date(Math.floor(Date.now() / 1000) * 1000 + 3_600_000);
+    const envelopes = [
+      await seal(text('anonymous'), { recipients: [bob.x25519], anonymous: true }),
+      await seal(text('expiring'), { recipients: [mallory.xwing, bob.xwing, bob.x25519], sender: alice.signing, expiresAt, contentType: 'text/plain' }),
+    ];
+    const results = await pool.open(envelopes, { allowAnonymous: true });
+    for (const [i, r] of results.entries()) {
+      const direct = await open(envelopes[i]!, { keys: [bob.xwing, bob.x25519], allowAnonymous: true });
+      expect(r.ok && r.opened).toEqual(direct);
+      expect(r.ok && Object.keys(r.opened)).toEqual(Object.keys(direct));
+      expect(r.ok && Object.keys(r.opened.openedWith)).toEqual(Object.keys(direct.openedWith));
+      // Every array its own: changing one result's bytes changes nothing else.
+      if (r.ok && r.opened.sender) {
+        r.opened.sender.fill(0);
+        expect(r.opened.envelopeId).toEqual(direct.envelopeId);
+      }
+    }
+    expect(results[0]!.ok && results[0]!.opened.sender).toBeNull();
+    expect(results[1]!.ok && results[1]!.opened.expiresAt).toEqual(expiresAt);
+    expect(results[1]!.ok && results[1]!.opened.recipients).toHaveLength(3);
   });
 
   it('a recipient key that is a view into a larger buffer seals as the key itself', async () => {
