@@ -6,7 +6,13 @@
  *
  *   npx tsx bench/worker-pool.ts                     1 KiB pairs, then the crossover tables
  *   npx tsx bench/worker-pool.ts --rounds 9 --pairs 400 --workers 2
+ *   npx tsx bench/worker-pool.ts --versus --rounds 15 [--baseline /tmp/old]
  *
+ * --versus: only the pool against the application-side pool of bench/run.ts (two threads of
+ * unchanged lintas, bench/app-side-pool.ts) in run.ts's shape (128 pairs per call as 4 chains of
+ * seal(32) then open(32)), interleaved in the same rounds, with per-round ratios; --baseline DIR
+ * adds the pool of another checkout's src/ (e.g. `git archive main src | tar -x -C DIR` with
+ * node_modules linked beside it) to the same rounds, for an A/B of a change to src/pool.
  * Tables: (1) 1 KiB pairs, batches of 256: the issue 17 target (>= 3,600 pairs/s with 2
  * workers); (2) 1 KiB, by batch size: below which batch one thread wins; (3) batches of 64, by
  * payload size: above which size the pool stops paying. Results: docs/PERFORMANCE.md, "When
@@ -15,6 +21,8 @@
 import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { pairMakers, type PairMakers, type PairRate } from './pool-pairs.js';
+import { appSidePool } from './app-side-pool.js';
+import { fmtPercent, fmtSpread, roundRatios, spread } from './measure.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -22,6 +30,9 @@ const { values: args } = parseArgs({
     pairs: { type: 'string', default: '512' },
     workers: { type: 'string', default: '2' },
     quick: { type: 'boolean', default: false },
+    versus: { type: 'boolean', default: false },
+    baseline: { type: 'string' },
+    'sample-ms': { type: 'string', default: '600' },
   },
 });
 const rounds = Number(args.rounds);
@@ -30,6 +41,11 @@ const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
 const median = (v: number[]): number => [...v].sort((a, b) => a - b)[v.length >> 1]!;
 const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
 const KiB = 1024;
+
+if (args.versus) {
+  await versus();
+  process.exit(0);
+}
 
 const makers = await pairMakers(await import('../src/node.js'), Number(args.workers));
 console.log(`# lintas worker pool: ${makers.workers} workers, Node ${process.versions.node}`);
@@ -96,4 +112,72 @@ try {
 } finally {
   await makers.close();
   console.log(`\nload average at end: ${load()}`);
+}
+
+/**
+ * The pool (and a baseline checkout's pool) against the app-side pool, in bench/run.ts's shape,
+ * in the same interleaved rounds; each round's order rotates. Rates are pairs per second of wall
+ * clock; CPU is microseconds per pair over every thread of the process (both pools run in it).
+ */
+async function versus(): Promise<void> {
+  const BATCH = 128;
+  const CHAIN = 32;
+  const seeds = { sender: '01'.repeat(32), recipient: '02'.repeat(32) };
+  const payload = new Uint8Array(KiB).map((_, i) => (i * 31) & 0xff);
+  type Lintas = typeof import('../src/node.js');
+  const trees: [string, Lintas][] = [['pool', await import('../src/node.js')]];
+  if (args.baseline) trees.push(['baseline pool', (await import(`${args.baseline}/src/node.ts`)) as Lintas]);
+  const items: { name: string; run: () => Promise<unknown> }[] = [];
+  const closers: (() => Promise<void>)[] = [];
+  for (const [name, lintas] of trees) {
+    await lintas.cryptoReady();
+    const sender = await lintas.identityKeysFromSeed(Buffer.from(seeds.sender, 'hex'));
+    const recipient = await lintas.identityKeysFromSeed(Buffer.from(seeds.recipient, 'hex'));
+    const pool = await lintas.createWorkerPool({ workers: Number(args.workers), sender: sender.signing, keys: [recipient.x25519] });
+    closers.push(() => pool.close());
+    const chain = Array.from({ length: CHAIN }, () => ({ payload, recipients: [recipient.x25519] }));
+    const openOptions = { trustedSenders: [sender.signing.publicKey] };
+    const sealThenOpen = async () => {
+      for (const r of await pool.open(await pool.seal(chain), openOptions)) {
+        if (!r.ok || r.opened.payload.length !== payload.length) throw new Error('the pool lost a pair');
+      }
+    };
+    items.push({ name, run: () => Promise.all(Array.from({ length: BATCH / CHAIN }, sealThenOpen)) });
+  }
+  const app = await appSidePool(seeds, Number(args.workers));
+  closers.push(() => app.close());
+  items.push({ name: 'app-side pool', run: () => app.run(BATCH) });
+  console.log(`# pool vs app-side pool, ${args.workers} workers, ${rounds} rounds of ~${args['sample-ms']} ms each, Node ${process.versions.node}`);
+  console.log(`load average at start: ${load()}`);
+  try {
+    const sampleMs = Number(args['sample-ms']);
+    const plan: { item: (typeof items)[number]; reps: number; rate: number[]; cpu: number[] }[] = [];
+    for (const item of items) {
+      for (let i = 0; i < 3; i++) await item.run(); // warm-up
+      const t = performance.now();
+      await item.run();
+      plan.push({ item, reps: Math.max(1, Math.round(sampleMs / (performance.now() - t))), rate: [] as number[], cpu: [] as number[] });
+    }
+    for (let round = 0; round < rounds; round++) {
+      const order = plan.map((_, i) => plan[(i + round) % plan.length]!);
+      for (const p of order) {
+        const cpu0 = process.cpuUsage();
+        const t = performance.now();
+        for (let i = 0; i < p.reps; i++) await p.item.run();
+        const cpu = process.cpuUsage(cpu0);
+        p.rate.push((BATCH * p.reps) / ((performance.now() - t) / 1000));
+        p.cpu.push((cpu.user + cpu.system) / (BATCH * p.reps));
+      }
+    }
+    const app = plan[plan.length - 1]!;
+    console.log('\n| line | pairs/s median (min-max) | share of the app-side pool, per round | CPU us per pair |\n|---|---|---|---|');
+    for (const p of plan) {
+      const share = p === app ? '' : fmtSpread(spread(roundRatios(p.rate, app.rate)), fmtPercent);
+      console.log(`| ${p.item.name} | ${fmtSpread(spread(p.rate), (x) => fmt(x))} | ${share} | ${fmt(median(p.cpu))} |`);
+    }
+    if (plan.length === 3) console.log(`\npool / baseline pool per round: ${fmtSpread(spread(roundRatios(plan[0]!.rate, plan[1]!.rate)), fmtPercent)}`);
+  } finally {
+    for (const close of closers) await close();
+    console.log(`\nload average at end: ${load()}`);
+  }
 }

@@ -12,41 +12,52 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { cryptoReady } from '../crypto/sodium.js';
 import { seal } from '../envelope/seal.js';
 import { open, type OpenedEnvelope } from '../envelope/open.js';
-import { buffersOf, toWireError, transferable, type Job, type Reply, type WireResult, type WorkerStart } from './protocol.js';
+import { toWireError, transferable, type Job, type Reply, type WireOpened, type WireResults, type WorkerStart } from './protocol.js';
 import { sharedKeyPairs } from './shared-keys.js';
+import { packOpened } from './opened-results.js';
 
 const start = workerData as WorkerStart;
 const port = parentPort!;
 const { sender, keys } = sharedKeyPairs(start.keys);
 const signer = start.anonymous ? { anonymous: true } : sender ? { sender } : {};
 
-async function settle<T>(work: () => Promise<T>): Promise<WireResult<T>> {
-  try {
-    return { ok: true, value: await work() };
-  } catch (e) {
-    return { ok: false, error: toWireError(e) };
-  }
-}
-
+/**
+ * Seal or open each item of a job, one at a time (a worker is one core; concurrency comes from
+ * the pool's other workers), each outcome a result or an error of its own.
+ */
 async function run(job: Job): Promise<{ reply: Reply; transfer: ArrayBuffer[] }> {
+  const transfer: ArrayBuffer[] = [];
   if (job.kind === 'seal') {
-    const results: WireResult<Uint8Array>[] = [];
-    // One at a time: a worker is one core; concurrency comes from the pool's other workers.
-    for (const { payload, ...options } of job.items) {
-      results.push(await settle(async () => transferable(await seal(payload, { ...options, ...signer }))));
+    const results: WireResults<Uint8Array> = { values: [], errors: [] };
+    for (const [i, payload] of job.payloads.entries()) {
+      try {
+        const envelope = transferable(await seal(payload, { ...job.options[i]!, ...signer }));
+        transfer.push(envelope.buffer as ArrayBuffer);
+        results.values.push(envelope);
+      } catch (e) {
+        results.values.push(null);
+        results.errors.push([i, toWireError(e)]);
+      }
     }
-    return { reply: { id: job.id, kind: 'sealed', results }, transfer: buffersOf(results.flatMap((r) => (r.ok ? [r.value] : []))) };
+    // The job's copies of the plaintexts (views of the buffers it brought) are not kept until GC.
+    for (const payload of job.payloads) payload.fill(0);
+    return { reply: { id: job.id, kind: 'sealed', results }, transfer };
   }
-  const results: WireResult<OpenedEnvelope>[] = [];
-  for (const envelope of job.envelopes) {
-    results.push(
-      await settle(async () => {
-        const opened = await open(envelope, { ...job.policy, keys });
-        return { ...opened, payload: transferable(opened.payload) };
-      }),
-    );
+  const opened: (OpenedEnvelope | null)[] = [];
+  const errors: WireResults<WireOpened>['errors'] = [];
+  const options = { ...job.policy, keys };
+  for (const [i, envelope] of job.envelopes.entries()) {
+    try {
+      opened.push(await open(envelope, options));
+    } catch (e) {
+      opened.push(null);
+      errors.push([i, toWireError(e)]);
+    }
   }
-  return { reply: { id: job.id, kind: 'opened', results }, transfer: buffersOf(results.flatMap((r) => (r.ok ? [r.value.payload] : []))) };
+  const { tuples, transfer: buffers } = packOpened(opened);
+  const results: WireResults<WireOpened> = { values: tuples, errors };
+  transfer.push(...buffers);
+  return { reply: { id: job.id, kind: 'opened', results }, transfer };
 }
 
 // No top-level await: the CommonJS build of this file has none. Jobs that arrive before the

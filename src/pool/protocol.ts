@@ -6,7 +6,9 @@
  *
  * Bytes that matter (payloads, plaintexts, envelopes) move as transferred ArrayBuffers: the
  * sender copies them once into a buffer of their own and hands that buffer over, so no second
- * copy of a plaintext is left behind in a serialized message.
+ * copy of a plaintext is left behind in a serialized message. Into a worker, the small inputs of
+ * a job share one such buffer ({@link packBytes}): one allocation and one transfer per job
+ * instead of one per item, on the calling thread that competes with the workers for cores.
  */
 import { LintasError, type LintasErrorCode } from '../errors/index.js';
 import type { OpenedEnvelope } from '../envelope/open.js';
@@ -23,9 +25,8 @@ export interface WorkerStart {
   anonymous: boolean;
 }
 
-/** One envelope to seal: the payload and the per-envelope options of `seal` (sender excluded). */
-export interface WireSealItem {
-  payload: Uint8Array;
+/** The per-envelope options of `seal` (sender excluded) for one or more payloads of a job. */
+export interface WireSealOptions {
   recipients: RecipientPublicKey[];
   hideRecipients?: boolean;
   padding?: boolean;
@@ -43,9 +44,13 @@ export interface WireOpenPolicy {
   maxTrialDecryptions?: number;
 }
 
-/** Calling thread to worker. */
+/**
+ * Calling thread to worker. A seal job's `options[i]` are those of `payloads[i]`; payloads with
+ * the same options share one object, which structured clone sends once (a batch usually seals
+ * many payloads to the same recipients): per-item objects are most of a message's cost.
+ */
 export type Job =
-  | { id: number; kind: 'seal'; items: WireSealItem[] }
+  | { id: number; kind: 'seal'; payloads: Uint8Array[]; options: WireSealOptions[] }
   | { id: number; kind: 'open'; envelopes: (Uint8Array | string)[]; policy: WireOpenPolicy };
 
 /** An error as it crosses the boundary. Stacks stay behind: they name worker internals only. */
@@ -55,14 +60,36 @@ export interface WireError {
   message: string;
 }
 
-/** The outcome of one item. */
-export type WireResult<T> = { ok: true; value: T } | { ok: false; error: WireError };
+/**
+ * The outcomes of a job's items, in order: `values[i]`, or null and the item's error among
+ * `errors` (no wrapper object per item: one fewer object to clone for each).
+ */
+export interface WireResults<T> {
+  values: (T | null)[];
+  errors: [index: number, error: WireError][];
+}
+
+/** One opened envelope on the wire, field for field in the order of `OpenedEnvelope` (src/pool/opened-results.ts). */
+export type WireOpened = [
+  authenticated: boolean,
+  sender: Uint8Array | null,
+  envelopeId: Uint8Array,
+  createdAtMs: number,
+  expiresAtMs: number | null,
+  recipients: Uint8Array[],
+  openedWithType: OpenedEnvelope['openedWith']['type'],
+  openedWithRecipientId: Uint8Array,
+  stanzaTypes: string[],
+  contentType: string | null,
+  payloadLength: number | null,
+  payload: Uint8Array,
+];
 
 /** Worker to calling thread. */
 export type Reply =
   | { kind: 'ready' }
-  | { id: number; kind: 'sealed'; results: WireResult<Uint8Array>[] }
-  | { id: number; kind: 'opened'; results: WireResult<OpenedEnvelope>[] };
+  | { id: number; kind: 'sealed'; results: WireResults<Uint8Array> }
+  | { id: number; kind: 'opened'; results: WireResults<WireOpened> };
 
 /** Flatten an error thrown in a worker. */
 export function toWireError(e: unknown): WireError {
@@ -96,9 +123,34 @@ export function transferable(bytes: Uint8Array): Uint8Array {
   return whole ? bytes : bytes.slice();
 }
 
-/** The buffers of `arrays`, for a postMessage transfer list. */
-export function buffersOf(arrays: Iterable<Uint8Array>): ArrayBuffer[] {
-  const out: ArrayBuffer[] = [];
-  for (const a of arrays) out.push(a.buffer as ArrayBuffer);
-  return out;
+/**
+ * Inputs up to this size are packed into their job's shared buffer; larger ones get a buffer of
+ * their own, so a job of big payloads never needs one huge allocation.
+ */
+export const PACKED_INPUT_BYTES = 64 * 1024;
+
+/**
+ * Copies of `inputs` for a job, in order (strings, i.e. armored envelopes, as they are), and the
+ * buffers to transfer. Arrays up to {@link PACKED_INPUT_BYTES} become views of one new buffer
+ * holding them all; larger ones are copied alone. The caller's arrays are only read.
+ */
+export function packBytes<T extends Uint8Array | string>(inputs: readonly T[]): { copies: T[]; transfer: ArrayBuffer[] } {
+  let packedBytes = 0;
+  for (const b of inputs) if (typeof b !== 'string' && b.length <= PACKED_INPUT_BYTES) packedBytes += b.length;
+  const packed = packedBytes > 0 ? new Uint8Array(packedBytes) : null;
+  const transfer: ArrayBuffer[] = packed ? [packed.buffer] : [];
+  let offset = 0;
+  const copies = inputs.map((b): T => {
+    if (typeof b === 'string') return b;
+    if (b.length > PACKED_INPUT_BYTES) {
+      const alone = b.slice();
+      transfer.push(alone.buffer);
+      return alone as T;
+    }
+    if (b.length === 0) return new Uint8Array(0) as T;
+    packed!.set(b, offset);
+    offset += b.length;
+    return packed!.subarray(offset - b.length, offset) as T;
+  });
+  return { copies, transfer };
 }

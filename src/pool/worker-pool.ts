@@ -18,10 +18,12 @@
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { LintasError } from '../errors/index.js';
-import { checkOptions as checkSealOptions, type SealOptions } from '../envelope/seal.js';
+import type { SealOptions } from '../envelope/seal.js';
 import { checkOpenOptions, type OpenedEnvelope, type OpenOptions } from '../envelope/open.js';
 import type { RecipientKeyPair, SigningKeyPair } from '../keys/recipient.js';
-import { buffersOf, fromWireError, type Job, type Reply, type WireError, type WireOpenPolicy, type WireResult, type WireSealItem, type WorkerStart } from './protocol.js';
+import { fromWireError, packBytes, type Job, type Reply, type WireOpenPolicy, type WireOpened, type WireResults, type WorkerStart } from './protocol.js';
+import { checkSealItems, wireSealJob } from './seal-items.js';
+import { unpackOpened } from './opened-results.js';
 import { shareKeys, wipeSharedKeys, type SharedKeys } from './shared-keys.js';
 
 /** Options of {@link createWorkerPool}. */
@@ -77,6 +79,14 @@ export const DEFAULT_POOL_MAX_QUEUED = 1024;
 const JOBS_PER_WORKER = 2;
 /** The most items in one job: few messages per batch, yet enough jobs to keep every worker busy. */
 const MAX_JOB_ITEMS = 32;
+/**
+ * Jobs a call is cut into per worker, when its items are fewer than that many full jobs. Each
+ * message costs the calling thread (and the worker) about as much as the public-key work of a
+ * few items, taken from a worker's core when workers fill the cores (docs/PERFORMANCE.md, "When
+ * the worker pool pays"); two per worker still let a worker take the next job without waiting
+ * and leave at most half a worker's share for the last job of a call.
+ */
+const CALL_JOBS_PER_WORKER = 2;
 
 /**
  * The worker's bootstrap. An eval worker (as src/crypto/node-parallel-hash.ts), because the same
@@ -112,7 +122,7 @@ interface Unit {
   kind: Job['kind'];
   items: PoolSealItem[] | (Uint8Array | string)[];
   policy: WireOpenPolicy | null;
-  resolve(results: WireResult<unknown>[]): void;
+  resolve(results: WireResults<unknown>): void;
   reject(error: Error): void;
 }
 
@@ -219,19 +229,15 @@ export class LintasWorkerPool {
     this.assertOpen();
     if (!Array.isArray(items)) throw new TypeError('items must be an array of { payload, recipients, ... }');
     if (!this.canSeal) throw new TypeError('this pool has no sender: create it with options.sender (or anonymous: true) to seal');
-    const nowSeconds = Math.floor(Date.now() / 1000);
-    for (const [i, item] of items.entries()) {
-      if (item === null || typeof item !== 'object') throw new TypeError(`items[${i}] must be an object`);
-      if (!(item.payload instanceof Uint8Array)) throw new TypeError(`items[${i}].payload must be a Uint8Array`);
-      for (const k of ['sender', 'anonymous'] as const) {
-        if (k in item) throw new TypeError(`items[${i}].${k} is not accepted: the pool's sender signs every envelope`);
-      }
-      checkSealOptions({ ...item, ...(this.anonymous ? { anonymous: true } : { sender: SENDER_SHAPE }), size: item.payload.length }, nowSeconds);
+    checkSealItems(items, this.anonymous, Math.floor(Date.now() / 1000));
+    const parts = await this.submit('seal', items, null);
+    const envelopes: Uint8Array[] = [];
+    for (const part of parts) {
+      const [failed] = part.errors; // the first failed item of the first part with one: the first in order
+      if (failed) throw fromWireError(failed[1]);
+      for (const envelope of part.values) envelopes.push(envelope as Uint8Array);
     }
-    const results = await this.submit('seal', items, null);
-    const failed = results.find((r): r is { ok: false; error: WireError } => !r.ok);
-    if (failed) throw fromWireError(failed.error);
-    return results.map((r) => (r as { value: Uint8Array }).value);
+    return envelopes;
   }
 
   /**
@@ -271,8 +277,14 @@ export class LintasWorkerPool {
     if (options.trustedSenders !== undefined) policy.trustedSenders = options.trustedSenders.map((k) => k.slice());
     if (options.maxClockSkewSeconds !== undefined) policy.maxClockSkewSeconds = options.maxClockSkewSeconds;
     if (options.maxTrialDecryptions !== undefined) policy.maxTrialDecryptions = options.maxTrialDecryptions;
-    const results = await this.submit('open', envelopes, policy);
-    return results.map((r) => (r.ok ? { ok: true, opened: r.value as OpenedEnvelope } : { ok: false, error: fromWireError(r.error) }));
+    const results: PoolOpenResult[] = [];
+    for (const part of await this.submit('open', envelopes, policy)) {
+      const errors = new Map(part.errors);
+      for (const [i, opened] of part.values.entries()) {
+        results.push(opened !== null ? { ok: true, opened: unpackOpened(opened as WireOpened) } : { ok: false, error: fromWireError(errors.get(i)!) });
+      }
+    }
+    return results;
   }
 
   /**
@@ -310,17 +322,17 @@ export class LintasWorkerPool {
   }
 
   /** Queue `items` as jobs (waiting for room: back-pressure) and collect their results in order. */
-  private async submit(kind: Job['kind'], items: PoolSealItem[] | (Uint8Array | string)[], policy: WireOpenPolicy | null): Promise<WireResult<unknown>[]> {
-    // About four jobs per worker for load balance, and never a job larger than the queue's bound.
-    const size = Math.min(MAX_JOB_ITEMS, this.maxQueued, Math.max(1, Math.ceil(items.length / (this.slots.length * 4))));
-    const parts: Promise<WireResult<unknown>[]>[] = [];
+  private async submit(kind: Job['kind'], items: PoolSealItem[] | (Uint8Array | string)[], policy: WireOpenPolicy | null): Promise<WireResults<unknown>[]> {
+    // CALL_JOBS_PER_WORKER jobs per worker for load balance, and never a job larger than the queue's bound.
+    const size = Math.min(MAX_JOB_ITEMS, this.maxQueued, Math.max(1, Math.ceil(items.length / (this.slots.length * CALL_JOBS_PER_WORKER))));
+    const parts: Promise<WireResults<unknown>>[] = [];
     for (let i = 0; i < items.length; i += size) {
       const n = Math.min(size, items.length - i);
       while (this.queuedItems > 0 && this.queuedItems + n > this.maxQueued) {
         await new Promise<void>((wake) => this.spaceWaiters.push(wake));
         this.assertOpen();
       }
-      const part = new Promise<WireResult<unknown>[]>((resolve, reject) => {
+      const part = new Promise<WireResults<unknown>>((resolve, reject) => {
         this.queue.push({ kind, items: items.slice(i, i + n) as Unit['items'], policy, resolve, reject });
       });
       part.catch(() => {}); // awaited below; until then a rejection (close) must not count as unhandled
@@ -328,7 +340,7 @@ export class LintasWorkerPool {
       this.queuedItems += n;
       this.dispatch();
     }
-    return (await Promise.all(parts)).flat();
+    return Promise.all(parts);
   }
 
   /** Hand queued jobs to the least busy workers. */
@@ -347,21 +359,18 @@ export class LintasWorkerPool {
   private post(slot: Slot, unit: Unit): void {
     const id = this.nextId++;
     // The caller's bytes are copied here, after admission, and the copies transferred.
-    let job: Job;
-    let transfer: ArrayBuffer[];
-    if (unit.kind === 'seal') {
-      const items = (unit.items as PoolSealItem[]).map(wireSealItem);
-      job = { id, kind: 'seal', items };
-      transfer = buffersOf(items.map((it) => it.payload));
-    } else {
-      const envelopes: (Uint8Array | string)[] = (unit.items as (Uint8Array | string)[]).map((e) => (typeof e === 'string' ? e : e.slice()));
-      job = { id, kind: 'open', envelopes, policy: unit.policy! };
-      transfer = buffersOf(envelopes.filter((e): e is Uint8Array => typeof e !== 'string'));
-    }
     try {
-      slot.worker.postMessage(job, transfer);
+      if (unit.kind === 'seal') {
+        const { payloads, options, transfer } = wireSealJob(unit.items as PoolSealItem[]);
+        slot.worker.postMessage({ id, kind: 'seal', payloads, options } satisfies Job, transfer);
+      } else {
+        const { copies, transfer } = packBytes(unit.items as (Uint8Array | string)[]);
+        slot.worker.postMessage({ id, kind: 'open', envelopes: copies, policy: unit.policy! } satisfies Job, transfer);
+      }
     } catch (e) {
-      unit.reject(e as Error); // something in an item structured clone cannot copy
+      // An item the caller changed since the call into something unreadable, or that
+      // structured clone cannot copy: this job fails, the pool goes on.
+      unit.reject(e as Error);
       return;
     }
     slot.inFlight.set(id, unit);
@@ -412,20 +421,6 @@ export class LintasWorkerPool {
     slot.ready.catch(() => {});
     return slot;
   }
-}
-
-/** A stand-in sender of the right shape, for checking an item's options before a worker signs with the real one. */
-const SENDER_SHAPE: SigningKeyPair = { publicKey: new Uint8Array(32), secretKey: new Uint8Array(64) };
-
-/** The fields of `seal`'s options that cross into a worker: nothing else of the caller's object is cloned. */
-function wireSealItem(item: PoolSealItem): WireSealItem {
-  const wire: WireSealItem = { payload: item.payload.slice(), recipients: item.recipients.map((r) => ({ type: r.type, publicKey: r.publicKey })) };
-  if (item.hideRecipients !== undefined) wire.hideRecipients = item.hideRecipients;
-  if (item.padding !== undefined) wire.padding = item.padding;
-  if (item.expiresAt !== undefined) wire.expiresAt = item.expiresAt;
-  if (item.contentType !== undefined) wire.contentType = item.contentType;
-  if (item.chunkSize !== undefined) wire.chunkSize = item.chunkSize;
-  return wire;
 }
 
 /**

@@ -110,6 +110,111 @@ describe('errors keep their class and code across the thread boundary', () => {
   });
 });
 
+describe('what crosses into a worker, and what comes back', () => {
+  /** True if `a` owns its whole buffer, as every array `seal` and `open` return does. */
+  const ownsBuffer = (a: Uint8Array) => a.byteOffset === 0 && a.byteLength === a.buffer.byteLength;
+
+  it('payloads and envelopes of a job travel packed, yet every result owns its buffer and the caller arrays stay as they were', async () => {
+    // Views into one Node.js Buffer (as Buffer.from makes from its shared pool), an empty one,
+    // and one larger than a packed input: each must arrive as itself, in order.
+    const slab = Buffer.alloc(4096, 3);
+    const payloads = [slab.subarray(0, 10), new Uint8Array(0), slab.subarray(100, 1100), new Uint8Array(100_000).fill(9), text('last')];
+    const before = payloads.map((p) => Uint8Array.from(p));
+    const envelopes = await pool.seal(payloads.map((payload) => ({ payload, recipients: [bob.x25519] })));
+    expect(payloads.map((p) => Uint8Array.from(p))).toEqual(before); // read, never detached, changed or wiped
+    expect(envelopes.every(ownsBuffer)).toBe(true);
+    const inputs = [envelopes[0]!, armor(envelopes[1]!), ...envelopes.slice(2)];
+    const results = await pool.open(inputs, { trustedSenders: [alice.signing.publicKey] });
+    expect(envelopes.every((e) => e.buffer.byteLength > 0)).toBe(true);
+    for (const [i, r] of results.entries()) {
+      expect(r.ok).toBe(true);
+      if (!r.ok) continue;
+      expect(r.opened.payload).toEqual(before[i]);
+      expect(r.opened).toEqual(await open(inputs[i]!, { keys: [bob.xwing, bob.x25519], trustedSenders: [alice.signing.publicKey] }));
+      for (const a of [r.opened.payload, r.opened.sender!, r.opened.envelopeId, r.opened.openedWith.recipientId, ...r.opened.recipients]) expect(ownsBuffer(a)).toBe(true);
+    }
+  });
+
+  it('opened results are rebuilt field for field: anonymous, expiring, typed, several recipients, same keys in the same order as open()', async () => {
+    const expiresAt = new Date(Math.floor(Date.now() / 1000) * 1000 + 3_600_000);
+    const envelopes = [
+      await seal(text('anonymous'), { recipients: [bob.x25519], anonymous: true }),
+      await seal(text('expiring'), { recipients: [mallory.xwing, bob.xwing, bob.x25519], sender: alice.signing, expiresAt, contentType: 'text/plain' }),
+    ];
+    const results = await pool.open(envelopes, { allowAnonymous: true });
+    for (const [i, r] of results.entries()) {
+      const direct = await open(envelopes[i]!, { keys: [bob.xwing, bob.x25519], allowAnonymous: true });
+      expect(r.ok && r.opened).toEqual(direct);
+      expect(r.ok && Object.keys(r.opened)).toEqual(Object.keys(direct));
+      expect(r.ok && Object.keys(r.opened.openedWith)).toEqual(Object.keys(direct.openedWith));
+      // Every array its own: changing one result's bytes changes nothing else.
+      if (r.ok && r.opened.sender) {
+        r.opened.sender.fill(0);
+        expect(r.opened.envelopeId).toEqual(direct.envelopeId);
+      }
+    }
+    expect(results[0]!.ok && results[0]!.opened.sender).toBeNull();
+    expect(results[1]!.ok && results[1]!.opened.expiresAt).toEqual(expiresAt);
+    expect(results[1]!.ok && results[1]!.opened.recipients).toHaveLength(3);
+  });
+
+  it('a recipient key that is a view into a larger buffer seals as the key itself', async () => {
+    const slab = Buffer.alloc(8192);
+    slab.set(bob.x25519.publicKey, 4000);
+    const view = { type: 'X25519' as const, publicKey: slab.subarray(4000, 4032) };
+    const envelopes = await pool.seal(Array.from({ length: 6 }, () => ({ payload: text('to a view'), recipients: [view] })));
+    expect((await pool.open(envelopes)).map(codeOf)).toEqual(Array(6).fill('OK'));
+  });
+
+  it('an item changed after the call into something unreadable fails that call, and the pool goes on', async () => {
+    await using p = await createWorkerPool({ workers: 1, sender: alice.signing, keys: [bob.x25519] });
+    // The first call fills the worker's two job slots, so the second call's job waits in the queue.
+    const first = p.seal(Array.from({ length: 8 }, () => ({ payload: text('first'), recipients: [bob.x25519] })));
+    const items = [{ payload: text('second'), recipients: [bob.x25519] }];
+    const second = p.seal(items);
+    items[0]!.recipients = null as never; // after its checks passed, before a worker took it
+    await expect(second).rejects.toThrow(TypeError);
+    expect(await first).toHaveLength(8);
+    expect(await p.seal([{ payload: text('third'), recipients: [bob.x25519] }])).toHaveLength(1);
+  });
+});
+
+describe('items with repeated options are still each checked', () => {
+  it('an item differing from the identical ones before it is refused with seal errors, before any is sealed', async () => {
+    const same = (n: number) => Array.from({ length: n }, () => ({ payload: text('x'), recipients: [bob.x25519] }));
+    const past = new Date(Date.now() - 60_000);
+    await expect(pool.seal([...same(5), { payload: text('x'), recipients: [bob.x25519], expiresAt: past }])).rejects.toThrow(RangeError);
+    await expect(pool.seal([...same(5), { payload: text('x'), recipients: [bob.x25519, bob.x25519] }])).rejects.toSatisfy((e) => isLintasError(e, 'ERR_SEAL_INVALID_RECIPIENT'));
+    await expect(pool.seal([...same(5), { payload: text('x'), recipients: [bob.x25519], padding: 'yes' as never }])).rejects.toThrow(TypeError);
+    // The same Date object, moved into the past between two items: compared by its time, not only by identity.
+    const expiresAt = new Date(Date.now() + 60_000);
+    const moving = { payload: text('x'), recipients: [bob.x25519], expiresAt };
+    const mover = {
+      payload: text('x'),
+      recipients: [bob.x25519],
+      get expiresAt() {
+        expiresAt.setTime(past.getTime());
+        return expiresAt;
+      },
+    };
+    await expect(pool.seal([moving, mover])).rejects.toThrow(RangeError);
+  });
+
+  it('a recipient key object whose type changes between items is checked again, not trusted by identity', async () => {
+    let reads = 0;
+    const key = {
+      publicKey: bob.x25519.publicKey,
+      get type() {
+        return ++reads > 3 ? 'no-such-type' : 'X25519';
+      },
+    };
+    const items = Array.from({ length: 6 }, () => ({ payload: text('x'), recipients: [key as never] }));
+    const error = await pool.seal(items).catch((e: unknown) => e);
+    expect(isLintasError(error, 'ERR_SEAL_INVALID_RECIPIENT')).toBe(true);
+    expect((error as Error).message).toContain('no-such-type');
+  });
+});
+
 describe('policy stays with the calling thread (SPEC 6.5)', () => {
   it('the batch is judged at the caller clock, fixed when the call is made', async () => {
     const envelope = await seal(text('x'), { recipients: [bob.xwing], sender: alice.signing, expiresAt: new Date(Date.now() + 60_000) });
