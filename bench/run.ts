@@ -18,9 +18,8 @@ import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Worker } from 'node:worker_threads';
 import { randomBytes } from 'node:crypto';
 import { build } from 'esbuild';
 import * as age from 'age-encryption';
@@ -30,6 +29,7 @@ import { bulkBackendName, forceBulkBackendForTests } from '../src/crypto/bulk-ba
 import { lintasContender, lintasParties, nativeChaCha, sodiumChaCha, type Contender, type LintasParties } from './contenders.js';
 import { ageContender, ageCryptoKeyContender, makeBenchKeys, OPENPGP_CONFIG, openpgpContender, openpgpVersion } from './other-libraries.js';
 import { primitiveFloor } from './primitive-floor.js';
+import { appSidePool } from './app-side-pool.js';
 import { bundleLargeChild, largeFileDir, runLarge, type LargeContender, type LargeRun } from './large-stream.js';
 import {
   fmt,
@@ -334,21 +334,21 @@ interface PoolLike {
  * A pool of 2 workers from `lintas/node`'s `createWorkerPool`, sealing as our sender and opening
  * with our recipient's key, if this tree has it (found by feature, so the bench runs on trees
  * with and without it); null otherwise, and the row prints "n/a (no pool API)".
+ *
+ * Built with esbuild as the package ships it (src/node.ts and src/pool/pool-worker.ts, ESM, shared
+ * chunks) and bundled whole, as the app-side pool's thread is: run from src, each worker would
+ * compile the sources with tsx, whose output reaches every import through a getter, and the row
+ * would measure that (6-8 points of the app-side pool, docs/PERFORMANCE.md) rather than the pool.
  */
 async function lintasPool(): Promise<PoolLike | null> {
-  const node = (await import('../src/node.js')) as Record<string, unknown>;
-  if (typeof node.createWorkerPool !== 'function') return null;
-  const create = node.createWorkerPool as (o: object) => Promise<PoolLike>;
-  return create({ workers: 2, sender: parties.sender.signing, keys: [parties.recipient.x25519] });
-}
-
-/** Two worker threads of unchanged lintas, each running pairs in a loop: the app-side pool. */
-async function appSidePool(): Promise<{ run: (pairs: number) => Promise<void>; close: () => Promise<void> }> {
-  const outdir = join(workDir, 'pair-worker');
+  const src = (await import('../src/node.js')) as Record<string, unknown>;
+  if (typeof src.createWorkerPool !== 'function') return null;
+  const outdir = join(workDir, 'pool');
   await build({
-    entryPoints: [fileURLToPath(new URL('./pair-worker.ts', import.meta.url))],
+    entryPoints: { node: fileURLToPath(new URL('../src/node.ts', import.meta.url)), 'pool-worker': fileURLToPath(new URL('../src/pool/pool-worker.ts', import.meta.url)) },
     outdir,
     bundle: true,
+    splitting: true,
     format: 'esm',
     platform: 'node',
     target: 'node20',
@@ -356,18 +356,9 @@ async function appSidePool(): Promise<{ run: (pairs: number) => Promise<void>; c
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
     logLevel: 'error',
   });
-  const workers = await Promise.all(
-    [0, 1].map(async () => {
-      const w = new Worker(join(outdir, 'pair-worker.mjs'), { workerData: keys.lintasSeeds, execArgv: [] });
-      await new Promise((resolve, reject) => w.once('message', resolve).once('error', reject));
-      return w;
-    }),
-  );
-  const each = (w: Worker, pairs: number) => new Promise<void>((resolve, reject) => w.once('message', () => resolve()).once('error', reject).postMessage(pairs));
-  return {
-    run: async (pairs) => void (await Promise.all(workers.map((w) => each(w, pairs / 2)))),
-    close: async () => void (await Promise.all(workers.map((w) => w.terminate()))),
-  };
+  const node = (await import(pathToFileURL(join(outdir, 'node.mjs')).href)) as Record<string, unknown>;
+  const create = node.createWorkerPool as (o: object) => Promise<PoolLike>;
+  return create({ workers: 2, sender: parties.sender.signing, keys: [parties.recipient.x25519] });
 }
 
 async function smallMessages(): Promise<void> {
@@ -397,7 +388,7 @@ async function smallMessages(): Promise<void> {
     };
     items.push({ name: 'pool', run: () => Promise.all(Array.from({ length: BATCH / 32 }, sealThenOpen)) });
   }
-  const app = await appSidePool();
+  const app = await appSidePool(keys.lintasSeeds);
   items.push({ name: 'app-side', run: () => app.run(BATCH) });
   progress(`1 KiB seal+open pairs, ${plan.smallRounds} interleaved rounds`);
   let seconds: Map<string, number[]>;
