@@ -7,7 +7,7 @@
  *
  * The build runs in a copy of the package's sources under the system temp folder, so the test
  * never races a developer's `npm run build` in dist/. Installing needs the npm registry (or a
- * warm npm cache) for the three runtime dependencies.
+ * warm npm cache) for the runtime dependencies.
  *
  * Adding a check of the installed package: write the file into the consumer in beforeAll if it
  * needs one, then add an `it` that calls `inConsumer(command, args)`.
