@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { build } from 'esbuild';
+import { bundleForNode } from './bundle-for-node.js';
 
 /** Runs `pairs` pairs split evenly over its threads; resolves when all are done. */
 export interface AppSidePool {
@@ -20,17 +20,7 @@ export interface AppSidePool {
 /** Start `threads` pair workers with the sender and recipient of these hex seeds. */
 export async function appSidePool(seeds: { sender: string; recipient: string }, threads = 2): Promise<AppSidePool> {
   const outdir = mkdtempSync(join(tmpdir(), 'lintas-app-pool-'));
-  await build({
-    entryPoints: [fileURLToPath(new URL('./pair-worker.ts', import.meta.url))],
-    outdir,
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    outExtension: { '.js': '.mjs' },
-    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-    logLevel: 'error',
-  });
+  await bundleForNode([fileURLToPath(new URL('./pair-worker.ts', import.meta.url))], outdir);
   const workers = await Promise.all(
     Array.from({ length: threads }, async () => {
       const w = new Worker(join(outdir, 'pair-worker.mjs'), { workerData: seeds, execArgv: [] });

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { bundleForNode } from './bundle-for-node.js';
 
 /**
  * The streamed contenders: the three reference lines of `references.ts` (`io`, `one-core`,
@@ -42,19 +42,7 @@ export interface LargeRun extends LargeResult {
  */
 export async function bundleLargeChild(dir: string, entry = fileURLToPath(new URL('./large-child.ts', import.meta.url))): Promise<string> {
   const outdir = join(dir, 'child');
-  await build({
-    entryPoints: [entry],
-    outdir,
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    outExtension: { '.js': '.mjs' },
-    // Some dependencies still call require() for Node built-ins.
-    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-    logLevel: 'error',
-  });
+  await bundleForNode([entry], outdir);
   return join(outdir, 'large-child.mjs');
 }
 

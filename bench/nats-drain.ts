@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { connect } from '@nats-io/transport-node';
 import { NatsJetStreamTransport } from '../src/node.js';
 import { startNatsServer } from '../test/transports/nats-server.js';
+import { drainBacklogs } from './backlog-drain.js';
 
 const { values: args } = parseArgs({ options: { backlog: { type: 'string', multiple: true } } });
 const backlogs = (args.backlog ?? ['1000', '10000']).map(Number);
@@ -24,30 +25,7 @@ const envelope = new Uint8Array(1024).fill(7);
 const server = await startNatsServer();
 const nc = await connect({ servers: server.url });
 try {
-  for (const backlog of backlogs) {
-    for (const [batchSize, pipelined] of [[1, false], [32, false], [32, true]] as const) {
-      const mailbox = Array.from({ length: 64 }, () => '0123456789abcdef'[Math.floor(Math.random() * 16)]).join('');
-      const t = new NatsJetStreamTransport({ connection: nc, batchSize, pollIntervalMs: 200 });
-      const senders = Array.from({ length: 16 }, async (_, w) => {
-        for (let i = w; i < backlog; i += 16) await t.send(mailbox, envelope);
-      });
-      await Promise.all(senders);
-      const start = process.hrtime.bigint();
-      let n = 0;
-      const acks: Promise<void>[] = [];
-      for await (const d of t.receive(mailbox, { untilEmpty: true })) {
-        if (pipelined) acks.push(d.ack());
-        else await d.ack();
-        n++;
-        if (acks.length >= 256) await Promise.all(acks.splice(0));
-      }
-      await Promise.all(acks);
-      const s = Number(process.hrtime.bigint() - start) / 1e9;
-      if (n !== backlog) throw new Error(`drained ${n} of ${backlog}`);
-      console.log(`nats drain (one server): backlog ${backlog.toLocaleString('en')}, batchSize ${batchSize}${pipelined ? ', acks pipelined' : ''}: ${Math.round(n / s).toLocaleString('en')} envelopes/s received and acked (${s.toFixed(2)} s)`);
-      await t.close();
-    }
-  }
+  await drainBacklogs('nats drain (one server)', backlogs, envelope, (batchSize) => new NatsJetStreamTransport({ connection: nc, batchSize, pollIntervalMs: 200 }));
 } finally {
   await nc.close();
   await server.stop();

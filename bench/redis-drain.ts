@@ -16,38 +16,16 @@ import { parseArgs } from 'node:util';
 import { createClient, createCluster } from 'redis';
 import { RedisStreamsTransport, redisClusterClient, type RedisCommandClient } from '../src/node.js';
 import { startRedisCluster, startRedisServer } from '../test/transports/redis-server.js';
+import { drainBacklogs } from './backlog-drain.js';
 
 const { values: args } = parseArgs({ options: { cluster: { type: 'boolean' }, backlog: { type: 'string', multiple: true } } });
 const backlogs = (args.backlog ?? ['1000', '10000']).map(Number);
 const envelope = new Uint8Array(1024).fill(7);
 
 async function run(label: string, client: RedisCommandClient): Promise<void> {
-  for (const backlog of backlogs) {
-    for (const [batchSize, pipelined] of [[1, false], [32, false], [32, true]] as const) {
-      const mailbox = Array.from({ length: 64 }, () => '0123456789abcdef'[Math.floor(Math.random() * 16)]).join('');
-      // maxEnvelopeBytes to match the 1 KiB envelopes: at the default 64 MiB, maxBatchBytes
-      // would cut a batch to 4 (docs/TRANSPORTS.md 3.4).
-      const t = new RedisStreamsTransport({ client, batchSize, maxEnvelopeBytes: 64 * 1024, pollIntervalMs: 20 });
-      const senders = Array.from({ length: 16 }, async (_, w) => {
-        for (let i = w; i < backlog; i += 16) await t.send(mailbox, envelope);
-      });
-      await Promise.all(senders);
-      const start = process.hrtime.bigint();
-      let n = 0;
-      const acks: Promise<void>[] = [];
-      for await (const d of t.receive(mailbox, { untilEmpty: true })) {
-        if (pipelined) acks.push(d.ack());
-        else await d.ack();
-        n++;
-        if (acks.length >= 256) await Promise.all(acks.splice(0));
-      }
-      await Promise.all(acks);
-      const s = Number(process.hrtime.bigint() - start) / 1e9;
-      if (n !== backlog) throw new Error(`drained ${n} of ${backlog}`);
-      console.log(`redis drain (${label}): backlog ${backlog.toLocaleString('en')}, batchSize ${batchSize}${pipelined ? ', acks pipelined' : ''}: ${Math.round(n / s).toLocaleString('en')} envelopes/s received and acked (${s.toFixed(2)} s)`);
-      await t.close();
-    }
-  }
+  // maxEnvelopeBytes to match the 1 KiB envelopes: at the default 64 MiB, maxBatchBytes would cut
+  // a batch to 4 (docs/TRANSPORTS.md 3.4).
+  await drainBacklogs(`redis drain (${label})`, backlogs, envelope, (batchSize) => new RedisStreamsTransport({ client, batchSize, maxEnvelopeBytes: 64 * 1024, pollIntervalMs: 20 }));
 }
 
 const server = await startRedisServer();

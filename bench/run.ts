@@ -21,7 +21,6 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
-import { build } from 'esbuild';
 import * as age from 'age-encryption';
 import * as openpgp from 'openpgp';
 import { generateIdentityKeys, open, seal, type IdentityKeys, type RecipientKeyPair } from '../src/index.js';
@@ -31,6 +30,7 @@ import { ageContender, ageCryptoKeyContender, makeBenchKeys, OPENPGP_CONFIG, ope
 import { primitiveFloor } from './primitive-floor.js';
 import { appSidePool } from './app-side-pool.js';
 import { bundleLargeChild, largeFileDir, runLarge, type LargeContender, type LargeRun } from './large-stream.js';
+import { bundleForNode } from './bundle-for-node.js';
 import {
   fmt,
   fmtPercent,
@@ -344,18 +344,7 @@ async function lintasPool(): Promise<PoolLike | null> {
   const src = (await import('../src/node.js')) as Record<string, unknown>;
   if (typeof src.createWorkerPool !== 'function') return null;
   const outdir = join(workDir, 'pool');
-  await build({
-    entryPoints: { node: fileURLToPath(new URL('../src/node.ts', import.meta.url)), 'pool-worker': fileURLToPath(new URL('../src/pool/pool-worker.ts', import.meta.url)) },
-    outdir,
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    outExtension: { '.js': '.mjs' },
-    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-    logLevel: 'error',
-  });
+  await bundleForNode({ node: fileURLToPath(new URL('../src/node.ts', import.meta.url)), 'pool-worker': fileURLToPath(new URL('../src/pool/pool-worker.ts', import.meta.url)) }, outdir);
   const node = (await import(pathToFileURL(join(outdir, 'node.mjs')).href)) as Record<string, unknown>;
   const create = node.createWorkerPool as (o: object) => Promise<PoolLike>;
   return create({ workers: 2, sender: parties.sender.signing, keys: [parties.recipient.x25519] });
