@@ -135,7 +135,7 @@ export async function open(envelope: ByteSource | string, options: OpenOptions):
 /**
  * Open an envelope from a stream. Resolves once the header and meta block are verified; the
  * payload is then decrypted and handed out window by window, each window (4 MiB) only once the
- * sender's checkpoint over it has verified, so one window is held (and up to 1 MiB of the
+ * sender's checkpoint over it has verified, so one window is held (and up to 256 KiB of the
  * next while the checkpoint is checked on the hash thread) and no byte another recipient forged
  * is ever released (SPEC 6.6). Anonymous envelopes are authenticated
  * only against outsiders. Treat the payload as unfinished until iterating it has finished

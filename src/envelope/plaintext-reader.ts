@@ -38,11 +38,9 @@ export interface PlaintextSource {
  * While a window's checkpoint is checked on the hash thread, the reader goes on decrypting the
  * next window, and releases the checked one when its verdict is in (usually after a few chunks).
  * It waits for the verdict once the next window has gathered this many bytes, so what it holds
- * stays one window and at most this much (plus a chunk) of the next. 1 MiB, the worker's wake-up
- * batch: with 256 KiB the reader often stopped while the worker still hashed the window's last
- * MiB (open+verify about 5 points further from the two-core line, docs/PERFORMANCE.md).
+ * stays one window and at most this much (plus a chunk) of the next.
  */
-export const HOLD_AHEAD_BYTES = 1 << 20;
+export const HOLD_AHEAD_BYTES = 1 << 18;
 
 /**
  * Yields the payload, window by window, each only after its checkpoint has passed (SPEC 6.6).
