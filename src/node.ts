@@ -2,7 +2,8 @@
  * lintas/node: the parts of lintas that need Node.js (file system, sockets, processes).
  * Everything in the main `lintas` entry also works in browsers; this entry re-exports it and
  * adds the Node-only pieces: {@link FileKeyRingStorage}, {@link DropFolderTransport},
- * {@link RedisStreamsTransport}, the relay server ({@link startRelay}), {@link FileReplayGuard}, {@link RedisReplayGuard},
+ * {@link RedisStreamsTransport}, the relay server ({@link startRelay}) and a cheaper `fetch` for
+ * its client ({@link nodeHttpFetch}), {@link FileReplayGuard}, {@link RedisReplayGuard},
  * {@link fileItemSource} for bundle items on disk, the audit log file
  * ({@link openAuditLogFile}, {@link FileAuditStore}), and {@link createWorkerPool}, which seals and
  * opens batches of envelopes on worker threads.

@@ -6,6 +6,8 @@ export type { DropFolderOptions } from './drop-folder.js';
 export { startRelay } from './relay/server.js';
 export type { RelayOptions, RelayLimits, RelayServer } from './relay/server.js';
 export type { Rate } from './relay/rate-limit.js';
+export { nodeHttpFetch } from './relay/node-http-fetch.js';
+export type { NodeHttpFetch, NodeHttpFetchOptions } from './relay/node-http-fetch.js';
 export { RedisStreamsTransport } from './redis-streams.js';
 export type { RedisStreamsOptions, RedisCommandClient, RedisCommandOptions } from './redis-streams.js';
 export type { RedisDurabilityRisk } from './redis-server-check.js';
