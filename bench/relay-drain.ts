@@ -9,6 +9,8 @@
  *                                                                 (e.g. `git archive main src | tar -x -C /tmp/base`)
  *   npx tsx bench/relay-drain.ts --drain 2000                     envelopes drained per size (default 2000)
  *   npx tsx bench/relay-drain.ts --receivers 4                    receive loops draining together (default 1)
+ *   npx tsx bench/relay-drain.ts --fetch global                   the receivers' fetch: global (undici), node
+ *                                                                 (lintas/node's nodeHttpFetch), default both in turn
  *
  *   npx tsx bench/relay-drain.ts --profile-relay /tmp/prof        the relay process writes a CPU profile there
  *
@@ -28,7 +30,7 @@ import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 
 const { values: args } = parseArgs({
-  options: { backlogs: { type: 'string' }, baseline: { type: 'string' }, drain: { type: 'string' }, receivers: { type: 'string' }, 'profile-relay': { type: 'string' } },
+  options: { backlogs: { type: 'string' }, fetch: { type: 'string' }, baseline: { type: 'string' }, drain: { type: 'string' }, receivers: { type: 'string' }, 'profile-relay': { type: 'string' } },
 });
 const receiverCount = Number(args.receivers ?? 1);
 const backlogs = (args.backlogs ?? '1000,10000,50000').split(',').map(Number);
@@ -39,7 +41,22 @@ if (args.baseline) runs.unshift(['baseline', resolve(args.baseline)]);
 
 console.log(`relay drain (node ${process.version}); ${drain} envelopes drained per backlog by ${receiverCount} receive loop(s)`);
 await signedRequestCost();
-const libs = await Promise.all(runs.map(async ([name, src]) => ({ name, src, lib: (await import(pathToFileURL(join(src, 'index.ts')).href)) as typeof import('../src/index.js') })));
+type Lib = typeof import('../src/index.js');
+type NodeLib = { nodeHttpFetch?: typeof import('../src/node.js').nodeHttpFetch };
+/** Which `fetch` the receivers use: the global one (undici), lintas/node's nodeHttpFetch, or both in turn. */
+const fetches = (args.fetch ?? 'global,node').split(',');
+if (fetches.some((f) => f !== 'global' && f !== 'node')) throw new Error('--fetch takes global, node or both (global,node)');
+const libs = (
+  await Promise.all(
+    runs.map(async ([name, src]) => {
+      const lib = (await import(pathToFileURL(join(src, 'index.ts')).href)) as Lib;
+      const node = (await import(pathToFileURL(join(src, 'node.ts')).href)) as NodeLib;
+      return fetches
+        .filter((f) => f === 'global' || node.nodeHttpFetch)
+        .map((f) => ({ name: f === 'global' ? name : `${name}/node`, src, lib, makeFetch: f === 'node' ? node.nodeHttpFetch! : null }));
+    }),
+  )
+).flat();
 const body = randomBytes(256);
 let sequence = 0;
 /** Write `count` envelope files into the mailbox folder `box`, named as the relay names them. */
@@ -60,16 +77,18 @@ for (const backlog of backlogs) {
     const box = join(dir, 'mailboxes', mailbox);
     mkdirSync(box, { recursive: true });
     fill(box, backlog);
-    for (const { name, src, lib } of libs) {
+    for (const { name, src, lib, makeFetch } of libs) {
+      const fetch = makeFetch ? makeFetch() : undefined;
+      const fetchOption = fetch ? { fetch } : {};
       execFileSync('sync'); // write back the fill first, so no version is measured during another's writeback
       const relay = await startRelayProcess(src, dir);
-      const receiver = new lib.RelayTransport({ url: relay.url, mailboxKeys: [owner] });
+      const receiver = new lib.RelayTransport({ url: relay.url, mailboxKeys: [owner], ...fetchOption });
       await receiver.list(mailbox); // opens the session too
       let t = performance.now();
       const listed = (await receiver.list(mailbox)).length;
       const listMs = performance.now() - t;
       let n = 0;
-      const loops = Array.from({ length: receiverCount }, () => new lib.RelayTransport({ url: relay.url, mailboxKeys: [owner] }));
+      const loops = Array.from({ length: receiverCount }, () => new lib.RelayTransport({ url: relay.url, mailboxKeys: [owner], ...fetchOption }));
       const relayCpu = await relay.cpuUs();
       const ownCpu = process.cpuUsage();
       t = performance.now();
@@ -87,9 +106,10 @@ for (const backlog of backlogs) {
       const relayUs = (await relay.cpuUs()) - relayCpu;
       const own = process.cpuUsage(ownCpu);
       console.log(
-        `${name.padEnd(8)} backlog ${String(backlog).padStart(6)}: start ${relay.startMs.toFixed(0).padStart(6)} ms, list of ${listed} ${listMs.toFixed(1).padStart(7)} ms, drained ${n} at ${(n / seconds).toFixed(0).padStart(5)}/s; CPU per envelope: relay ${(relayUs / n).toFixed(0)} us, receiver ${((own.user + own.system) / n).toFixed(0)} us`,
+        `${name.padEnd(13)} backlog ${String(backlog).padStart(6)}: start ${relay.startMs.toFixed(0).padStart(6)} ms, list of ${listed} ${listMs.toFixed(1).padStart(7)} ms, drained ${n} at ${(n / seconds).toFixed(0).padStart(5)}/s; CPU per envelope: relay ${(relayUs / n).toFixed(0)} us, receiver ${((own.user + own.system) / n).toFixed(0)} us`,
       );
       await receiver.close();
+      fetch?.close();
       await relay.stop();
       fill(box, n); // back to the same backlog for the next version
     }

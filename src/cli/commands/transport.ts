@@ -24,6 +24,7 @@ import { mailboxId } from '../../transports/mailbox.js';
 import type { Transport } from '../../transports/transport.js';
 import { DirectoryQuarantine } from '../../transports/directory-quarantine.js';
 import { RelayTransport } from '../../transports/relay/client.js';
+import { nodeHttpFetch } from '../../transports/relay/node-http-fetch.js';
 import { DropFolderTransport } from '../../transports/drop-folder.js';
 import { RedisStreamsTransport, type RedisCommandClient } from '../../transports/redis-streams.js';
 import { redisClusterClient, redisSentinelClient, type RedisClusterLike, type RedisSentinelLike } from '../../transports/redis-cluster.js';
@@ -86,8 +87,13 @@ async function openTransport(ctx: CommandContext, via: string, keys: TransportKe
   if (kind === 'drop') {
     transport = new DropFolderTransport({ root: resolve(via.slice('drop:'.length)), ...(maxEnvelopeBytes !== undefined ? { maxEnvelopeBytes } : {}) });
   } else if (kind === 'relay') {
+    // node:http rather than the global fetch: the same requests for about half the client CPU
+    // per request (docs/TRANSPORTS.md 3.3); trusts Node's CAs and NODE_EXTRA_CA_CERTS as fetch does.
+    const fetch = nodeHttpFetch();
+    ctx.onClose(() => fetch.close());
     transport = new RelayTransport({
       url: via,
+      fetch,
       ...(keys.sender ? { senderKey: keys.sender } : {}),
       ...(keys.mailboxes ? { mailboxKeys: keys.mailboxes } : {}),
     });
