@@ -178,6 +178,32 @@ describe('nodeHttpFetch', () => {
     }
   });
 
+  it('does not reuse a kept connection the server closed for idleness (requests sent around its keep-alive timeout)', async () => {
+    // A reused socket the server has just closed would fail the request with ECONNRESET; the
+    // agent drops a connection before the server's Keep-Alive timeout hint runs out.
+    const idle = createHttpServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.end('ok'));
+    });
+    idle.keepAliveTimeout = 400;
+    await new Promise<void>((r) => idle.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(idle.address() as AddressInfo).port}/`;
+    const f = nodeHttpFetch();
+    const failed: number[] = [];
+    try {
+      for (let delay = 360; delay <= 440; delay += 8) {
+        await (await f(url, { method: 'POST', body: 'a' })).text();
+        await new Promise((r) => setTimeout(r, delay));
+        await f(url, { method: 'POST', body: 'b' }).then((r) => r.text(), () => failed.push(delay));
+      }
+    } finally {
+      f.close();
+      idle.closeAllConnections();
+      idle.close();
+    }
+    expect(failed).toEqual([]);
+  });
+
   it('validates its options', () => {
     expect(() => nodeHttpFetch(null as never)).toThrow(TypeError);
     expect(() => nodeHttpFetch({ ca: 5 as never })).toThrow(TypeError);
