@@ -17,6 +17,11 @@ import { hasOpenssl, issueCert, makeCa } from './test-ca.js';
 
 /** Echoes what it got: method, headers and the SHA-256 and size of the body; other routes below. */
 function handler(req: IncomingMessage, res: ServerResponse): void {
+  if (req.url === '/refuse') {
+    // Answers before reading the upload, as the relay does for a refused request, and hangs up.
+    res.writeHead(401, { 'content-type': 'application/json', connection: 'close' }).end('{"error":"no"}', () => req.destroy());
+    return;
+  }
   const hash = createHash('sha256');
   let size = 0;
   req.on('data', (c: Buffer) => {
@@ -116,6 +121,27 @@ describe('nodeHttpFetch', () => {
       const empty = await f(`${base}/empty`, { method: 'DELETE' });
       expect(empty.status).toBe(204);
       expect(empty.body).toBeNull();
+    } finally {
+      f.close();
+    }
+  });
+
+  it('cancels an upload stream the server refused before reading it all, as fetch cancels its body', async () => {
+    const f = nodeHttpFetch();
+    try {
+      let cancelled = false;
+      const piece = new Uint8Array(64 * 1024);
+      const endless = new ReadableStream<Uint8Array>({
+        pull: (c) => c.enqueue(piece),
+        cancel: () => void (cancelled = true),
+      });
+      // Refused early: the answer, or the reset that cut the upload short (either is what fetch gives).
+      await f(`${base}/refuse`, { method: 'POST', body: endless, duplex: 'half' } as RequestInit).then(
+        (r) => r.text(),
+        () => null,
+      );
+      for (let i = 0; i < 50 && !cancelled; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(cancelled).toBe(true);
     } finally {
       f.close();
     }

@@ -16,7 +16,7 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 
 /** Options of {@link nodeHttpFetch}. */
@@ -159,10 +159,10 @@ function send(input: RequestInfo | URL, init: RequestInit, http: HttpAgent, http
     if (body === null) req.end();
     else if (typeof body === 'string') req.end(body);
     else if (body instanceof ReadableStream) {
-      // Chunked, as fetch sends a stream; an error of the source ends the request with it.
-      const source = Readable.fromWeb(body as NodeReadableStream<Uint8Array>);
-      source.on('error', (e) => req.destroy(e));
-      source.pipe(req);
+      // Chunked, as fetch sends a stream. pipeline, not pipe: an error of the source ends the
+      // request, and a request that fails or is answered early (a refusal before the whole
+      // upload) cancels the source, as fetch cancels its body, instead of leaving it half read.
+      pipeline(Readable.fromWeb(body as NodeReadableStream<Uint8Array>), req, () => {});
     } else req.end(body instanceof ArrayBuffer ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength));
   });
 }
