@@ -40,17 +40,13 @@ export function isRedisVia(via: string): boolean {
  * @throws a usage error (exit code 2) for a malformed URL.
  */
 export function parseRedisVia(via: string): RedisVia {
-  const m = SCHEME.exec(via);
-  if (!m) throw usageError(`--via "${via}" is not a Redis URL`);
+  const parts = split(via);
+  if (!parts) throw usageError(`--via "${via}" is not a Redis URL`);
+  const { m, main, afterAuth } = parts;
+  const auth = parts.auth ?? '';
   const tls = m[1]!.toLowerCase() === 'rediss';
   const topology = m[2] === undefined ? 'server' : (m[2].slice(1).toLowerCase() as 'cluster' | 'sentinel');
-  const rest = via.slice(m[0].length);
-  const q = rest.indexOf('?');
-  const query = new URLSearchParams(q < 0 ? '' : rest.slice(q + 1));
-  const main = q < 0 ? rest : rest.slice(0, q);
-  const at = main.lastIndexOf('@');
-  const auth = at < 0 ? '' : main.slice(0, at);
-  const afterAuth = at < 0 ? main : main.slice(at + 1);
+  const query = new URLSearchParams(parts.query ?? '');
   const slash = afterAuth.indexOf('/');
   const hostList = slash < 0 ? afterAuth : afterAuth.slice(0, slash);
   const path = slash < 0 ? '' : afterAuth.slice(slash + 1);
@@ -89,19 +85,24 @@ export function parseRedisVia(via: string): RedisVia {
 }
 
 /**
- * The URL without its password, for messages: split exactly as {@link parseRedisVia} splits it
- * (up to the last `@` before the query), so a password holding `/` or `@` is hidden whole.
+ * The URL without its password, for messages: split as {@link parseRedisVia} splits it (up to
+ * the last `@` before the query), so a password holding `/` or `@` is hidden whole.
  */
 export function redact(via: string): string {
+  const parts = split(via);
+  if (!parts || parts.auth === null) return via;
+  const colon = parts.auth.indexOf(':');
+  const shown = colon < 0 ? parts.auth : `${parts.auth.slice(0, colon)}:***`;
+  return `${parts.m[0]}${shown}@${parts.afterAuth}${parts.query === null ? '' : `?${parts.query}`}`;
+}
+
+/** A Redis URL cut into scheme match, what precedes the query (`main`): credentials (null if none) and hosts and path, and the query (null if none). */
+function split(via: string): { m: RegExpExecArray; main: string; auth: string | null; afterAuth: string; query: string | null } | null {
   const m = SCHEME.exec(via);
-  if (!m) return via;
+  if (!m) return null;
   const rest = via.slice(m[0].length);
   const q = rest.indexOf('?');
   const main = q < 0 ? rest : rest.slice(0, q);
   const at = main.lastIndexOf('@');
-  if (at < 0) return via;
-  const auth = main.slice(0, at);
-  const colon = auth.indexOf(':');
-  const shown = colon < 0 ? auth : `${auth.slice(0, colon)}:***`;
-  return `${m[0]}${shown}${rest.slice(at)}`;
+  return { m, main, auth: at < 0 ? null : main.slice(0, at), afterAuth: at < 0 ? main : main.slice(at + 1), query: q < 0 ? null : rest.slice(q + 1) };
 }
