@@ -64,6 +64,23 @@ const REMEMBERED = new Uint8Array([1]);
 /** A reservation: `r:<token>:<holdMs>` (tokens are A-Z a-z 0-9 _ -). */
 const RESERVATION = /^r:([A-Za-z0-9_-]{1,64}):([0-9]{1,8})$/;
 
+/**
+ * How often a request the server did not answer in time is sent, when sending it again is safe:
+ * reads, and reservation writes (re-read first: a write that landed shows as this token's own
+ * reservation, which `reserve` may replace). A busy server (a disk flush, a loaded machine) can
+ * miss the client's 5 s request timeout once; a receive loop should not fail for that.
+ * `remember` is asked again too (an id remembered twice is remembered), but `claim` is not:
+ * whether its timed-out write landed cannot be told from a re-read, and a wrong "remembered
+ * before" would drop a genuine envelope as a replay.
+ */
+const TIMED_OUT_ATTEMPTS = 3;
+
+/** The NATS client gave up waiting for the server's answer (its `TimeoutError`, maybe as a cause). */
+function timedOut(e: unknown): boolean {
+  const err = e as { name?: unknown; cause?: { name?: unknown } } | null;
+  return err?.name === 'TimeoutError' || err?.cause?.name === 'TimeoutError';
+}
+
 /** A compare-and-set write lost: another receiver wrote the key since it was read (or created it). */
 function lostRace(e: unknown): boolean {
   return (e as { code?: unknown })?.code === KEY_EXISTS || /wrong last sequence/i.test(String((e as Error)?.message));
@@ -120,12 +137,8 @@ export class NatsKvReplayGuard implements ReservingReplayGuard {
   async has(envelopeId: Uint8Array): Promise<boolean> {
     checkEnvelopeId(envelopeId);
     const kv = await this.open();
-    try {
-      const entry = await kv.get(toHex(envelopeId));
-      return entry !== null && entry.operation === 'PUT' && reservationOf(entry.value) === null;
-    } catch (e) {
-      throw natsFailure(e, 'reading the replay guard');
-    }
+    const entry = await this.read(kv, toHex(envelopeId));
+    return entry !== null && reservationOf(entry.value) === null;
   }
 
   /**
@@ -134,7 +147,8 @@ export class NatsKvReplayGuard implements ReservingReplayGuard {
    *   ids, less the clock margin: raise `ttlSeconds`. Otherwise as {@link has}.
    */
   async remember(envelopeId: Uint8Array, keepUntil?: Date): Promise<void> {
-    await this.claim(envelopeId, keepUntil);
+    // Unlike claim, remember has no answer a repeated write could falsify: it is asked again.
+    await this.write(envelopeId, keepUntil, TIMED_OUT_ATTEMPTS);
   }
 
   /**
@@ -146,6 +160,11 @@ export class NatsKvReplayGuard implements ReservingReplayGuard {
    * @throws as {@link remember}.
    */
   async claim(envelopeId: Uint8Array, keepUntil?: Date): Promise<boolean> {
+    return this.write(envelopeId, keepUntil, 1);
+  }
+
+  /** Claim `envelopeId`, sending a write the server left unanswered up to `attempts` times. */
+  private async write(envelopeId: Uint8Array, keepUntil: Date | undefined, attempts: number): Promise<boolean> {
     checkEnvelopeId(envelopeId);
     const until = checkKeepUntil(keepUntil);
     // The bucket forgets an id ttlSeconds after it is written; it must outlive keepUntil + margin.
@@ -160,22 +179,28 @@ export class NatsKvReplayGuard implements ReservingReplayGuard {
     }
     const kv = await this.open();
     const key = toHex(envelopeId);
-    // Each lost race means another receiver wrote the key meanwhile; read again and decide.
+    // Each lost race means another receiver wrote the key meanwhile; read again and decide. An
+    // unanswered write that landed reads back as remembered: false, which only claim would mind.
+    const failed = (e: unknown): void => {
+      if (lostRace(e)) return;
+      if (timedOut(e) && --attempts > 0) return;
+      throw natsFailure(e, 'writing the replay guard');
+    };
     for (;;) {
       try {
         await kv.create(key, REMEMBERED);
         return true;
       } catch (e) {
-        if (!lostRace(e)) throw natsFailure(e, 'writing the replay guard');
+        failed(e);
       }
       const entry = await this.read(kv, key);
-      if (entry === null) continue; // released since: create it
+      if (entry === null) continue; // released since (or an unanswered create did not land): create it
       if (reservationOf(entry.value) === null) return false;
       try {
         await kv.update(key, REMEMBERED, entry.revision);
         return true;
       } catch (e) {
-        if (!lostRace(e)) throw natsFailure(e, 'writing the replay guard');
+        failed(e);
       }
     }
   }
@@ -193,7 +218,7 @@ export class NatsKvReplayGuard implements ReservingReplayGuard {
     const kv = await this.open();
     const key = toHex(envelopeId);
     const mine = utf8(`r:${token}:${holdMs}`);
-    for (;;) {
+    for (let timeouts = 0; ; ) {
       const entry = await this.read(kv, key);
       const held = entry === null ? null : reservationOf(entry.value);
       if (entry !== null && held === null) {
@@ -208,6 +233,8 @@ export class NatsKvReplayGuard implements ReservingReplayGuard {
         this.watched.delete(key);
         return 'new';
       } catch (e) {
+        // A lost race or an unanswered write: read again and decide (see TIMED_OUT_ATTEMPTS).
+        if (timedOut(e) && ++timeouts < TIMED_OUT_ATTEMPTS) continue;
         if (!lostRace(e)) throw natsFailure(e, 'writing the replay guard');
       }
     }
@@ -232,13 +259,16 @@ export class NatsKvReplayGuard implements ReservingReplayGuard {
     }
   }
 
-  /** The key's current value and revision; null if absent or deleted (released). */
+  /** The key's current value and revision; null if absent or deleted (released). Asked again if unanswered (TIMED_OUT_ATTEMPTS). */
   private async read(kv: KV, key: string): Promise<{ value: Uint8Array; revision: number } | null> {
-    try {
-      const entry = await kv.get(key);
-      return entry !== null && entry.operation === 'PUT' ? { value: entry.value, revision: entry.revision } : null;
-    } catch (e) {
-      throw natsFailure(e, 'reading the replay guard');
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const entry = await kv.get(key);
+        return entry !== null && entry.operation === 'PUT' ? { value: entry.value, revision: entry.revision } : null;
+      } catch (e) {
+        if (timedOut(e) && attempt < TIMED_OUT_ATTEMPTS) continue;
+        throw natsFailure(e, 'reading the replay guard');
+      }
     }
   }
 

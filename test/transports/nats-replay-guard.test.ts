@@ -145,6 +145,58 @@ describe.skipIf(!withNats)('NatsKvReplayGuard on a private nats-server', () => {
     expect(outcomes).toEqual(['processed', 'ERR_REPLAY_DETECTED']);
   });
 
+  it('asks again when the server misses the timeout of a read or a reservation, but not endlessly, and never for a claim', async () => {
+    // A connection whose answers to chosen subjects are lost: `lose(n, prefix, landed)` makes the
+    // next n requests to subjects starting with prefix throw the client's TimeoutError, after
+    // sending them (landed: the server applied it, only the answer was lost) or not.
+    const real = await nc();
+    let losses: { left: number; prefix: string; landed: boolean } = { left: 0, prefix: '', landed: false };
+    const lose = (left: number, prefix: string, landed = false): void => void (losses = { left, prefix, landed });
+    const timeout = (): Error => Object.assign(new Error('timeout'), { name: 'TimeoutError' });
+    const connection = new Proxy(real, {
+      get(target, prop, receiver) {
+        if (prop !== 'request') return Reflect.get(target, prop, receiver);
+        return async (subject: string, ...rest: unknown[]) => {
+          if (losses.left > 0 && subject.startsWith(losses.prefix)) {
+            losses.left--;
+            if (losses.landed) await (target.request as (...a: unknown[]) => Promise<unknown>).call(target, subject, ...rest);
+            throw timeout();
+          }
+          return (target.request as (...a: unknown[]) => Promise<unknown>).call(target, subject, ...rest);
+        };
+      },
+    });
+    const b = bucket();
+    const guard = new NatsKvReplayGuard({ connection, bucket: b });
+    const a = id();
+    await guard.remember(id(), soon()); // opens the bucket
+    lose(2, '$JS.API.DIRECT.GET');
+    expect(await guard.has(a)).toBe(false);
+    lose(3, '$JS.API.DIRECT.GET');
+    await expect(guard.has(a)).rejects.toMatchObject({ code: 'ERR_TRANSPORT_UNAVAILABLE' });
+    // A reservation whose write landed but whose answer was lost is still this token's.
+    lose(1, `$KV.${b}.`, true);
+    expect(await guard.reserve(a, 'tok-1', 5000)).toBe('new');
+    const other = new NatsKvReplayGuard({ connection: await nc(), bucket: b });
+    expect(await other.reserve(a, 'tok-2', 5000)).toBe('busy');
+    // Remembering is asked again, whether the write landed or not.
+    lose(1, `$KV.${b}.`, true);
+    await guard.remember(a, soon());
+    expect(await other.has(a)).toBe(true);
+    const d = id();
+    lose(2, `$KV.${b}.`);
+    await guard.remember(d, soon());
+    expect(await other.has(d)).toBe(true);
+    lose(3, `$KV.${b}.`);
+    await expect(guard.remember(id(), soon())).rejects.toMatchObject({ code: 'ERR_TRANSPORT_UNAVAILABLE' });
+    // A claim is not sent twice: whether the first landed cannot be told (here it did).
+    const c = id();
+    lose(1, `$KV.${b}.`, true);
+    await expect(guard.claim(c, soon())).rejects.toMatchObject({ code: 'ERR_TRANSPORT_UNAVAILABLE' });
+    expect(await other.has(c)).toBe(true);
+    expect(await guard.claim(c, soon())).toBe(false);
+  });
+
   it('validates its options', async () => {
     expect(() => new NatsKvReplayGuard({} as never)).toThrow(TypeError);
     const connection = await nc();
