@@ -151,29 +151,35 @@ async function versus(): Promise<void> {
   console.log(`load average at start: ${load()}`);
   try {
     const sampleMs = Number(args['sample-ms']);
-    const plan: { item: (typeof items)[number]; reps: number; rate: number[]; cpu: number[] }[] = [];
+    const plan: { item: (typeof items)[number]; reps: number; rate: number[]; cpu: number[]; main: number[] }[] = [];
     for (const item of items) {
       for (let i = 0; i < 3; i++) await item.run(); // warm-up
       const t = performance.now();
       await item.run();
-      plan.push({ item, reps: Math.max(1, Math.round(sampleMs / (performance.now() - t))), rate: [] as number[], cpu: [] as number[] });
+      plan.push({ item, reps: Math.max(1, Math.round(sampleMs / (performance.now() - t))), rate: [] as number[], cpu: [] as number[], main: [] as number[] });
     }
     for (let round = 0; round < rounds; round++) {
       const order = plan.map((_, i) => plan[(i + round) % plan.length]!);
       for (const p of order) {
         const cpu0 = process.cpuUsage();
+        const elu0 = performance.eventLoopUtilization();
         const t = performance.now();
         for (let i = 0; i < p.reps; i++) await p.item.run();
         const cpu = process.cpuUsage(cpu0);
+        const elu = performance.eventLoopUtilization(elu0);
         p.rate.push((BATCH * p.reps) / ((performance.now() - t) / 1000));
         p.cpu.push((cpu.user + cpu.system) / (BATCH * p.reps));
+        p.main.push(elu.utilization);
       }
     }
     const app = plan[plan.length - 1]!;
-    console.log('\n| line | pairs/s median (min-max) | share of the app-side pool, per round | CPU us per pair |\n|---|---|---|---|');
+    // The calling thread's share of one core (its event loop's utilization): the work of moving
+    // items and results across threads, which the app-side pool (one message per run) does not do,
+    // taken from the same cores as the workers when there are no more cores than workers.
+    console.log('\n| line | pairs/s median (min-max) | share of the app-side pool, per round | CPU us per pair | calling thread busy (share of a core) |\n|---|---|---|---|---|');
     for (const p of plan) {
       const share = p === app ? '' : fmtSpread(spread(roundRatios(p.rate, app.rate)), fmtPercent);
-      console.log(`| ${p.item.name} | ${fmtSpread(spread(p.rate), (x) => fmt(x))} | ${share} | ${fmt(median(p.cpu))} |`);
+      console.log(`| ${p.item.name} | ${fmtSpread(spread(p.rate), (x) => fmt(x))} | ${share} | ${fmt(median(p.cpu))} | ${fmtPercent(median(p.main))} |`);
     }
     if (plan.length === 3) console.log(`\npool / baseline pool per round: ${fmtSpread(spread(roundRatios(plan[0]!.rate, plan[1]!.rate)), fmtPercent)}`);
   } finally {
