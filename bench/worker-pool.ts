@@ -19,6 +19,7 @@
  * the worker pool pays".
  */
 import { availableParallelism, loadavg } from 'node:os';
+import { performance as perfHooks } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { pairMakers, type PairMakers, type PairRate } from './pool-pairs.js';
 import { appSidePool } from './app-side-pool.js';
@@ -162,11 +163,11 @@ async function versus(): Promise<void> {
       const order = plan.map((_, i) => plan[(i + round) % plan.length]!);
       for (const p of order) {
         const cpu0 = process.cpuUsage();
-        const elu0 = performance.eventLoopUtilization();
+        const elu0 = perfHooks.eventLoopUtilization();
         const t = performance.now();
         for (let i = 0; i < p.reps; i++) await p.item.run();
         const cpu = process.cpuUsage(cpu0);
-        const elu = performance.eventLoopUtilization(elu0);
+        const elu = perfHooks.eventLoopUtilization(elu0);
         p.rate.push((BATCH * p.reps) / ((performance.now() - t) / 1000));
         p.cpu.push((cpu.user + cpu.system) / (BATCH * p.reps));
         p.main.push(elu.utilization);
