@@ -93,6 +93,12 @@ async function load<T>(name: string): Promise<T> {
   }
 }
 
+/** The NATS client gave up waiting for the server's answer (its `TimeoutError`, maybe as a cause). */
+export function timedOut(e: unknown): boolean {
+  const err = e as { name?: unknown; cause?: { name?: unknown } } | null;
+  return err?.name === 'TimeoutError' || err?.cause?.name === 'TimeoutError';
+}
+
 /** Maps a NATS client error to a lintas error: permission refusals get their own code. */
 export function natsFailure(cause: unknown, what: string): LintasError {
   if (cause instanceof LintasError) return cause;

@@ -25,7 +25,7 @@
 import { LintasError } from '../errors/index.js';
 import { toHex } from '../envelope/hex.js';
 import { utf8 } from '../crypto/bytes.js';
-import { loadKv, natsFailure, type NatsConnectionLike } from './nats-connection.js';
+import { loadKv, natsFailure, timedOut, type NatsConnectionLike } from './nats-connection.js';
 import { DEFAULT_REPLAY_WINDOW_SECONDS } from './receive-envelopes.js';
 import { DEFAULT_MAX_CLOCK_SKEW_SECONDS } from '../envelope/constants.js';
 import {
@@ -74,12 +74,6 @@ const RESERVATION = /^r:([A-Za-z0-9_-]{1,64}):([0-9]{1,8})$/;
  * before" would drop a genuine envelope as a replay.
  */
 const TIMED_OUT_ATTEMPTS = 3;
-
-/** The NATS client gave up waiting for the server's answer (its `TimeoutError`, maybe as a cause). */
-function timedOut(e: unknown): boolean {
-  const err = e as { name?: unknown; cause?: { name?: unknown } } | null;
-  return err?.name === 'TimeoutError' || err?.cause?.name === 'TimeoutError';
-}
 
 /** A compare-and-set write lost: another receiver wrote the key since it was read (or created it). */
 function lostRace(e: unknown): boolean {

@@ -174,6 +174,59 @@ describe.skipIf(!hasNatsServer(import.meta.url))('NATS JetStream on a private na
       await jsm.streams.delete(where.stream);
     });
 
+    it('sends an ack again when the server leaves it unanswered (landed or not), up to 3 times; then fails and the envelope stays', async () => {
+      // `lose(n, landed)`: the next n ack requests throw the client's TimeoutError, after being
+      // sent (landed: only the answer was lost) or without being sent.
+      let losses = { left: 0, landed: false };
+      const lose = (left: number, landed = false): void => void (losses = { left, landed });
+      const real = admin;
+      const connection = new Proxy(real, {
+        get(target, prop, receiver) {
+          if (prop !== 'request') return Reflect.get(target, prop, receiver);
+          return async (subject: string, ...rest: unknown[]) => {
+            const send = () => (target.request as (...a: unknown[]) => Promise<unknown>).call(target, subject, ...rest);
+            if (losses.left > 0 && subject.startsWith('$JS.ACK.')) {
+              losses.left--;
+              if (losses.landed) await send();
+              throw Object.assign(new Error('timeout'), { name: 'TimeoutError' });
+            }
+            return send();
+          };
+        },
+      });
+      const where = names();
+      const t = new NatsJetStreamTransport({ connection, ...where, leaseMs: 300 });
+      const mailbox = randomMailbox();
+      const jsm = await jetstreamManager(admin);
+      const stored = async () => (await jsm.streams.info(where.stream)).state.messages;
+      for (const [n, landed] of [[1, true], [2, false]] as const) {
+        await t.send(mailbox, new Uint8Array([n]));
+        const loop = t.receive(mailbox)[Symbol.asyncIterator]();
+        const d = (await loop.next()).value!;
+        lose(n, landed);
+        await d.ack();
+        expect(losses.left).toBe(0);
+        expect(await stored()).toBe(0);
+        await loop.return!();
+      }
+      await t.send(mailbox, new Uint8Array([3]));
+      const loop = t.receive(mailbox)[Symbol.asyncIterator]();
+      const d = (await loop.next()).value!;
+      lose(3);
+      await expect(d.ack()).rejects.toMatchObject({ code: 'ERR_TRANSPORT_UNAVAILABLE' });
+      await loop.return!();
+      expect(await stored()).toBe(1); // not acked: redelivered after the lease, not lost
+      await new Promise((r) => setTimeout(r, 600)); // past the 300 ms lease
+      const again: Uint8Array[] = [];
+      for await (const r of t.receive(mailbox, { untilEmpty: true })) {
+        again.push(await envelopeBytes(r.envelope));
+        await r.ack();
+      }
+      expect(again).toEqual([new Uint8Array([3])]);
+      await t.close();
+      await jsm.streams.delete(where.stream);
+    });
+
     it('renews the lease with in-progress acks: a delivery held for 3 leases is not redelivered', async () => {
       const where = names();
       const t = new NatsJetStreamTransport({ connection: admin, ...where, leaseMs: 300 });
