@@ -99,6 +99,28 @@ export function timedOut(e: unknown): boolean {
   return err?.name === 'TimeoutError' || err?.cause?.name === 'TimeoutError';
 }
 
+/**
+ * How often a request the server leaves unanswered for the client's request timeout is sent in
+ * all, where sending it again is safe. A busy server (a disk flush, a loaded machine) can miss
+ * one answer; a receive loop should not fail for that.
+ */
+export const TIMED_OUT_ATTEMPTS = 3;
+
+/**
+ * `request()`, made again while the server leaves it unanswered, up to {@link TIMED_OUT_ATTEMPTS}
+ * times in all; any other failure, or the last timeout, is thrown as it came. Only for requests
+ * that are safe to repeat (a read; an ack, which the server answers again).
+ */
+export async function askAgainOnTimeout<T>(request: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await request();
+    } catch (e) {
+      if (!timedOut(e) || attempt >= TIMED_OUT_ATTEMPTS) throw e;
+    }
+  }
+}
+
 /** Maps a NATS client error to a lintas error: permission refusals get their own code. */
 export function natsFailure(cause: unknown, what: string): LintasError {
   if (cause instanceof LintasError) return cause;

@@ -25,7 +25,7 @@ import { systemRandom } from '../crypto/random.js';
 import { toHex } from '../envelope/hex.js';
 import { anyAborted, LeaseRenewal, pause } from './lease-renewal.js';
 import { checkMailboxId } from './mailbox.js';
-import { loadJetStream, natsFailure, timedOut, type NatsConnectionLike } from './nats-connection.js';
+import { askAgainOnTimeout, loadJetStream, natsFailure, timedOut, type NatsConnectionLike } from './nats-connection.js';
 import { checkNatsStream, NATS_DURABILITY_RISKS, type NatsDurabilityRisk } from './nats-stream-check.js';
 import {
   checkEnvelopeBody,
@@ -107,8 +107,6 @@ const NAME = /^[A-Za-z0-9_-]{1,200}$/;
 /** Subject tokens without wildcards. */
 const SUBJECT_PREFIX = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 const NANOS_PER_MS = 1_000_000;
-/** How often an ack the server leaves unanswered is sent, in all (see `confirmedAck`). */
-const ACK_ATTEMPTS = 3;
 
 /** What the stream check learned, once per transport. */
 interface StreamFacts {
@@ -395,19 +393,15 @@ export class NatsJetStreamTransport implements Transport {
 
   /**
    * Ack and wait for the server's answer: once it resolves, the envelope is gone. An ack the
-   * server leaves unanswered for the request timeout (a loaded server) is sent again, up to
-   * {@link ACK_ATTEMPTS} times in all: acking is idempotent, and the server answers an ack of an
+   * server leaves unanswered for the request timeout (a loaded server) is sent again
+   * ({@link askAgainOnTimeout}): acking is idempotent, and the server answers an ack of an
    * envelope already acked (tested), so a repeat of one that landed unseen resolves too.
    */
   private async confirmedAck(reply: string): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.nc.request(reply, '+ACK', { timeout: this.requestTimeoutMs });
-        return;
-      } catch (e) {
-        if (timedOut(e) && attempt < ACK_ATTEMPTS) continue;
-        throw natsFailure(e, 'acknowledging an envelope');
-      }
+    try {
+      await askAgainOnTimeout(() => this.nc.request(reply, '+ACK', { timeout: this.requestTimeoutMs }));
+    } catch (e) {
+      throw natsFailure(e, 'acknowledging an envelope');
     }
   }
 
@@ -602,6 +596,6 @@ function isNotFound(e: unknown, code: number): boolean {
 function retryable(e: unknown): boolean {
   const name = (e as Error | null)?.name ?? '';
   const message = String((e as Error | null)?.message ?? '');
-  return name === 'TimeoutError' || name === 'NoRespondersError' || name === 'JetStreamNotEnabled' || /timeout|no responders|not enabled|503|unavailable/i.test(message);
+  return timedOut(e) || name === 'NoRespondersError' || name === 'JetStreamNotEnabled' || /timeout|no responders|not enabled|503|unavailable/i.test(message);
 }
 

@@ -25,7 +25,7 @@
 import { LintasError } from '../errors/index.js';
 import { toHex } from '../envelope/hex.js';
 import { utf8 } from '../crypto/bytes.js';
-import { loadKv, natsFailure, timedOut, type NatsConnectionLike } from './nats-connection.js';
+import { askAgainOnTimeout, loadKv, natsFailure, timedOut, TIMED_OUT_ATTEMPTS, type NatsConnectionLike } from './nats-connection.js';
 import { DEFAULT_REPLAY_WINDOW_SECONDS } from './receive-envelopes.js';
 import { DEFAULT_MAX_CLOCK_SKEW_SECONDS } from '../envelope/constants.js';
 import {
@@ -64,16 +64,13 @@ const REMEMBERED = new Uint8Array([1]);
 /** A reservation: `r:<token>:<holdMs>` (tokens are A-Z a-z 0-9 _ -). */
 const RESERVATION = /^r:([A-Za-z0-9_-]{1,64}):([0-9]{1,8})$/;
 
-/**
- * How often a request the server did not answer in time is sent, when sending it again is safe:
- * reads, and reservation writes (re-read first: a write that landed shows as this token's own
- * reservation, which `reserve` may replace). A busy server (a disk flush, a loaded machine) can
- * miss the client's 5 s request timeout once; a receive loop should not fail for that.
- * `remember` is asked again too (an id remembered twice is remembered), but `claim` is not:
- * whether its timed-out write landed cannot be told from a re-read, and a wrong "remembered
- * before" would drop a genuine envelope as a replay.
+/*
+ * Requests the server leaves unanswered (TIMED_OUT_ATTEMPTS, nats-connection.ts) are sent again
+ * where that is safe: reads; reservation writes (re-read first: a write that landed shows as this
+ * token's own reservation, which `reserve` may replace); `remember` (an id remembered twice is
+ * remembered). Not `claim`: whether its unanswered write landed cannot be told from a re-read, and
+ * a wrong "remembered before" would drop a genuine envelope as a replay.
  */
-const TIMED_OUT_ATTEMPTS = 3;
 
 /** A compare-and-set write lost: another receiver wrote the key since it was read (or created it). */
 function lostRace(e: unknown): boolean {
@@ -227,7 +224,7 @@ export class NatsKvReplayGuard implements ReservingReplayGuard {
         this.watched.delete(key);
         return 'new';
       } catch (e) {
-        // A lost race or an unanswered write: read again and decide (see TIMED_OUT_ATTEMPTS).
+        // A lost race or an unanswered write: read again and decide (the note above lostRace).
         if (timedOut(e) && ++timeouts < TIMED_OUT_ATTEMPTS) continue;
         if (!lostRace(e)) throw natsFailure(e, 'writing the replay guard');
       }
@@ -253,17 +250,15 @@ export class NatsKvReplayGuard implements ReservingReplayGuard {
     }
   }
 
-  /** The key's current value and revision; null if absent or deleted (released). Asked again if unanswered (TIMED_OUT_ATTEMPTS). */
+  /** The key's current value and revision; null if absent or deleted (released). Asked again if unanswered. */
   private async read(kv: KV, key: string): Promise<{ value: Uint8Array; revision: number } | null> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const entry = await kv.get(key);
-        return entry !== null && entry.operation === 'PUT' ? { value: entry.value, revision: entry.revision } : null;
-      } catch (e) {
-        if (timedOut(e) && attempt < TIMED_OUT_ATTEMPTS) continue;
-        throw natsFailure(e, 'reading the replay guard');
-      }
+    let entry;
+    try {
+      entry = await askAgainOnTimeout(() => kv.get(key));
+    } catch (e) {
+      throw natsFailure(e, 'reading the replay guard');
     }
+    return entry !== null && entry.operation === 'PUT' ? { value: entry.value, revision: entry.revision } : null;
   }
 
   /** True once this guard has seen `revision` of another receiver's reservation unchanged for its `holdMs`. */
