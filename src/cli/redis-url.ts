@@ -15,7 +15,11 @@ import { usageError } from './command.js';
 export interface RedisVia {
   topology: 'server' | 'cluster' | 'sentinel';
   tls: boolean;
-  /** For `server`: the URL for node-redis `createClient`, without the lintas query. */
+  /**
+   * For `server`: the URL for node-redis `createClient`, without the lintas query, its user and
+   * password percent-encoded again from the values parsed here (node-redis splits a URL by the
+   * WHATWG rules, which a raw password holding `/`, `@` or `?` would cut elsewhere).
+   */
   url: string;
   /** For `cluster` and `sentinel`: the nodes named. */
   nodes: { host: string; port: number }[];
@@ -42,7 +46,7 @@ export function isRedisVia(via: string): boolean {
 export function parseRedisVia(via: string): RedisVia {
   const parts = split(via);
   if (!parts) throw usageError(`--via "${via}" is not a Redis URL`);
-  const { m, main, afterAuth } = parts;
+  const { m, afterAuth } = parts;
   const auth = parts.auth ?? '';
   const tls = m[1]!.toLowerCase() === 'rediss';
   const topology = m[2] === undefined ? 'server' : (m[2].slice(1).toLowerCase() as 'cluster' | 'sentinel');
@@ -62,7 +66,7 @@ export function parseRedisVia(via: string): RedisVia {
   const out: RedisVia = {
     topology,
     tls,
-    url: `${m[1]}://${main}`,
+    url: `${m[1]}://${afterAuth}`,
     nodes,
     masterName: topology === 'sentinel' ? decodeURIComponent(path) : '',
   };
@@ -70,6 +74,8 @@ export function parseRedisVia(via: string): RedisVia {
     const user = decodeURIComponent(colon < 0 ? auth : auth.slice(0, colon));
     if (user !== '') out.username = user;
     if (colon >= 0) out.password = decodeURIComponent(auth.slice(colon + 1));
+    const encoded = `${encodeURIComponent(user)}${out.password === undefined ? '' : `:${encodeURIComponent(out.password)}`}`;
+    out.url = `${m[1]}://${encoded}@${afterAuth}`;
   }
   for (const name of query.keys()) {
     if (!['sender', 'senders', 'accept-risk'].includes(name)) throw usageError(`--via: unknown Redis option "${name}"; known: sender, senders, accept-risk`);
@@ -96,13 +102,13 @@ export function redact(via: string): string {
   return `${parts.m[0]}${shown}@${parts.afterAuth}${parts.query === null ? '' : `?${parts.query}`}`;
 }
 
-/** A Redis URL cut into scheme match, what precedes the query (`main`): credentials (null if none) and hosts and path, and the query (null if none). */
-function split(via: string): { m: RegExpExecArray; main: string; auth: string | null; afterAuth: string; query: string | null } | null {
+/** A Redis URL cut into its scheme match, credentials (null if none), hosts and path, and query (null if none). */
+function split(via: string): { m: RegExpExecArray; auth: string | null; afterAuth: string; query: string | null } | null {
   const m = SCHEME.exec(via);
   if (!m) return null;
   const rest = via.slice(m[0].length);
   const q = rest.indexOf('?');
   const main = q < 0 ? rest : rest.slice(0, q);
   const at = main.lastIndexOf('@');
-  return { m, main, auth: at < 0 ? null : main.slice(0, at), afterAuth: at < 0 ? main : main.slice(at + 1), query: q < 0 ? null : rest.slice(q + 1) };
+  return { m, auth: at < 0 ? null : main.slice(0, at), afterAuth: at < 0 ? main : main.slice(at + 1), query: q < 0 ? null : rest.slice(q + 1) };
 }

@@ -10,6 +10,11 @@ describe('Redis --via URLs', () => {
     const s = parseRedisVia('redis+sentinel://s1:26379,s2:26379/mymaster?senders=a,b&accept-risk=loss-on-restart');
     expect(s).toMatchObject({ topology: 'sentinel', masterName: 'mymaster', senders: ['a', 'b'], acceptRisks: ['loss-on-restart'] });
     expect(parseRedisVia('redis://u:pw@h:1/2').url).toBe('redis://u:pw@h:1/2');
+    // node-redis splits its URL by the WHATWG rules: credentials go to it percent-encoded, as parsed here.
+    const raw = parseRedisVia('redis://desk:se/cr@et%3F@h:1/2?sender=a');
+    expect(raw).toMatchObject({ username: 'desk', password: 'se/cr@et?', url: 'redis://desk:se%2Fcr%40et%3F@h:1/2' });
+    expect(new URL(raw.url)).toMatchObject({ hostname: 'h', port: '1', pathname: '/2' });
+    expect(decodeURIComponent(new URL(raw.url).password)).toBe('se/cr@et?');
   });
 
   it('refuses malformed URLs and unknown options as usage errors', () => {

@@ -199,4 +199,27 @@ describe.skipIf(!hasRedisServer(import.meta.url))('Redis Streams', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('ERR_TRANSPORT_UNAVAILABLE');
   });
+
+  it('a Redis password holding "/" and "@" reaches the server as parsed and is never printed', async () => {
+    const guarded = await startRedisServer(['--requirepass', 'se/cr@et']);
+    try {
+      const via = `redis://default:se/cr@et@${new URL(guarded.url).host}`;
+      const file = await sealTo('redis-secret', 'behind a password');
+      const sent = await bin.run(['send', file, '--to', 'polri', '--via', via]);
+      expect(sent.code, sent.stderr).toBe(0);
+      const got = await polri.json(['receive', '--via', via, '-o', w('redis-secret-inbox')]);
+      expect(await readFile(join(got.value.received[0].savedTo, 'message.txt'), 'utf8')).toBe('behind a password');
+      const down = await bin.run(['send', file, '--to', 'polri', '--via', 'redis://desk:se/cr@et@127.0.0.1:1']);
+      expect(down.code).toBe(1);
+      expect(down.stderr).toContain('redis://desk:***@127.0.0.1:1');
+      const bad = await bin.run(['send', file, '--to', 'polri', '--via', `${via}?mode=fast`]);
+      expect(bad.code).toBe(2);
+      for (const r of [sent, got.run, down, bad]) {
+        expect(r.stdout + r.stderr).not.toContain('se/cr');
+        expect(r.stdout + r.stderr).not.toContain('cr@et');
+      }
+    } finally {
+      await guarded.stop();
+    }
+  });
 });
