@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { BenchKeys, StreamContender } from './contenders.js';
 import type { LargeContender, LargeOp, LargeResult } from './large-stream.js';
+import { stolenCpuSeconds } from './machine.js';
 
 const MiB = 1024 * 1024;
 
@@ -26,8 +27,9 @@ function peakRss(): number {
 }
 
 async function contenderFor(name: LargeContender, keys: BenchKeys): Promise<StreamContender> {
-  if (name === 'io' || name === 'one-core' || name === 'two-core') {
-    const { ioReference, oneCoreReference, twoCoreReference } = await import('./references.js');
+  if (name === 'io' || name === 'one-core' || name === 'two-core' || name === 'two-core-checkpoints') {
+    const { ioReference, oneCoreReference, twoCoreCheckpointsReference, twoCoreReference } = await import('./references.js');
+    if (name === 'two-core-checkpoints') return twoCoreCheckpointsReference();
     return name === 'io' ? ioReference() : name === 'one-core' ? oneCoreReference() : twoCoreReference();
   }
   if (name === 'native' || name === 'lintas') {
@@ -50,11 +52,14 @@ async function* generatedPayload(bytes: number): AsyncGenerator<Uint8Array> {
 const [name, op, size, keysPath, file] = process.argv.slice(2) as [LargeContender, LargeOp, string, string, string];
 const contender = await contenderFor(name, JSON.parse(readFileSync(keysPath, 'utf8')) as BenchKeys);
 const bytes = Number(size);
+const stolenAtStart = stolenCpuSeconds();
 const start = performance.now();
 let processed = bytes;
 if (op === 'encrypt') await contender.encryptToFile(generatedPayload(bytes), file);
 if (op === 'decrypt') processed = await contender.decryptFile(file);
 const seconds = (performance.now() - start) / 1000;
+const stolenAtEnd = stolenCpuSeconds();
 if (op === 'decrypt' && processed !== bytes) throw new Error(`${name} decrypted ${processed} bytes, expected ${bytes}`);
-const result: LargeResult = { seconds, bytes: processed, peakRss: peakRss() };
+const stolen = stolenAtStart === null || stolenAtEnd === null ? undefined : stolenAtEnd - stolenAtStart;
+const result: LargeResult = { seconds, bytes: processed, peakRss: peakRss(), ...(stolen === undefined ? {} : { stolen }) };
 process.stdout.write(JSON.stringify(result));

@@ -15,11 +15,11 @@ import { fileURLToPath } from 'node:url';
 import { bundleForNode } from './bundle-for-node.js';
 
 /**
- * The streamed contenders: the three reference lines of `references.ts` (`io`, `one-core`,
- * `two-core`), the AEAD alone (`native`), lintas, age, and OpenPGP.js in its AEAD and default
- * setups.
+ * The streamed contenders: the reference lines of `references.ts` (`io`, `one-core`, `two-core`,
+ * `two-core-checkpoints`), the AEAD alone (`native`), lintas, age, and OpenPGP.js in its AEAD and
+ * default setups.
  */
-export type LargeContender = 'io' | 'one-core' | 'two-core' | 'native' | 'lintas' | 'age' | 'openpgp' | 'openpgp-default';
+export type LargeContender = 'io' | 'one-core' | 'two-core' | 'two-core-checkpoints' | 'native' | 'lintas' | 'age' | 'openpgp' | 'openpgp-default';
 export type LargeOp = 'encrypt' | 'decrypt' | 'idle';
 
 /** What the child prints. */
@@ -28,6 +28,11 @@ export interface LargeResult {
   bytes: number;
   /** Peak resident set size of the child process, in bytes. */
   peakRss: number;
+  /**
+   * CPU seconds stolen from this machine's cores by the hypervisor while the run ran (all cores,
+   * `machine.ts`); absent where unknown, or from a child of a commit before it was measured.
+   */
+  stolen?: number;
 }
 
 /** What the parent adds: the child's CPU time. */

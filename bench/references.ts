@@ -13,13 +13,21 @@
  *   published 1 MiB at a time and with a wake-up only when the other side sleeps, so the limit
  *   carries as little hand-over cost as we know how to give it.
  *
- * The signature itself (one Ed25519 per 4 MiB window, about 0.1 ms) and the header are left out:
- * they are what lintas adds, and what the ratio to these lines shows.
+ * The signature itself (one Ed25519 per 4 MiB window, about 0.1 ms) and the header are left out
+ * of these three: they are what lintas adds, and what the ratio to these lines shows. A fourth
+ * line, `two-core-checkpoints` ({@link twoCoreCheckpointsReference}), adds exactly what SPEC 5.7
+ * and 6.6 require of checkpoints, to tell their cost apart from the rest of lintas's.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Worker } from 'node:worker_threads';
+import { cryptoReady } from '../src/crypto/sodium.js';
+import { concatBytes } from '../src/crypto/bytes.js';
+import { ed25519KeyPairFromSeed, ed25519Sign } from '../src/crypto/ed25519.js';
+import { createSha256, type IncrementalHash } from '../src/crypto/hash.js';
+import { createSignedSegments } from '../src/crypto/signed-segments.js';
+import { HOLD_AHEAD_BYTES } from '../src/envelope/plaintext-reader.js';
 import { nativeChunks, RAW_CHUNK, type StreamContender } from './contenders.js';
 import { fileSink } from './files.js';
 
@@ -99,6 +107,113 @@ export async function twoCoreReference(): Promise<StreamContender> {
   const ring = new HashRing();
   await ring.ready;
   return streamContender(() => ring);
+}
+
+/** A checkpoint window of the fourth line: 64 chunks, 4 MiB of payload (SPEC 5.7's window). */
+const WINDOW_CHUNKS = 64;
+const WINDOW_PLAIN = WINDOW_CHUNKS * RAW_CHUNK;
+/** What each checkpoint signs before the window's hash: as long as lintas's checkpoint prefix. */
+const CHECKPOINT_PREFIX = new Uint8Array(62).fill(0x63);
+
+/**
+ * The two-core limit with checkpoints (SPEC 5.7, 6.6): the two-core line plus what a reader of a
+ * format with signed checkpoints has to do, and nothing else of lintas's.
+ *
+ * - Sealing hashes each 4 MiB window of plaintext on the hash thread and signs
+ *   `prefix || SHA-256(window)` with Ed25519 at the window's end; the signatures go to a side
+ *   file (`<file>.sig`) instead of into the stream, so the chunks stay those of the two-core line.
+ * - Opening hashes each window on the hash thread and checks its signature there, and hands out a
+ *   window's plaintext only once its verdict is in, reading at most `HOLD_AHEAD_BYTES` of the next
+ *   window meanwhile: SPEC 6.6's rule, with lintas's memory bound.
+ *
+ * The hashing, signing and checking are lintas's own (`createSha256`, `ed25519Sign`,
+ * `createSignedSegments` on its hash worker), so this line measures checkpoints as lintas checks
+ * them: a faster checker would raise this line and lintas alike. The ratio of this line to the
+ * two-core line is what the checkpoints cost on two cores; lintas's ratio to this line is what
+ * the rest of lintas costs (header, envelope parsing, STREAM nonces, the reader's bookkeeping).
+ */
+export async function twoCoreCheckpointsReference(): Promise<StreamContender> {
+  await cryptoReady();
+  const signer = ed25519KeyPairFromSeed(new Uint8Array(32).fill(0x2c));
+  return {
+    async encryptToFile(source, path) {
+      const signatures: Uint8Array[] = [];
+      async function* sealed(): AsyncGenerator<Uint8Array> {
+        let hash: IncrementalHash | null = null;
+        let fill = 0;
+        let i = 0;
+        const close = () => {
+          signatures.push(ed25519Sign(signer.secretKey, concatBytes(CHECKPOINT_PREFIX, (hash ?? createSha256(0)).digest())));
+          hash = null;
+          fill = 0;
+        };
+        try {
+          for await (const chunk of chunksOf(source)) {
+            hash ??= createSha256(WINDOW_PLAIN);
+            hash.update(chunk);
+            fill += chunk.length;
+            yield nativeChunks.encrypt(chunk, i++);
+            if (fill === WINDOW_PLAIN) close();
+          }
+          if (fill > 0 || signatures.length === 0) close();
+        } finally {
+          (hash as IncrementalHash | null)?.release();
+        }
+      }
+      await pipeline(sealed(), fileSink(path));
+      writeFileSync(`${path}.sig`, concatBytes(...signatures));
+    },
+    async decryptFile(path) {
+      const signatures = readFileSync(`${path}.sig`);
+      const segments = createSignedSegments(signer.publicKey, statSync(path).size);
+      let window = 0;
+      let fill = 0;
+      let pending: Uint8Array[] = [];
+      /** The previous window while its verdict is out. */
+      let checking: Uint8Array[] | null = null;
+      let n = 0;
+      const settle = (wait: boolean): void => {
+        const verdict = segments.verdict(wait);
+        if (verdict === null) return;
+        if (!verdict) throw new Error(`two-core-checkpoints: window ${window - 1} does not verify`);
+        for (const piece of checking!) n += piece.length; // handed out
+        checking = null;
+      };
+      const end = () => {
+        segments.end(CHECKPOINT_PREFIX, signatures.subarray(64 * window, 64 * window + 64));
+        window++;
+        checking = pending;
+        pending = [];
+        fill = 0;
+        settle(false);
+      };
+      try {
+        let i = 0;
+        segments.expect(WINDOW_PLAIN);
+        for await (const chunk of fileChunks(path)) {
+          const plain = nativeChunks.decrypt(chunk, i++);
+          segments.update(plain);
+          pending.push(plain);
+          fill += plain.length;
+          if (checking !== null) settle(fill >= HOLD_AHEAD_BYTES);
+          if (fill === WINDOW_PLAIN) {
+            if (checking !== null) settle(true);
+            end();
+            segments.expect(WINDOW_PLAIN);
+          }
+        }
+        if (checking !== null) settle(true);
+        if (fill > 0 || window === 0) {
+          end();
+          if (checking !== null) settle(true);
+        }
+        if (64 * window !== signatures.length) throw new Error('two-core-checkpoints: signatures left over');
+        return n;
+      } finally {
+        segments.release();
+      }
+    },
+  };
 }
 
 // The shared control block of the ring.

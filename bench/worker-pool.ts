@@ -10,7 +10,9 @@
  *
  * --versus: only the pool against the application-side pool of bench/run.ts (two threads of
  * unchanged lintas, bench/app-side-pool.ts) in run.ts's shape (128 pairs per call as 4 chains of
- * seal(32) then open(32)), interleaved in the same rounds, with per-round ratios; --baseline DIR
+ * seal(32) then open(32)), interleaved in the same rounds, with per-round ratios; the pool from
+ * src (tsx in its workers) and bundled as the package ships it; the app-side pool looping, and
+ * handing its payloads and envelopes back as the pool does (app-side-pool.ts); --baseline DIR
  * adds the pool of another checkout's src/ (e.g. `git archive main src | tar -x -C DIR` with
  * node_modules linked beside it) to the same rounds, for an A/B of a change to src/pool.
  * Tables: (1) 1 KiB pairs, batches of 256: the issue 17 target (>= 3,600 pairs/s with 2
@@ -18,11 +20,14 @@
  * payload size: above which size the pool stops paying. Results: docs/PERFORMANCE.md, "When
  * the worker pool pays".
  */
-import { availableParallelism, loadavg } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance as perfHooks } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { pairMakers, type PairMakers, type PairRate } from './pool-pairs.js';
 import { appSidePool } from './app-side-pool.js';
+import { bundledLintasNode } from './bundle-for-node.js';
 import { fmtPercent, fmtSpread, roundRatios, spread } from './measure.js';
 
 const { values: args } = parseArgs({
@@ -127,6 +132,8 @@ async function versus(): Promise<void> {
   const payload = new Uint8Array(KiB).map((_, i) => (i * 31) & 0xff);
   type Lintas = typeof import('../src/node.js');
   const trees: [string, Lintas][] = [['pool', await import('../src/node.js')]];
+  const bundleDir = mkdtempSync(join(tmpdir(), 'lintas-pool-bundle-'));
+  trees.push(['pool, bundled as shipped', (await bundledLintasNode(bundleDir)) as unknown as Lintas]);
   if (args.baseline) trees.push(['baseline pool', (await import(`${args.baseline}/src/node.ts`)) as Lintas]);
   const items: { name: string; run: () => Promise<unknown> }[] = [];
   const closers: (() => Promise<void>)[] = [];
@@ -148,6 +155,7 @@ async function versus(): Promise<void> {
   const app = await appSidePool(seeds, Number(args.workers));
   closers.push(() => app.close());
   items.push({ name: 'app-side pool', run: () => app.run(BATCH) });
+  items.push({ name: 'app-side pool, handing back', run: () => app.runHandingBack(BATCH, payload) });
   console.log(`# pool vs app-side pool, ${args.workers} workers, ${rounds} rounds of ~${args['sample-ms']} ms each, Node ${process.versions.node}`);
   console.log(`load average at start: ${load()}`);
   try {
@@ -173,7 +181,7 @@ async function versus(): Promise<void> {
         p.main.push(elu.utilization);
       }
     }
-    const app = plan[plan.length - 1]!;
+    const app = plan.find((p) => p.item.name === 'app-side pool')!;
     // The calling thread's share of one core (its event loop's utilization): the work of moving
     // items and results across threads, which the app-side pool (one message per run) does not do,
     // taken from the same cores as the workers when there are no more cores than workers.
@@ -182,9 +190,11 @@ async function versus(): Promise<void> {
       const share = p === app ? '' : fmtSpread(spread(roundRatios(p.rate, app.rate)), fmtPercent);
       console.log(`| ${p.item.name} | ${fmtSpread(spread(p.rate), (x) => fmt(x))} | ${share} | ${fmt(median(p.cpu))} | ${fmtPercent(median(p.main))} |`);
     }
-    if (plan.length === 3) console.log(`\npool / baseline pool per round: ${fmtSpread(spread(roundRatios(plan[0]!.rate, plan[1]!.rate)), fmtPercent)}`);
+    const baseline = plan.find((p) => p.item.name === 'baseline pool');
+    if (baseline) console.log(`\npool / baseline pool per round: ${fmtSpread(spread(roundRatios(plan[0]!.rate, baseline.rate)), fmtPercent)}`);
   } finally {
     for (const close of closers) await close();
+    rmSync(bundleDir, { recursive: true, force: true });
     console.log(`\nload average at end: ${load()}`);
   }
 }
