@@ -1,15 +1,16 @@
 /**
- * The lintas benchmark (issues 7 and 17): `npm run bench` (6-8 minutes on a quiet 2-core
- * machine, estimated from the CPU times of a loaded run; far longer on a loaded one) or
+ * The lintas benchmark (issues 7 and 17): `npm run bench` (about 11 minutes on a quiet 2-core
+ * machine; far longer on a loaded one) or
  * `npm run bench -- --quick` (a smoke run of every section with small sizes and one to three
  * rounds, about a minute; its figures mean little).
  *
  * Method (docs/PERFORMANCE.md, "Method"): every figure is measured in rounds in which each
  * contender runs in turn; ratios are taken per round, and the median round is reported with the
- * smallest and largest. lintas's 1 GiB streams are set against three reference lines measured in
- * the same rounds (`references.ts`): file I/O alone, the one-core limit of a signed format and
- * the two-core limit. Each 1 GiB run is a child process of its own, so its peak RSS is its own.
- * The machine's load average is printed at the start and the end.
+ * smallest and largest. lintas's 1 GiB streams are set against four reference lines measured in
+ * the same rounds (`references.ts`): file I/O alone, the one-core limit of a signed format, the
+ * two-core limit, and the two-core limit with signed checkpoints. Each 1 GiB run is a child
+ * process of its own, so its peak RSS is its own. The machine's load average is printed at the
+ * start and the end, and the CPU the hypervisor stole per 1 GiB run and over the whole run.
  *
  * Options: --quick; --rounds N (rounds of the 1 GiB runs, default 5); --baseline REF (the
  * commit without signed checkpoints to compare with, default b04003f^; "none" to skip).
