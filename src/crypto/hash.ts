@@ -31,8 +31,30 @@ export function sha512(data: Uint8Array): Uint8Array {
  * Start an incremental SHA-256 of about `expectedBytes` bytes (undefined: not known). A large or
  * unknown amount is hashed on a second thread where the runtime allows, overlapping with the
  * caller's encryption. Call `release()` if the hash may be abandoned before `digest()`.
+ *
+ * Where it runs is chosen at its first use, not here: a hash made before `cryptoReady()`
+ * installed the runtime's fast backend (a field initialised as a command starts) would otherwise
+ * run on the portable JavaScript SHA-256 for its whole input; the CLI's envelope digest did,
+ * hashing at about 40 MiB/s what node:crypto hashes at 1,900 (docs/PERFORMANCE.md, "The CLI on
+ * large files"). The bytes are the same either way.
  */
 export function createSha256(expectedBytes?: number): IncrementalHash {
+  let hash: IncrementalHash | null = null;
+  let released = false;
+  // Used after release (a caller's mistake): hash here, never holding the worker thread again.
+  const started = (): IncrementalHash => (hash ??= startSha256(released ? 0 : expectedBytes));
+  return {
+    update: (data) => started().update(data),
+    digest: () => started().digest(),
+    release: () => {
+      if (released) return;
+      released = true;
+      hash?.release();
+    },
+  };
+}
+
+function startSha256(expectedBytes: number | undefined): IncrementalHash {
   const fast = fastHashPath();
   if (fast) {
     const parallel = (expectedBytes ?? Infinity) >= PARALLEL_HASH_MIN_BYTES ? fast.createParallelSha256?.(expectedBytes) : null;

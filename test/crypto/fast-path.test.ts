@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { cryptoReady } from '../../src/crypto/sodium.js';
-import { bulkBackendName, forceBulkBackendForTests } from '../../src/crypto/bulk-backend.js';
+import { bulkBackendName, fastHashPath, forceBulkBackendForTests, installFastBackend } from '../../src/crypto/bulk-backend.js';
 import { loadNodeBulkBackend } from '../../src/crypto/node-bulk.js';
 import { chachaDecrypt, chachaEncrypt } from '../../src/crypto/aead.js';
 import { createSha256, hmacSha256, sha256 } from '../../src/crypto/hash.js';
@@ -193,6 +193,34 @@ describe('Node fast path for the bulk primitives', () => {
     expect(first.digest()).toEqual(new Uint8Array(expected));
     expect(() => first.digest()).toThrow();
     expect(backend.createParallelSha256!()).not.toBeNull();
+  });
+
+  it('chooses where an incremental SHA-256 runs at its first use, so a hash made before the fast backend is installed does not stay on the portable path', () => {
+    const real = fastHashPath()!;
+    let madeOnFastPath = 0;
+    installFastBackend({
+      ...real,
+      createSha256: () => {
+        madeOnFastPath++;
+        return real.createSha256();
+      },
+    });
+    try {
+      const data = seededBytes('first use', 100_000);
+      forceBulkBackendForTests('portable'); // as before cryptoReady() has installed node:crypto
+      const early = createSha256(0); // e.g. a field initialised as a CLI command starts
+      forceBulkBackendForTests(null);
+      early.update(data.subarray(0, 777));
+      early.update(data.subarray(777));
+      expect(early.digest()).toEqual(new Uint8Array(createHash('sha256').update(data).digest()));
+      expect(madeOnFastPath).toBe(1);
+      // Released before any use: nothing is started, and a later use never takes the worker thread.
+      const unused = createSha256();
+      unused.release();
+      expect(madeOnFastPath).toBe(1);
+    } finally {
+      installFastBackend(real);
+    }
   });
 
   it('seals and opens a large signed payload of unknown size with the hash on the worker, identically to the portable path', async () => {
