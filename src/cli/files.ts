@@ -17,6 +17,14 @@ import { formatBytes } from './terminal.js';
 import type { Interruption, TemporaryKind } from './interruption.js';
 
 /**
+ * What a file being written may buffer before the writer waits for it to drain. Node's default
+ * (16 KiB) made every 64 KiB plaintext piece wait for its own write to finish before the next
+ * was decrypted, leaving `open`'s thread idle half the time (docs/PERFORMANCE.md, "The CLI on
+ * large files"); 1 MiB lets decryption and writing overlap at a bounded cost in memory.
+ */
+export const WRITE_BUFFER_BYTES = 1 << 20;
+
+/**
  * The whole of a small file, or of stdin for "-" or no path, refused above `limit` bytes (a
  * file by its size, before reading it).
  * @throws {LintasError} `ERR_USAGE` above the limit; file system errors as Node reports them.
@@ -91,7 +99,7 @@ export async function writeOutput(
   // Registered, then created in one synchronous step: a signal cannot fall in between.
   const release = tracking?.interruption.track(tmp, tracking.kind) ?? (() => {});
   try {
-    const out = createWriteStream(tmp, { fd: openSync(tmp, 'wx', 0o600) });
+    const out = createWriteStream(tmp, { fd: openSync(tmp, 'wx', 0o600), highWaterMark: WRITE_BUFFER_BYTES });
     try {
       for await (const c of source) if (!out.write(c)) await new Promise<void>((r) => out.once('drain', () => r()));
     } finally {

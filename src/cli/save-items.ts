@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { finished } from 'node:stream/promises';
 import type { OpenedBundle } from '../bundle/index.js';
 import { usageError } from './options.js';
-import { itemOutputPath } from './files.js';
+import { itemOutputPath, WRITE_BUFFER_BYTES } from './files.js';
 import type { CommandContext } from './context.js';
 import { ProgressBar } from './progress.js';
 
@@ -65,7 +65,7 @@ export async function saveItems(ctx: CommandContext, bundle: OpenedBundle, dir: 
       ctx.interruption.throwIfInterrupted();
       const part = join(tmp, String(item.index));
       parts.push(part);
-      const out = createWriteStream(part, { fd: openSync(part, 'wx', 0o600) });
+      const out = createWriteStream(part, { fd: openSync(part, 'wx', 0o600), highWaterMark: WRITE_BUFFER_BYTES });
       try {
         for await (const c of ctx.interruption.guard(item.stream())) {
           done += c.length;

@@ -9,6 +9,7 @@ import { rm } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import { createSha256 } from '../crypto/hash.js';
 import type { Interruption, TemporaryKind } from './interruption.js';
+import { WRITE_BUFFER_BYTES } from './files.js';
 
 /** A spooled file: its size and SHA-256, and how to stop tracking or remove it. */
 export interface SpooledFile {
@@ -38,7 +39,7 @@ export async function spoolToFile(
     release();
   };
   try {
-    const out = createWriteStream(path, { fd: openSync(path, 'wx', 0o600) });
+    const out = createWriteStream(path, { fd: openSync(path, 'wx', 0o600), highWaterMark: WRITE_BUFFER_BYTES });
     const hash = createSha256();
     let size = 0;
     try {
