@@ -2,6 +2,7 @@
  * Byte strings packed into one buffer with their lengths, so that a batch crosses between threads
  * as one transferred buffer instead of one structured-clone entry per item (bench/pair-worker.ts).
  */
+import { concatBytes } from '../src/crypto/bytes.js';
 
 /** Items laid end to end in `bytes`; `lengths[i]` is the length of item i. */
 export interface Packed {
@@ -11,15 +12,7 @@ export interface Packed {
 
 /** Copy `items` into one fresh buffer. */
 export function pack(items: readonly Uint8Array[]): Packed {
-  let total = 0;
-  for (const item of items) total += item.length;
-  const bytes = new Uint8Array(total);
-  let at = 0;
-  for (const item of items) {
-    bytes.set(item, at);
-    at += item.length;
-  }
-  return { bytes, lengths: items.map((item) => item.length) };
+  return { bytes: concatBytes(...items), lengths: items.map((item) => item.length) };
 }
 
 /** The items of `packed`, as views into its buffer. */
