@@ -1,5 +1,5 @@
 /**
- * The three reference lines of the 1 GiB streamed runs (issue 17): what a signed streaming
+ * The reference lines of the 1 GiB streamed runs (issue 17): what a signed streaming
  * format could at best do on this machine, built from the primitives lintas itself uses on Node
  * (node:crypto's ChaCha20-Poly1305 and SHA-256, `src/crypto/node-bulk.ts`) over chunks of the
  * size lintas uses (64 KiB plaintext + 16-byte tag), with the same file I/O as the lintas run:
