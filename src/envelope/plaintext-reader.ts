@@ -79,6 +79,12 @@ export async function* readPlaintext(src: PlaintextSource): AsyncGenerator<Uint8
     let held: Uint8Array | null = null;
     /** Payload pieces of the previous window while its checkpoint's verdict is out. */
     let checking: Uint8Array[] | null = null;
+    // A window's pieces are handed out by emptying its array (`shift`), not by iterating it: this
+    // generator's suspended frame keeps whatever its variables last held (`out`, `passed`), so an
+    // array iterated in place kept a whole window (4 MiB) the consumer had already been given
+    // alive until that variable was next overwritten, and the open's peak RSS about 10 MiB
+    // higher (docs/PERFORMANCE.md, "Memory and back-pressure"). An emptied array holds nothing.
+
     checks?.expect(nextWindowData());
 
     // Data that is known not to be checkpoint bytes: hash it, split payload from padding.
@@ -118,7 +124,7 @@ export async function* readPlaintext(src: PlaintextSource): AsyncGenerator<Uint8
           // The previous window is released once it passed; its verdict is awaited before this
           // window ends (failures stay in window order) or grows past HOLD_AHEAD_BYTES.
           const passed = settle(last || windowFill >= HOLD_AHEAD_BYTES);
-          if (passed) for (const piece of passed) yield piece;
+          if (passed) while (passed.length > 0) yield passed.shift()!;
         }
         if (!last && windowFill < WINDOW_BYTES) {
           // More of this window follows, so the chunk before this one holds no checkpoint byte.
@@ -145,7 +151,7 @@ export async function* readPlaintext(src: PlaintextSource): AsyncGenerator<Uint8
           if (checkpoint.some((b) => b !== 0)) throw tampered();
           // The checkpoint passed: this window is unchanged since sealing.
           window++;
-          for (const piece of out) yield piece;
+          while (out.length > 0) yield out.shift()!;
         } else {
           checks.end(checkpointMessagePrefix(headerHash!, window, last), checkpoint);
           if (!last) checks.expect(nextWindowData());
@@ -153,7 +159,7 @@ export async function* readPlaintext(src: PlaintextSource): AsyncGenerator<Uint8
           window++;
           // At once if the verdict is in (always, when hashing on this thread); at the end, waited for.
           const passed = settle(last);
-          if (passed) for (const piece of passed) yield piece;
+          if (passed) while (passed.length > 0) yield passed.shift()!;
         }
         if (last) return;
       }
@@ -167,7 +173,7 @@ export async function* readPlaintext(src: PlaintextSource): AsyncGenerator<Uint8
         } catch (failure) {
           throw failure instanceof LintasError ? failure : e; // the hash thread failed too: the first error tells more
         }
-        for (const piece of passed) yield piece;
+        while (passed.length > 0) yield passed.shift()!;
       }
       throw e;
     }
