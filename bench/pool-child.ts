@@ -11,9 +11,11 @@
  *   opening its half of the 128 pairs in a loop.
  *
  * The warm-up runs the same calls for the given time before the clock starts: on the 2-core VM,
- * V8 compiles lintas in each worker's isolate on its background threads for 3-5 s after a pool
- * starts (docs/PERFORMANCE.md, "When the worker pool pays"), taking a core's worth of time from
- * the workers that a steady application would not pay. Prints a {@link PoolRound} as JSON.
+ * V8 compiles lintas in each worker's isolate on its background threads after a pool starts, a
+ * quarter to half a core for the first 5 s and 5-10% of one until about 14 s for the lintas pool
+ * (6 s for the app-side pool, which has less code: `perf`, docs/PERFORMANCE.md, "When the worker
+ * pool pays"), time taken from the workers that a steady application does not pay. Prints a
+ * {@link PoolRound} as JSON.
  */
 import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';

@@ -73,7 +73,8 @@ const plan = {
   smallSampleMs: quick ? 150 : 500,
   /** The pool row again, each round of each pool in a process of its own (bench/pool-rounds.ts). */
   poolRounds: quick ? 1 : 5,
-  poolWarmMs: quick ? 200 : 6000,
+  /** V8 compiles the lintas pool's code (its worker's and the calling thread's) for about 14 s after a start (perf, docs/PERFORMANCE.md). */
+  poolWarmMs: quick ? 200 : 14000,
   poolMeasuredMs: quick ? 300 : 3000,
   crowd: quick ? 100 : 1000,
   crowdRounds: quick ? 2 : 5,
