@@ -4,7 +4,7 @@
  * dist/cli.js, into node_modules/.cache so that `import('redis')` resolves as in an install.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
@@ -13,10 +13,19 @@ import { FileKeyRingStorage } from '../../src/node.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
-/** Bundle src/cli/bin.ts to a runnable file; returns its path. */
+/**
+ * Bundle src/cli/bin.ts to a runnable file; returns its path. One is made per test file, named
+ * after the process that made it; the bundles of processes that have ended are removed first
+ * (vitest kills its workers, so they cannot clean up after themselves, and the bundles piled up
+ * in node_modules/.cache by the hundred over many runs).
+ */
 export async function buildCli(): Promise<string> {
   const dir = join(ROOT, 'node_modules', '.cache', 'lintas-cli-test');
   await mkdir(dir, { recursive: true });
+  for (const name of await readdir(dir)) {
+    const maker = /^cli-(\d+)-/.exec(name)?.[1];
+    if (maker !== undefined && !processIsAlive(Number(maker))) await rm(join(dir, name), { force: true });
+  }
   const out = join(dir, `cli-${process.pid}-${Math.random().toString(36).slice(2)}.mjs`);
   await build({
     entryPoints: [join(ROOT, 'src/cli/bin.ts')],
@@ -29,6 +38,16 @@ export async function buildCli(): Promise<string> {
     logLevel: 'error',
   });
   return out;
+}
+
+/** Whether a process with this id runs (signal 0 only checks; EPERM: it runs, as another user). */
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** What one run of the CLI did. */
