@@ -109,11 +109,14 @@ export interface Timed {
  * about `sampleMs` per round (whole calls, at least one), the order reversed every other round
  * so that no item always follows the same neighbour's garbage. Other load on the machine then
  * falls on all items of a round alike, and {@link roundRatios} of two items compares like with
- * like. One untimed warm-up call per item first, which also sets how many calls make a sample.
+ * like. Two untimed calls per item first: a cold one, then a warm one that sets how many calls
+ * make a sample, so that the first call's one-time costs (compiling, a key's first use) do not
+ * make every sample of a fast item a few calls long.
  */
 export async function interleavedSeconds(items: Timed[], rounds: number, sampleMs: number): Promise<Map<string, number[]>> {
   const plan: { item: Timed; reps: number; out: number[] }[] = [];
   for (const item of items) {
+    await item.run();
     const t = performance.now();
     await item.run();
     const once = Math.max(performance.now() - t, 0.001);

@@ -610,7 +610,9 @@ async function manyRecipients(): Promise<void> {
   ];
   progress(`1 KiB to ${fmt(n)} recipients, ${plan.crowdRounds} interleaved rounds`);
   const floor = primitiveFloor(n);
-  const r = await recipientRounds(setups, plan.crowdRounds, 50, { name: 'floor', run: () => floor.sealToMany() });
+  // 200 ms samples: an open by recipient id takes 2-10 ms, and a sample of a few calls is at the
+  // mercy of one collection pause (open as #1,000 against #1 read 0.61x-2.52x over three runs).
+  const r = await recipientRounds(setups, plan.crowdRounds, 200, { name: 'floor', run: () => floor.sealToMany() });
   const floorMs = r.get('floor')!.seal;
   const ms = (xs: number[]) => fmtSpread(spread(xs), (x) => fmt(x, x < 10 ? 2 : 1));
   const rows = setups.map((s) => {
