@@ -77,14 +77,13 @@ export async function* readPlaintext(src: PlaintextSource): AsyncGenerator<Uint8
      * bytes, which may straddle its last two chunks when the final chunk is short.
      */
     let held: Uint8Array | null = null;
-    /** Payload pieces of the previous window while its checkpoint's verdict is out. */
-    let checking: Uint8Array[] | null = null;
     // A window's pieces are handed out by emptying its array (`shift`), not by iterating it: this
     // generator's suspended frame keeps whatever its variables last held (`out`, `passed`), so an
     // array iterated in place kept a whole window (4 MiB) the consumer had already been given
     // alive until that variable was next overwritten, and the open's peak RSS about 10 MiB
     // higher (docs/PERFORMANCE.md, "Memory and back-pressure"). An emptied array holds nothing.
-
+    /** Payload pieces of the previous window while its checkpoint's verdict is out. */
+    let checking: Uint8Array[] | null = null;
     checks?.expect(nextWindowData());
 
     // Data that is known not to be checkpoint bytes: hash it, split payload from padding.

@@ -4,7 +4,7 @@
  * dist/cli.js, into node_modules/.cache so that `import('redis')` resolves as in an install.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
@@ -12,19 +12,21 @@ import { KEYRING_KDF_MINIMUM, KeyRing } from '../../src/index.js';
 import { FileKeyRingStorage } from '../../src/node.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
+/** A CLI bundle this old belongs to a test run that has ended. */
+const STALE_BUNDLE_MS = 60 * 60 * 1000;
 
 /**
- * Bundle src/cli/bin.ts to a runnable file; returns its path. One is made per test file, named
- * after the process that made it; the bundles of processes that have ended are removed first
- * (vitest kills its workers, so they cannot clean up after themselves, and the bundles piled up
- * in node_modules/.cache by the hundred over many runs).
+ * Bundle src/cli/bin.ts to a runnable file; returns its path. One is made per test file, and
+ * vitest kills its workers, so they cannot remove theirs: bundles older than an hour (no test
+ * file runs that long) are removed first, or they pile up in node_modules/.cache by the hundred.
  */
 export async function buildCli(): Promise<string> {
   const dir = join(ROOT, 'node_modules', '.cache', 'lintas-cli-test');
   await mkdir(dir, { recursive: true });
   for (const name of await readdir(dir)) {
-    const maker = /^cli-(\d+)-/.exec(name)?.[1];
-    if (maker !== undefined && !processIsAlive(Number(maker))) await rm(join(dir, name), { force: true });
+    const path = join(dir, name);
+    const made = await stat(path).then((s) => s.mtimeMs, () => Date.now());
+    if (Date.now() - made > STALE_BUNDLE_MS) await rm(path, { force: true });
   }
   const out = join(dir, `cli-${process.pid}-${Math.random().toString(36).slice(2)}.mjs`);
   await build({
@@ -38,16 +40,6 @@ export async function buildCli(): Promise<string> {
     logLevel: 'error',
   });
   return out;
-}
-
-/** Whether a process with this id runs (signal 0 only checks; EPERM: it runs, as another user). */
-function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** What one run of the CLI did. */
