@@ -18,9 +18,10 @@
  * {@link PoolRound} as JSON.
  */
 import { readFileSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
 import type { BenchKeys } from './contenders.js';
 import { cryptoReady, createWorkerPool, identityKeysFromSeed } from '../src/node.js';
+import { startPairThreads } from './pair-threads.js';
+import { poolBatch, POOL_BATCH } from './pool-batch.js';
 
 /** What one round measured: pairs per second and process CPU per pair (all threads). */
 export interface PoolRound {
@@ -28,49 +29,17 @@ export interface PoolRound {
   cpuMicrosPerPair: number;
 }
 
-/** Pairs per call, as the in-process pool row: enough to keep both workers busy. */
-const BATCH = 128;
-const CHAIN = 32;
-
 async function lintasPool(keys: BenchKeys, payload: Uint8Array): Promise<{ run(): Promise<void>; close(): Promise<void> }> {
   await cryptoReady();
   const sender = await identityKeysFromSeed(Buffer.from(keys.lintasSeeds.sender, 'hex'));
   const recipient = await identityKeysFromSeed(Buffer.from(keys.lintasSeeds.recipient, 'hex'));
   const pool = await createWorkerPool({ workers: 2, sender: sender.signing, keys: [recipient.x25519] });
-  const chain = Array.from({ length: CHAIN }, () => ({ payload, recipients: [recipient.x25519] }));
-  const openOptions = { trustedSenders: [sender.signing.publicKey] };
-  const sealThenOpen = async (): Promise<void> => {
-    for (const r of await pool.open(await pool.seal(chain), openOptions)) {
-      if (!r.ok || r.opened.payload.length !== payload.length || r.opened.payload[7] !== payload[7]) throw new Error('the pool lost a pair');
-    }
-  };
-  return { run: async () => void (await Promise.all(Array.from({ length: BATCH / CHAIN }, sealThenOpen))), close: () => pool.close() };
+  return { run: poolBatch(pool, payload, recipient.x25519, sender.signing.publicKey), close: () => pool.close() };
 }
 
 async function appSidePool(keys: BenchKeys): Promise<{ run(): Promise<void>; close(): Promise<void> }> {
-  const threads = await Promise.all(
-    [0, 1].map(async () => {
-      const worker = new Worker(new URL('./pair-worker.mjs', import.meta.url), { workerData: keys.lintasSeeds, execArgv: [] });
-      await new Promise((resolve, reject) => worker.once('message', resolve).once('error', reject));
-      return worker;
-    }),
-  );
-  // Each thread answers a number of pairs with the same number once it has sealed and opened them.
-  const ask = (worker: Worker, pairs: number) =>
-    new Promise<void>((resolve, reject) => {
-      const failed = (e: unknown) => reject(e); // a pair that did not survive throws in the thread
-      worker.once('error', failed);
-      worker.once('message', (done: number) => {
-        worker.off('error', failed);
-        if (done === pairs) resolve();
-        else reject(new Error('the app-side pool lost pairs'));
-      });
-      worker.postMessage(pairs);
-    });
-  return {
-    run: async () => void (await Promise.all(threads.map((w) => ask(w, BATCH / threads.length)))),
-    close: async () => void (await Promise.all(threads.map((w) => w.terminate()))),
-  };
+  const threads = await startPairThreads(new URL('./pair-worker.mjs', import.meta.url), keys.lintasSeeds);
+  return { run: () => threads.run(POOL_BATCH), close: () => threads.close() };
 }
 
 const [line, warmMs, measuredMs, keysPath] = process.argv.slice(2) as [string, string, string, string];
@@ -86,7 +55,7 @@ try {
   let pairs = 0;
   do {
     await pool.run();
-    pairs += BATCH;
+    pairs += POOL_BATCH;
   } while (performance.now() - start < Number(measuredMs));
   const seconds = (performance.now() - start) / 1000;
   const used = process.cpuUsage(cpu);

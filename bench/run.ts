@@ -30,6 +30,7 @@ import { lintasContender, lintasParties, nativeChaCha, sodiumChaCha, type Conten
 import { ageContender, ageCryptoKeyContender, makeBenchKeys, OPENPGP_CONFIG, openpgpContender, openpgpVersion } from './other-libraries.js';
 import { primitiveFloor } from './primitive-floor.js';
 import { appSidePool } from './app-side-pool.js';
+import { poolBatch, POOL_BATCH, POOL_CHAIN, type PoolLike } from './pool-batch.js';
 import { bundlePoolChild, runPoolRound, type PoolLine } from './pool-rounds.js';
 import type { PoolRound } from './pool-child.js';
 import { bundleLargeChild, largeFileDir, runLarge, type LargeContender, type LargeRun } from './large-stream.js';
@@ -350,16 +351,6 @@ async function wholeBuffers(): Promise<void> {
 // Small messages, one thread and both cores
 
 /**
- * The shape of the worker pool of `lintas/node` (`createWorkerPool`, issue 17), as far as the
- * bench uses it: batches of seal items and of envelopes, results in order.
- */
-interface PoolLike {
-  seal(items: { payload: Uint8Array; recipients: unknown[] }[]): Promise<Uint8Array[]>;
-  open(envelopes: Uint8Array[], options: object): Promise<({ ok: true; opened: { payload: Uint8Array } } | { ok: false; error: Error })[]>;
-  close(): Promise<void>;
-}
-
-/**
  * A pool of 2 workers from `lintas/node`'s `createWorkerPool`, sealing as our sender and opening
  * with our recipient's key, if this tree has it (found by feature, so the bench runs on trees
  * with and without it); null otherwise, and the row prints "n/a (no pool API)".
@@ -403,19 +394,9 @@ async function smallMessages(): Promise<void> {
   const items: Timed[] = contenders.map((c) => ({ name: c.name, run: pair(c) }));
   const floor = primitiveFloor(1);
   items.push({ name: 'floor', run: () => floor.pair() });
-  /** Pairs per call of the pooled items, in chains of 32 (the pool's job size): enough to keep both workers busy. */
-  const BATCH = 128;
+  const BATCH = POOL_BATCH;
   const pool = await lintasPool();
-  if (pool) {
-    const chain = Array.from({ length: 32 }, () => ({ payload, recipients: [parties.recipient.x25519] }));
-    const openOptions = { trustedSenders: [parties.sender.signing.publicKey] };
-    const sealThenOpen = async () => {
-      for (const r of await pool.open(await pool.seal(chain), openOptions)) {
-        if (!r.ok || r.opened.payload.length !== payload.length) throw new Error('the pool lost a pair');
-      }
-    };
-    items.push({ name: 'pool', run: () => Promise.all(Array.from({ length: BATCH / 32 }, sealThenOpen)) });
-  }
+  if (pool) items.push({ name: 'pool', run: poolBatch(pool, payload, parties.recipient.x25519, parties.sender.signing.publicKey) });
   const app = await appSidePool(keys.lintasSeeds);
   items.push({ name: 'app-side', run: () => app.run(BATCH) });
   items.push({ name: 'app-side, handing back', run: () => app.runHandingBack(BATCH, payload) });
@@ -453,7 +434,7 @@ async function smallMessages(): Promise<void> {
   log();
   log(table(['contender', 'threads', 'pairs/s', 'lintas (one thread) is'], rows));
   log();
-  log(`Pools: ${BATCH} pairs per call (the lintas pool: ${BATCH / 32} chains of seal(32 items) then open(32 envelopes)). age (CryptoKey identity): a non-extractable X25519 CryptoKey (Web Crypto), age's fastest documented identity.`);
+  log(`Pools: ${BATCH} pairs per call (the lintas pool: ${BATCH / POOL_CHAIN} chains of seal(${POOL_CHAIN} items) then open(${POOL_CHAIN} envelopes)). age (CryptoKey identity): a non-extractable X25519 CryptoKey (Web Crypto), age's fastest documented identity.`);
   log(`App-side pool: each thread seals and opens its ${BATCH / 2} pairs in a loop. Handing back: the lintas pool's chains, each batch's payloads sent to a thread and its envelopes, then its payloads, handed back, one transferred buffer per batch each way (bench/app-side-pool.ts).`);
   if (alone) {
     const cpu = (line: PoolLine) => fmt(spread(alone[line].map((r) => r.cpuMicrosPerPair)).median);

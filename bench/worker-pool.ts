@@ -27,6 +27,7 @@ import { performance as perfHooks } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { pairMakers, type PairMakers, type PairRate } from './pool-pairs.js';
 import { appSidePool } from './app-side-pool.js';
+import { poolBatch, POOL_BATCH } from './pool-batch.js';
 import { bundledLintasNode } from './bundle-for-node.js';
 import { fmtPercent, fmtSpread, roundRatios, spread } from './measure.js';
 
@@ -126,8 +127,7 @@ try {
  * clock; CPU is microseconds per pair over every thread of the process (both pools run in it).
  */
 async function versus(): Promise<void> {
-  const BATCH = 128;
-  const CHAIN = 32;
+  const BATCH = POOL_BATCH;
   const seeds = { sender: '01'.repeat(32), recipient: '02'.repeat(32) };
   const payload = new Uint8Array(KiB).map((_, i) => (i * 31) & 0xff);
   type Lintas = typeof import('../src/node.js');
@@ -143,14 +143,7 @@ async function versus(): Promise<void> {
     const recipient = await lintas.identityKeysFromSeed(Buffer.from(seeds.recipient, 'hex'));
     const pool = await lintas.createWorkerPool({ workers: Number(args.workers), sender: sender.signing, keys: [recipient.x25519] });
     closers.push(() => pool.close());
-    const chain = Array.from({ length: CHAIN }, () => ({ payload, recipients: [recipient.x25519] }));
-    const openOptions = { trustedSenders: [sender.signing.publicKey] };
-    const sealThenOpen = async () => {
-      for (const r of await pool.open(await pool.seal(chain), openOptions)) {
-        if (!r.ok || r.opened.payload.length !== payload.length) throw new Error('the pool lost a pair');
-      }
-    };
-    items.push({ name, run: () => Promise.all(Array.from({ length: BATCH / CHAIN }, sealThenOpen)) });
+    items.push({ name, run: poolBatch(pool, payload, recipient.x25519, sender.signing.publicKey) });
   }
   const app = await appSidePool(seeds, Number(args.workers));
   closers.push(() => app.close());
