@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { BenchKeys, StreamContender } from './contenders.js';
 import type { LargeContender, LargeOp, LargeResult } from './large-stream.js';
-import { stolenCpuSeconds } from './machine.js';
+import { mainThreadTimes, stolenCpuSeconds } from './machine.js';
 
 const MiB = 1024 * 1024;
 
@@ -53,13 +53,27 @@ const [name, op, size, keysPath, file] = process.argv.slice(2) as [LargeContende
 const contender = await contenderFor(name, JSON.parse(readFileSync(keysPath, 'utf8')) as BenchKeys);
 const bytes = Number(size);
 const stolenAtStart = stolenCpuSeconds();
+const threadAtStart = mainThreadTimes();
+const usageAtStart = process.resourceUsage();
 const start = performance.now();
 let processed = bytes;
 if (op === 'encrypt') await contender.encryptToFile(generatedPayload(bytes), file);
 if (op === 'decrypt') processed = await contender.decryptFile(file);
 const seconds = (performance.now() - start) / 1000;
+const usageAtEnd = process.resourceUsage();
+const threadAtEnd = mainThreadTimes();
 const stolenAtEnd = stolenCpuSeconds();
 if (op === 'decrypt' && processed !== bytes) throw new Error(`${name} decrypted ${processed} bytes, expected ${bytes}`);
 const stolen = stolenAtStart === null || stolenAtEnd === null ? undefined : stolenAtEnd - stolenAtStart;
-const result: LargeResult = { seconds, bytes: processed, peakRss: peakRss(), ...(stolen === undefined ? {} : { stolen }) };
+const result: LargeResult = {
+  seconds,
+  bytes: processed,
+  peakRss: peakRss(),
+  ...(stolen === undefined ? {} : { stolen }),
+  ...(threadAtStart === null || threadAtEnd === null
+    ? {}
+    : { mainThread: { cpu: threadAtEnd.cpu - threadAtStart.cpu, runQueue: threadAtEnd.runQueue - threadAtStart.runQueue } }),
+  minorFaults: usageAtEnd.minorPageFault - usageAtStart.minorPageFault,
+  systemSeconds: (usageAtEnd.systemCPUTime - usageAtStart.systemCPUTime) / 1e6,
+};
 process.stdout.write(JSON.stringify(result));

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { bundleForNode } from './bundle-for-node.js';
+import type { ThreadTimes } from './machine.js';
 
 /**
  * The streamed contenders: the reference lines of `references.ts` (`io`, `one-core`, `two-core`,
@@ -33,6 +34,15 @@ export interface LargeResult {
    * `machine.ts`); absent where unknown, or from a child of a commit before it was measured.
    */
   stolen?: number;
+  /**
+   * The child's main thread over the run (`machine.ts`): seconds on a core and seconds runnable
+   * but waiting for one; absent where unknown, or from a child of a commit before it was measured.
+   */
+  mainThread?: ThreadTimes;
+  /** Minor page faults of the child over the run, all threads (absent as above). */
+  minorFaults?: number;
+  /** System CPU seconds of the child over the run, all threads (absent as above). */
+  systemSeconds?: number;
 }
 
 /** What the parent adds: the child's CPU time. */

@@ -20,3 +20,24 @@ export function stolenCpuSeconds(): number | null {
     return null;
   }
 }
+
+/** Where one thread's time went (Linux's /proc/.../schedstat): seconds on a core, and runnable but waiting for one. */
+export interface ThreadTimes {
+  cpu: number;
+  runQueue: number;
+}
+
+/**
+ * This process's main thread so far; null where /proc/self/task is missing. With the wall time
+ * of a run, it splits the main thread's time three ways: on a core, waiting for a core (the
+ * other threads and other guests had them), and asleep (waiting for I/O, for another thread).
+ */
+export function mainThreadTimes(): ThreadTimes | null {
+  try {
+    const [cpu, runQueue] = readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').trim().split(/\s+/).map(Number);
+    if (!Number.isFinite(cpu) || !Number.isFinite(runQueue)) return null;
+    return { cpu: cpu! / 1e9, runQueue: runQueue! / 1e9 };
+  } catch {
+    return null;
+  }
+}

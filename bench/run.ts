@@ -210,6 +210,10 @@ async function streamed(): Promise<void> {
     });
     log(table(['line', 'MiB/s', 'lintas vs this line', 'CPU s (all threads)', 'peak RSS, max (MiB)', 'CPU stolen, s (machine)'], rows));
     log();
+    log(`Where each line's main thread spent the ${streamLabel} (s, median of rounds), and the process's system time and page faults:`);
+    log();
+    log(table(['line', 'main thread on a core', 'waiting for a core', 'asleep', 'system CPU s (all threads)', 'minor page faults'], lines.map((line) => timeSplit(line.label, runs.get(line.key)![op]))));
+    log();
   }
   log(`Each run: a child process (bundled, plain node) streaming ${streamLabel} generated 1 MiB at a time into a file in RAM (/dev/shm),`);
   log('then another reading it back as a stream. "lintas vs this line": lintas\'s rate over the line\'s, per round, median (min-max).');
@@ -259,6 +263,28 @@ async function streamed(): Promise<void> {
 
 function present(xs: (LargeRun | undefined)[]): LargeRun[] {
   return xs.filter((x): x is LargeRun => x !== undefined);
+}
+
+/**
+ * One row of the main-thread split: on a core, waiting for one (run queue), and asleep (the rest
+ * of the wall time: I/O, the other thread, a verdict), each the median of the runs that measured
+ * it; "n/a" for a child of a commit that did not.
+ */
+function timeSplit(label: string, xs: (LargeRun | undefined)[]): string[] {
+  const runs = present(xs);
+  const median = (pick: (r: LargeRun) => number | undefined, digits: number): string => {
+    const values = runs.map(pick).filter((x): x is number => x !== undefined);
+    return values.length === 0 ? 'n/a' : fmt(spread(values).median, digits);
+  };
+  return [
+    label,
+    median((r) => r.mainThread?.cpu, 2),
+    median((r) => r.mainThread?.runQueue, 2),
+    // The clocks differ by a few ms; a thread never busy for its whole run shows 0 asleep, not -0.00.
+    median((r) => (r.mainThread ? Math.max(0, r.seconds - r.mainThread.cpu - r.mainThread.runQueue) : undefined), 2),
+    median((r) => r.systemSeconds, 2),
+    median((r) => r.minorFaults, 0),
+  ];
 }
 
 /** Stolen CPU seconds of these runs, median (min-max); "n/a" where a child did not measure it. */
