@@ -420,12 +420,11 @@ async function smallMessages(): Promise<void> {
   const items: Timed[] = contenders.map((c) => ({ name: c.name, run: pair(c) }));
   const floor = primitiveFloor(1);
   items.push({ name: 'floor', run: () => floor.pair() });
-  const BATCH = POOL_BATCH;
   const pool = await lintasPool();
   if (pool) items.push({ name: 'pool', run: poolBatch(pool, payload, parties.recipient.x25519, parties.sender.signing.publicKey) });
   const app = await appSidePool(keys.lintasSeeds);
-  items.push({ name: 'app-side', run: () => app.run(BATCH) });
-  items.push({ name: 'app-side, handing back', run: () => app.runHandingBack(BATCH, payload) });
+  items.push({ name: 'app-side', run: () => app.run(POOL_BATCH) });
+  items.push({ name: 'app-side, handing back', run: () => app.runHandingBack(POOL_BATCH, payload) });
   progress(`1 KiB seal+open pairs, ${plan.smallRounds} interleaved rounds`);
   let seconds: Map<string, number[]>;
   try {
@@ -444,9 +443,9 @@ async function smallMessages(): Promise<void> {
   ]);
   const floorRate = perSecond('floor');
   rows.push(['its curve arithmetic alone, node:crypto (bench/primitive-floor.ts)', 'one', fmtSpread(spread(floorRate), (x) => fmt(x)), fmtSpread(spread(roundRatios(one, floorRate)), fmtPercent)]);
-  const pooled = pool ? perSecond('pool', BATCH) : null;
-  const appPooled = perSecond('app-side', BATCH);
-  const handingBack = perSecond('app-side, handing back', BATCH);
+  const pooled = pool ? perSecond('pool', POOL_BATCH) : null;
+  const appPooled = perSecond('app-side', POOL_BATCH);
+  const handingBack = perSecond('app-side, handing back', POOL_BATCH);
   rows.push(['lintas/node createWorkerPool, 2 workers', 'two', pooled ? fmtSpread(spread(pooled), (x) => fmt(x)) : 'n/a (no pool API)', '']);
   rows.push(['app-side pool: 2 worker threads of lintas', 'two', fmtSpread(spread(appPooled), (x) => fmt(x)), '']);
   rows.push(['the same, handing payloads and envelopes back as a pool must', 'two', fmtSpread(spread(handingBack), (x) => fmt(x)), '']);
@@ -460,8 +459,8 @@ async function smallMessages(): Promise<void> {
   log();
   log(table(['contender', 'threads', 'pairs/s', 'lintas (one thread) is'], rows));
   log();
-  log(`Pools: ${BATCH} pairs per call (the lintas pool: ${BATCH / POOL_CHAIN} chains of seal(${POOL_CHAIN} items) then open(${POOL_CHAIN} envelopes)). age (CryptoKey identity): a non-extractable X25519 CryptoKey (Web Crypto), age's fastest documented identity.`);
-  log(`App-side pool: each thread seals and opens its ${BATCH / 2} pairs in a loop. Handing back: the lintas pool's chains, each batch's payloads sent to a thread and its envelopes, then its payloads, handed back, one transferred buffer per batch each way (bench/app-side-pool.ts).`);
+  log(`Pools: ${POOL_BATCH} pairs per call (the lintas pool: ${POOL_BATCH / POOL_CHAIN} chains of seal(${POOL_CHAIN} items) then open(${POOL_CHAIN} envelopes)). age (CryptoKey identity): a non-extractable X25519 CryptoKey (Web Crypto), age's fastest documented identity.`);
+  log(`App-side pool: each thread seals and opens its ${POOL_BATCH / 2} pairs in a loop. Handing back: the lintas pool's chains, each batch's payloads sent to a thread and its envelopes, then its payloads, handed back, one transferred buffer per batch each way (bench/app-side-pool.ts).`);
   if (alone) {
     const cpu = (line: PoolLine) => fmt(spread(alone[line].map((r) => r.cpuMicrosPerPair)).median);
     log(

@@ -127,7 +127,6 @@ try {
  * clock; CPU is microseconds per pair over every thread of the process (both pools run in it).
  */
 async function versus(): Promise<void> {
-  const BATCH = POOL_BATCH;
   const seeds = { sender: '01'.repeat(32), recipient: '02'.repeat(32) };
   const payload = new Uint8Array(KiB).map((_, i) => (i * 31) & 0xff);
   type Lintas = typeof import('../src/node.js');
@@ -147,8 +146,8 @@ async function versus(): Promise<void> {
   }
   const app = await appSidePool(seeds, Number(args.workers));
   closers.push(() => app.close());
-  items.push({ name: 'app-side pool', run: () => app.run(BATCH) });
-  items.push({ name: 'app-side pool, handing back', run: () => app.runHandingBack(BATCH, payload) });
+  items.push({ name: 'app-side pool', run: () => app.run(POOL_BATCH) });
+  items.push({ name: 'app-side pool, handing back', run: () => app.runHandingBack(POOL_BATCH, payload) });
   console.log(`# pool vs app-side pool, ${args.workers} workers, ${rounds} rounds of ~${args['sample-ms']} ms each, Node ${process.versions.node}`);
   console.log(`load average at start: ${load()}`);
   try {
@@ -169,8 +168,8 @@ async function versus(): Promise<void> {
         for (let i = 0; i < p.reps; i++) await p.item.run();
         const cpu = process.cpuUsage(cpu0);
         const elu = perfHooks.eventLoopUtilization(elu0);
-        p.rate.push((BATCH * p.reps) / ((performance.now() - t) / 1000));
-        p.cpu.push((cpu.user + cpu.system) / (BATCH * p.reps));
+        p.rate.push((POOL_BATCH * p.reps) / ((performance.now() - t) / 1000));
+        p.cpu.push((cpu.user + cpu.system) / (POOL_BATCH * p.reps));
         p.main.push(elu.utilization);
       }
     }
